@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { upload } from './commands/upload.js';
+import { DEFAULTS, type RawUploadOptions } from './config.js';
+import { EXIT, isDynaloadError } from './errors.js';
+import { formatSummary } from './summary.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const UPLOAD_EXAMPLES = `
+Examples:
+  # every shard of a split CSV dump, against a local DynamoDB-compatible server
+  $ dynaload upload ./shards/*.csv --table watch_history --endpoint http://127.0.0.1:8000 --region us-east-1
+
+  # from a pipeline, with typed columns and a JSON summary for scripts
+  $ cut -d, -f1-5 dump.csv | dynaload upload - --table watch_history --types user:N,series:N --json
+
+  # shards without a header line, tab-separated, quoted glob expanded by dynaload
+  $ dynaload upload 'shards/part-*' --table T --no-header --columns user,series,moddt --delimiter '\\t'
+
+DynamoDB APIs used: DescribeTable (once, for the key schema), BatchWriteItem (25 items per request).
+Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..., AWS_PROFILE, SSO, roles).
+
+Exit codes: 0 every row written, 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
+`;
+
+export function buildProgram(): Command {
+  const program = new Command('dynaload')
+    .description('Bulk-load CSV files into Amazon DynamoDB: every row written, or rejected with its file, line and reason.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('upload')
+    .description('Load CSV files (or - for standard input) into a DynamoDB table with BatchWriteItem.')
+    .argument('<files...>', 'CSV files, quoted globs, or - for standard input')
+    .addOption(new Option('-t, --table <name>', 'table to write to (its key schema is read with DescribeTable)'))
+    .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
+    .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
+    .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(String(DEFAULTS.workers), 'available cores'))
+    .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(String(DEFAULTS.concurrency)))
+    .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
+    .addOption(new Option('--no-header', 'files have no header line (requires --columns)'))
+    .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
+    .addOption(new Option('-d, --delimiter <char>', 'field delimiter; \\t for tab').default(DEFAULTS.delimiter))
+    .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
+    .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row').default(undefined, 'dynaload-rejects-<table>-<time>.ndjson, created only if a row is rejected'))
+    .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(String(DEFAULTS.maxRetries)))
+    .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
+    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'))
+    .addHelpText('after', UPLOAD_EXAMPLES)
+    .action(async (files: string[], options: RawUploadOptions) => {
+      const summary = await upload(files, options);
+      process.stdout.write(options.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+      if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
+      process.exitCode = summary.exitCode;
+    });
+  return program;
+}
+
+/** Runs the CLI. The only place that sets process.exitCode for a whole run. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    const code = isDynaloadError(error) ? error.code : 'EINTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    process.exitCode = isDynaloadError(error) ? error.exitCode : EXIT.FAILED;
+    if (json) process.stdout.write(JSON.stringify({ exitCode: process.exitCode, error: { code, message } }) + '\n');
+    process.stderr.write(`dynaload: ${code}: ${message}\n`);
+    if (!isDynaloadError(error) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  }
+}

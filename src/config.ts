@@ -1,0 +1,132 @@
+import os from 'node:os';
+import { usageError } from './errors.js';
+import { parseTypeSpec, type TypeSpec } from './type-spec.js';
+
+export type EmptyPolicy = 'drop' | 'string' | 'null';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** Everything a run needs, validated once at the boundary and frozen. Plain data: it is sent to workers. */
+export interface UploadConfig {
+  readonly inputs: readonly string[];
+  readonly table: string;
+  readonly endpoint: string | undefined;
+  readonly region: string | undefined;
+  readonly workers: number;
+  readonly concurrency: number;
+  readonly types: TypeSpec;
+  readonly header: boolean;
+  readonly columns: readonly string[] | undefined;
+  readonly delimiter: string;
+  readonly empty: EmptyPolicy;
+  readonly rejectsPath: string | undefined;
+  readonly json: boolean;
+  readonly logLevel: LogLevel;
+  readonly maxRetries: number;
+}
+
+/** Defaults in one place; README and `--help` quote them. */
+export const DEFAULTS = Object.freeze({
+  workers: Math.max(1, os.availableParallelism()),
+  concurrency: 8,
+  delimiter: ',',
+  empty: 'drop' as EmptyPolicy,
+  logLevel: 'warn' as LogLevel,
+  maxRetries: 15,
+});
+
+/** The options as commander hands them over: strings, booleans, or absent. */
+export interface RawUploadOptions {
+  table?: string;
+  endpoint?: string;
+  region?: string;
+  workers?: string;
+  concurrency?: string;
+  types?: string;
+  header?: boolean;
+  columns?: string;
+  delimiter?: string;
+  empty?: string;
+  rejects?: string;
+  json?: boolean;
+  logLevel?: string;
+  maxRetries?: string;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const EMPTY_POLICIES: readonly EmptyPolicy[] = ['drop', 'string', 'null'];
+
+export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOptions): UploadConfig {
+  if (raw.table === undefined || raw.table.trim() === '') {
+    throw usageError('OPTION_REQUIRED', 'Expected `--table <name>`: the DynamoDB table to write to', { option: '--table' });
+  }
+  if (inputs.length === 0) {
+    throw usageError('INPUT_REQUIRED', 'Expected at least one input file, glob or `-` for standard input, got none');
+  }
+  const header = raw.header ?? true;
+  const columns = raw.columns === undefined ? undefined : parseColumns(raw.columns);
+  if (!header && columns === undefined) {
+    throw usageError('OPTION_REQUIRED', 'Expected `--columns a,b,c` with `--no-header`: without a header line the columns need names', { option: '--columns' });
+  }
+  return Object.freeze({
+    inputs: Object.freeze([...inputs]),
+    table: raw.table.trim(),
+    endpoint: raw.endpoint === undefined ? undefined : parseEndpoint(raw.endpoint),
+    region: raw.region,
+    workers: parseInteger('--workers', raw.workers, DEFAULTS.workers, 1, 64),
+    concurrency: parseInteger('--concurrency', raw.concurrency, DEFAULTS.concurrency, 1, 50),
+    types: raw.types === undefined ? Object.freeze({}) : parseTypeSpec(raw.types),
+    header,
+    columns,
+    delimiter: parseDelimiter(raw.delimiter ?? DEFAULTS.delimiter),
+    empty: parseChoice('--empty', raw.empty, DEFAULTS.empty, EMPTY_POLICIES),
+    rejectsPath: raw.rejects,
+    json: raw.json ?? false,
+    logLevel: parseChoice('--log-level', raw.logLevel, DEFAULTS.logLevel, LOG_LEVELS),
+    maxRetries: parseInteger('--max-retries', raw.maxRetries, DEFAULTS.maxRetries, 0, 100),
+  });
+}
+
+export function parseInteger(option: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usageError('OPTION_INVALID', `Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``, { option, value });
+  }
+  return n;
+}
+
+function parseChoice<T extends string>(option: string, value: string | undefined, fallback: T, choices: readonly T[]): T {
+  if (value === undefined) return fallback;
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw usageError('OPTION_INVALID', `Expected \`${option}\` to be one of ${choices.join(', ')}, got \`${value}\``, { option, value });
+}
+
+function parseColumns(text: string): readonly string[] {
+  const names = text.split(',').map((name) => name.trim());
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (name === '' || seen.has(name)) {
+      throw usageError('OPTION_INVALID', `Expected \`--columns\` to be distinct non-empty names separated by commas, got \`${text}\``, { option: '--columns', value: text });
+    }
+    seen.add(name);
+  }
+  return Object.freeze(names);
+}
+
+function parseDelimiter(text: string): string {
+  const value = text === '\\t' || text === 'tab' ? '\t' : text;
+  if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
+    throw usageError('OPTION_INVALID', `Expected \`--delimiter\` to be one character other than a quote or newline (\`\\t\` for tab), got \`${text}\``, { option: '--delimiter', value: text });
+  }
+  return value;
+}
+
+function parseEndpoint(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
+  } catch {
+    // fall through to the usage error
+  }
+  throw usageError('OPTION_INVALID', `Expected \`--endpoint\` to be an http(s) URL such as http://127.0.0.1:8000, got \`${text}\``, { option: '--endpoint', value: text });
+}

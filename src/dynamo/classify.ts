@@ -1,0 +1,41 @@
+/**
+ * Sorts an error from a DynamoDB call into what the writer does with it. Matches on the error's
+ * name/code (AWS error types), never on classes.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+ */
+export type ErrorKind = 'throttled' | 'server' | 'network' | 'validation' | 'fatal';
+
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+const VALIDATION = new Set(['ValidationException', 'ItemCollectionSizeLimitExceededException', 'SerializationException']);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError']);
+
+interface AwsLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $fault?: string;
+}
+
+export function classifyError(error: unknown): ErrorKind {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
+  const name = e.name ?? '';
+  if (THROTTLING.has(name)) return 'throttled';
+  if (VALIDATION.has(name)) return 'validation';
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return 'server';
+  if (name === 'InternalServerError' || name === 'ServiceUnavailable' || name === 'InternalFailure') return 'server';
+  if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_NAMES.has(name)) return 'network';
+  if (status === undefined && e.$fault === undefined && /socket hang up|ECONNRESET|EPIPE|network/i.test(e.message ?? '')) return 'network';
+  return 'fatal';
+}
+
+export function errorName(error: unknown): string {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
+  return e.name ?? e.code ?? 'Error';
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,18 @@
+/**
+ * Capped exponential backoff with full jitter: the delay before attempt n+1 is uniform in
+ * [0, min(cap, base * 2^(n-1))]. Full jitter spreads retries of many writers so they do not
+ * return in lockstep. https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
+ */
+export interface BackoffOptions {
+  readonly baseMs: number;
+  readonly capMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 50, capMs: 5_000 });
+
+/** `attempts` is how many attempts have failed so far (1 after the first failure). */
+export function backoffDelay(attempts: number, options: BackoffOptions, random: () => number = Math.random): number {
+  const exponent = Math.min(Math.max(attempts - 1, 0), 30);
+  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** exponent);
+  return Math.floor(random() * ceiling);
+}

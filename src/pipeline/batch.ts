@@ -1,0 +1,130 @@
+/**
+ * The pure heart of the writer: which writes go into the next BatchWriteItem. No I/O, no timers, so
+ * every ordering rule is tested synchronously.
+ *
+ * Rules (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html):
+ * - at most 25 requests and 16 MB per batch;
+ * - never two writes to the same key in one batch (DynamoDB rejects the whole batch);
+ * - last write wins: at most one write per key is "active" (queued, waiting to retry, or in flight);
+ *   a later write of the same key waits behind it, in arrival order, so a retried older write can
+ *   never overwrite a newer one.
+ */
+
+export const MAX_BATCH_ITEMS = 25;
+/** DynamoDB's limit is 16 MB per request; keep a margin for the request envelope. */
+export const MAX_BATCH_BYTES = 15 * 1024 * 1024;
+
+export interface QueueEntry {
+  readonly key: string;
+  readonly wire: number;
+  /** Attempts that did not write this entry (withheld, throttled, failed). */
+  attempts: number;
+  /** Earliest time (ms) the entry may be sent again. */
+  notBefore: number;
+}
+
+export class WriteQueue<E extends QueueEntry> {
+  /** Entries free to send, in arrival order (a deque: `ready[head..]`). */
+  private ready: E[] = [];
+  private head = 0;
+  /** Entries waiting out a backoff, any order (few at a time). */
+  private waiting: E[] = [];
+  /** Active keys, each with the later writes of that key parked behind the active one. */
+  private readonly active = new Map<string, E[]>();
+  private inFlight = 0;
+  private total = 0;
+
+  /** Entries not yet resolved: ready, waiting, parked or in flight. */
+  get size(): number {
+    return this.total;
+  }
+
+  get sending(): number {
+    return this.inFlight;
+  }
+
+  /** Entries that could go out now or later without waiting for another write of their key. */
+  get sendable(): number {
+    return this.ready.length - this.head + this.waiting.length;
+  }
+
+  add(entry: E): void {
+    this.total++;
+    const parked = this.active.get(entry.key);
+    if (parked !== undefined) {
+      parked.push(entry);
+      return;
+    }
+    this.active.set(entry.key, []);
+    this.ready.push(entry);
+  }
+
+  /** How many entries could form a batch right now (due waiting ones plus ready ones). */
+  available(now: number): number {
+    let due = 0;
+    for (const entry of this.waiting) if (entry.notBefore <= now) due++;
+    return Math.min(MAX_BATCH_ITEMS, due + this.ready.length - this.head);
+  }
+
+  /** Earliest `notBefore` among waiting entries, if any. */
+  nextDue(): number | undefined {
+    let next: number | undefined;
+    for (const entry of this.waiting) if (next === undefined || entry.notBefore < next) next = entry.notBefore;
+    return next;
+  }
+
+  /**
+   * Takes up to 25 entries (and at most MAX_BATCH_BYTES) for one request: due retries first,
+   * oldest first, then ready entries in arrival order. Keys are unique by construction.
+   */
+  take(now: number): E[] {
+    const batch: E[] = [];
+    let bytes = 0;
+    if (this.waiting.length > 0) {
+      const due = this.waiting.filter((e) => e.notBefore <= now).sort((a, b) => a.notBefore - b.notBefore);
+      for (const entry of due) {
+        if (batch.length === MAX_BATCH_ITEMS || (batch.length > 0 && bytes + entry.wire > MAX_BATCH_BYTES)) break;
+        batch.push(entry);
+        bytes += entry.wire;
+      }
+      if (batch.length > 0) {
+        const taken = new Set(batch);
+        this.waiting = this.waiting.filter((e) => !taken.has(e));
+      }
+    }
+    while (batch.length < MAX_BATCH_ITEMS && this.head < this.ready.length) {
+      const entry = this.ready[this.head] as E;
+      if (batch.length > 0 && bytes + entry.wire > MAX_BATCH_BYTES) break;
+      batch.push(entry);
+      bytes += entry.wire;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
+    }
+    this.inFlight += batch.length;
+    return batch;
+  }
+
+  /** An in-flight entry was not written and goes back to wait until `notBefore`; its key stays active. */
+  retry(entry: E, notBefore: number): void {
+    this.inFlight--;
+    entry.attempts++;
+    entry.notBefore = notBefore;
+    this.waiting.push(entry);
+  }
+
+  /** An in-flight entry is resolved (written or rejected): the next write of its key becomes ready. */
+  done(entry: E): void {
+    this.inFlight--;
+    this.total--;
+    const parked = this.active.get(entry.key);
+    const next = parked?.shift();
+    if (next === undefined) {
+      this.active.delete(entry.key);
+    } else {
+      this.ready.push(next);
+    }
+  }
+}

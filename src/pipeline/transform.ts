@@ -1,0 +1,152 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { EmptyPolicy } from '../config.js';
+import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
+import { DynaloadError, isDynaloadError } from '../errors.js';
+import type { AttributeType, TypeSpec } from '../type-spec.js';
+import { jsonToAttributeValue, jsonToSet } from './exact-json.js';
+import { itemSize, MAX_ITEM_BYTES, wireSize } from './item-size.js';
+import { parseDynamoNumber } from './number.js';
+
+export type Item = Record<string, AttributeValue>;
+
+/** One item bound for one table, with what the batcher needs to know without looking inside. */
+export interface MappedItem {
+  readonly table: string;
+  /** Identity of the item's primary key in its table: equal keys (as DynamoDB compares them) give equal strings. */
+  readonly key: string;
+  readonly item: Item;
+  readonly size: number;
+  readonly wire: number;
+}
+
+export interface MapperOptions {
+  readonly schema: TableSchema;
+  /** Column names of this file, in order. */
+  readonly columns: readonly string[];
+  readonly types: TypeSpec;
+  readonly empty: EmptyPolicy;
+  /** Where the column names came from, for messages: "the header of a.csv" or "--columns". */
+  readonly columnsSource: string;
+}
+
+type Convert = (cell: string) => AttributeValue;
+
+interface Column {
+  readonly name: string;
+  readonly isKey: boolean;
+  readonly convert: Convert;
+}
+
+/**
+ * Builds the pure function that turns the cells of one CSV record into one item. It throws a
+ * DynaloadError (code and context naming the column) for a row that must be rejected, so a bad row
+ * never reaches a batch.
+ */
+export function createRowMapper(options: MapperOptions): (fields: readonly string[]) => MappedItem {
+  const { schema } = options;
+  const keys = [schema.hash, ...(schema.range ? [schema.range] : [])];
+  const columns: Column[] = options.columns.map((name) => {
+    const key = keys.find((k) => k.name === name);
+    return { name, isKey: key !== undefined, convert: converter(key?.type ?? options.types[name] ?? 'S') };
+  });
+  const missing = keys.filter((k) => !options.columns.includes(k.name));
+  const expected = columns.length;
+
+  return (fields) => {
+    if (missing.length > 0) {
+      const k = missing[0] as KeyAttribute;
+      throw new DynaloadError('KEY_MISSING', `Expected a column \`${k.name}\` (key of table \`${schema.table}\`) in ${options.columnsSource}, got columns ${options.columns.join(',')}`, { context: { column: k.name } });
+    }
+    if (fields.length !== expected) {
+      throw new DynaloadError('COLUMN_COUNT', `Expected ${expected} columns (${options.columns.join(',')}), got ${fields.length}`, { context: { expected, found: fields.length } });
+    }
+    const item: Item = {};
+    for (let i = 0; i < expected; i++) {
+      const column = columns[i] as Column;
+      const cell = fields[i] as string;
+      if (cell === '') {
+        if (column.isKey) {
+          throw new DynaloadError('KEY_EMPTY', `Expected a value for key column \`${column.name}\` of table \`${schema.table}\`, got an empty cell`, { context: { column: column.name } });
+        }
+        if (options.empty === 'drop') continue;
+        item[column.name] = options.empty === 'null' ? { NULL: true } : { S: '' };
+        continue;
+      }
+      try {
+        item[column.name] = column.convert(cell);
+      } catch (error) {
+        throw inColumn(error, column.name, column.isKey ? ` (key of table \`${schema.table}\`)` : '');
+      }
+    }
+    const size = itemSize(item);
+    if (size > MAX_ITEM_BYTES) {
+      throw new DynaloadError('ITEM_TOO_LARGE', `Expected an item of at most ${MAX_ITEM_BYTES} bytes (400 KB, DynamoDB's limit), got ${size} bytes`, { context: { size } });
+    }
+    return { table: schema.table, key: keyOf(schema, item), item, size, wire: wireSize(item) };
+  };
+}
+
+/** The key identity of an item of a table (see MappedItem.key); also used to match UnprocessedItems. */
+export function keyOf(schema: TableSchema, item: Item): string {
+  let key = schema.table + '\u0001' + keyPart(schema.hash, item);
+  if (schema.range) key += '\u0001' + keyPart(schema.range, item);
+  return key;
+}
+
+function keyPart(attribute: KeyAttribute, item: Item): string {
+  const value = item[attribute.name];
+  if (attribute.type === 'N' && value?.N !== undefined) return parseDynamoNumber(value.N).canonical;
+  if (attribute.type === 'S' && value?.S !== undefined) return value.S;
+  if (attribute.type === 'B' && value?.B !== undefined) return Buffer.from(value.B).toString('base64');
+  return '';
+}
+
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false };
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function converter(type: AttributeType): Convert {
+  switch (type) {
+    case 'S':
+      return (cell) => ({ S: cell });
+    case 'N':
+      // Keep the text as written: DynamoDB normalises it itself, and the text is exact.
+      return (cell) => ({ N: parseDynamoNumber(cell).text });
+    case 'B':
+      return (cell) => {
+        if (!BASE64.test(cell)) throw new DynaloadError('BINARY_INVALID', `Expected base64 for a B value, got \`${preview(cell)}\``);
+        return { B: new Uint8Array(Buffer.from(cell, 'base64')) };
+      };
+    case 'BOOL':
+      return (cell) => {
+        const value = BOOLEANS[cell.toLowerCase()];
+        if (value === undefined) throw new DynaloadError('BOOL_INVALID', `Expected true, false, 1 or 0 for a BOOL value, got \`${preview(cell)}\``);
+        return { BOOL: value };
+      };
+    case 'NULL':
+      return () => ({ NULL: true });
+    case 'JSON':
+      return jsonToAttributeValue;
+    case 'L':
+    case 'M':
+      return (cell) => {
+        const value = jsonToAttributeValue(cell);
+        if ((type === 'L' && value.L === undefined) || (type === 'M' && value.M === undefined)) {
+          throw new DynaloadError('JSON_SHAPE', `Expected a JSON ${type === 'L' ? 'array' : 'object'} for an ${type} value, got \`${preview(cell)}\``);
+        }
+        return value;
+      };
+    case 'SS':
+    case 'NS':
+    case 'BS':
+      return (cell) => jsonToSet(type, cell);
+  }
+}
+
+function inColumn(error: unknown, column: string, role: string): DynaloadError {
+  if (!isDynaloadError(error)) return new DynaloadError('VALUE_INVALID', `Column \`${column}\`${role}: ${String(error)}`, { context: { column }, cause: error });
+  return new DynaloadError(error.code, `Column \`${column}\`${role}: ${error.message}`, { context: { ...error.context, column }, cause: error });
+}
+
+function preview(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

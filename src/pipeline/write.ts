@@ -1,0 +1,249 @@
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import { classifyError, errorMessage, errorName } from '../dynamo/classify.js';
+import { DynaloadError } from '../errors.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
+
+export type RequestItems = Record<string, WriteRequest[]>;
+
+/** Sends one BatchWriteItem; resolves with its UnprocessedItems (possibly empty). */
+export type SendBatch = (items: RequestItems) => Promise<RequestItems | undefined>;
+
+export interface WriteEntry extends QueueEntry {
+  readonly table: string;
+  readonly request: WriteRequest;
+}
+
+export interface WriterStats {
+  /** BatchWriteItem requests answered (any outcome). */
+  requests: number;
+  itemsWritten: number;
+  /** Items DynamoDB returned in UnprocessedItems, each time it did (so: items resent for that reason). */
+  unprocessedRetries: number;
+  throttledRequests: number;
+  serverErrors: number;
+  networkErrors: number;
+  /** Requests split in two to find the item DynamoDB refused. */
+  validationSplits: number;
+}
+
+export interface WriterOptions<E extends WriteEntry> {
+  readonly send: SendBatch;
+  /** Key identity of a request DynamoDB handed back, to find its entry (same form as QueueEntry.key). */
+  readonly keyOf: (table: string, request: WriteRequest) => string;
+  readonly concurrency: number;
+  readonly maxRetries: number;
+  readonly backoff: BackoffOptions;
+  readonly written: (entry: E) => void;
+  readonly rejected: (entry: E, error: DynaloadError) => void;
+  /** How long a part-filled batch may wait for more items while the reader is still reading. */
+  readonly lingerMs?: number;
+  /** Entries held (queued, parked, waiting or in flight) before `add` makes the reader wait. */
+  readonly highWater?: number;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/**
+ * Writes entries with BatchWriteItem: at most `concurrency` requests in flight, full batches while
+ * reading, UnprocessedItems and retryable errors resent with backoff and jitter alongside fresh
+ * items, a refused batch split until the refused item is found. Fails (and stops sending) when an
+ * entry has failed `maxRetries` times in a row or DynamoDB answers a non-retryable error.
+ */
+export class BatchWriter<E extends WriteEntry> {
+  readonly stats: WriterStats = { requests: 0, itemsWritten: 0, unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0, validationSplits: 0 };
+  failure: DynaloadError | undefined;
+
+  private readonly queue = new WriteQueue<E>();
+  private readonly options: WriterOptions<E>;
+  private readonly highWater: number;
+  private readonly now: () => number;
+  private requests = 0;
+  private draining = false;
+  private lingerExpired = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private capacityWaiter: (() => void) | undefined;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(options: WriterOptions<E>) {
+    this.options = options;
+    this.highWater = options.highWater ?? Math.max(200, options.concurrency * MAX_BATCH_ITEMS * 4);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Entries not yet written or rejected. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Queues an entry. Returns a promise only when the reader must wait for room (backpressure). */
+  add(entry: E): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    this.queue.add(entry);
+    this.pump();
+    if (this.queue.size < this.highWater) return undefined;
+    return new Promise((resolve) => {
+      this.capacityWaiter = resolve;
+    });
+  }
+
+  /** Sends everything still queued; resolves when nothing is pending, or after a failure once nothing is in flight. */
+  drain(): Promise<void> {
+    this.draining = true;
+    const settled = new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    this.pump();
+    return settled;
+  }
+
+  private pump(): void {
+    const now = this.now();
+    if (!this.failure) {
+      while (this.requests < this.options.concurrency) {
+        const available = this.queue.available(now);
+        if (available === 0) break;
+        const force = this.draining || this.lingerExpired || this.capacityWaiter !== undefined;
+        if (available < MAX_BATCH_ITEMS && !force) break;
+        this.lingerExpired = false;
+        this.launch(this.queue.take(now));
+      }
+    }
+    this.schedule(now);
+    if (this.capacityWaiter && (this.queue.size < this.highWater || this.failure)) {
+      const resolve = this.capacityWaiter;
+      this.capacityWaiter = undefined;
+      resolve();
+    }
+    if (this.draining && this.requests === 0 && (this.queue.size === 0 || this.failure)) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** One timer: the next due retry, or the linger deadline of a part-filled batch. */
+  private schedule(now: number): void {
+    let at = Number.POSITIVE_INFINITY;
+    if (!this.failure) {
+      const due = this.queue.nextDue();
+      if (due !== undefined) at = due;
+      if (this.queue.available(now) > 0 && this.requests < this.options.concurrency) at = Math.min(at, now + (this.options.lingerMs ?? 20));
+    }
+    if (at === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === Number.POSITIVE_INFINITY) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.lingerExpired = true;
+      this.pump();
+    }, Math.max(0, at - now));
+  }
+
+  private launch(batch: E[]): void {
+    this.requests++;
+    void this.sendBatch(batch).finally(() => {
+      this.requests--;
+      this.pump();
+    });
+  }
+
+  private async sendBatch(batch: E[]): Promise<void> {
+    const items: RequestItems = {};
+    for (const entry of batch) (items[entry.table] ??= []).push(entry.request);
+    let unprocessed: RequestItems | undefined;
+    try {
+      unprocessed = await this.options.send(items);
+    } catch (error) {
+      this.stats.requests++;
+      await this.failed(batch, error);
+      return;
+    }
+    this.stats.requests++;
+    const withheld = this.withheld(batch, unprocessed);
+    for (const entry of batch) {
+      if (withheld?.has(entry)) {
+        this.stats.unprocessedRetries++;
+        this.retry(entry);
+      } else {
+        this.queue.done(entry);
+        this.stats.itemsWritten++;
+        this.options.written(entry);
+      }
+    }
+  }
+
+  private withheld(batch: E[], unprocessed: RequestItems | undefined): Set<E> | undefined {
+    if (unprocessed === undefined) return undefined;
+    const tables = Object.keys(unprocessed);
+    if (tables.length === 0) return undefined;
+    const byKey = new Map(batch.map((entry) => [entry.key, entry]));
+    const withheld = new Set<E>();
+    for (const table of tables) {
+      for (const request of unprocessed[table] ?? []) {
+        const entry = byKey.get(this.options.keyOf(table, request));
+        if (entry === undefined) {
+          // Never count an item as written when DynamoDB said it was not: stop instead.
+          this.fail(new DynaloadError('UNPROCESSED_UNMATCHED', `Expected every UnprocessedItems entry to match a sent item, got one for table \`${table}\` that matches none`, { context: { table } }));
+          return new Set(batch);
+        }
+        withheld.add(entry);
+      }
+    }
+    return withheld;
+  }
+
+  private async failed(batch: E[], error: unknown): Promise<void> {
+    const kind = classifyError(error);
+    if (kind === 'validation') {
+      if (batch.length > 1) {
+        this.stats.validationSplits++;
+        const half = Math.ceil(batch.length / 2);
+        await Promise.all([this.sendBatch(batch.slice(0, half)), this.sendBatch(batch.slice(half))]);
+        return;
+      }
+      const entry = batch[0] as E;
+      this.queue.done(entry);
+      this.options.rejected(entry, new DynaloadError('DYNAMODB_REJECTED', `DynamoDB refused the item (${errorName(error)}): ${errorMessage(error)}`, { context: { awsError: errorName(error) } }));
+      return;
+    }
+    if (kind === 'fatal') {
+      for (const entry of batch) this.queue.retry(entry, Number.POSITIVE_INFINITY);
+      this.fail(fatalError(error, batch[0]?.table));
+      return;
+    }
+    if (kind === 'throttled') this.stats.throttledRequests++;
+    else if (kind === 'server') this.stats.serverErrors++;
+    else this.stats.networkErrors++;
+    for (const entry of batch) this.retry(entry, error);
+  }
+
+  private retry(entry: E, error?: unknown): void {
+    const attempts = entry.attempts + 1;
+    const delay = backoffDelay(attempts, this.options.backoff, this.options.random);
+    this.queue.retry(entry, this.now() + delay);
+    if (attempts > this.options.maxRetries && !this.failure) {
+      const reason = error === undefined ? 'returned in UnprocessedItems' : `failed with ${errorName(error)}: ${errorMessage(error)}`;
+      this.fail(new DynaloadError('RETRIES_EXHAUSTED', `Expected an item of table \`${entry.table}\` to be written within ${this.options.maxRetries} retries (\`--max-retries\`), but it was ${reason} ${attempts} times in a row`, { context: { table: entry.table, attempts } }));
+    }
+  }
+
+  private fail(error: DynaloadError): void {
+    if (!this.failure) this.failure = error;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+}
+
+function fatalError(error: unknown, table: string | undefined): DynaloadError {
+  const name = errorName(error);
+  const context = { table, awsError: name };
+  if (name === 'ResourceNotFoundException') {
+    return new DynaloadError('TABLE_NOT_FOUND', `BatchWriteItem found no table \`${table}\` (was it deleted during the run?): ${errorMessage(error)}`, { context, cause: error });
+  }
+  if (/AccessDenied|UnrecognizedClient|InvalidSignature|ExpiredToken|MissingAuthenticationToken|Credentials/i.test(name)) {
+    return new DynaloadError('ACCESS_DENIED', `BatchWriteItem was refused (${name}): ${errorMessage(error)}`, { context, cause: error });
+  }
+  return new DynaloadError('WRITE_FAILED', `BatchWriteItem failed with a non-retryable error (${name}): ${errorMessage(error)}`, { context, cause: error });
+}

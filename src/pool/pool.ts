@@ -1,0 +1,103 @@
+import { pipeline } from 'node:stream/promises';
+import { Worker } from 'node:worker_threads';
+import type { UploadConfig } from '../config.js';
+import type { TableSchema } from '../dynamo/schema.js';
+import { DynaloadError, fromWire, type WireError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { addCounters, emptyCounters, type FromWorker, type RejectRecord, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
+
+export interface PoolEvents {
+  readonly reject: (reject: RejectRecord) => void;
+  /** Called whenever a worker reports; `totals` sums every worker's latest counters. */
+  readonly progress?: (totals: WorkerCounters) => void;
+}
+
+export interface PoolResult {
+  readonly counters: WorkerCounters;
+  /** The first failure; the run stopped reading when it happened. */
+  readonly error: DynaloadError | undefined;
+  /** Inputs never handed to a worker (the run stopped before them). */
+  readonly unread: readonly string[];
+}
+
+export interface Pool {
+  readonly done: Promise<PoolResult>;
+  /** Graceful stop: workers stop reading, write what they have queued, and report. */
+  stop(): void;
+}
+
+/**
+ * Runs the workers: hands out one file at a time to whichever worker asks (a bounded queue of
+ * one per worker), collects counters, and stops everyone on the first failure.
+ */
+export function startPool(config: UploadConfig, schemas: readonly TableSchema[], events: PoolEvents, log: Logger): Pool {
+  const files = [...config.inputs];
+  const count = Math.max(1, Math.min(config.workers, files.length));
+  const latest: WorkerCounters[] = Array.from({ length: count }, emptyCounters);
+  const workers: Worker[] = [];
+  let stopping = false;
+  let error: DynaloadError | undefined;
+
+  const stopAll = (): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of workers) worker.postMessage({ type: 'stop' } satisfies ToWorker);
+  };
+  const fail = (wire: WireError | DynaloadError): void => {
+    error ??= wire instanceof DynaloadError ? wire : fromWire(wire);
+    stopAll();
+  };
+  const totals = (): WorkerCounters => latest.reduce(addCounters, emptyCounters());
+
+  const finished = Array.from({ length: count }, (_, workerId) => {
+    // Standard input can only be read by one worker: the first one takes it first.
+    const takesStdin = workerId === 0 && files.includes('-');
+    if (takesStdin) files.splice(files.indexOf('-'), 1);
+    let first = takesStdin ? '-' : undefined;
+    const data: WorkerData = { workerId, config, schemas };
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdin: takesStdin });
+    workers.push(worker);
+    if (takesStdin && worker.stdin) {
+      pipeline(process.stdin, worker.stdin).catch((cause: unknown) => fail(new DynaloadError('INPUT_FAILED', `Could not read standard input: ${String(cause)}`, { cause })));
+    }
+    return new Promise<void>((resolve) => {
+      let reported = false;
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'next': {
+            const path = first ?? (stopping ? undefined : files.shift());
+            first = undefined;
+            worker.postMessage((path === undefined ? { type: 'end' } : { type: 'file', path }) satisfies ToWorker);
+            break;
+          }
+          case 'stats':
+            latest[workerId] = message.stats;
+            events.progress?.(totals());
+            break;
+          case 'reject':
+            events.reject(message.reject);
+            break;
+          case 'failed':
+            log.error({ worker: workerId, code: message.error.code }, message.error.message);
+            fail(message.error);
+            break;
+          case 'done':
+            latest[workerId] = message.stats;
+            reported = true;
+            events.progress?.(totals());
+            break;
+        }
+      });
+      worker.on('error', (cause) => {
+        fail(new DynaloadError('WORKER_CRASHED', `Worker ${workerId} crashed: ${cause.message}`, { cause }));
+      });
+      worker.on('exit', (code) => {
+        if (!reported) fail(new DynaloadError('WORKER_CRASHED', `Worker ${workerId} exited (code ${code}) before reporting its counters`));
+        resolve();
+      });
+    });
+  });
+
+  const done = Promise.all(finished).then((): PoolResult => ({ counters: totals(), error, unread: [...files] }));
+  return { done, stop: stopAll };
+}

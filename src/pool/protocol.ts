@@ -1,0 +1,71 @@
+/** Every message between the main thread and a worker, typed in one place. */
+import type { UploadConfig } from '../config.js';
+import type { TableSchema } from '../dynamo/schema.js';
+import type { WireError } from '../errors.js';
+import type { WriterStats } from '../pipeline/write.js';
+
+export interface WorkerData {
+  readonly workerId: number;
+  readonly config: UploadConfig;
+  readonly schemas: readonly TableSchema[];
+}
+
+export interface TableCounters {
+  written: number;
+  rejected: number;
+}
+
+/** Cumulative counters of one worker; the main thread keeps the latest snapshot of each. */
+export interface WorkerCounters extends WriterStats {
+  rowsRead: number;
+  rowsWritten: number;
+  rowsRejected: number;
+  filesRead: number;
+  tables: Record<string, TableCounters>;
+}
+
+/** One line of the rejects file. */
+export interface RejectRecord {
+  readonly file: string;
+  readonly line: number;
+  readonly code: string;
+  readonly message: string;
+  readonly table?: string;
+  readonly column?: string;
+  /** The row as read: an object by column name, or the raw cells when they could not be named. */
+  readonly row: Record<string, string> | string[] | string | null;
+}
+
+export type ToWorker =
+  | { readonly type: 'file'; readonly path: string }
+  /** Stop reading; write what is queued; then report. */
+  | { readonly type: 'stop' }
+  /** No more files: write what is queued; then report. */
+  | { readonly type: 'end' };
+
+export type FromWorker =
+  | { readonly type: 'next' }
+  | { readonly type: 'stats'; readonly stats: WorkerCounters }
+  | { readonly type: 'reject'; readonly reject: RejectRecord }
+  | { readonly type: 'failed'; readonly error: WireError }
+  | { readonly type: 'done'; readonly stats: WorkerCounters };
+
+export function emptyCounters(): WorkerCounters {
+  return {
+    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, filesRead: 0, tables: {},
+    requests: 0, itemsWritten: 0, unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0, validationSplits: 0,
+  };
+}
+
+/** Adds `b` into `a` (numbers field by field, tables by name). */
+export function addCounters(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
+  const sum = { ...a, tables: { ...a.tables } };
+  for (const key of Object.keys(b) as (keyof WorkerCounters)[]) {
+    if (key !== 'tables') sum[key] = (a[key] as number) + (b[key] as number);
+  }
+  for (const [table, counters] of Object.entries(b.tables)) {
+    const prior = sum.tables[table] ?? { written: 0, rejected: 0 };
+    sum.tables[table] = { written: prior.written + counters.written, rejected: prior.rejected + counters.rejected };
+  }
+  return sum;
+}

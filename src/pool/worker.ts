@@ -1,0 +1,123 @@
+/**
+ * Worker entry: one DynamoDB client and one writer per worker, files one at a time as the main
+ * thread hands them out. Reports counters (not rows) and the rare rejected row.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { createClient } from '../dynamo/client.js';
+import type { TableSchema } from '../dynamo/schema.js';
+import { DynaloadError, toWire } from '../errors.js';
+import { createLogger } from '../log.js';
+import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
+import { loadFile, rowForReject, type RowEntry, type RowRef } from '../pipeline/load-file.js';
+import { keyOf } from '../pipeline/transform.js';
+import { BatchWriter } from '../pipeline/write.js';
+import { emptyCounters, type FromWorker, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
+
+const STATS_INTERVAL_MS = 250;
+
+if (parentPort === null) throw new Error('dynaload worker must run in a worker thread');
+const port = parentPort;
+const data = workerData as WorkerData;
+const { config } = data;
+const log = createLogger(config.logLevel).child({ worker: data.workerId });
+const schemas = new Map<string, TableSchema>(data.schemas.map((s) => [s.table, s]));
+const schema = schemas.get(config.table) as TableSchema;
+const counters: WorkerCounters = emptyCounters();
+const post = (message: FromWorker): void => port.postMessage(message);
+
+const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: config.concurrency, maxAttempts: 1 });
+
+function table(name: string): { written: number; rejected: number } {
+  return (counters.tables[name] ??= { written: 0, rejected: 0 });
+}
+
+function reject(row: RowRef, code: string, message: string, extra: { table?: string; column?: string } = {}): void {
+  row.pending = Math.max(0, row.pending - 1);
+  if (extra.table !== undefined) table(extra.table).rejected++;
+  if (row.rejected) return;
+  row.rejected = true;
+  counters.rowsRejected++;
+  post({ type: 'reject', reject: { file: row.file, line: row.line, code, message, ...extra, row: rowForReject(row) } });
+}
+
+const writer = new BatchWriter<RowEntry>({
+  send: async (items) => (await client.send(new BatchWriteItemCommand({ RequestItems: items }))).UnprocessedItems,
+  keyOf: (name, request) => {
+    const tableSchema = schemas.get(name);
+    const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
+    return tableSchema && item ? keyOf(tableSchema, item) : '';
+  },
+  concurrency: config.concurrency,
+  maxRetries: config.maxRetries,
+  backoff: DEFAULT_BACKOFF,
+  written: (entry) => {
+    table(entry.table).written++;
+    if (--entry.row.pending === 0 && !entry.row.rejected) counters.rowsWritten++;
+  },
+  rejected: (entry, error) => reject(entry.row, error.code, error.message, { table: entry.table }),
+});
+
+let stopping = false;
+let failureSent = false;
+const inbox: ToWorker[] = [];
+let wake: (() => void) | undefined;
+
+function snapshot(): WorkerCounters {
+  return { ...counters, ...writer.stats, tables: { ...counters.tables } };
+}
+
+function reportFailure(error: unknown): void {
+  if (failureSent) return;
+  failureSent = true;
+  stopping = true;
+  post({ type: 'failed', error: toWire(error) });
+}
+
+async function nextMessage(): Promise<ToWorker> {
+  while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+  return inbox.shift() as ToWorker;
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'stop') stopping = true;
+  inbox.push(message);
+  wake?.();
+});
+
+async function run(): Promise<void> {
+  const timer = setInterval(() => post({ type: 'stats', stats: snapshot() }), STATS_INTERVAL_MS);
+  try {
+    for (;;) {
+      if (stopping || writer.failure) break;
+      post({ type: 'next' });
+      const message = await nextMessage();
+      if (message.type !== 'file') break;
+      log.debug({ file: message.path }, 'reading');
+      try {
+        await loadFile(message.path, {
+          config, schema, writer,
+          stopping: () => stopping,
+          rowRead: () => counters.rowsRead++,
+          reject,
+        });
+      } catch (error) {
+        if (writer.failure) break;
+        reportFailure(new DynaloadError('INPUT_FAILED', `Could not read ${message.path}: ${error instanceof Error ? error.message : String(error)}`, { context: { file: message.path }, cause: error }));
+        break;
+      }
+      counters.filesRead++;
+    }
+    await writer.drain();
+    if (writer.failure) reportFailure(writer.failure);
+  } catch (error) {
+    reportFailure(error);
+  } finally {
+    clearInterval(timer);
+    post({ type: 'done', stats: snapshot() });
+    client.destroy();
+    port.close();
+  }
+}
+
+void run();

@@ -1,0 +1,46 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { DynaloadError } from './errors.js';
+import type { RejectRecord } from './pool/protocol.js';
+
+/**
+ * The rejects file: one JSON line per rejected row, `{file, line, code, message, row}` (plus `table`
+ * and `column` where they apply). Opened on the first reject only, so a clean run leaves no file.
+ */
+export class RejectsFile {
+  readonly path: string;
+  private stream: WriteStream | undefined;
+  private error: Error | undefined;
+  count = 0;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  write(reject: RejectRecord): void {
+    if (this.stream === undefined) {
+      this.stream = createWriteStream(this.path, { flags: 'w' });
+      this.stream.on('error', (error) => (this.error ??= error));
+    }
+    this.count++;
+    this.stream.write(JSON.stringify(reject) + '\n');
+  }
+
+  async close(): Promise<void> {
+    const stream = this.stream;
+    if (stream === undefined) return;
+    if (!stream.destroyed) {
+      stream.end();
+      await once(stream, 'close');
+    }
+    if (this.error) {
+      // A reject that could not be recorded breaks the promise that every row is accounted for.
+      throw new DynaloadError('REJECTS_WRITE_FAILED', `Could not write the rejects file ${this.path}: ${this.error.message}`, { context: { file: this.path }, cause: this.error });
+    }
+  }
+}
+
+export function defaultRejectsPath(table: string, startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  return `dynaload-rejects-${table}-${stamp}.ndjson`;
+}

@@ -1,0 +1,61 @@
+import type { DynaloadError } from './errors.js';
+import type { TableCounters, WorkerCounters } from './pool/protocol.js';
+
+/** The result of a run: what `--json` prints, and what the human summary is made of. */
+export interface Summary {
+  rows: number;
+  written: number;
+  rejected: number;
+  notWritten: number;
+  tables: Record<string, TableCounters>;
+  requests: number;
+  unprocessedRetries: number;
+  throttledRequests: number;
+  serverErrors: number;
+  networkErrors: number;
+  durationMs: number;
+  rowsPerSecond: number;
+  rejectsFile: string | null;
+  unreadFiles: string[];
+  exitCode: number;
+  error: { code: string; message: string } | null;
+}
+
+export function buildSummary(counters: WorkerCounters, extra: { durationMs: number; rejectsFile: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+  const { rowsRead, rowsWritten, rowsRejected } = counters;
+  return {
+    rows: rowsRead,
+    written: rowsWritten,
+    rejected: rowsRejected,
+    // Derived, never counted: a row is written or rejected only on evidence; everything else is not written.
+    notWritten: rowsRead - rowsWritten - rowsRejected,
+    tables: counters.tables,
+    requests: counters.requests,
+    unprocessedRetries: counters.unprocessedRetries,
+    throttledRequests: counters.throttledRequests,
+    serverErrors: counters.serverErrors,
+    networkErrors: counters.networkErrors,
+    durationMs: Math.round(extra.durationMs),
+    rowsPerSecond: extra.durationMs > 0 ? Math.round((rowsWritten * 1000) / extra.durationMs) : 0,
+    rejectsFile: extra.rejectsFile,
+    unreadFiles: [...extra.unreadFiles],
+    exitCode: extra.exitCode,
+    error: extra.error ? { code: extra.error.code, message: extra.error.message } : null,
+  };
+}
+
+export function formatSummary(s: Summary): string {
+  const seconds = (s.durationMs / 1000).toFixed(1);
+  const tables = Object.entries(s.tables)
+    .map(([name, t]) => `${name} ${t.written}${t.rejected ? ` (+${t.rejected} rejected)` : ''}`)
+    .join(', ');
+  const lines = [
+    `${s.error ? 'FAILED' : 'Done'}: ${s.rows} rows read in ${seconds} s (${s.rowsPerSecond} rows/s written)`,
+    `  written      ${s.written} rows${tables ? ` (items: ${tables})` : ''}`,
+    `  rejected     ${s.rejected} rows${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
+    `  not written  ${s.notWritten} rows${s.unreadFiles.length ? `, and ${s.unreadFiles.length} files not read: ${s.unreadFiles.join(' ')}` : ''}`,
+    `  retries      ${s.unprocessedRetries} unprocessed items resent, ${s.throttledRequests} throttled requests, ${s.serverErrors} server errors, ${s.networkErrors} network errors (${s.requests} requests)`,
+  ];
+  if (s.error) lines.push(`  error        ${s.error.code}: ${s.error.message}`);
+  return lines.join('\n') + '\n';
+}

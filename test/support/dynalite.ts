@@ -1,0 +1,148 @@
+// TypeScript drops dynalite.d.ts from the `include` glob because this file shares its name, and an
+// ambient `declare module` has no import form, so the reference is the only way in.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./dynalite.d.ts" />
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  waitUntilTableExists,
+  type AttributeDefinition,
+  type AttributeValue,
+  type KeySchemaElement,
+  type ScalarAttributeType,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+
+export interface Dynalite {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export type KeyType = ScalarAttributeType | 'S' | 'N' | 'B';
+
+export interface KeySpec {
+  hash: [name: string, type: KeyType];
+  range?: [name: string, type: KeyType];
+}
+
+export const TEST_REGION = 'us-east-1';
+const FAKE_KEY_ID = 'AKIDDYNALOADTEST';
+const FAKE_SECRET = 'dynaload-test-secret';
+
+/**
+ * Environment for a spawned CLI: fake static credentials, and every AWS config path pointed at
+ * /dev/null so nothing from the host (profiles, SSO, credential_process) leaks in.
+ */
+export const FAKE_AWS_ENV: Readonly<Record<string, string>> = Object.freeze({
+  AWS_ACCESS_KEY_ID: FAKE_KEY_ID,
+  AWS_SECRET_ACCESS_KEY: FAKE_SECRET,
+  AWS_REGION: TEST_REGION,
+  AWS_DEFAULT_REGION: TEST_REGION,
+  AWS_PROFILE: 'dynaload-test-none',
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  AWS_EC2_METADATA_DISABLED: 'true',
+});
+
+/** In-memory dynalite on 127.0.0.1, a random port; tables become ACTIVE at once. */
+export async function startDynalite(): Promise<Dynalite> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  guardAbortedRequests(server);
+  // Longer than the SDK's idle sockets live, so a reused keep-alive socket is not closed under it.
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        // dynalite's close() wraps http.Server#close and then closes its LevelDB store.
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/**
+ * dynalite's handler does `req.on('error', err => { throw err })` (index.js, httpHandler), so a
+ * client that disconnects mid-body (a killed CLI) would crash the test process. Swap that listener
+ * for one that just drops the response.
+ */
+function guardAbortedRequests(server: Server): void {
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const on = req.on.bind(req);
+    req.on = ((event: string | symbol, listener: (...args: unknown[]) => void) =>
+      on(event, event === 'error' ? () => res.destroy() : listener)) as typeof req.on;
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+}
+
+/** A client for the test itself (not the CLI): fake credentials, us-east-1. */
+export function testClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: TEST_REGION,
+    credentials: { accessKeyId: FAKE_KEY_ID, secretAccessKey: FAKE_SECRET },
+  });
+}
+
+/** Creates `t_<random hex>` (PAY_PER_REQUEST), waits until ACTIVE, returns its name. */
+export async function createTable(endpoint: string, key: KeySpec): Promise<string> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const attributes: AttributeDefinition[] = [{ AttributeName: key.hash[0], AttributeType: key.hash[1] }];
+  const schema: KeySchemaElement[] = [{ AttributeName: key.hash[0], KeyType: 'HASH' }];
+  if (key.range) {
+    attributes.push({ AttributeName: key.range[0], AttributeType: key.range[1] });
+    schema.push({ AttributeName: key.range[0], KeyType: 'RANGE' });
+  }
+  const client = testClient(endpoint);
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        AttributeDefinitions: attributes,
+        KeySchema: schema,
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: name });
+    return name;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Every item of the table as raw AttributeValue maps (paginated Scan, consistent read). */
+export async function scanAll(endpoint: string, table: string): Promise<Record<string, AttributeValue>[]> {
+  const client = testClient(endpoint);
+  const items: Record<string, AttributeValue>[] = [];
+  try {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  } finally {
+    client.destroy();
+  }
+}

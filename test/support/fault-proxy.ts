@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import zlib from 'node:zlib';
+
+/**
+ * Faults injected into `DynamoDB_20120810.BatchWriteItem` requests (fractions 0..1 drawn per
+ * request from a seeded PRNG). Every other request passes through untouched, except once
+ * `failAfter` has tripped.
+ */
+export interface Faults {
+  /** Fraction of the put/delete requests in each batch returned as UnprocessedItems, not forwarded. */
+  withhold?: number;
+  /** Fraction of requests answered 400 with a throttling error (nothing written). */
+  throttle?: number;
+  throttleType?: ThrottleType;
+  /** Fraction of requests answered 500 InternalServerError (nothing written). */
+  serverError?: number;
+  /** Fraction of requests whose client socket is destroyed before forwarding (nothing written). */
+  resetBefore?: number;
+  /** Fraction of requests forwarded, then the client socket destroyed (written, client sees an error). */
+  resetAfter?: number;
+  /** Delay every BatchWriteItem answer (including injected errors) by this many ms. */
+  delayMs?: number;
+  /** After this many BatchWriteItem requests (counted from when these faults were set), fail everything. */
+  failAfter?: number;
+  /** Error type for `failAfter`, e.g. 'UnrecognizedClientException' or a full `namespace#Name`. */
+  failWith?: string;
+  /** PRNG seed (mulberry32); a random seed when absent. */
+  seed?: number;
+}
+
+export type ThrottleType = 'ProvisionedThroughputExceededException' | 'ThrottlingException' | 'RequestLimitExceeded';
+
+export interface ProxyStats {
+  requests: number;
+  batchWriteRequests: number;
+  itemsForwarded: number;
+  itemsWithheld: number;
+  throttled: number;
+  serverErrors: number;
+  resetsBefore: number;
+  resetsAfter: number;
+  failed: number;
+}
+
+export interface FaultProxy {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  /** Live counters, updated as requests arrive. */
+  stats: ProxyStats;
+  /** Replaces all faults; restarts the `failAfter` count; reseeds when `seed` is given. */
+  setFaults(faults: Faults): void;
+  close(): Promise<void>;
+}
+
+type WriteRequest = Record<string, unknown>;
+type RequestItems = Record<string, WriteRequest[]>;
+
+const BATCH_WRITE = 'DynamoDB_20120810.BatchWriteItem';
+const JSON_TYPE = 'application/x-amz-json-1.0';
+// Headers that describe one hop, or the body we may rewrite; recomputed on each side.
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection']);
+
+// Namespaces as DynamoDB sends them in `__type`; the SDK keeps only the part after '#'.
+const ERROR_NAMESPACES: Record<string, string> = {
+  ThrottlingException: 'com.amazon.coral.availability',
+  UnrecognizedClientException: 'com.amazon.coral.service',
+  AccessDeniedException: 'com.amazon.coral.service',
+  InvalidSignatureException: 'com.amazon.coral.service',
+  MissingAuthenticationTokenException: 'com.amazon.coral.service',
+  ExpiredTokenException: 'com.amazon.coral.service',
+  ValidationException: 'com.amazon.coral.validate',
+};
+
+export function startFaultProxy(target: string, faults: Faults = {}): Promise<FaultProxy> {
+  const agent = new http.Agent({ keepAlive: true });
+  const targetUrl = new URL(target);
+  const stats: ProxyStats = {
+    requests: 0,
+    batchWriteRequests: 0,
+    itemsForwarded: 0,
+    itemsWithheld: 0,
+    throttled: 0,
+    serverErrors: 0,
+    resetsBefore: 0,
+    resetsAfter: 0,
+    failed: 0,
+  };
+  let current: Faults = {};
+  let random = mulberry32(0);
+  let batchWritesSinceSet = 0;
+  const setFaults = (next: Faults): void => {
+    if (next.seed !== undefined || current.seed === undefined) random = mulberry32(next.seed ?? randomSeed());
+    current = { ...next };
+    batchWritesSinceSet = 0;
+  };
+  setFaults(faults);
+  const hit = (fraction: number | undefined): boolean => fraction !== undefined && fraction > 0 && random() < fraction;
+
+  const timers = new Set<NodeJS.Timeout>();
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  const forward = (req: IncomingMessage, body: Buffer): Promise<Upstream> =>
+    new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = copyHeaders(req.headers);
+      headers['content-length'] = body.length;
+      const upstream = http.request(
+        { protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers, agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
+    stats.requests++;
+    const isBatchWrite = req.headers['x-amz-target'] === BATCH_WRITE;
+    const f = current;
+    // Counted before this request: with failAfter N, BatchWriteItem number N+1 is the first to fail.
+    const tripped = f.failAfter !== undefined && batchWritesSinceSet >= f.failAfter;
+    if (isBatchWrite) {
+      stats.batchWriteRequests++;
+      batchWritesSinceSet++;
+    }
+    if (tripped) {
+      stats.failed++;
+      const type = f.failWith ?? 'UnrecognizedClientException';
+      return answerError(res, 400, type, `Injected by the fault proxy after ${f.failAfter} BatchWriteItem requests.`);
+    }
+    if (!isBatchWrite) return relay(res, await forward(req, body));
+
+    if (f.delayMs) await delay(f.delayMs);
+    if (hit(f.resetBefore)) {
+      stats.resetsBefore++;
+      req.socket.destroy();
+      return;
+    }
+    if (hit(f.throttle)) {
+      stats.throttled++;
+      const type = f.throttleType ?? 'ProvisionedThroughputExceededException';
+      return answerError(res, 400, type, THROTTLE_MESSAGES[type]);
+    }
+    if (hit(f.serverError)) {
+      stats.serverErrors++;
+      return answerError(res, 500, 'InternalServerError', 'Internal server error');
+    }
+
+    const parsed = parseBatch(body);
+    const withheld: RequestItems = {};
+    let forwarded = 0;
+    let withheldCount = 0;
+    if (parsed) {
+      const kept: RequestItems = {};
+      for (const [table, requests] of Object.entries(parsed.RequestItems)) {
+        for (const request of requests) {
+          if (hit(f.withhold)) {
+            (withheld[table] ??= []).push(request);
+            withheldCount++;
+          } else {
+            (kept[table] ??= []).push(request);
+            forwarded++;
+          }
+        }
+      }
+      if (withheldCount > 0) parsed.RequestItems = kept;
+    }
+    stats.itemsWithheld += withheldCount;
+    if (parsed && withheldCount > 0 && forwarded === 0) {
+      // DynamoDB rejects an empty RequestItems, so answer for the server.
+      return answer(res, 200, { UnprocessedItems: withheld });
+    }
+    const sent = parsed && withheldCount > 0 ? Buffer.from(JSON.stringify(parsed)) : body;
+    const upstream = await forward(req, sent);
+    stats.itemsForwarded += forwarded;
+    if (hit(f.resetAfter)) {
+      stats.resetsAfter++;
+      req.socket.destroy();
+      return;
+    }
+    if (withheldCount > 0 && upstream.status === 200) {
+      const result = JSON.parse(upstream.body.toString('utf8')) as { UnprocessedItems?: RequestItems };
+      const merged: RequestItems = { ...(result.UnprocessedItems ?? {}) };
+      for (const [table, requests] of Object.entries(withheld)) merged[table] = [...(merged[table] ?? []), ...requests];
+      result.UnprocessedItems = merged;
+      return answer(res, 200, result, upstream.headers);
+    }
+    relay(res, upstream);
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    // The client may abort mid-request; drop it quietly.
+    req.on('error', () => res.destroy());
+    res.on('error', () => undefined);
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks)).catch(() => {
+        // The target failed (or closed): the client sees a dropped connection, like a network fault.
+        req.socket.destroy();
+      });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      let closing: Promise<void> | undefined;
+      resolve({
+        endpoint: `http://127.0.0.1:${port}`,
+        stats,
+        setFaults,
+        close() {
+          closing ??= new Promise<void>((done) => {
+            for (const timer of timers) clearTimeout(timer);
+            timers.clear();
+            server.close(() => done());
+            for (const socket of sockets) socket.destroy();
+            agent.destroy();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}
+
+interface Upstream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const THROTTLE_MESSAGES: Record<ThrottleType, string> = {
+  ProvisionedThroughputExceededException:
+    'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+  ThrottlingException: 'Rate of requests exceeds the allowed throughput.',
+  RequestLimitExceeded: 'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
+};
+
+function parseBatch(body: Buffer): { RequestItems: RequestItems } | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const items = (parsed as { RequestItems?: unknown }).RequestItems;
+    if (typeof items !== 'object' || items === null) return undefined;
+    if (!Object.values(items).every(Array.isArray)) return undefined;
+    return parsed as { RequestItems: RequestItems };
+  } catch {
+    // Not ours to judge: forward it and let the server answer.
+    return undefined;
+  }
+}
+
+function copyHeaders(headers: IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !HOP_HEADERS.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+function relay(res: ServerResponse, upstream: Upstream): void {
+  const headers = copyHeaders(upstream.headers);
+  headers['content-length'] = upstream.body.length;
+  res.writeHead(upstream.status, headers);
+  res.end(upstream.body);
+}
+
+function answer(res: ServerResponse, status: number, data: unknown, base?: IncomingHttpHeaders): void {
+  const body = Buffer.from(JSON.stringify(data));
+  const headers = base ? copyHeaders(base) : {};
+  headers['content-type'] = JSON_TYPE;
+  headers['x-amzn-requestid'] ??= requestId();
+  headers['x-amz-crc32'] = String(crc32(body));
+  headers['content-length'] = body.length;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function answerError(res: ServerResponse, status: number, type: string, message: string): void {
+  const fullType = type.includes('#') ? type : `${ERROR_NAMESPACES[type] ?? 'com.amazonaws.dynamodb.v20120810'}#${type}`;
+  answer(res, status, { __type: fullType, message });
+}
+
+function requestId(): string {
+  // DynamoDB request ids are 52 upper-case base32-ish characters.
+  return randomBytes(39).toString('base64').toUpperCase().replace(/[+/=]/g, '0').slice(0, 52);
+}
+
+function randomSeed(): number {
+  return randomBytes(4).readUInt32LE(0);
+}
+
+/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// zlib.crc32 exists from Node 20.15 / 22.2; fall back to a table for older 20.x.
+const zlibCrc32 = (zlib as { crc32?: (data: Buffer) => number }).crc32;
+let crcTable: Uint32Array | undefined;
+
+export function crc32(data: Buffer): number {
+  if (zlibCrc32) return zlibCrc32(data) >>> 0;
+  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  let crc = 0xffffffff;
+  for (const byte of data) crc = (crcTable[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
