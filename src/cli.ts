@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { demo } from './commands/demo.js';
 import { upload } from './commands/upload.js';
-import { DEFAULTS, type RawUploadOptions } from './config.js';
+import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
 import { formatSummary } from './summary.js';
 
@@ -54,6 +55,19 @@ export function buildProgram(): Command {
       const summary = await upload(files, options);
       process.stdout.write(options.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
       if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
+      process.exitCode = summary.exitCode;
+    });
+  program
+    .command('demo')
+    .description('Try dynaload with no AWS account: generate CSV shards, start an embedded DynamoDB-compatible server, load them, show a few items.')
+    .addOption(new Option('--rows <n>', 'rows to generate').default('20000'))
+    .addOption(new Option('--shards <n>', 'shard files to generate').default('4'))
+    .action(async (options: { rows: string; shards: string }) => {
+      const summary = await demo({
+        rows: parseInteger('--rows', options.rows, 20_000, 1, 10_000_000),
+        shards: parseInteger('--shards', options.shards, 4, 1, 1_000),
+        out: (text) => process.stdout.write(text),
+      });
       process.exitCode = summary.exitCode;
     });
   return program;

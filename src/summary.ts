@@ -15,6 +15,8 @@ export interface Summary {
   networkErrors: number;
   durationMs: number;
   rowsPerSecond: number;
+  /** Peak resident set of the whole process (main thread and workers), in MiB. */
+  peakRssMb: number;
   rejectsFile: string | null;
   unreadFiles: string[];
   exitCode: number;
@@ -37,6 +39,7 @@ export function buildSummary(counters: WorkerCounters, extra: { durationMs: numb
     networkErrors: counters.networkErrors,
     durationMs: Math.round(extra.durationMs),
     rowsPerSecond: extra.durationMs > 0 ? Math.round((rowsWritten * 1000) / extra.durationMs) : 0,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     rejectsFile: extra.rejectsFile,
     unreadFiles: [...extra.unreadFiles],
     exitCode: extra.exitCode,
@@ -50,7 +53,7 @@ export function formatSummary(s: Summary): string {
     .map(([name, t]) => `${name} ${t.written}${t.rejected ? ` (+${t.rejected} rejected)` : ''}`)
     .join(', ');
   const lines = [
-    `${s.error ? 'FAILED' : 'Done'}: ${s.rows} rows read in ${seconds} s (${s.rowsPerSecond} rows/s written)`,
+    `${s.error ? 'FAILED' : 'Done'}: ${s.rows} rows read in ${seconds} s (${s.rowsPerSecond} rows/s written, peak RSS ${s.peakRssMb} MiB)`,
     `  written      ${s.written} rows${tables ? ` (items: ${tables})` : ''}`,
     `  rejected     ${s.rejected} rows${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
     `  not written  ${s.notWritten} rows${s.unreadFiles.length ? `, and ${s.unreadFiles.length} files not read: ${s.unreadFiles.join(' ')}` : ''}`,

@@ -1,10 +1,5 @@
-// TypeScript drops dynalite.d.ts from the `include` glob because this file shares its name, and an
-// ambient `declare module` has no import form, so the reference is the only way in.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="./dynalite.d.ts" />
+// Test helpers around the embedded dynalite server: a fresh table per test, Scan, fake credentials.
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -15,13 +10,9 @@ import {
   type KeySchemaElement,
   type ScalarAttributeType,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { startLocalServer, type LocalServer } from '../../src/local/server.js';
 
-export interface Dynalite {
-  /** `http://127.0.0.1:<port>` */
-  endpoint: string;
-  close(): Promise<void>;
-}
+export type Dynalite = LocalServer;
 
 export type KeyType = ScalarAttributeType | 'S' | 'N' | 'B';
 
@@ -49,48 +40,9 @@ export const FAKE_AWS_ENV: Readonly<Record<string, string>> = Object.freeze({
   AWS_EC2_METADATA_DISABLED: 'true',
 });
 
-/** In-memory dynalite on 127.0.0.1, a random port; tables become ACTIVE at once. */
-export async function startDynalite(): Promise<Dynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  guardAbortedRequests(server);
-  // Longer than the SDK's idle sockets live, so a reused keep-alive socket is not closed under it.
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        // dynalite's close() wraps http.Server#close and then closes its LevelDB store.
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
-}
-
-/**
- * dynalite's handler does `req.on('error', err => { throw err })` (index.js, httpHandler), so a
- * client that disconnects mid-body (a killed CLI) would crash the test process. Swap that listener
- * for one that just drops the response.
- */
-function guardAbortedRequests(server: Server): void {
-  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const on = req.on.bind(req);
-    req.on = ((event: string | symbol, listener: (...args: unknown[]) => void) =>
-      on(event, event === 'error' ? () => res.destroy() : listener)) as typeof req.on;
-    for (const handler of handlers) handler.call(server, req, res);
-  });
+/** In-memory dynalite on 127.0.0.1, a random port: the embedded server `--local` uses. */
+export function startDynalite(): Promise<Dynalite> {
+  return startLocalServer();
 }
 
 /** A client for the test itself (not the CLI): fake credentials, us-east-1. */

@@ -1,6 +1,4 @@
-// dynalite ships no types; this covers the part the tests use.
-// Loaded through a `/// <reference>` in dynalite.ts, because TypeScript leaves a .d.ts out of an
-// `include` glob when a .ts file of the same name sits next to it.
+// dynalite ships no types; this covers the part dynaload uses.
 declare module 'dynalite' {
   import type { Server } from 'node:http';
 
