@@ -39,15 +39,15 @@ export function buildProgram(): Command {
     .addOption(new Option('-t, --table <name>', 'table to write to (its key schema is read with DescribeTable)'))
     .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
     .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
-    .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(String(DEFAULTS.workers), 'available cores'))
-    .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(String(DEFAULTS.concurrency)))
+    .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, "available cores"))
+    .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(DEFAULTS.concurrency))
     .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
     .addOption(new Option('--no-header', 'files have no header line (requires --columns)'))
     .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
     .addOption(new Option('-d, --delimiter <char>', 'field delimiter; \\t for tab').default(DEFAULTS.delimiter))
     .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
-    .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row').default(undefined, 'dynaload-rejects-<table>-<time>.ndjson, created only if a row is rejected'))
-    .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(String(DEFAULTS.maxRetries)))
+    .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
+    .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'))
     .addHelpText('after', UPLOAD_EXAMPLES)
@@ -60,9 +60,9 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('Try dynaload with no AWS account: generate CSV shards, start an embedded DynamoDB-compatible server, load them, show a few items.')
-    .addOption(new Option('--rows <n>', 'rows to generate').default('20000'))
-    .addOption(new Option('--shards <n>', 'shard files to generate').default('4'))
-    .action(async (options: { rows: string; shards: string }) => {
+    .addOption(new Option('--rows <n>', 'rows to generate').default(20_000))
+    .addOption(new Option('--shards <n>', 'shard files to generate').default(4))
+    .action(async (options: { rows: string | number; shards: string | number }) => {
       const summary = await demo({
         rows: parseInteger('--rows', options.rows, 20_000, 1, 10_000_000),
         shards: parseInteger('--shards', options.shards, 4, 1, 1_000),

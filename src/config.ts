@@ -39,8 +39,8 @@ export interface RawUploadOptions {
   table?: string;
   endpoint?: string;
   region?: string;
-  workers?: string;
-  concurrency?: string;
+  workers?: string | number;
+  concurrency?: string | number;
   types?: string;
   header?: boolean;
   columns?: string;
@@ -49,7 +49,7 @@ export interface RawUploadOptions {
   rejects?: string;
   json?: boolean;
   logLevel?: string;
-  maxRetries?: string;
+  maxRetries?: string | number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -86,9 +86,9 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
   });
 }
 
-export function parseInteger(option: string, value: string | undefined, fallback: number, min: number, max: number): number {
+export function parseInteger(option: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw usageError('OPTION_INVALID', `Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``, { option, value });
   }
