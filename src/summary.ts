@@ -17,6 +17,8 @@ export interface Summary {
   rowsPerSecond: number;
   /** Peak resident set of the whole process (main thread and workers), in MiB. */
   peakRssMb: number;
+  /** CPU time of the whole process (all threads), user + system, in ms. */
+  cpuMs: number;
   rejectsFile: string | null;
   unreadFiles: string[];
   exitCode: number;
@@ -40,6 +42,7 @@ export function buildSummary(counters: WorkerCounters, extra: { durationMs: numb
     durationMs: Math.round(extra.durationMs),
     rowsPerSecond: extra.durationMs > 0 ? Math.round((rowsWritten * 1000) / extra.durationMs) : 0,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     rejectsFile: extra.rejectsFile,
     unreadFiles: [...extra.unreadFiles],
     exitCode: extra.exitCode,
