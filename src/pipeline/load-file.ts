@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { UploadConfig } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
-import { isDynaloadError } from '../errors.js';
+import { DynaloadError, isDynaloadError } from '../errors.js';
 import type { RejectRecord } from '../pool/protocol.js';
 import { parseCsv } from './parse.js';
 import { createRowMapper, type MappedItem } from './transform.js';
@@ -56,7 +56,11 @@ export async function loadFile(path: string, context: LoadContext): Promise<void
     if (context.stopping() || writer.failure) break;
     if (record.kind === 'failure') {
       context.rowRead();
-      context.reject({ file, line: record.line, columns: undefined, fields: record.raw ?? null, pending: 0, rejected: false }, record.code, record.message);
+      context.reject({ file, line: record.line, columns: undefined, fields: record.raw, pending: 0, rejected: false }, record.code, record.message);
+      if (mapper === undefined && config.header) {
+        // The header line itself is broken: no row of this file can be named.
+        mapper = unnamed(`Expected a readable header line at line ${record.line} of ${file}, got a broken record; no row of this file can be mapped`);
+      }
       continue;
     }
     if (mapper === undefined) {
@@ -80,6 +84,12 @@ export async function loadFile(path: string, context: LoadContext): Promise<void
     const wait = writer.add(entry);
     if (wait) await wait;
   }
+}
+
+function unnamed(message: string): (fields: readonly string[]) => MappedItem {
+  return () => {
+    throw new DynaloadError('HEADER_INVALID', message);
+  };
 }
 
 /** The row as the rejects file shows it: cells by column name, or the raw cells when they cannot be named. */

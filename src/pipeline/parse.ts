@@ -1,5 +1,4 @@
-import { pipeline, type Readable } from 'node:stream';
-import { parse, type CsvError, type Options } from 'csv-parse';
+import { parse, type CsvError, type Info, type Options, type Parser } from 'csv-parse';
 
 /** One CSV record with where it came from. `line` is 1-based, where the record starts. */
 export interface CsvRecord {
@@ -10,64 +9,184 @@ export interface CsvRecord {
   readonly fields: string[];
 }
 
-/** A record csv-parse could not read (an unclosed quote, a record over the size limit, ...). */
+/** A line csv-parse could not read (a stray quote, an unclosed quote, a record over the size limit). */
 export interface CsvFailure {
   readonly kind: 'failure';
   readonly line: number;
+  readonly end: number;
   readonly code: string;
   readonly message: string;
-  readonly raw: string | undefined;
+  /** The text of the line that was skipped. */
+  readonly raw: string;
 }
 
 export interface ParseOptions {
   readonly delimiter: string;
+  readonly escape?: string;
 }
 
 /** A record longer than this is refused, so an unclosed quote cannot buffer the rest of a file. */
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 /**
- * Streams CSV records with their start line and end offset. Broken records become failures (and
- * the parse goes on), never an exception that ends the file.
+ * Streams CSV records with their start line and end offset, in input order.
+ *
+ * A broken record must not take good rows down with it: after a quote error csv-parse stays in
+ * quoted mode and would swallow every following row into one failure. So on an error this rejects
+ * the one physical line where the broken record starts, and parses again from the next line with a
+ * fresh parser. Line numbers are counted here from the bytes, because csv-parse counts a CRLF
+ * inside a quoted field as two lines.
  */
-export async function* parseCsv(input: Readable, parseOptions: ParseOptions): AsyncGenerator<CsvRecord | CsvFailure> {
-  let previousLines = 0;
-  let previousEmpty = 0;
-  const failures: CsvFailure[] = [];
-  const options: Options<CsvRecord, string[]> = {
-    delimiter: parseOptions.delimiter,
-    bom: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_BYTES,
-    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      const lines = typeof error?.lines === 'number' ? error.lines : previousLines + 1;
-      failures.push({
-        kind: 'failure',
-        line: Math.min(previousLines + 1, lines),
-        code: 'CSV_INVALID',
-        message: `Expected a well-formed CSV record: ${error?.message ?? 'unreadable record'}${error?.code ? ` (${error.code})` : ''}`,
-        raw,
-      });
-      previousLines = lines;
-      return undefined;
-    },
-    on_record: (fields: string[], context): CsvRecord => {
-      const line = previousLines + 1 + (context.empty_lines - previousEmpty);
-      previousLines = context.lines;
-      previousEmpty = context.empty_lines;
-      return { kind: 'record', line, end: context.bytes, fields };
-    },
+export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<CsvRecord | CsvFailure> {
+  /** Bytes from `lastEnd` to what has been read so far: at most one record plus one chunk. */
+  let pending: Buffer = Buffer.alloc(0);
+  let pendingStart = 0;
+  let lastEnd = 0;
+  /** Line breaks before `lastEnd`. */
+  let lastLine = 0;
+  let base = 0;
+  let error: CsvError | undefined;
+  let fatal: Error | undefined;
+  const out: (CsvRecord | CsvFailure)[] = [];
+
+  const onRecord = (fields: string[], context: Info): null => {
+    if (error !== undefined) return null; // parsed past an error: the next parser reads it again
+    const end = base + context.bytes;
+    const from = lastEnd - pendingStart;
+    const to = end - pendingStart;
+    const line = lastLine + 1 + leadingBreaks(pending, from, to);
+    lastLine += countBreaks(pending, from, to);
+    lastEnd = end;
+    out.push({ kind: 'record', line, end, fields });
+    return null; // kept out of the stream's buffer: records leave through `out`
   };
-  // csv-parse's typings only let `on_record` change the record type together with `columns`.
-  const parser = parse(options as unknown as Options);
-  // pipeline() forwards a read error to the parser (ending the loop below with it) and destroys
-  // the input when the loop stops early; the error itself surfaces through the iterator.
-  pipeline(input, parser, () => undefined);
-  for await (const record of parser as AsyncIterable<CsvRecord>) {
-    if (failures.length > 0) yield* failures.splice(0);
-    yield record;
+
+  const start = (): Parser => {
+    error = undefined;
+    const parserOptions: Options<string[], string[]> = {
+      delimiter: options.delimiter,
+      ...(options.escape === undefined ? {} : { escape: options.escape }),
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      max_record_size: MAX_RECORD_BYTES,
+      on_skip: (e: CsvError | undefined) => {
+        error ??= e ?? (new Error('unreadable record') as CsvError);
+        return undefined;
+      },
+      on_record: onRecord as unknown as Options['on_record'],
+    };
+    const created = parse(parserOptions as Options);
+    created.on('error', (e: Error) => (fatal ??= e));
+    return created;
+  };
+
+  /** After an error: reject the line where the broken record starts; parse again after it. */
+  const resync = (atEof: boolean): Buffer | undefined => {
+    const from = lastEnd - pendingStart;
+    const skipped = leadingBlank(pending, from);
+    const lineEnd = nextBreak(pending, skipped);
+    if (lineEnd === -1 && !atEof) return undefined; // the rest of the line is still to come
+    const stop = lineEnd === -1 ? pending.length : lineEnd;
+    const line = lastLine + 1 + leadingBreaks(pending, from, pending.length);
+    const reason = error as CsvError;
+    out.push({
+      kind: 'failure', line, end: pendingStart + stop,
+      code: 'CSV_INVALID',
+      message: `Expected a well-formed CSV record: ${reason.message.replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped`,
+      raw: pending.toString('utf8', skipped, stop).replace(/\r?\n$|\r$/, ''),
+    });
+    lastLine += countBreaks(pending, from, stop);
+    lastEnd = pendingStart + stop;
+    base = lastEnd;
+    return pending.subarray(stop);
+  };
+
+  let parser = start();
+  const feed = (chunk: Buffer, atEof: boolean): void => {
+    let data: Buffer | undefined = chunk;
+    while (data !== undefined) {
+      if (data.length > 0) parser.write(data);
+      if (atEof && error === undefined) parser.end();
+      if (fatal) throw fatal;
+      data = undefined;
+      if (error !== undefined) {
+        const rest = resync(atEof);
+        if (rest === undefined) return; // wait for the end of the broken line
+        parser.destroy();
+        parser = start();
+        data = rest;
+        if (rest.length === 0 && !atEof) return;
+      }
+    }
+  };
+
+  for await (const piece of input) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    // Keep the bytes from the last record's end: a resync needs them, and they count lines.
+    const keepFrom = Math.min(lastEnd - pendingStart, pending.length);
+    pending = keepFrom === pending.length ? chunk : Buffer.concat([pending.subarray(keepFrom), chunk]);
+    pendingStart += keepFrom;
+    if (error !== undefined) {
+      // Still looking for the end of a broken line: the old parser is discarded, feed nothing new.
+      const rest = resync(false);
+      if (rest !== undefined) {
+        parser.destroy();
+        parser = start();
+        feed(rest, false);
+      }
+    } else {
+      feed(chunk, false);
+    }
+    if (out.length > 0) yield* out.splice(0);
   }
-  if (failures.length > 0) yield* failures.splice(0);
+  if (error !== undefined) {
+    const rest = resync(true) ?? Buffer.alloc(0);
+    parser.destroy();
+    parser = start();
+    feed(rest, true);
+  } else {
+    feed(Buffer.alloc(0), true);
+  }
+  parser.destroy();
+  if (out.length > 0) yield* out.splice(0);
+}
+
+/** Line breaks (LF, CRLF or a lone CR) in `buffer[from, to)`. */
+export function countBreaks(buffer: Buffer, from: number, to: number): number {
+  // A plain loop: records are short, and indexOf() cannot be bounded by `to`.
+  let count = 0;
+  for (let i = from; i < to; i++) {
+    const byte = buffer[i];
+    if (byte === LF || (byte === CR && buffer[i + 1] !== LF)) count++;
+  }
+  return count;
+}
+
+/** Line breaks in the run of blank lines at `from` (csv-parse skips empty lines before a record). */
+function leadingBreaks(buffer: Buffer, from: number, to: number): number {
+  return countBreaks(buffer, from, Math.min(leadingBlank(buffer, from), to));
+}
+
+function leadingBlank(buffer: Buffer, from: number): number {
+  let i = from;
+  while (i < buffer.length && (buffer[i] === LF || buffer[i] === CR)) i++;
+  return i;
+}
+
+/** Index just past the first line break at or after `from`, or -1. */
+function nextBreak(buffer: Buffer, from: number): number {
+  for (let i = from; i < buffer.length; i++) {
+    const byte = buffer[i];
+    if (byte === LF) return i + 1;
+    if (byte === CR) {
+      if (i + 1 >= buffer.length) return -1; // a CRLF may be split across chunks
+      return buffer[i + 1] === LF ? i + 2 : i + 1;
+    }
+  }
+  return -1;
 }

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { parseCsv, type CsvFailure, type CsvRecord } from '../../src/pipeline/parse.js';
+
+// `line` is the 1-based line where a record starts (issue 2 point 5); `end` the byte offset just
+// past the record and its line break in the input bytes (a BOM counts: it is in the file).
+type Expected = { line: number; end?: number; fields: string[] } | { line: number; failure: RegExp };
+
+async function parseAll(input: Buffer, chunks: number[] | 'bytes', delimiter = ','): Promise<Array<CsvRecord | CsvFailure>> {
+  const cuts = chunks === 'bytes' ? Array.from({ length: input.length }, (_, i) => i + 1) : [...chunks, input.length];
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const cut of cuts) {
+    if (cut > from) parts.push(input.subarray(from, cut));
+    from = Math.max(from, cut);
+  }
+  const out: Array<CsvRecord | CsvFailure> = [];
+  for await (const r of parseCsv(Readable.from(parts), { delimiter })) out.push(r);
+  return out;
+}
+
+function simplify(results: Array<CsvRecord | CsvFailure>, withEnd: boolean): unknown[] {
+  return results.map((r) => (r.kind === 'record' ? { line: r.line, ...(withEnd ? { end: r.end } : {}), fields: r.fields } : { line: r.line, code: r.code }));
+}
+
+function check(results: Array<CsvRecord | CsvFailure>, expected: Expected[]): void {
+  const withEnd = expected.every((e) => !('fields' in e) || e.end !== undefined);
+  const want = expected.map((e) => ('failure' in e ? { line: e.line, code: 'CSV_INVALID' } : { line: e.line, ...(withEnd ? { end: e.end } : {}), fields: e.fields }));
+  assert.deepEqual(simplify(results, withEnd), want);
+  results.forEach((r, i) => {
+    const e = expected[i];
+    if (r.kind === 'failure' && e && 'failure' in e) assert.match(r.message, e.failure);
+  });
+}
+
+const BOM = '\uFEFF';
+interface Case {
+  label: string;
+  text: string;
+  /** Extra chunk boundaries (byte offsets) besides "whole" and "every byte". */
+  cuts: number[];
+  expected: Expected[];
+  delimiter?: string;
+  todo?: string;
+}
+
+const cases: Case[] = [
+  {
+    label: 'BOM, CRLF, a quoted delimiter, a 3-byte character',
+    text: `${BOM}id,name\r\n1,"a,b"\r\n2,€\r\n`,
+    // 1: inside the BOM; 11 and 20: between CR and LF; 24: inside € (bytes 23..25)
+    cuts: [1, 3, 11, 20, 24],
+    expected: [
+      { line: 1, end: 3 + 9, fields: ['id', 'name'] },
+      { line: 2, end: 12 + 9, fields: ['1', 'a,b'] },
+      { line: 3, end: 21 + 7, fields: ['2', '€'] },
+    ],
+  },
+  {
+    label: 'a quoted CRLF inside a field is one line break',
+    text: 'id\r\n"a\r\nb"\r\nc\r\n',
+    cuts: [6, 11],
+    expected: [
+      { line: 1, end: 4, fields: ['id'] },
+      { line: 2, end: 4 + 8, fields: ['a\r\nb'] },
+      { line: 4, end: 12 + 3, fields: ['c'] },
+    ],
+  },
+  {
+    label: 'LF, empty lines skipped, no final newline, a 4-byte character',
+    text: 'a,b\n\n\nc,😀\n\ne,f',
+    cuts: [4, 5, 9, 10, 11],
+    expected: [
+      { line: 1, end: 4, fields: ['a', 'b'] },
+      { line: 4, end: 6 + 7, fields: ['c', '😀'] },
+      { line: 6, end: 14 + 3, fields: ['e', 'f'] },
+    ],
+  },
+  {
+    label: 'quoted LF newlines and escaped quotes move the start line of later records',
+    text: 'h1,h2\n"x\ny\nz","say ""hi"""\nlast,"é\n"\nend,1\n',
+    cuts: [7, 9, 33],
+    expected: [
+      { line: 1, end: 6, fields: ['h1', 'h2'] },
+      { line: 2, end: 6 + 21, fields: ['x\ny\nz', 'say "hi"'] },
+      { line: 5, end: 27 + 11, fields: ['last', 'é\n'] },
+      { line: 7, end: 38 + 6, fields: ['end', '1'] },
+    ],
+  },
+  {
+    label: 'tab delimiter, a tab inside quotes',
+    text: 'a\tb\n"x\ty"\tz\n',
+    delimiter: '\t',
+    cuts: [2, 6],
+    expected: [
+      { line: 1, end: 4, fields: ['a', 'b'] },
+      { line: 2, end: 4 + 8, fields: ['x\ty', 'z'] },
+    ],
+  },
+];
+
+describe('parseCsv records', () => {
+  for (const c of cases) {
+    for (const chunks of [[], c.cuts, 'bytes'] as const) {
+      const how = chunks === 'bytes' ? 'one byte per chunk' : chunks.length === 0 ? 'one chunk' : `cut at ${chunks.join(',')}`;
+      test(`${c.label} (${how})`, c.todo ? { todo: c.todo } : {}, async () => {
+        const input = Buffer.from(c.text, 'utf8');
+        check(await parseAll(input, chunks === 'bytes' ? 'bytes' : [...chunks], c.delimiter), c.expected);
+      });
+    }
+  }
+});
+
+// A broken record never takes later rows with it: the physical line where it starts is reported as
+// a failure and parsing resumes on the next line (csv-parse alone, after a quote closed too early,
+// would treat the rest of the input as quoted).
+const broken: Array<{ label: string; text: string; expected: Expected[]; todo?: string }> = [
+  {
+    label: 'a quote inside an unquoted field; later records still read',
+    text: 'id,v\n1,a"b\n2,ok\n3,fine\n',
+    expected: [
+      { line: 1, fields: ['id', 'v'] },
+      { line: 2, failure: /^Expected a well-formed CSV record: .*\(INVALID_OPENING_QUOTE\); the line was skipped$/ },
+      { line: 3, fields: ['2', 'ok'] },
+      { line: 4, fields: ['3', 'fine'] },
+    ],
+  },
+  {
+    label: 'a broken record spanning lines, then another',
+    text: 'h,i\n"a\nb",x"y\nok,1\n2,c"d\nlast,2\n',
+    expected: [
+      { line: 1, fields: ['h', 'i'] },
+      // `"a` starts a record that breaks on line 3: line 2 is rejected, then line 3 (`b",x"y`) on its own.
+      { line: 2, failure: /INVALID_OPENING_QUOTE/ },
+      { line: 3, failure: /INVALID_OPENING_QUOTE/ },
+      { line: 4, fields: ['ok', '1'] },
+      { line: 5, failure: /INVALID_OPENING_QUOTE/ },
+      { line: 6, fields: ['last', '2'] },
+    ],
+  },
+  {
+    label: 'empty lines before a broken record do not shift line numbers',
+    text: 'h\n\n\n1,a"b\nok\n\nnext\n',
+    expected: [
+      { line: 1, fields: ['h'] },
+      { line: 4, failure: /INVALID_OPENING_QUOTE/ },
+      { line: 5, fields: ['ok'] },
+      { line: 7, fields: ['next'] },
+    ],
+  },
+  {
+    label: 'a quote never closed: its line is rejected and the rows after it are still read',
+    text: 'id,v\n1,ok\n2,"open\n3,x\n',
+    expected: [
+      { line: 1, fields: ['id', 'v'] },
+      { line: 2, fields: ['1', 'ok'] },
+      { line: 3, failure: /^Expected a well-formed CSV record: .*\(CSV_QUOTE_NOT_CLOSED\); the line was skipped$/ },
+      { line: 4, fields: ['3', 'x'] },
+    ],
+  },
+];
+
+const byLine = <T extends { line: number }>(list: T[]): T[] => [...list].sort((a, b) => a.line - b.line);
+
+describe('parseCsv broken records', () => {
+  for (const b of broken) {
+    for (const chunks of [[], 'bytes'] as const) {
+      const how = chunks === 'bytes' ? 'one byte per chunk' : 'one chunk';
+      test(`${b.label} (${how}): records and failures by line`, b.todo ? { todo: b.todo } : {}, async () => {
+        check(byLine(await parseAll(Buffer.from(b.text), chunks === 'bytes' ? 'bytes' : [])), b.expected);
+      });
+    }
+    test(`${b.label}: yielded in input order`, async () => {
+      check(await parseAll(Buffer.from(b.text), []), b.expected);
+    });
+  }
+
+  test('a quote closed too early: a failure at its line, the header kept, no exception', async () => {
+    const results = await parseAll(Buffer.from('id,v\n1,"a"b\n2,ok\n'), []);
+    const sorted = byLine(results);
+    assert.deepEqual(simplify(sorted.slice(0, 2), false), [{ line: 1, fields: ['id', 'v'] }, { line: 2, code: 'CSV_INVALID' }]);
+    assert.match((sorted[1] as CsvFailure).message, /CSV_INVALID_CLOSING_QUOTE/);
+    assert.ok(results.every((r) => r.kind === 'record' || r.code === 'CSV_INVALID'));
+  });
+
+  test('a failure carries the raw text of the broken line (for the rejects file)', async () => {
+    const failure = (await parseAll(Buffer.from('id,v\n1,a"b\n2,ok\n'), [])).find((r) => r.kind === 'failure');
+    assert.equal(typeof failure?.raw, 'string');
+    assert.match(failure?.raw ?? '', /1,a"b/);
+  });
+
+  test('a stream error ends the parse with that error', async () => {
+    const input = new Readable({ read() {} });
+    input.push('a,b\n');
+    setImmediate(() => input.destroy(Object.assign(new Error('disk gone'), { code: 'EIO' })));
+    const seen: unknown[] = [];
+    await assert.rejects(async () => {
+      for await (const r of parseCsv(input, { delimiter: ',' })) seen.push(r);
+    }, { message: 'disk gone' });
+  });
+});
