@@ -81,8 +81,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end here too, with exit code 0.
+      // --help and --version end here too, with exit code 0; commander has printed the message.
       process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (json && error.exitCode !== 0) {
+        process.stdout.write(JSON.stringify({ exitCode: EXIT.USAGE, error: { code: 'USAGE', message: error.message.replace(/^error: /, '') } }) + '\n');
+      }
       return;
     }
     const code = isDynaloadError(error) ? error.code : 'EINTERNAL';

@@ -14,7 +14,8 @@ const TYPE_SET = new Set<string>(ATTRIBUTE_TYPES);
 
 /** Parses `user:N,series:N,moddt:S` into `{ user: 'N', series: 'N', moddt: 'S' }`. */
 export function parseTypeSpec(text: string): TypeSpec {
-  const spec: Record<string, AttributeType> = {};
+  // No prototype: `__proto__`, `constructor` and friends are ordinary column names here.
+  const spec = Object.create(null) as Record<string, AttributeType>;
   for (const part of text.split(',')) {
     const entry = part.trim();
     if (entry === '') continue;

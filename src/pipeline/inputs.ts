@@ -13,8 +13,10 @@ export async function expandInputs(args: readonly string[]): Promise<string[]> {
   const seen = new Set<string>();
   const out: string[] = [];
   const push = (p: string): void => {
-    if (!seen.has(p)) {
-      seen.add(p);
+    // `one.csv` and `./one.csv` are the same file: read it once, under its first spelling.
+    const identity = p === '-' ? p : path.resolve(p);
+    if (!seen.has(identity)) {
+      seen.add(identity);
       out.push(p);
     }
   };

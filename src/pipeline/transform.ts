@@ -47,7 +47,8 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
   const keys = [schema.hash, ...(schema.range ? [schema.range] : [])];
   const columns: Column[] = options.columns.map((name) => {
     const key = keys.find((k) => k.name === name);
-    return { name, isKey: key !== undefined, convert: converter(key?.type ?? options.types[name] ?? 'S') };
+    const declared = Object.hasOwn(options.types, name) ? options.types[name] : undefined;
+    return { name, isKey: key !== undefined, convert: converter(key?.type ?? declared ?? 'S') };
   });
   const missing = keys.filter((k) => !options.columns.includes(k.name));
   const expected = columns.length;
@@ -78,12 +79,27 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
         throw inColumn(error, column.name, column.isKey ? ` (key of table \`${schema.table}\`)` : '');
       }
     }
+    checkKeyLength(schema.hash, item, MAX_PARTITION_KEY_BYTES, schema.table);
+    if (schema.range) checkKeyLength(schema.range, item, MAX_SORT_KEY_BYTES, schema.table);
     const size = itemSize(item);
     if (size > MAX_ITEM_BYTES) {
       throw new DynaloadError('ITEM_TOO_LARGE', `Expected an item of at most ${MAX_ITEM_BYTES} bytes (400 KB, DynamoDB's limit), got ${size} bytes`, { context: { size } });
     }
     return { table: schema.table, key: keyOf(schema, item), item, size, wire: wireSize(item) };
   };
+}
+
+/** https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (attributes) */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+function checkKeyLength(attribute: KeyAttribute, item: Item, max: number, table: string): void {
+  const value = item[attribute.name];
+  const bytes = value?.S !== undefined ? Buffer.byteLength(value.S) : value?.B !== undefined ? value.B.length : 0;
+  if (bytes > max) {
+    const role = max === MAX_PARTITION_KEY_BYTES ? 'partition' : 'sort';
+    throw new DynaloadError('KEY_TOO_LONG', `Column \`${attribute.name}\` (key of table \`${table}\`): Expected a ${role} key of at most ${max} bytes, got ${bytes} bytes`, { context: { column: attribute.name, bytes } });
+  }
 }
 
 /** The key identity of an item of a table (see MappedItem.key); also used to match UnprocessedItems. */

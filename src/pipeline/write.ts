@@ -199,7 +199,9 @@ export class BatchWriter<E extends WriteEntry> {
       if (batch.length > 1) {
         this.stats.validationSplits++;
         const half = Math.ceil(batch.length / 2);
-        await Promise.all([this.sendBatch(batch.slice(0, half)), this.sendBatch(batch.slice(half))]);
+        // One half after the other, within the refused request's slot: never over `concurrency`.
+        await this.sendBatch(batch.slice(0, half));
+        await this.sendBatch(batch.slice(half));
         return;
       }
       const entry = batch[0] as E;

@@ -1,0 +1,253 @@
+/**
+ * Unit tests of BatchWriter's logic against an in-memory fake `send`: no DynamoDB, no HTTP. The
+ * fake decides per request what is stored, withheld or thrown. End-to-end tests against a real
+ * server (dynalite behind the fault-injecting proxy) live elsewhere in test/.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, test } from 'node:test';
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { DynaloadError } from '../../src/errors.js';
+import { BatchWriter, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
+
+interface Entry extends WriteEntry {
+  readonly value: number;
+}
+
+const TABLE = 'T';
+const keyOf = (table: string, request: WriteRequest): string => `${table}/${request.PutRequest?.Item?.pk?.S ?? '?'}`;
+
+function entry(pk: string, value: number): Entry {
+  const request = { PutRequest: { Item: { pk: { S: pk }, v: { N: String(value) } } } };
+  return { key: keyOf(TABLE, request), table: TABLE, request, value, wire: 60, attempts: 0, notBefore: 0 };
+}
+
+function awsError(name: string): Error {
+  return Object.assign(new Error(`fake ${name}`), { name });
+}
+
+/** mulberry32: a small seeded PRNG so the random tests replay exactly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Answer = { throw: Error } | { withhold: (request: WriteRequest) => boolean };
+
+/** A fake table: `decide` answers each call; puts not withheld are stored when the call is processed. */
+function fakeServer(decide: (requests: WriteRequest[], call: number) => Answer, delay: () => number = () => 1) {
+  const server = { store: new Map<string, number>(), calls: [] as string[][], inFlight: 0, maxInFlight: 0, thrown: 0, startedAfterThrow: 0 };
+  const send = async (items: RequestItems): Promise<RequestItems | undefined> => {
+    const call = server.calls.length;
+    if (server.thrown > 0) server.startedAfterThrow++;
+    const requests = items[TABLE] ?? [];
+    server.calls.push(requests.map((r) => keyOf(TABLE, r)));
+    server.inFlight++;
+    server.maxInFlight = Math.max(server.maxInFlight, server.inFlight);
+    try {
+      await sleep(delay());
+      const answer = decide(requests, call);
+      if ('throw' in answer) {
+        server.thrown++;
+        throw answer.throw;
+      }
+      const withheld = requests.filter(answer.withhold);
+      for (const r of requests) if (!withheld.includes(r)) server.store.set(keyOf(TABLE, r), Number(r.PutRequest?.Item?.v?.N));
+      return withheld.length === 0 ? {} : { [TABLE]: withheld };
+    } finally {
+      server.inFlight--;
+    }
+  };
+  return { server, send };
+}
+
+function writer(send: WriterOptions<Entry>['send'], options: Partial<WriterOptions<Entry>> = {}) {
+  const written: Entry[] = [];
+  const rejected: Array<[Entry, DynaloadError]> = [];
+  const w = new BatchWriter<Entry>({
+    send, keyOf, concurrency: 1, maxRetries: 10, backoff: { baseMs: 1, capMs: 5 }, lingerMs: 1,
+    written: (e) => written.push(e), rejected: (e, error) => rejected.push([e, error]), ...options,
+  });
+  return { w, written, rejected };
+}
+
+async function load(w: BatchWriter<Entry>, entries: Entry[]): Promise<void> {
+  for (const e of entries) await w.add(e);
+  await w.drain();
+}
+
+const range = (n: number, prefix = 'k'): Entry[] => Array.from({ length: n }, (_, i) => entry(`${prefix}${i}`, i));
+const sortedKeys = (entries: readonly Entry[]): string[] => entries.map((e) => e.key).sort();
+const T = { timeout: 20_000 };
+
+describe('BatchWriter', () => {
+  test('writes every entry and calls `written` once for each', T, async () => {
+    const { server, send } = fakeServer(() => ({ withhold: () => false }));
+    const entries = range(110);
+    const { w, written, rejected } = writer(send, { concurrency: 3 });
+    await load(w, entries);
+    assert.deepEqual(sortedKeys(written), sortedKeys(entries));
+    assert.equal(new Set(written).size, written.length);
+    assert.deepEqual([rejected.length, w.failure, w.pending, w.stats.itemsWritten], [0, undefined, 0, 110]);
+    assert.equal(server.store.size, 110);
+    assert.equal(w.stats.requests, server.calls.length);
+    for (const call of server.calls) assert.ok(call.length <= 25 && new Set(call).size === call.length);
+  });
+
+  test('resends UnprocessedItems and counts each return in stats.unprocessedRetries', T, async () => {
+    const seen = new Map<string, number>();
+    // Each item is withheld on its first two sends, k0..k9 only on the first.
+    const { server, send } = fakeServer(() => ({
+      withhold: (r) => {
+        const key = keyOf(TABLE, r);
+        const n = (seen.get(key) ?? 0) + 1;
+        seen.set(key, n);
+        return n <= (/\/k\d$/.test(key) ? 1 : 2);
+      },
+    }));
+    const entries = range(40);
+    const { w, written } = writer(send, { concurrency: 2 });
+    await load(w, entries);
+    assert.deepEqual(sortedKeys(written), sortedKeys(entries));
+    assert.equal(w.stats.unprocessedRetries, 10 * 1 + 30 * 2);
+    assert.equal(w.stats.itemsWritten, 40);
+    assert.equal(server.store.size, 40);
+  });
+
+  test('retries a request that failed with ProvisionedThroughputExceededException', T, async () => {
+    const { server, send } = fakeServer((_, call) => (call < 3 ? { throw: awsError('ProvisionedThroughputExceededException') } : { withhold: () => false }));
+    const entries = range(30);
+    const { w, written } = writer(send);
+    await load(w, entries);
+    assert.equal(w.failure, undefined);
+    assert.deepEqual(sortedKeys(written), sortedKeys(entries));
+    assert.equal(w.stats.throttledRequests, 3);
+    assert.equal(server.store.size, 30);
+  });
+
+  test('a ValidationException caused by one item of 25 rejects that item only and writes the other 24', T, async () => {
+    const entries = range(25);
+    const bad = (entries[7] as Entry).key;
+    const { server, send } = fakeServer((requests) => (requests.some((r) => keyOf(TABLE, r) === bad) ? { throw: awsError('ValidationException') } : { withhold: () => false }));
+    const { w, written, rejected } = writer(send);
+    await load(w, entries);
+    assert.equal(w.failure, undefined);
+    assert.equal(rejected.length, 1);
+    const [item, error] = rejected[0] as [Entry, DynaloadError];
+    assert.equal(item.key, bad);
+    assert.equal(error.code, 'DYNAMODB_REJECTED');
+    assert.equal(error.message, 'DynamoDB refused the item (ValidationException): fake ValidationException');
+    assert.equal(error.context.awsError, 'ValidationException');
+    assert.deepEqual(sortedKeys(written), sortedKeys(entries.filter((e) => e.key !== bad)));
+    assert.equal(server.store.has(bad), false);
+    assert.equal(server.store.size, 24);
+    assert.ok(w.stats.validationSplits > 0);
+    assert.equal(w.pending, 0);
+  });
+
+  test('splitting a refused batch stays within `concurrency`', { ...T }, async () => {
+    const entries = range(25);
+    const bad = (entries[3] as Entry).key;
+    const { server, send } = fakeServer((requests) => (requests.some((r) => keyOf(TABLE, r) === bad) ? { throw: awsError('ValidationException') } : { withhold: () => false }));
+    const { w } = writer(send, { concurrency: 1 });
+    await load(w, entries);
+    assert.equal(server.maxInFlight, 1);
+  });
+
+  test('a ResourceNotFoundException fails with TABLE_NOT_FOUND, drain resolves, nothing more is sent', T, async () => {
+    const { server, send } = fakeServer(() => ({ throw: awsError('ResourceNotFoundException') }));
+    const { w, written } = writer(send, { concurrency: 3 });
+    for (const e of range(200)) void w.add(e); // synchronously: the first answer comes after a timer
+    await w.drain();
+    assert.equal(w.failure?.code, 'TABLE_NOT_FOUND');
+    assert.equal(w.failure?.context.awsError, 'ResourceNotFoundException');
+    assert.equal(written.length, 0);
+    assert.ok(server.calls.length >= 1 && server.calls.length <= 3, `${server.calls.length} calls`);
+    assert.equal(server.startedAfterThrow, 0, 'no send starts after the fatal answer');
+    const callsAtFailure = server.calls.length;
+    await sleep(30);
+    assert.equal(server.calls.length, callsAtFailure, 'no send after the failure');
+    assert.throws(() => w.add(entry('late', 1)), { code: 'TABLE_NOT_FOUND' });
+  });
+
+  test('an item withheld every time fails the run with RETRIES_EXHAUSTED after maxRetries retries', T, async () => {
+    const entries = range(10);
+    const stuck = (entries[3] as Entry).key;
+    const { server, send } = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r) === stuck }));
+    const { w, written } = writer(send, { maxRetries: 3 });
+    await load(w, entries);
+    assert.equal(w.failure?.code, 'RETRIES_EXHAUSTED');
+    assert.match(w.failure?.message ?? '', /within 3 retries \(`--max-retries`\)/);
+    assert.equal(written.some((e) => e.key === stuck), false);
+    assert.equal(server.store.has(stuck), false);
+    assert.deepEqual(sortedKeys(written), sortedKeys(entries.filter((e) => e.key !== stuck)));
+    assert.equal(server.calls.filter((call) => call.includes(stuck)).length, 1 + 3, 'the first send and 3 retries');
+    assert.equal(w.pending, 1);
+  });
+
+  test('never has more than `concurrency` sends in flight', T, async () => {
+    const random = prng(7);
+    const { server, send } = fakeServer(() => ({ withhold: () => random() < 0.2 }), () => Math.floor(random() * 4));
+    const entries = range(600);
+    const { w, written } = writer(send, { concurrency: 4, maxRetries: 40, random });
+    await load(w, entries);
+    assert.equal(written.length, 600);
+    assert.ok(server.maxInFlight <= 4, `max in flight ${server.maxInFlight}`);
+    assert.ok(server.maxInFlight >= 2, 'the test did exercise concurrency');
+  });
+
+  test('backpressure: `add` returns a promise at highWater, resolved once sends complete', T, async () => {
+    const gates: Array<() => void> = [];
+    const send = async (): Promise<RequestItems> => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return {};
+    };
+    const { w, written } = writer(send, { highWater: 50 });
+    const entries = range(60);
+    for (const e of entries.slice(0, 49)) assert.equal(w.add(e), undefined);
+    const wait = w.add(entries[49] as Entry);
+    assert.ok(wait instanceof Promise, 'the 50th pending entry makes the reader wait');
+    let resolved = false;
+    void wait.then(() => (resolved = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(resolved, false, 'no room until a send completes');
+    while (!resolved) {
+      for (const open of gates.splice(0)) open();
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(w.pending < 50);
+    const drained = w.drain();
+    for (const e of entries.slice(50)) await w.add(e);
+    while (written.length < 60) {
+      for (const open of gates.splice(0)) open();
+      await new Promise((r) => setImmediate(r));
+    }
+    await drained;
+    assert.equal(w.pending, 0);
+  });
+
+  for (const seed of [1, 2, 3]) {
+    test(`last write wins under withholding, throttling, delays and concurrency 4 (seed ${seed})`, T, async () => {
+      const random = prng(seed);
+      const { server, send } = fakeServer(
+        () => (random() < 0.1 ? { throw: awsError('ThrottlingException') } : { withhold: () => random() < 0.3 }),
+        () => Math.floor(random() * 4),
+      );
+      const entries = Array.from({ length: 1200 }, (_, i) => entry(`k${Math.floor(random() * 12)}`, i));
+      const { w, written } = writer(send, { concurrency: 4, maxRetries: 60, highWater: 40, random });
+      await load(w, entries);
+      assert.equal(w.failure, undefined);
+      const last = new Map(entries.map((e) => [e.key, e.value]));
+      assert.deepEqual(new Map([...server.store].sort()), new Map([...last].sort()));
+      for (const key of last.keys()) {
+        const order = written.filter((e) => e.key === key).map((e) => e.value);
+        assert.deepEqual(order, entries.filter((e) => e.key === key).map((e) => e.value), `${key} written in add order`);
+      }
+    });
+  }
+});
