@@ -27,14 +27,14 @@ const FAKE_SECRET = 'dynaload-test-secret';
 
 /**
  * Environment for a spawned CLI: fake static credentials, and every AWS config path pointed at
- * /dev/null so nothing from the host (profiles, SSO, credential_process) leaks in.
+ * /dev/null so nothing from the host (profiles, SSO, credential_process) leaks in. No AWS_PROFILE:
+ * with it set, the SDK's default chain skips the environment's keys.
  */
 export const FAKE_AWS_ENV: Readonly<Record<string, string>> = Object.freeze({
   AWS_ACCESS_KEY_ID: FAKE_KEY_ID,
   AWS_SECRET_ACCESS_KEY: FAKE_SECRET,
   AWS_REGION: TEST_REGION,
   AWS_DEFAULT_REGION: TEST_REGION,
-  AWS_PROFILE: 'dynaload-test-none',
   AWS_CONFIG_FILE: '/dev/null',
   AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
   AWS_EC2_METADATA_DISABLED: 'true',
