@@ -45,6 +45,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--no-header', 'files have no header line (requires --columns)'))
     .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
     .addOption(new Option('-d, --delimiter <char>', 'field delimiter; \\t for tab').default(DEFAULTS.delimiter))
+    .addOption(new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(DEFAULTS.escape))
     .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
     .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
     .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))

@@ -17,6 +17,8 @@ export interface UploadConfig {
   readonly header: boolean;
   readonly columns: readonly string[] | undefined;
   readonly delimiter: string;
+  /** Escapes a quote inside a quoted field: `"` (RFC 4180, `""`) or `\` (mysqldump's `\"`). */
+  readonly escape: string;
   readonly empty: EmptyPolicy;
   readonly rejectsPath: string | undefined;
   readonly json: boolean;
@@ -29,6 +31,7 @@ export const DEFAULTS = Object.freeze({
   workers: Math.max(1, os.availableParallelism()),
   concurrency: 8,
   delimiter: ',',
+  escape: '"',
   empty: 'drop' as EmptyPolicy,
   logLevel: 'warn' as LogLevel,
   maxRetries: 15,
@@ -45,6 +48,7 @@ export interface RawUploadOptions {
   header?: boolean;
   columns?: string;
   delimiter?: string;
+  escape?: string;
   empty?: string;
   rejects?: string;
   json?: boolean;
@@ -78,6 +82,7 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     header,
     columns,
     delimiter: parseDelimiter(raw.delimiter ?? DEFAULTS.delimiter),
+    escape: parseEscape(raw.escape ?? DEFAULTS.escape),
     empty: parseChoice('--empty', raw.empty, DEFAULTS.empty, EMPTY_POLICIES),
     rejectsPath: raw.rejects,
     json: raw.json ?? false,
@@ -119,6 +124,13 @@ function parseDelimiter(text: string): string {
     throw usageError('OPTION_INVALID', `Expected \`--delimiter\` to be one character other than a quote or newline (\`\\t\` for tab), got \`${text}\``, { option: '--delimiter', value: text });
   }
   return value;
+}
+
+function parseEscape(text: string): string {
+  if (text.length !== 1 || text === '\n' || text === '\r') {
+    throw usageError('OPTION_INVALID', `Expected \`--escape\` to be one character, such as \`"\` or \`\\\`, got \`${text}\``, { option: '--escape', value: text });
+  }
+  return text;
 }
 
 function parseEndpoint(text: string): string {

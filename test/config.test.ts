@@ -21,6 +21,7 @@ describe('resolveUploadConfig defaults', () => {
       header: true,
       columns: undefined,
       delimiter: ',',
+      escape: '"',
       empty: 'drop',
       rejectsPath: undefined,
       json: false,
@@ -72,6 +73,7 @@ describe('resolveUploadConfig values', () => {
     ['columns replace a header', { columns: 'a,b' }, { header: true, columns: ['a', 'b'] }],
     // parseTypeSpec returns a map without a prototype (so `__proto__` is an ordinary column name).
     ['types', { types: 'user:N,series:N,moddt:S' }, { types: Object.assign(Object.create(null), { user: 'N', series: 'N', moddt: 'S' }) }],
+    ['backslash escape', { escape: '\\' }, { escape: '\\' }],
     ['rejects and json', { rejects: 'bad.jsonl', json: true }, { rejectsPath: 'bad.jsonl', json: true }],
   ];
   for (const [label, raw, expected] of good) {
@@ -114,6 +116,7 @@ describe('resolveUploadConfig usage errors', () => {
     ...(['a,,b', 'a,a', ',', 'a, a'] as const).map((v): [string, RawUploadOptions, string, string] => [
       `columns ${v}`, { columns: v, header: false }, 'OPTION_INVALID', `Expected \`--columns\` to be distinct non-empty names separated by commas, got \`${v}\``,
     ]),
+    ['escape of two characters', { escape: '\\\\' }, 'OPTION_INVALID', 'Expected `--escape` to be one character, such as `"` or `\\`, got `\\\\`'],
     ['bad types', { types: 'user:INT' }, 'TYPES_INVALID', 'Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got `user:INT`'],
   ];
   for (const [label, raw, code, message, inputs] of bad) {

@@ -52,7 +52,7 @@ export async function loadFile(path: string, context: LoadContext): Promise<void
     return createRowMapper({ schema: context.schema, columns: names, types: config.types, empty: config.empty, columnsSource: source });
   }
 
-  for await (const record of parseCsv(openInput(path), { delimiter: config.delimiter })) {
+  for await (const record of parseCsv(openInput(path), { delimiter: config.delimiter, escape: config.escape })) {
     if (context.stopping() || writer.failure) break;
     if (record.kind === 'failure') {
       context.rowRead();

@@ -200,3 +200,20 @@ describe('parseCsv broken records', () => {
     }, { message: 'disk gone' });
   });
 });
+
+describe('parseCsv escape', () => {
+  // mysqldump --tab / SELECT ... INTO OUTFILE escape a quote with a backslash: "say \"hi\"".
+  test('a backslash escape reads mysqldump-style quotes', async () => {
+    const text = 'id,quote\n1,"say \\"hi\\""\n2,plain\n';
+    const results: Array<CsvRecord | CsvFailure> = [];
+    for await (const r of parseCsv(Readable.from([Buffer.from(text)]), { delimiter: ',', escape: '\\' })) results.push(r);
+    assert.deepEqual(results.map((r) => (r.kind === 'record' ? r.fields : r.code)), [['id', 'quote'], ['1', 'say "hi"'], ['2', 'plain']]);
+  });
+
+  test('with the default escape the same line is a broken record, and the next line is still read', async () => {
+    const text = 'id,quote\n1,"say \\"hi\\""\n2,plain\n';
+    const results: Array<CsvRecord | CsvFailure> = [];
+    for await (const r of parseCsv(Readable.from([Buffer.from(text)]), { delimiter: ',' })) results.push(r);
+    assert.deepEqual(results.map((r) => [r.line, r.kind === 'record' ? r.fields : r.code]), [[1, ['id', 'quote']], [2, 'CSV_INVALID'], [3, ['2', 'plain']]]);
+  });
+});
