@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { caBundleOptions } from './http-transport.js';
 
 export interface ClientOptions {
   region: string | undefined;
@@ -24,7 +25,8 @@ export function createClient(options: ClientOptions): DynamoDBClient {
     maxAttempts: options.maxAttempts,
     requestHandler: {
       httpAgent: new http.Agent(agentOptions),
-      httpsAgent: new https.Agent(agentOptions),
+      // The SDK does not read AWS_CA_BUNDLE in Node; the lean path does, and so does this agent.
+      httpsAgent: new https.Agent({ ...agentOptions, ...caBundleOptions() }),
       connectionTimeout: 5_000,
       requestTimeout: 60_000,
     },
