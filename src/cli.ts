@@ -4,7 +4,7 @@ import { demo } from './commands/demo.js';
 import { upload } from './commands/upload.js';
 import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
-import { formatSummary } from './summary.js';
+import { formatSummary, type Summary } from './summary.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -19,10 +19,25 @@ Examples:
   # shards without a header line, tab-separated, quoted glob expanded by dynaload
   $ dynaload upload 'shards/part-*' --table T --no-header --columns user,series,moddt --delimiter '\\t'
 
-DynamoDB APIs used: DescribeTable (once, for the key schema), BatchWriteItem (25 items per request).
+  # one pass, three tables: a transform module fans every row out
+  $ dynaload upload shards/*.csv.gz --transform ./fan-out.mjs
+
+DynamoDB APIs used: DescribeTable (once per table, for the key schema), BatchWriteItem (25 items per request).
 Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..., AWS_PROFILE, SSO, roles).
 
 Exit codes: 0 every row written, 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
+`;
+
+const DELETE_EXAMPLES = `
+Examples:
+  # roll back a bad load: the same files (only the key columns are read)
+  $ dynaload delete ./shards/*.csv --table watch_history
+
+  # keys from a query, as NDJSON on standard input
+  $ jq -c '.Items[] | {user: .user.N, timestamp: .timestamp.N}' page.json | dynaload delete - --table watch_history --format ndjson
+
+DynamoDB APIs used: DescribeTable, BatchWriteItem with DeleteRequest (25 keys per request).
+Exit codes: 0 every key deleted, 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
 `;
 
 export function buildProgram(): Command {
@@ -32,32 +47,20 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
+  addLoadOptions(program
     .command('upload')
-    .description('Load CSV files (or - for standard input) into a DynamoDB table with BatchWriteItem.')
-    .argument('<files...>', 'CSV files, quoted globs, or - for standard input')
-    .addOption(new Option('-t, --table <name>', 'table to write to (its key schema is read with DescribeTable)'))
-    .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
-    .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
-    .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, "available cores"))
-    .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(DEFAULTS.concurrency))
-    .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
-    .addOption(new Option('--no-header', 'files have no header line (requires --columns)'))
-    .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
-    .addOption(new Option('-d, --delimiter <char>', 'field delimiter; \\t for tab').default(DEFAULTS.delimiter))
-    .addOption(new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(DEFAULTS.escape))
-    .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
-    .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
-    .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))
-    .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
-    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'))
+    .description('Load CSV, NDJSON or DynamoDB JSON files (or - for standard input) into DynamoDB tables with BatchWriteItem.')
+    .argument('<files...>', 'input files (.gz read as gzip), quoted globs, or - for standard input'))
     .addHelpText('after', UPLOAD_EXAMPLES)
-    .action(async (files: string[], options: RawUploadOptions) => {
-      const summary = await upload(files, options);
-      process.stdout.write(options.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
-      if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
-      process.exitCode = summary.exitCode;
-    });
+    .action(async (files: string[], options: RawUploadOptions) => report(await upload(files, options, 'put'), options));
+
+  addLoadOptions(program
+    .command('delete')
+    .description('Delete the items whose keys the input files list (the rollback of a bad load), with BatchWriteItem DeleteRequests.')
+    .argument('<files...>', 'files listing keys (other columns are ignored), quoted globs, or - for standard input'))
+    .addHelpText('after', DELETE_EXAMPLES)
+    .action(async (files: string[], options: RawUploadOptions) => report(await upload(files, options, 'delete'), options));
+
   program
     .command('demo')
     .description('Try dynaload with no AWS account: generate CSV shards, start an embedded DynamoDB-compatible server, load them, show a few items.')
@@ -74,8 +77,42 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The options upload and delete share. */
+function addLoadOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-t, --table <name>', 'table to write to (its key schema is read with DescribeTable); not needed when --map or --transform name the tables'))
+    .addOption(new Option('--transform <file>', 'module (.mjs .js .cjs .ts) whose default export maps a row to items: (row, ctx) => item | item[] | null, or { table: fn, ... } to fan out'))
+    .addOption(new Option('--map <file>', 'mapping file (JSON): rename, types, templates like "${series}#${episode}", constants, drop; see README'))
+    .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
+    .addOption(new Option('--infer', 'columns without a type become N when the text is a number DynamoDB gives back unchanged, BOOL for true/false, else S'))
+    .addOption(new Option('--format <format>', 'input format: csv, ndjson (a JSON object per line), ddb-json (DynamoDB S3 export lines) (default: from the name; else csv)'))
+    .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
+    .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
+    .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, 'available cores'))
+    .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(DEFAULTS.concurrency))
+    .addOption(new Option('--no-header', 'CSV files have no header line (requires --columns)'))
+    .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
+    .addOption(new Option('-d, --delimiter <char>', 'CSV field delimiter; \\t for tab (default: "," or a tab for .tsv files)'))
+    .addOption(new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(DEFAULTS.escape))
+    .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
+    .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
+    .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))
+    .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
+    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'));
+}
+
+function report(summary: Summary, options: RawUploadOptions): void {
+  process.stdout.write(options.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+  if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
+  process.exitCode = summary.exitCode;
+}
+
 /** Runs the CLI. The only place that sets process.exitCode for a whole run. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // A reader that goes away (`dynaload ... | head`) is not an error of the load: stop writing to it.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const program = buildProgram();
   const json = argv.includes('--json');
   try {

@@ -1,5 +1,8 @@
 import os from 'node:os';
 import { usageError } from './errors.js';
+import { parseFormat, type InputFormat } from './pipeline/formats.js';
+import type { WriteKind } from './pipeline/item-check.js';
+import type { MappingFile } from './pipeline/mapping-file.js';
 import { parseTypeSpec, type TypeSpec } from './type-spec.js';
 
 export type EmptyPolicy = 'drop' | 'string' | 'null';
@@ -7,8 +10,17 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' |
 
 /** Everything a run needs, validated once at the boundary and frozen. Plain data: it is sent to workers. */
 export interface UploadConfig {
+  /** `upload` puts items; `delete` deletes the keys it reads. */
+  readonly kind: WriteKind;
   readonly inputs: readonly string[];
-  readonly table: string;
+  /** `--table`; absent when a fan-out mapping or transform names the tables. */
+  readonly table: string | undefined;
+  /** `--transform`: path of the transform module (loaded by each worker). */
+  readonly transform: string | undefined;
+  /** `--map`: the mapping file, read and validated once. */
+  readonly mapping: MappingFile | undefined;
+  readonly infer: boolean;
+  readonly format: InputFormat | undefined;
   readonly endpoint: string | undefined;
   readonly region: string | undefined;
   readonly workers: number;
@@ -16,7 +28,8 @@ export interface UploadConfig {
   readonly types: TypeSpec;
   readonly header: boolean;
   readonly columns: readonly string[] | undefined;
-  readonly delimiter: string;
+  /** `--delimiter`; absent: `,` (or a tab for `.tsv` files). */
+  readonly delimiter: string | undefined;
   /** Escapes a quote inside a quoted field: `"` (RFC 4180, `""`) or `\` (mysqldump's `\"`). */
   readonly escape: string;
   readonly empty: EmptyPolicy;
@@ -40,6 +53,10 @@ export const DEFAULTS = Object.freeze({
 /** The options as commander hands them over: strings, booleans, or absent. */
 export interface RawUploadOptions {
   table?: string;
+  transform?: string;
+  map?: string;
+  infer?: boolean;
+  format?: string;
   endpoint?: string;
   region?: string;
   workers?: string | number;
@@ -59,8 +76,18 @@ export interface RawUploadOptions {
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const EMPTY_POLICIES: readonly EmptyPolicy[] = ['drop', 'string', 'null'];
 
-export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOptions): UploadConfig {
-  if (raw.table === undefined || raw.table.trim() === '') {
+/** What the command loaded before resolving: the mapping file's content. */
+export interface LoadedOptions {
+  readonly kind?: WriteKind;
+  readonly mapping?: MappingFile;
+}
+
+export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOptions, loaded: LoadedOptions = {}): UploadConfig {
+  const table = raw.table?.trim() || undefined;
+  if (raw.transform !== undefined && raw.map !== undefined) {
+    throw usageError('OPTION_CONFLICT', 'Expected either `--transform` or `--map`, got both: a mapping file and a transform module cannot be combined', { option: '--map' });
+  }
+  if (table === undefined && raw.transform === undefined && loaded.mapping === undefined) {
     throw usageError('OPTION_REQUIRED', 'Expected `--table <name>`: the DynamoDB table to write to', { option: '--table' });
   }
   if (inputs.length === 0) {
@@ -72,8 +99,13 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     throw usageError('OPTION_REQUIRED', 'Expected `--columns a,b,c` with `--no-header`: without a header line the columns need names', { option: '--columns' });
   }
   return Object.freeze({
+    kind: loaded.kind ?? 'put',
     inputs: Object.freeze([...inputs]),
-    table: raw.table.trim(),
+    table,
+    transform: raw.transform,
+    mapping: loaded.mapping,
+    infer: raw.infer ?? false,
+    format: parseFormat(raw.format),
     endpoint: raw.endpoint === undefined ? undefined : parseEndpoint(raw.endpoint),
     region: raw.region,
     workers: parseInteger('--workers', raw.workers, DEFAULTS.workers, 1, 64),
@@ -81,7 +113,7 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     types: raw.types === undefined ? Object.freeze({}) : parseTypeSpec(raw.types),
     header,
     columns,
-    delimiter: parseDelimiter(raw.delimiter ?? DEFAULTS.delimiter),
+    delimiter: raw.delimiter === undefined ? undefined : parseDelimiter(raw.delimiter),
     escape: parseEscape(raw.escape ?? DEFAULTS.escape),
     empty: parseChoice('--empty', raw.empty, DEFAULTS.empty, EMPTY_POLICIES),
     rejectsPath: raw.rejects,

@@ -3,9 +3,13 @@ import type { TableCounters, WorkerCounters } from './pool/protocol.js';
 
 /** The result of a run: what `--json` prints, and what the human summary is made of. */
 export interface Summary {
+  /** `put` for upload, `delete` for delete (then `written` counts deleted keys). */
+  kind: 'put' | 'delete';
   rows: number;
   written: number;
   rejected: number;
+  /** Rows the mapping or transform turned into no item at all (it returned null). */
+  skipped: number;
   notWritten: number;
   tables: Record<string, TableCounters>;
   requests: number;
@@ -25,14 +29,16 @@ export interface Summary {
   error: { code: string; message: string } | null;
 }
 
-export function buildSummary(counters: WorkerCounters, extra: { durationMs: number; rejectsFile: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
-  const { rowsRead, rowsWritten, rowsRejected } = counters;
+export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; durationMs: number; rejectsFile: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+  const { rowsRead, rowsWritten, rowsRejected, rowsSkipped } = counters;
   return {
+    kind: extra.kind,
     rows: rowsRead,
     written: rowsWritten,
     rejected: rowsRejected,
+    skipped: rowsSkipped,
     // Derived, never counted: a row is written or rejected only on evidence; everything else is not written.
-    notWritten: rowsRead - rowsWritten - rowsRejected,
+    notWritten: rowsRead - rowsWritten - rowsRejected - rowsSkipped,
     tables: counters.tables,
     requests: counters.requests,
     unprocessedRetries: counters.unprocessedRetries,
@@ -57,8 +63,9 @@ export function formatSummary(s: Summary): string {
     .join(', ');
   const lines = [
     `${s.error ? 'FAILED' : 'Done'}: ${s.rows} rows read in ${seconds} s (${s.rowsPerSecond} rows/s written, peak RSS ${s.peakRssMb} MiB)`,
-    `  written      ${s.written} rows${tables ? ` (items: ${tables})` : ''}`,
+    `  ${s.kind === 'delete' ? 'deleted' : 'written'}      ${s.written} rows${tables ? ` (items: ${tables})` : ''}`,
     `  rejected     ${s.rejected} rows${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
+    ...(s.skipped ? [`  skipped      ${s.skipped} rows (the mapping or transform returned no item)`] : []),
     `  not written  ${s.notWritten} rows${s.unreadFiles.length ? `, and ${s.unreadFiles.length} files not read: ${s.unreadFiles.join(' ')}` : ''}`,
     `  retries      ${s.unprocessedRetries} unprocessed items resent, ${s.throttledRequests} throttled requests, ${s.serverErrors} server errors, ${s.networkErrors} network errors (${s.requests} requests)`,
   ];

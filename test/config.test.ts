@@ -11,8 +11,13 @@ describe('resolveUploadConfig defaults', () => {
   test('only --table and an input: every default', () => {
     const config = resolve({});
     assert.deepEqual(config, {
+      kind: 'put',
       inputs: ['a.csv'],
       table: 't',
+      transform: undefined,
+      mapping: undefined,
+      infer: false,
+      format: undefined,
       endpoint: undefined,
       region: undefined,
       workers: Math.max(1, os.availableParallelism()),
@@ -20,7 +25,7 @@ describe('resolveUploadConfig defaults', () => {
       types: {},
       header: true,
       columns: undefined,
-      delimiter: ',',
+      delimiter: undefined,
       escape: '"',
       empty: 'drop',
       rejectsPath: undefined,

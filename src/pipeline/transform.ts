@@ -4,20 +4,11 @@ import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError } from '../errors.js';
 import type { AttributeType, TypeSpec } from '../type-spec.js';
 import { jsonToAttributeValue, jsonToSet } from './exact-json.js';
-import { itemSize, MAX_ITEM_BYTES, wireSize } from './item-size.js';
+import { inferCell } from './infer.js';
+import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
 import { parseDynamoNumber } from './number.js';
 
-export type Item = Record<string, AttributeValue>;
-
-/** One item bound for one table, with what the batcher needs to know without looking inside. */
-export interface MappedItem {
-  readonly table: string;
-  /** Identity of the item's primary key in its table: equal keys (as DynamoDB compares them) give equal strings. */
-  readonly key: string;
-  readonly item: Item;
-  readonly size: number;
-  readonly wire: number;
-}
+export { keyOf, type Item, type MappedItem } from './item-check.js';
 
 export interface MapperOptions {
   readonly schema: TableSchema;
@@ -25,6 +16,10 @@ export interface MapperOptions {
   readonly columns: readonly string[];
   readonly types: TypeSpec;
   readonly empty: EmptyPolicy;
+  /** Columns without a declared type: `S`, or inferred (`--infer`). */
+  readonly infer?: boolean;
+  /** A delete needs only the key columns: the others are not converted (nor rejected). */
+  readonly kind?: WriteKind;
   /** Where the column names came from, for messages: "the header of a.csv" or "--columns". */
   readonly columnsSource: string;
 }
@@ -38,9 +33,9 @@ interface Column {
 }
 
 /**
- * Builds the pure function that turns the cells of one CSV record into one item. It throws a
- * DynaloadError (code and context naming the column) for a row that must be rejected, so a bad row
- * never reaches a batch.
+ * Builds the pure function that turns the cells of one CSV record into one item for one table
+ * (`--types`, `--empty`, `--infer`). It throws a DynaloadError (code and context naming the column)
+ * for a row that must be rejected; `checkItem` then checks the item against the table.
  */
 export function createRowMapper(options: MapperOptions): (fields: readonly string[]) => MappedItem {
   const { schema } = options;
@@ -48,9 +43,11 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
   const columns: Column[] = options.columns.map((name) => {
     const key = keys.find((k) => k.name === name);
     const declared = Object.hasOwn(options.types, name) ? options.types[name] : undefined;
-    return { name, isKey: key !== undefined, convert: converter(key?.type ?? declared ?? 'S') };
+    const type = key?.type ?? declared;
+    return { name, isKey: key !== undefined, convert: type === undefined ? (options.infer ? inferCell : converter('S')) : converter(type) };
   });
   const missing = keys.filter((k) => !options.columns.includes(k.name));
+  const kind = options.kind ?? 'put';
   const expected = columns.length;
 
   return (fields) => {
@@ -65,6 +62,7 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
     for (let i = 0; i < expected; i++) {
       const column = columns[i] as Column;
       const cell = fields[i] as string;
+      if (!column.isKey && kind === 'delete') continue;
       if (cell === '') {
         if (column.isKey) {
           throw new DynaloadError('KEY_EMPTY', `Expected a value for key column \`${column.name}\` of table \`${schema.table}\`, got an empty cell`, { context: { column: column.name } });
@@ -79,42 +77,17 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
         throw inColumn(error, column.name, column.isKey ? ` (key of table \`${schema.table}\`)` : '');
       }
     }
-    checkKeyLength(schema.hash, item, MAX_PARTITION_KEY_BYTES, schema.table);
-    if (schema.range) checkKeyLength(schema.range, item, MAX_SORT_KEY_BYTES, schema.table);
-    const size = itemSize(item);
-    if (size > MAX_ITEM_BYTES) {
-      throw new DynaloadError('ITEM_TOO_LARGE', `Expected an item of at most ${MAX_ITEM_BYTES} bytes (400 KB, DynamoDB's limit), got ${size} bytes`, { context: { size } });
-    }
-    return { table: schema.table, key: keyOf(schema, item), item, size, wire: wireSize(item) };
+    return checkItem(schema, item, kind);
   };
 }
 
-/** https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (attributes) */
-export const MAX_PARTITION_KEY_BYTES = 2048;
-export const MAX_SORT_KEY_BYTES = 1024;
+const CONVERTERS = new Map<AttributeType, Convert>();
 
-function checkKeyLength(attribute: KeyAttribute, item: Item, max: number, table: string): void {
-  const value = item[attribute.name];
-  const bytes = value?.S !== undefined ? Buffer.byteLength(value.S) : value?.B !== undefined ? value.B.length : 0;
-  if (bytes > max) {
-    const role = max === MAX_PARTITION_KEY_BYTES ? 'partition' : 'sort';
-    throw new DynaloadError('KEY_TOO_LONG', `Column \`${attribute.name}\` (key of table \`${table}\`): Expected a ${role} key of at most ${max} bytes, got ${bytes} bytes`, { context: { column: attribute.name, bytes } });
-  }
-}
-
-/** The key identity of an item of a table (see MappedItem.key); also used to match UnprocessedItems. */
-export function keyOf(schema: TableSchema, item: Item): string {
-  let key = schema.table + '\u0001' + keyPart(schema.hash, item);
-  if (schema.range) key += '\u0001' + keyPart(schema.range, item);
-  return key;
-}
-
-function keyPart(attribute: KeyAttribute, item: Item): string {
-  const value = item[attribute.name];
-  if (attribute.type === 'N' && value?.N !== undefined) return parseDynamoNumber(value.N).canonical;
-  if (attribute.type === 'S' && value?.S !== undefined) return value.S;
-  if (attribute.type === 'B' && value?.B !== undefined) return Buffer.from(value.B).toString('base64');
-  return '';
+/** One cell as a value of a `--types` type (throws a DynaloadError when it cannot be one). */
+export function convertCell(type: AttributeType, cell: string): AttributeValue {
+  let convert = CONVERTERS.get(type);
+  if (convert === undefined) CONVERTERS.set(type, (convert = converter(type)));
+  return convert(cell);
 }
 
 const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false };

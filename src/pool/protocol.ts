@@ -20,6 +20,8 @@ export interface WorkerCounters extends WriterStats {
   rowsRead: number;
   rowsWritten: number;
   rowsRejected: number;
+  /** Rows that became no item at all (a mapping or transform returned nothing for every table). */
+  rowsSkipped: number;
   filesRead: number;
   tables: Record<string, TableCounters>;
 }
@@ -52,7 +54,7 @@ export type FromWorker =
 
 export function emptyCounters(): WorkerCounters {
   return {
-    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, filesRead: 0, tables: {},
+    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsSkipped: 0, filesRead: 0, tables: {},
     requests: 0, itemsWritten: 0, unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0, validationSplits: 0,
   };
 }

@@ -1,0 +1,72 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
+import { DynaloadError } from '../errors.js';
+import { itemSize, MAX_ITEM_BYTES, wireSize } from './item-size.js';
+import { parseDynamoNumber } from './number.js';
+
+export type Item = Record<string, AttributeValue>;
+export type WriteKind = 'put' | 'delete';
+
+/** One write bound for one table, with what the batcher needs to know without looking inside. */
+export interface MappedItem {
+  readonly table: string;
+  /** Identity of the item's primary key in its table: equal keys (as DynamoDB compares them) give equal strings. */
+  readonly key: string;
+  /** The whole item for a put; only the key attributes for a delete. */
+  readonly item: Item;
+  readonly size: number;
+  readonly wire: number;
+}
+
+/** https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-attributes */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/**
+ * Checks an item against its table before it can join a batch (where one bad item would make
+ * DynamoDB refuse all 25): key attributes present, of the schema's type, not empty, not too long;
+ * the item at most 400 KB. Throws a DynaloadError naming the attribute and the rule.
+ */
+export function checkItem(schema: TableSchema, item: Item, kind: WriteKind = 'put'): MappedItem {
+  checkKey(schema, schema.hash, item, MAX_PARTITION_KEY_BYTES);
+  if (schema.range) checkKey(schema, schema.range, item, MAX_SORT_KEY_BYTES);
+  const written = kind === 'put' ? item : keyOnly(schema, item);
+  const size = itemSize(written);
+  if (size > MAX_ITEM_BYTES) {
+    throw new DynaloadError('ITEM_TOO_LARGE', `Expected an item of at most ${MAX_ITEM_BYTES} bytes (400 KB, DynamoDB's limit), got ${size} bytes`, { context: { size, table: schema.table } });
+  }
+  return { table: schema.table, key: keyOf(schema, written), item: written, size, wire: wireSize(written) };
+}
+
+function checkKey(schema: TableSchema, key: KeyAttribute, item: Item, max: number): void {
+  const value = item[key.name];
+  const where = `Attribute \`${key.name}\` (${key === schema.hash ? 'partition' : 'sort'} key of table \`${schema.table}\`)`;
+  const context = { column: key.name, table: schema.table };
+  if (value === undefined) throw new DynaloadError('KEY_MISSING', `${where}: Expected a value, got none`, { context });
+  const type = Object.keys(value).find((t) => (value as unknown as Record<string, unknown>)[t] !== undefined) ?? '?';
+  if (type !== key.type) throw new DynaloadError('KEY_TYPE', `${where}: Expected type ${key.type}, got ${type}`, { context });
+  const bytes = value.S !== undefined ? Buffer.byteLength(value.S) : value.B !== undefined ? value.B.length : 1;
+  if (bytes === 0) throw new DynaloadError('KEY_EMPTY', `${where}: Expected a non-empty value, got an empty ${type === 'S' ? 'string' : 'binary'}`, { context });
+  if (bytes > max) throw new DynaloadError('KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, { context: { ...context, bytes } });
+}
+
+function keyOnly(schema: TableSchema, item: Item): Item {
+  const key: Item = { [schema.hash.name]: item[schema.hash.name] as AttributeValue };
+  if (schema.range) key[schema.range.name] = item[schema.range.name] as AttributeValue;
+  return key;
+}
+
+/** The key identity of an item of a table (see MappedItem.key); also used to match UnprocessedItems. */
+export function keyOf(schema: TableSchema, item: Item): string {
+  let key = schema.table + '\u0001' + keyPart(schema.hash, item);
+  if (schema.range) key += '\u0001' + keyPart(schema.range, item);
+  return key;
+}
+
+function keyPart(attribute: KeyAttribute, item: Item): string {
+  const value = item[attribute.name];
+  if (attribute.type === 'N' && value?.N !== undefined) return parseDynamoNumber(value.N).canonical;
+  if (attribute.type === 'S' && value?.S !== undefined) return value.S;
+  if (attribute.type === 'B' && value?.B !== undefined) return Buffer.from(value.B).toString('base64');
+  return '';
+}

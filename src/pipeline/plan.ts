@@ -1,0 +1,148 @@
+import type { EmptyPolicy } from '../config.js';
+import type { TableSchema } from '../dynamo/schema.js';
+import { DynaloadError, isDynaloadError } from '../errors.js';
+import type { TypeSpec } from '../type-spec.js';
+import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
+import { compileRules, type MappingFile, type MappingRow } from './mapping-file.js';
+import { marshalItem, unmarshalMap } from './marshal.js';
+import type { LoadedTransform, TransformResult } from './transform-module.js';
+import { createRowMapper } from './transform.js';
+
+/** What one row gives one table: an item to write, or the reason the row is rejected for it. */
+export type Output = { readonly table: string; readonly item: MappedItem; readonly error?: undefined } | { readonly table: string; readonly item?: undefined; readonly error: DynaloadError };
+
+export interface RowContext {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** Maps one row to its outputs; synchronous unless a transform is async. */
+export type RowPlan<R> = (row: R, ctx: RowContext) => Output[] | Promise<Output[]>;
+
+export interface PlanOptions {
+  readonly kind: WriteKind;
+  /** Every target table, described before the run. */
+  readonly schemas: ReadonlyMap<string, TableSchema>;
+  /** `--table`: the target when neither a mapping nor a transform names tables. */
+  readonly table: string | undefined;
+  readonly types: TypeSpec;
+  readonly empty: EmptyPolicy;
+  readonly infer: boolean;
+  readonly mapping?: MappingFile;
+  readonly transform?: LoadedTransform;
+}
+
+/**
+ * How rows become items, whatever the input format: `--types` columns for one table (the default),
+ * a mapping file, or a transform module, possibly fanning out to several tables. Every item is
+ * checked against its own table before it can join a batch.
+ */
+export class Plan {
+  constructor(private readonly options: PlanOptions) {}
+
+  /** The plan for the records of one CSV file, once its column names are known. */
+  csv(columns: readonly string[], source: string): RowPlan<readonly string[]> {
+    const { mapping, transform, kind } = this.options;
+    if (transform) return (fields, ctx) => this.transformRow(transform, named(columns, fields), ctx, fields.length === columns.length ? undefined : columnCount(columns, fields));
+    if (mapping) {
+      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source }) }));
+      return (fields) => {
+        if (fields.length !== columns.length) return compiled.map(({ table }) => ({ table, error: columnCount(columns, fields) }));
+        const row = named(columns, fields);
+        return compiled.map(({ table, map }) => this.attempt(table, () => map(row)));
+      };
+    }
+    const table = this.options.table as string;
+    const mapper = createRowMapper({ schema: this.schema(table), columns, types: this.options.types, empty: this.options.empty, infer: this.options.infer, kind, columnsSource: source });
+    return (fields) => {
+      try {
+        return [{ table, item: mapper(fields) }];
+      } catch (error) {
+        return [{ table, error: asError(error) }];
+      }
+    };
+  }
+
+  /** The plan for items read from NDJSON or DynamoDB JSON lines (values already typed and exact). */
+  json(): RowPlan<Item> {
+    const { mapping, transform } = this.options;
+    if (transform) return (item, ctx) => this.transformRow(transform, unmarshalMap(item), ctx, undefined);
+    if (mapping) {
+      return (item) => {
+        const columns = Object.keys(item);
+        return Object.entries(mapping).map(([table, rules]) =>
+          this.attempt(table, () => compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping' })(item as MappingRow)));
+      };
+    }
+    const table = this.options.table as string;
+    return (item) => [this.attempt(table, () => item)];
+  }
+
+  private schema(table: string): TableSchema {
+    const schema = this.options.schemas.get(table);
+    if (schema === undefined) throw new DynaloadError('EINTERNAL', `No schema was read for table \`${table}\``);
+    return schema;
+  }
+
+  /** Builds and checks one table's item; any failure becomes that table's rejection of the row. */
+  private attempt(table: string, build: () => Item): Output {
+    try {
+      return { table, item: checkItem(this.schema(table), build(), this.options.kind) };
+    } catch (error) {
+      return { table, error: asError(error) };
+    }
+  }
+
+  private transformRow(transform: LoadedTransform, row: Readonly<Record<string, unknown>>, ctx: RowContext, countError: DynaloadError | undefined): Output[] | Promise<Output[]> {
+    if (countError) return [...transform.keys()].map((table) => ({ table, error: countError }));
+    const results: { table: string; result: unknown }[] = [];
+    let async = false;
+    for (const [table, fn] of transform) {
+      let result: unknown;
+      try {
+        result = fn(row, { file: ctx.file, line: ctx.line, table });
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+      if (result instanceof Promise) async = true;
+      results.push({ table, result });
+    }
+    const finish = (settled: { table: string; result: unknown; failure?: unknown }[]): Output[] =>
+      settled.flatMap(({ table, result, failure }) => {
+        if (failure !== undefined) {
+          const message = failure instanceof Error ? failure.message : String(failure);
+          return [{ table, error: new DynaloadError('TRANSFORM_FAILED', `The transform for table \`${table}\` threw: ${message}`, { cause: failure }) }];
+        }
+        return this.transformItems(table, result as TransformResult);
+      });
+    if (!async) return finish(results);
+    return Promise.all(results.map(async ({ table, result }) => {
+      try {
+        return { table, result: await result };
+      } catch (failure) {
+        return { table, result: undefined, failure: failure ?? new Error('rejected without a reason') };
+      }
+    })).then(finish);
+  }
+
+  private transformItems(table: string, result: TransformResult): Output[] {
+    if (result === null || result === undefined) return [];
+    const list = Array.isArray(result) ? result : [result];
+    return list.map((value) => this.attempt(table, () => marshalItem(value)));
+  }
+}
+
+function named(columns: readonly string[], fields: readonly string[]): Record<string, string> {
+  const row: Record<string, string> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i] as string] = fields[i] ?? '';
+  return row;
+}
+
+function columnCount(columns: readonly string[], fields: readonly string[]): DynaloadError {
+  return new DynaloadError('COLUMN_COUNT', `Expected ${columns.length} columns (${columns.join(',')}), got ${fields.length}`, { context: { expected: columns.length, found: fields.length } });
+}
+
+function asError(error: unknown): DynaloadError {
+  if (isDynaloadError(error)) return error;
+  return new DynaloadError('EINTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+}
