@@ -97,6 +97,9 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
     .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
     .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))
+    .addOption(new Option('--max-wcu <n|auto>', 'cap on write capacity units per second for the whole run, shared by all workers; auto: --capacity-share of a provisioned table\'s capacity (default: auto for provisioned tables, else no cap)'))
+    .addOption(new Option('--capacity-share <f>', 'fraction of a provisioned table\'s write capacity that auto targets').default(DEFAULTS.capacityShare))
+    .addOption(new Option('--no-adaptive', 'do not slow down when DynamoDB throttles (by default the shared rate backs off and probes upward again)'))
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'));
 }

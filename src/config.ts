@@ -37,6 +37,12 @@ export interface UploadConfig {
   readonly json: boolean;
   readonly logLevel: LogLevel;
   readonly maxRetries: number;
+  /** `--max-wcu`: a cap on write units per second for the whole run, or `auto` (a share of provisioned capacity). */
+  readonly maxWcu: number | 'auto' | undefined;
+  /** `--capacity-share`: the fraction of a provisioned table's write capacity `auto` targets. */
+  readonly capacityShare: number;
+  /** Back off when DynamoDB throttles, and probe upward again (`--no-adaptive` turns it off). */
+  readonly adaptive: boolean;
 }
 
 /** Defaults in one place; README and `--help` quote them. */
@@ -48,6 +54,7 @@ export const DEFAULTS = Object.freeze({
   empty: 'drop' as EmptyPolicy,
   logLevel: 'warn' as LogLevel,
   maxRetries: 15,
+  capacityShare: 0.8,
 });
 
 /** The options as commander hands them over: strings, booleans, or absent. */
@@ -71,6 +78,9 @@ export interface RawUploadOptions {
   json?: boolean;
   logLevel?: string;
   maxRetries?: string | number;
+  maxWcu?: string;
+  capacityShare?: string | number;
+  adaptive?: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -120,6 +130,9 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     json: raw.json ?? false,
     logLevel: parseChoice('--log-level', raw.logLevel, DEFAULTS.logLevel, LOG_LEVELS),
     maxRetries: parseInteger('--max-retries', raw.maxRetries, DEFAULTS.maxRetries, 0, 100),
+    maxWcu: raw.maxWcu === undefined || raw.maxWcu === 'auto' ? raw.maxWcu : parseInteger('--max-wcu', raw.maxWcu, 0, 1, 10_000_000),
+    capacityShare: parseFraction('--capacity-share', raw.capacityShare, DEFAULTS.capacityShare),
+    adaptive: raw.adaptive ?? true,
   });
 }
 
@@ -128,6 +141,15 @@ export function parseInteger(option: string, value: string | number | undefined,
   const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw usageError('OPTION_INVALID', `Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``, { option, value });
+  }
+  return n;
+}
+
+function parseFraction(option: string, value: string | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : /^\s*(?:0|1|0?\.\d+|1\.0*)\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n > 0 && n <= 1)) {
+    throw usageError('OPTION_INVALID', `Expected \`${option}\` to be a fraction above 0 and at most 1, such as 0.8, got \`${value}\``, { option, value: String(value) });
   }
   return n;
 }

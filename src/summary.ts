@@ -12,6 +12,8 @@ export interface Summary {
   skipped: number;
   notWritten: number;
   tables: Record<string, TableCounters>;
+  /** Write capacity units of the items written, as DynamoDB bills them (1 per started KB; 1 per delete). */
+  writeUnits: number;
   requests: number;
   unprocessedRetries: number;
   throttledRequests: number;
@@ -40,6 +42,7 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     // Derived, never counted: a row is written or rejected only on evidence; everything else is not written.
     notWritten: rowsRead - rowsWritten - rowsRejected - rowsSkipped,
     tables: counters.tables,
+    writeUnits: counters.unitsWritten,
     requests: counters.requests,
     unprocessedRetries: counters.unprocessedRetries,
     throttledRequests: counters.throttledRequests,

@@ -10,6 +10,8 @@ import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { startPool } from '../pool/pool.js';
+import { RateController, type BucketPolicy } from '../pool/rate-control.js';
+import { createRateState, RateLimiter, type BucketSpec, type SharedRateState } from '../pool/rate-limit.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
 import { buildSummary, type Summary } from '../summary.js';
 
@@ -33,8 +35,13 @@ export async function upload(args: readonly string[], raw: RawUploadOptions, kin
 
   const rejects = new RejectsFile(config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt));
   log.info({ inputs: config.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: schemas }, 'starting');
-  const pool = startPool(config, schemas, { reject: (r) => rejects.write(r) }, log);
+  const limits = rateLimits(config, schemas);
+  for (const [i, policy] of limits.policies.entries()) log.info({ bucket: limits.state.buckets[i]?.table, cap: policy.cap ?? null, adaptive: policy.adaptive }, 'write rate');
+  const controller = limits.policies.length === 0 ? undefined : new RateController(new RateLimiter(limits.state), limits.policies, (bucket, rate) => log.info({ bucket: limits.state.buckets[bucket]?.table, rate: Math.round(rate) }, 'write rate changed'));
+  controller?.start();
+  const pool = startPool(config, schemas, controller ? limits.state : undefined, { reject: (r) => rejects.write(r) }, log);
   const result = await pool.done;
+  controller?.stop();
   if (config.inputs.includes('-')) process.stdin.destroy();
   let error = result.error;
   try {
@@ -84,6 +91,29 @@ async function readSchemas(config: UploadConfig, tables: readonly string[]): Pro
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * The run's write-rate buckets: one for every table (`*`: `--max-wcu n`, adaptive), and with
+ * `--max-wcu auto` (the default when a table is provisioned) one per provisioned table at
+ * `--capacity-share` of its write capacity.
+ */
+export function rateLimits(config: UploadConfig, schemas: readonly TableSchema[]): { state: SharedRateState; policies: BucketPolicy[] } {
+  const buckets: BucketSpec[] = [];
+  const policies: BucketPolicy[] = [];
+  const explicit = typeof config.maxWcu === 'number' ? config.maxWcu : undefined;
+  if (explicit !== undefined || config.adaptive) {
+    buckets.push({ table: '*' });
+    policies.push({ cap: explicit, adaptive: config.adaptive });
+  }
+  const provisioned = schemas.filter((s) => s.billingMode === 'PROVISIONED' && s.writeCapacityUnits !== undefined);
+  if (config.maxWcu === 'auto' || (config.maxWcu === undefined && provisioned.length > 0)) {
+    for (const schema of provisioned) {
+      buckets.push({ table: schema.table });
+      policies.push({ cap: Math.max(1, Math.floor((schema.writeCapacityUnits as number) * config.capacityShare)), adaptive: config.adaptive });
+    }
+  }
+  return { state: createRateState(buckets), policies };
 }
 
 function checkKeyTypes(config: UploadConfig, schemas: readonly TableSchema[]): void {

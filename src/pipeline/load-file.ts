@@ -125,7 +125,10 @@ async function route(row: RowRef, pending: Output[] | Promise<Output[]>, context
     if (!output.item) continue;
     const { item } = output;
     const request = context.options.kind === 'put' ? { PutRequest: { Item: item.item } } : { DeleteRequest: { Key: item.item } };
-    const entry: RowEntry = { key: item.key, wire: item.wire, attempts: 0, notBefore: 0, table: item.table, request, row };
+    // DynamoDB bills a put 1 write unit per started KB; a delete is billed by the size of the item
+    // it removes, which is not known here: count 1.
+    const units = context.options.kind === 'put' ? Math.max(1, Math.ceil(item.size / 1024)) : 1;
+    const entry: RowEntry = { key: item.key, wire: item.wire, attempts: 0, notBefore: 0, table: item.table, request, row, units };
     const wait = context.writer.add(entry);
     if (wait) await wait;
   }

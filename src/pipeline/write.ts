@@ -12,6 +12,16 @@ export type SendBatch = (items: RequestItems) => Promise<RequestItems | undefine
 export interface WriteEntry extends QueueEntry {
   readonly table: string;
   readonly request: WriteRequest;
+  /** Write capacity units this write costs, as DynamoDB bills it (1 per started KB). */
+  readonly units: number;
+}
+
+/** The shared write-rate limiter, as the writer sees it (src/pool/rate-limit.ts). */
+export interface WriteLimiter {
+  /** Reserves capacity for a request; returns the ms to wait before sending it. */
+  reserve(unitsByTable: ReadonlyMap<string, number>): number;
+  /** Reports units DynamoDB withheld or throttled. */
+  throttled(unitsByTable: ReadonlyMap<string, number>): void;
 }
 
 export interface WriterStats {
@@ -42,6 +52,7 @@ export interface WriterOptions<E extends WriteEntry> {
   readonly highWater?: number;
   readonly now?: () => number;
   readonly random?: () => number;
+  readonly limiter?: WriteLimiter;
 }
 
 /**
@@ -142,10 +153,16 @@ export class BatchWriter<E extends WriteEntry> {
 
   private launch(batch: E[]): void {
     this.requests++;
-    void this.sendBatch(batch).finally(() => {
-      this.requests--;
-      this.pump();
-    });
+    // The request holds its slot while it waits for the rate limiter, so `concurrency` still bounds it.
+    const wait = this.options.limiter?.reserve(unitsByTable(batch)) ?? 0;
+    const send = (): void => {
+      void this.sendBatch(batch).finally(() => {
+        this.requests--;
+        this.pump();
+      });
+    };
+    if (wait > 0) setTimeout(send, wait);
+    else send();
   }
 
   private async sendBatch(batch: E[]): Promise<void> {
@@ -161,6 +178,7 @@ export class BatchWriter<E extends WriteEntry> {
     }
     this.stats.requests++;
     const withheld = this.withheld(batch, unprocessed);
+    if (withheld && withheld.size > 0) this.options.limiter?.throttled(unitsByTable(withheld));
     for (const entry of batch) {
       if (withheld?.has(entry)) {
         this.stats.unprocessedRetries++;
@@ -214,7 +232,10 @@ export class BatchWriter<E extends WriteEntry> {
       this.fail(fatalError(error, batch[0]?.table));
       return;
     }
-    if (kind === 'throttled') this.stats.throttledRequests++;
+    if (kind === 'throttled') {
+      this.stats.throttledRequests++;
+      this.options.limiter?.throttled(unitsByTable(batch));
+    }
     else if (kind === 'server') this.stats.serverErrors++;
     else this.stats.networkErrors++;
     for (const entry of batch) this.retry(entry, error);
@@ -236,6 +257,12 @@ export class BatchWriter<E extends WriteEntry> {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
   }
+}
+
+function unitsByTable(entries: Iterable<WriteEntry>): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const entry of entries) units.set(entry.table, (units.get(entry.table) ?? 0) + entry.units);
+  return units;
 }
 
 function fatalError(error: unknown, table: string | undefined): DynaloadError {

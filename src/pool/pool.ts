@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import type { UploadConfig } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
+import type { SharedRateState } from './rate-limit.js';
 import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { addCounters, emptyCounters, type FromWorker, type RejectRecord, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
@@ -30,7 +31,7 @@ export interface Pool {
  * Runs the workers: hands out one file at a time to whichever worker asks (a bounded queue of
  * one per worker), collects counters, and stops everyone on the first failure.
  */
-export function startPool(config: UploadConfig, schemas: readonly TableSchema[], events: PoolEvents, log: Logger): Pool {
+export function startPool(config: UploadConfig, schemas: readonly TableSchema[], rate: SharedRateState | undefined, events: PoolEvents, log: Logger): Pool {
   const files = [...config.inputs];
   const count = Math.max(1, Math.min(config.workers, files.length));
   const latest: WorkerCounters[] = Array.from({ length: count }, emptyCounters);
@@ -54,7 +55,7 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
     const takesStdin = workerId === 0 && files.includes('-');
     if (takesStdin) files.splice(files.indexOf('-'), 1);
     let first = takesStdin ? '-' : undefined;
-    const data: WorkerData = { workerId, config, schemas };
+    const data: WorkerData = { workerId, config, schemas, rate };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdin: takesStdin });
     workers.push(worker);
     if (takesStdin && worker.stdin) {

@@ -3,11 +3,14 @@ import type { UploadConfig } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
 import type { WireError } from '../errors.js';
 import type { WriterStats } from '../pipeline/write.js';
+import type { SharedRateState } from './rate-limit.js';
 
 export interface WorkerData {
   readonly workerId: number;
   readonly config: UploadConfig;
   readonly schemas: readonly TableSchema[];
+  /** The run's shared write-rate limiter (absent: no limit, no adaptation). */
+  readonly rate: SharedRateState | undefined;
 }
 
 export interface TableCounters {
@@ -22,6 +25,8 @@ export interface WorkerCounters extends WriterStats {
   rowsRejected: number;
   /** Rows that became no item at all (a mapping or transform returned nothing for every table). */
   rowsSkipped: number;
+  /** Write capacity units of the items written (1 per started KB of each put; 1 per delete). */
+  unitsWritten: number;
   filesRead: number;
   tables: Record<string, TableCounters>;
 }
@@ -54,7 +59,7 @@ export type FromWorker =
 
 export function emptyCounters(): WorkerCounters {
   return {
-    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsSkipped: 0, filesRead: 0, tables: {},
+    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsSkipped: 0, unitsWritten: 0, filesRead: 0, tables: {},
     requests: 0, itemsWritten: 0, unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0, validationSplits: 0,
   };
 }

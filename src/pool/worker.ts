@@ -14,6 +14,7 @@ import { loadFile, rowForReject, type LoadOptions, type RowEntry, type RowRef } 
 import { Plan } from '../pipeline/plan.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
+import { RateLimiter } from './rate-limit.js';
 import { emptyCounters, type FromWorker, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
 
 const STATS_INTERVAL_MS = 250;
@@ -55,8 +56,10 @@ const writer = new BatchWriter<RowEntry>({
   concurrency: config.concurrency,
   maxRetries: config.maxRetries,
   backoff: DEFAULT_BACKOFF,
+  ...(data.rate ? { limiter: new RateLimiter(data.rate) } : {}),
   written: (entry) => {
     table(entry.table).written++;
+    counters.unitsWritten += entry.units;
     if (--entry.row.pending === 0 && !entry.row.rejected) counters.rowsWritten++;
   },
   rejected: (entry, error) => {

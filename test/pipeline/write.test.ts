@@ -19,7 +19,7 @@ const keyOf = (table: string, request: WriteRequest): string => `${table}/${requ
 
 function entry(pk: string, value: number): Entry {
   const request = { PutRequest: { Item: { pk: { S: pk }, v: { N: String(value) } } } };
-  return { key: keyOf(TABLE, request), table: TABLE, request, value, wire: 60, attempts: 0, notBefore: 0 };
+  return { key: keyOf(TABLE, request), table: TABLE, request, value, wire: 60, attempts: 0, notBefore: 0, units: 1 };
 }
 
 function awsError(name: string): Error {

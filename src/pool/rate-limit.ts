@@ -1,0 +1,116 @@
+/**
+ * One write-rate limiter for the whole run, shared by every worker thread through a
+ * SharedArrayBuffer (a limiter per worker would let N workers write N times the cap).
+ *
+ * Each bucket is a GCRA ("virtual scheduling") limiter: a shared theoretical arrival time `tat`
+ * advanced by each reservation with compare-and-swap, so workers take turns without a lock and the
+ * long-run rate is exactly the configured one. A bucket covers one table, or every table (`*`).
+ * The main thread sets the rate (`--max-wcu`, or the AIMD controller); workers only reserve.
+ */
+
+/** Slots per bucket in the BigInt64Array. */
+const TAT = 0; // theoretical arrival time, microseconds since timeOrigin
+const RATE = 1; // write units per second x 1000; 0 = unlimited
+const SENT = 2; // units sent since the controller last looked
+const THROTTLED = 3; // units withheld or throttled since the controller last looked
+const SLOTS = 4;
+
+/** Idle time a bucket may bank, so a paused writer does not come back with a burst. */
+export const BURST_MS = 100;
+
+export interface BucketSpec {
+  /** A table name, or `*` for every table. */
+  readonly table: string;
+}
+
+export interface SharedRateState {
+  readonly buffer: SharedArrayBuffer;
+  readonly buckets: readonly BucketSpec[];
+}
+
+export function createRateState(buckets: readonly BucketSpec[]): SharedRateState {
+  return { buffer: new SharedArrayBuffer(Math.max(1, buckets.length) * SLOTS * 8), buckets };
+}
+
+/** Microseconds on a clock every thread shares. */
+export function nowMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+export class RateLimiter {
+  private readonly slots: BigInt64Array;
+  private readonly buckets: readonly BucketSpec[];
+  private readonly now: () => number;
+
+  constructor(state: SharedRateState, now: () => number = nowMicros) {
+    this.slots = new BigInt64Array(state.buffer);
+    this.buckets = state.buckets;
+    this.now = now;
+  }
+
+  get size(): number {
+    return this.buckets.length;
+  }
+
+  /** Units per second of bucket `i` (Infinity when unlimited). */
+  rate(i: number): number {
+    const milli = Number(Atomics.load(this.slots, i * SLOTS + RATE));
+    return milli === 0 ? Number.POSITIVE_INFINITY : milli / 1000;
+  }
+
+  setRate(i: number, unitsPerSecond: number): void {
+    const milli = Number.isFinite(unitsPerSecond) ? Math.max(1, Math.round(unitsPerSecond * 1000)) : 0;
+    Atomics.store(this.slots, i * SLOTS + RATE, BigInt(milli));
+  }
+
+  /**
+   * Reserves `units` per table for one request and returns how long (ms) to wait before sending it.
+   * Reservations are taken in every bucket that covers one of the tables.
+   */
+  reserve(unitsByTable: ReadonlyMap<string, number>): number {
+    let wait = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      const table = (this.buckets[i] as BucketSpec).table;
+      let units = 0;
+      if (table === '*') for (const u of unitsByTable.values()) units += u;
+      else units = unitsByTable.get(table) ?? 0;
+      if (units === 0) continue;
+      Atomics.add(this.slots, i * SLOTS + SENT, BigInt(units));
+      wait = Math.max(wait, this.reserveIn(i, units));
+    }
+    return wait;
+  }
+
+  private reserveIn(i: number, units: number): number {
+    const milli = Number(Atomics.load(this.slots, i * SLOTS + RATE));
+    if (milli === 0) return 0;
+    const cost = Math.ceil((units * 1e9) / milli); // microseconds this request occupies
+    for (;;) {
+      const now = this.now();
+      const tat = Atomics.load(this.slots, i * SLOTS + TAT);
+      const start = Math.max(Number(tat), now - BURST_MS * 1000);
+      if (Atomics.compareExchange(this.slots, i * SLOTS + TAT, tat, BigInt(start + cost)) === tat) {
+        return Math.max(0, (start - now) / 1000);
+      }
+    }
+  }
+
+  /** A worker saw `units` withheld or throttled: the controller backs off. */
+  throttled(unitsByTable: ReadonlyMap<string, number>): void {
+    for (let i = 0; i < this.buckets.length; i++) {
+      const table = (this.buckets[i] as BucketSpec).table;
+      let units = 0;
+      if (table === '*') for (const u of unitsByTable.values()) units += u;
+      else units = unitsByTable.get(table) ?? 0;
+      if (units > 0) Atomics.add(this.slots, i * SLOTS + THROTTLED, BigInt(units));
+    }
+  }
+
+  /** Reads and resets the units sent and throttled in bucket `i` since the last call. */
+  drainCounters(i: number): { sent: number; throttled: number } {
+    return {
+      sent: Number(Atomics.exchange(this.slots, i * SLOTS + SENT, 0n)),
+      throttled: Number(Atomics.exchange(this.slots, i * SLOTS + THROTTLED, 0n)),
+    };
+  }
+}

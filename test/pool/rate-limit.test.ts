@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BURST_MS, createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
+
+const units = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries));
+
+describe('RateLimiter (GCRA, shared)', () => {
+  test('unlimited buckets never make a request wait', () => {
+    const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
+    limiter.setRate(0, Number.POSITIVE_INFINITY);
+    assert.equal(limiter.reserve(units({ t: 1_000_000 })), 0);
+    assert.equal(limiter.rate(0), Number.POSITIVE_INFINITY);
+  });
+
+  test('a steady stream is spaced at exactly the rate: 100 units/s, 25 units per request -> 250 ms apart', () => {
+    let now = 10_000_000; // microseconds
+    const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => now);
+    limiter.setRate(0, 100);
+    const waits = Array.from({ length: 5 }, () => limiter.reserve(units({ t: 25 })));
+    // All reserved at the same instant: each starts 250 ms after the previous one (the first may use the burst).
+    assert.deepEqual(waits, [0, 250 - BURST_MS, 500 - BURST_MS, 750 - BURST_MS, 1000 - BURST_MS]);
+    now += 10_000_000; // 10 s idle: at most BURST_MS of credit is banked
+    assert.equal(limiter.reserve(units({ t: 25 })), 0);
+    assert.equal(limiter.reserve(units({ t: 25 })), 250 - BURST_MS);
+  });
+
+  test('two limiters over the same shared buffer (two workers) share one budget', () => {
+    const now = 5_000_000;
+    const state = createRateState([{ table: '*' }]);
+    const a = new RateLimiter(state, () => now);
+    const b = new RateLimiter(state, () => now);
+    a.setRate(0, 1000);
+    const waits = [a.reserve(units({ t: 100 })), b.reserve(units({ t: 100 })), a.reserve(units({ t: 100 }))];
+    assert.deepEqual(waits, [0, 100 - BURST_MS, 200 - BURST_MS]);
+  });
+
+  test('a per-table bucket counts only its table; `*` counts all', () => {
+    const now = 1_000_000;
+    const limiter = new RateLimiter(createRateState([{ table: '*' }, { table: 'slow' }]), () => now);
+    limiter.setRate(0, Number.POSITIVE_INFINITY);
+    limiter.setRate(1, 10);
+    assert.equal(limiter.reserve(units({ fast: 50 })), 0);
+    assert.equal(limiter.reserve(units({ slow: 1 })), 0);
+    assert.equal(limiter.reserve(units({ slow: 1 })), 100 - BURST_MS);
+    assert.deepEqual(limiter.drainCounters(0), { sent: 52, throttled: 0 });
+    assert.deepEqual(limiter.drainCounters(1), { sent: 2, throttled: 0 });
+    assert.deepEqual(limiter.drainCounters(1), { sent: 0, throttled: 0 });
+  });
+
+  test('throttled units are counted per bucket and drained once', () => {
+    const limiter = new RateLimiter(createRateState([{ table: '*' }, { table: 'a' }]), () => 0);
+    limiter.throttled(units({ a: 3, b: 4 }));
+    assert.deepEqual(limiter.drainCounters(0), { sent: 0, throttled: 7 });
+    assert.deepEqual(limiter.drainCounters(1), { sent: 0, throttled: 3 });
+  });
+});
