@@ -100,6 +100,10 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--max-wcu <n|auto>', 'cap on write capacity units per second for the whole run, shared by all workers; auto: --capacity-share of a provisioned table\'s capacity (default: auto for provisioned tables, else no cap)'))
     .addOption(new Option('--capacity-share <f>', 'fraction of a provisioned table\'s write capacity that auto targets').default(DEFAULTS.capacityShare))
     .addOption(new Option('--no-adaptive', 'do not slow down when DynamoDB throttles (by default the shared rate backs off and probes upward again)'))
+    .addOption(new Option('--checkpoint <file>', 'checkpoint file, rewritten every 2 s and at the end (default: .dynaload-checkpoint-<table>.json next to the first input)'))
+    .addOption(new Option('--no-checkpoint', 'keep no checkpoint'))
+    .addOption(new Option('--resume', 'continue from the checkpoint: finished files are skipped, partly done ones continue from their mark'))
+    .addOption(new Option('--stop-timeout <s>', 'on Ctrl-C or SIGTERM, seconds to finish in-flight writes before stopping at once').default(DEFAULTS.stopTimeout))
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'));
 }

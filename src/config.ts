@@ -43,6 +43,12 @@ export interface UploadConfig {
   readonly capacityShare: number;
   /** Back off when DynamoDB throttles, and probe upward again (`--no-adaptive` turns it off). */
   readonly adaptive: boolean;
+  /** `--checkpoint <file>`; false with `--no-checkpoint`; undefined: the default place. */
+  readonly checkpoint: string | false | undefined;
+  /** `--resume`: continue from the checkpoint. */
+  readonly resume: boolean;
+  /** `--stop-timeout`: seconds a graceful stop may take to drain before workers are ended. */
+  readonly stopTimeout: number;
 }
 
 /** Defaults in one place; README and `--help` quote them. */
@@ -55,6 +61,7 @@ export const DEFAULTS = Object.freeze({
   logLevel: 'warn' as LogLevel,
   maxRetries: 15,
   capacityShare: 0.8,
+  stopTimeout: 30,
 });
 
 /** The options as commander hands them over: strings, booleans, or absent. */
@@ -81,6 +88,9 @@ export interface RawUploadOptions {
   maxWcu?: string;
   capacityShare?: string | number;
   adaptive?: boolean;
+  checkpoint?: string | boolean;
+  resume?: boolean;
+  stopTimeout?: string | number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -133,6 +143,9 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     maxWcu: raw.maxWcu === undefined || raw.maxWcu === 'auto' ? raw.maxWcu : parseInteger('--max-wcu', raw.maxWcu, 0, 1, 10_000_000),
     capacityShare: parseFraction('--capacity-share', raw.capacityShare, DEFAULTS.capacityShare),
     adaptive: raw.adaptive ?? true,
+    checkpoint: raw.checkpoint === false ? false : typeof raw.checkpoint === 'string' ? raw.checkpoint : undefined,
+    resume: raw.resume ?? false,
+    stopTimeout: parseInteger('--stop-timeout', raw.stopTimeout, DEFAULTS.stopTimeout, 1, 3600),
   });
 }
 

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { DynaloadError } from './errors.js';
 import type { RejectRecord } from './pool/protocol.js';
@@ -13,13 +13,17 @@ export class RejectsFile {
   private error: Error | undefined;
   count = 0;
 
-  constructor(path: string) {
+  /** True when the file was there before this run (a resume appends to it). */
+  existed = false;
+
+  constructor(path: string, private readonly append = false) {
     this.path = path;
+    this.existed = append && existsSync(path);
   }
 
   write(reject: RejectRecord): void {
     if (this.stream === undefined) {
-      this.stream = createWriteStream(this.path, { flags: 'w' });
+      this.stream = createWriteStream(this.path, { flags: this.append ? 'a' : 'w' });
       this.stream.on('error', (error) => (this.error ??= error));
     }
     this.count++;

@@ -26,12 +26,20 @@ export interface Summary {
   /** CPU time of the whole process (all threads), user + system, in ms. */
   cpuMs: number;
   rejectsFile: string | null;
+  /** The checkpoint this run kept (null: none). */
+  checkpointFile: string | null;
+  /** Rows settled by earlier runs of a resumed load (below the marks this run started from). */
+  previous: { rows: number; written: number; rejected: number; skipped: number } | null;
+  /** SIGINT or SIGTERM when the run was stopped by a signal. */
+  stopped: string | null;
+  /** How to continue a run that did not finish. */
+  resumeCommand: string | null;
   unreadFiles: string[];
   exitCode: number;
   error: { code: string; message: string } | null;
 }
 
-export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; durationMs: number; rejectsFile: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; durationMs: number; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
   const { rowsRead, rowsWritten, rowsRejected, rowsSkipped } = counters;
   return {
     kind: extra.kind,
@@ -53,6 +61,10 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     rejectsFile: extra.rejectsFile,
+    checkpointFile: extra.checkpointFile,
+    previous: extra.previous,
+    stopped: extra.stopped,
+    resumeCommand: extra.resumeCommand,
     unreadFiles: [...extra.unreadFiles],
     exitCode: extra.exitCode,
     error: extra.error ? { code: extra.error.code, message: extra.error.message } : null,
@@ -65,13 +77,17 @@ export function formatSummary(s: Summary): string {
     .map(([name, t]) => `${name} ${t.written}${t.rejected ? ` (+${t.rejected} rejected)` : ''}`)
     .join(', ');
   const lines = [
-    `${s.error ? 'FAILED' : 'Done'}: ${s.rows} rows read in ${seconds} s (${s.rowsPerSecond} rows/s written, peak RSS ${s.peakRssMb} MiB)`,
+    `${s.stopped ? 'STOPPED' : s.error ? 'FAILED' : 'Done'}: ${s.rows} rows read in ${seconds} s (${s.rowsPerSecond} rows/s written, peak RSS ${s.peakRssMb} MiB)`,
     `  ${s.kind === 'delete' ? 'deleted' : 'written'}      ${s.written} rows${tables ? ` (items: ${tables})` : ''}`,
     `  rejected     ${s.rejected} rows${s.rejectsFile ? ` -> ${s.rejectsFile}` : ''}`,
     ...(s.skipped ? [`  skipped      ${s.skipped} rows (the mapping or transform returned no item)`] : []),
     `  not written  ${s.notWritten} rows${s.unreadFiles.length ? `, and ${s.unreadFiles.length} files not read: ${s.unreadFiles.join(' ')}` : ''}`,
     `  retries      ${s.unprocessedRetries} unprocessed items resent, ${s.throttledRequests} throttled requests, ${s.serverErrors} server errors, ${s.networkErrors} network errors (${s.requests} requests)`,
   ];
+  if (s.previous) lines.push(`  earlier runs ${s.previous.rows} rows (${s.previous.written} written, ${s.previous.rejected} rejected, ${s.previous.skipped} skipped)`);
+  if (s.checkpointFile) lines.push(`  checkpoint   ${s.checkpointFile}`);
+  if (s.stopped) lines.push(`  stopped      by ${s.stopped}`);
   if (s.error) lines.push(`  error        ${s.error.code}: ${s.error.message}`);
+  if (s.resumeCommand) lines.push(`  to resume    ${s.resumeCommand}`);
   return lines.join('\n') + '\n';
 }

@@ -11,6 +11,8 @@ export interface JsonRecord {
   readonly kind: 'item';
   readonly line: number;
   readonly end: number;
+  /** Line breaks up to `end` (a resumed read picks up its line count there). */
+  readonly lines: number;
   readonly item: Item;
   /** The line as read, for the rejects file. */
   readonly raw: string;
@@ -20,6 +22,7 @@ export interface JsonFailure {
   readonly kind: 'failure';
   readonly line: number;
   readonly end: number;
+  readonly lines: number;
   readonly code: string;
   readonly message: string;
   readonly raw: string;
@@ -32,10 +35,10 @@ const LF = 0x0a;
  * writes it (`{"Item": {"pk": {"S": "a"}, ...}}` per line: `ddb-json`). Blank lines are skipped; a
  * line that is not what the format says becomes a failure, and reading goes on.
  */
-export async function* readJsonLines(input: AsyncIterable<Buffer | string>, format: 'ndjson' | 'ddb-json'): AsyncGenerator<JsonRecord | JsonFailure> {
+export async function* readJsonLines(input: AsyncIterable<Buffer | string>, format: 'ndjson' | 'ddb-json', start?: { offset: number; lines: number }): AsyncGenerator<JsonRecord | JsonFailure> {
   let pending: Buffer = Buffer.alloc(0);
-  let offset = 0; // input offset of pending[0]
-  let line = 0;
+  let offset = start?.offset ?? 0; // input offset of pending[0]
+  let line = start?.lines ?? 0;
   let skipping = false; // inside a line longer than MAX_RECORD_BYTES
   const toItem = format === 'ndjson' ? ndjsonItem : ddbJsonItem;
 
@@ -44,10 +47,10 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
     const source = text.toString('utf8').replace(/\r$/, '');
     if (source.trim() === '') return;
     try {
-      yield { kind: 'item', line, end, item: toItem(source), raw: source };
+      yield { kind: 'item', line, end, lines: line, item: toItem(source), raw: source };
     } catch (error) {
       if (!isDynaloadError(error)) throw error;
-      yield { kind: 'failure', line, end, code: error.code, message: error.message, raw: source.length > 1000 ? `${source.slice(0, 1000)}...` : source };
+      yield { kind: 'failure', line, end, lines: line, code: error.code, message: error.message, raw: source.length > 1000 ? `${source.slice(0, 1000)}...` : source };
     }
   }
 
@@ -67,7 +70,7 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
     pending = pending.subarray(start);
     if (pending.length > MAX_RECORD_BYTES && !skipping) {
       line++;
-      yield { kind: 'failure', line, end: offset + pending.length, code: 'JSON_LINE_TOO_LONG', message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got a longer one; it was skipped`, raw: `${pending.toString('utf8', 0, 1000)}...` };
+      yield { kind: 'failure', line, end: offset + pending.length, lines: line, code: 'JSON_LINE_TOO_LONG', message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got a longer one; it was skipped`, raw: `${pending.toString('utf8', 0, 1000)}...` };
       skipping = true;
     }
     if (skipping) {

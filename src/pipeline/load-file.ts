@@ -1,4 +1,6 @@
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { LowWater, type Mark, type Outcome } from '../checkpoint/low-water.js';
 import { DynaloadError } from '../errors.js';
 import type { RejectRecord } from '../pool/protocol.js';
 import { defaultDelimiter, detectFormat, type InputFormat } from './formats.js';
@@ -13,6 +15,12 @@ import type { BatchWriter, WriteEntry } from './write.js';
 export interface RowRef {
   readonly file: string;
   readonly line: number;
+  /** Byte offset past the row, and line breaks up to there: where a resume would start after it. */
+  readonly end: number;
+  readonly lines: number;
+  /** Set once the row is written, rejected or skipped; then the file's low-water mark may move. */
+  outcome: Outcome | undefined;
+  readonly tracker: LowWater<RowRef>;
   /** Column names and cells as read; named only when the row is rejected (rare), not for every row. */
   readonly columns: readonly string[] | undefined;
   readonly fields: readonly string[] | string | Record<string, unknown> | null;
@@ -35,6 +43,8 @@ export interface LoadOptions {
 
 export interface LoadContext {
   readonly options: LoadOptions;
+  /** This file's low-water mark; a resumed file starts from its mark. */
+  readonly tracker: LowWater<RowRef>;
   readonly plan: Plan;
   readonly writer: BatchWriter<RowEntry>;
   /** Checked before each record: true once the run is stopping. */
@@ -50,23 +60,66 @@ export interface LoadContext {
  * Streams one input through read -> parse -> plan -> writer. Reading waits whenever the writer is
  * full, so memory stays bounded whatever the file's size.
  */
-export async function loadFile(path: string, context: LoadContext): Promise<void> {
-  const input = await openInput(path);
+/** Returns true when the input was read to its end (false when the run stopped reading it). */
+export async function loadFile(path: string, context: LoadContext): Promise<boolean> {
   const format = detectFormat(path, context.options.format);
-  if (format === 'csv') await loadCsv(path, input, context);
-  else await loadJson(path, input, format, context);
+  const start = context.tracker.mark;
+  // A resumed file seeks past its mark. A gzip file cannot seek: it is read from the start and
+  // the rows below the mark are parsed but not sent again.
+  const seek = start.offset > 0 && !(await isGzip(path));
+  const input = await openInput(path, seek ? start.offset : 0);
+  const from = seek ? { offset: start.offset, lines: start.lines } : undefined;
+  const skipBelow = seek ? 0 : start.offset;
+  if (format === 'csv') await loadCsv(path, input, context, from, skipBelow);
+  else await loadJson(path, input, format, context, from, skipBelow);
+  return !context.stopping() && context.writer.failure === undefined;
 }
 
-async function loadCsv(file: string, input: Readable, context: LoadContext): Promise<void> {
+async function isGzip(path: string): Promise<boolean> {
+  if (path === '-') return false;
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The header of a CSV file, for a read that starts past it. */
+async function readHeader(path: string, options: LoadOptions): Promise<string[] | undefined> {
+  for await (const record of parseCsv(await openInput(path), { delimiter: defaultDelimiter(path, options.delimiter), escape: options.escape })) {
+    return record.kind === 'record' ? record.fields : undefined;
+  }
+  return undefined;
+}
+
+/** Settles a row: once every row before it has settled too, the file's mark moves past it. */
+export function settle(row: RowRef, outcome: Outcome): void {
+  if (row.outcome !== undefined) return;
+  row.outcome = outcome;
+  row.tracker.settle();
+}
+
+async function loadCsv(file: string, input: Readable, context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
   const { options, plan } = context;
   let columns = options.header ? undefined : options.columns;
-  let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, '`--columns`');
-  const records = parseCsv(input, { delimiter: defaultDelimiter(file, options.delimiter), escape: options.escape });
+  if (from !== undefined && options.header) {
+    // Resumed past the header: read it from the top of the file first.
+    const header = await readHeader(file, options);
+    columns = options.columns ?? header;
+  }
+  let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
+  const records = parseCsv(input, { delimiter: defaultDelimiter(file, options.delimiter), escape: options.escape, ...(from ? { start: from } : {}) });
   for await (const record of records) {
     if (context.stopping() || context.writer.failure) break;
+    if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
     if (record.kind === 'failure') {
+      if (record.end <= skipBelow) continue;
       context.rowRead();
-      context.reject(rowRef(file, record.line, undefined, record.raw), record.code, record.message);
+      const row = rowRef(file, record, undefined, record.raw, context.tracker);
+      context.reject(row, record.code, record.message);
+      settle(row, 'rejected');
       if (mapRow === undefined) {
         // The header line itself is broken: no row of this file can be named.
         const message = `Expected a readable header line at line ${record.line} of ${file}, got a broken record; no row of this file can be mapped`;
@@ -81,27 +134,32 @@ async function loadCsv(file: string, input: Readable, context: LoadContext): Pro
       continue;
     }
     context.rowRead();
-    const row = rowRef(file, record.line, columns, record.fields);
+    const row = rowRef(file, record, columns, record.fields, context.tracker);
     await route(row, mapRow(record.fields, row), context);
   }
 }
 
-async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-json', context: LoadContext): Promise<void> {
+async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-json', context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
   const mapItem = context.plan.json();
-  for await (const record of readJsonLines(input, format)) {
+  for await (const record of readJsonLines(input, format, from)) {
     if (context.stopping() || context.writer.failure) break;
+    if (record.end <= skipBelow) continue; // done by an earlier run
     context.rowRead();
     if (record.kind === 'failure') {
-      context.reject(rowRef(file, record.line, undefined, record.raw), record.code, record.message);
+      const failed = rowRef(file, record, undefined, record.raw, context.tracker);
+      context.reject(failed, record.code, record.message);
+      settle(failed, 'rejected');
       continue;
     }
-    const row = rowRef(file, record.line, undefined, record.raw);
+    const row = rowRef(file, record, undefined, record.raw, context.tracker);
     await route(row, mapItem(record.item, row), context);
   }
 }
 
-function rowRef(file: string, line: number, columns: readonly string[] | undefined, fields: RowRef['fields']): RowRef {
-  return { file, line, columns, fields, pending: 0, rejected: false };
+function rowRef(file: string, at: { line: number; end: number; lines: number }, columns: readonly string[] | undefined, fields: RowRef['fields'], tracker: LowWater<RowRef>): RowRef {
+  const row: RowRef = { file, line: at.line, end: at.end, lines: at.lines, outcome: undefined, tracker, columns, fields, pending: 0, rejected: false };
+  tracker.add(row);
+  return row;
 }
 
 /** Sends a row's items to the writer and its rejections to the rejects file. */
@@ -118,6 +176,7 @@ async function route(row: RowRef, pending: Output[] | Promise<Output[]>, context
   }
   if (items === 0) {
     if (!row.rejected) context.rowSkipped();
+    settle(row, row.rejected ? 'rejected' : 'skipped');
     return;
   }
   row.pending = items;

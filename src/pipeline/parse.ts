@@ -6,6 +6,8 @@ export interface CsvRecord {
   readonly line: number;
   /** Byte offset just past this record (and its line break) in the input. */
   readonly end: number;
+  /** Line breaks up to `end`: where a resumed read picks up its line count. */
+  readonly lines: number;
   readonly fields: string[];
 }
 
@@ -14,6 +16,7 @@ export interface CsvFailure {
   readonly kind: 'failure';
   readonly line: number;
   readonly end: number;
+  readonly lines: number;
   readonly code: string;
   readonly message: string;
   /** The text of the line that was skipped. */
@@ -23,6 +26,8 @@ export interface CsvFailure {
 export interface ParseOptions {
   readonly delimiter: string;
   readonly escape?: string;
+  /** Where the input starts in the file, when a resumed read seeks past what was done. */
+  readonly start?: { readonly offset: number; readonly lines: number };
 }
 
 /** A record longer than this is refused, so an unclosed quote cannot buffer the rest of a file. */
@@ -43,11 +48,11 @@ const CR = 0x0d;
 export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<CsvRecord | CsvFailure> {
   /** Bytes from `lastEnd` to what has been read so far: at most one record plus one chunk. */
   let pending: Buffer = Buffer.alloc(0);
-  let pendingStart = 0;
-  let lastEnd = 0;
+  let pendingStart = options.start?.offset ?? 0;
+  let lastEnd = pendingStart;
   /** Line breaks before `lastEnd`. */
-  let lastLine = 0;
-  let base = 0;
+  let lastLine = options.start?.lines ?? 0;
+  let base = pendingStart;
   let error: CsvError | undefined;
   let fatal: Error | undefined;
   const out: (CsvRecord | CsvFailure)[] = [];
@@ -60,7 +65,7 @@ export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: 
     const line = lastLine + 1 + leadingBreaks(pending, from, to);
     lastLine += countBreaks(pending, from, to);
     lastEnd = end;
-    out.push({ kind: 'record', line, end, fields });
+    out.push({ kind: 'record', line, end, lines: lastLine, fields });
     return null; // kept out of the stream's buffer: records leave through `out`
   };
 
@@ -95,7 +100,7 @@ export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: 
     const line = lastLine + 1 + leadingBreaks(pending, from, pending.length);
     const reason = error as CsvError;
     out.push({
-      kind: 'failure', line, end: pendingStart + stop,
+      kind: 'failure', line, end: pendingStart + stop, lines: lastLine + countBreaks(pending, from, stop),
       code: 'CSV_INVALID',
       message: `Expected a well-formed CSV record: ${reason.message.replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped`,
       raw: pending.toString('utf8', skipped, stop).replace(/\r?\n$|\r$/, ''),

@@ -9,8 +9,8 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * (whatever its name says, for files and standard input alike). Concatenated gzip members, as
  * `cat a.gz b.gz` makes, are read through.
  */
-export async function openInput(path: string): Promise<Readable> {
-  const raw = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024 });
+export async function openInput(path: string, start = 0): Promise<Readable> {
+  const raw = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024, start });
   // Peek through the async iterator rather than read()/unshift(): a short input may already have
   // ended by then, and an unshifted chunk after 'end' is lost.
   const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;

@@ -5,12 +5,15 @@ import type { TableSchema } from '../dynamo/schema.js';
 import type { SharedRateState } from './rate-limit.js';
 import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { addCounters, emptyCounters, type FromWorker, type RejectRecord, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
+import type { Mark } from '../checkpoint/low-water.js';
+import { addCounters, emptyCounters, type FileProgress, type FromWorker, type RejectRecord, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
 
 export interface PoolEvents {
   readonly reject: (reject: RejectRecord) => void;
   /** Called whenever a worker reports; `totals` sums every worker's latest counters. */
   readonly progress?: (totals: WorkerCounters) => void;
+  /** Marks of files that moved, for the checkpoint. */
+  readonly files?: (files: readonly FileProgress[]) => void;
 }
 
 export interface PoolResult {
@@ -25,18 +28,21 @@ export interface Pool {
   readonly done: Promise<PoolResult>;
   /** Graceful stop: workers stop reading, write what they have queued, and report. */
   stop(): void;
+  /** Forced stop: workers end at once; counters and marks are the last ones they reported. */
+  kill(): void;
 }
 
 /**
  * Runs the workers: hands out one file at a time to whichever worker asks (a bounded queue of
  * one per worker), collects counters, and stops everyone on the first failure.
  */
-export function startPool(config: UploadConfig, schemas: readonly TableSchema[], rate: SharedRateState | undefined, events: PoolEvents, log: Logger): Pool {
+export function startPool(config: UploadConfig, schemas: readonly TableSchema[], rate: SharedRateState | undefined, events: PoolEvents, log: Logger, starts: ReadonlyMap<string, Mark> = new Map()): Pool {
   const files = [...config.inputs];
   const count = Math.max(1, Math.min(config.workers, files.length));
   const latest: WorkerCounters[] = Array.from({ length: count }, emptyCounters);
   const workers: Worker[] = [];
   let stopping = false;
+  let killed = false;
   let error: DynaloadError | undefined;
 
   const stopAll = (): void => {
@@ -68,11 +74,13 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
           case 'next': {
             const path = first ?? (stopping ? undefined : files.shift());
             first = undefined;
-            worker.postMessage((path === undefined ? { type: 'end' } : { type: 'file', path }) satisfies ToWorker);
+            const start = path === undefined ? undefined : starts.get(path);
+            worker.postMessage((path === undefined ? { type: 'end' } : { type: 'file', path, ...(start ? { start } : {}) }) satisfies ToWorker);
             break;
           }
           case 'stats':
             latest[workerId] = message.stats;
+            if (message.files.length > 0) events.files?.(message.files);
             events.progress?.(totals());
             break;
           case 'reject':
@@ -84,6 +92,7 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
             break;
           case 'done':
             latest[workerId] = message.stats;
+            if (message.files.length > 0) events.files?.(message.files);
             reported = true;
             events.progress?.(totals());
             break;
@@ -93,12 +102,17 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
         fail(new DynaloadError('WORKER_CRASHED', `Worker ${workerId} crashed: ${cause.message}`, { cause }));
       });
       worker.on('exit', (code) => {
-        if (!reported) fail(new DynaloadError('WORKER_CRASHED', `Worker ${workerId} exited (code ${code}) before reporting its counters`));
+        if (!reported && !killed) fail(new DynaloadError('WORKER_CRASHED', `Worker ${workerId} exited (code ${code}) before reporting its counters`));
         resolve();
       });
     });
   });
 
   const done = Promise.all(finished).then((): PoolResult => ({ counters: totals(), error, unread: [...files] }));
-  return { done, stop: stopAll };
+  const kill = (): void => {
+    killed = true;
+    stopAll();
+    for (const worker of workers) void worker.terminate();
+  };
+  return { done, stop: stopAll, kill };
 }

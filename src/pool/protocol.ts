@@ -1,4 +1,5 @@
 /** Every message between the main thread and a worker, typed in one place. */
+import type { Mark } from '../checkpoint/low-water.js';
 import type { UploadConfig } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
 import type { WireError } from '../errors.js';
@@ -43,8 +44,16 @@ export interface RejectRecord {
   readonly row: Record<string, string> | string[] | string | null;
 }
 
+/** Where one input stands: its low-water mark, and whether every row of it has settled. */
+export interface FileProgress {
+  readonly path: string;
+  readonly mark: Mark;
+  readonly complete: boolean;
+}
+
 export type ToWorker =
-  | { readonly type: 'file'; readonly path: string }
+  /** Read this file (from `start` when resuming). */
+  | { readonly type: 'file'; readonly path: string; readonly start?: Mark }
   /** Stop reading; write what is queued; then report. */
   | { readonly type: 'stop' }
   /** No more files: write what is queued; then report. */
@@ -52,10 +61,10 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'next' }
-  | { readonly type: 'stats'; readonly stats: WorkerCounters }
+  | { readonly type: 'stats'; readonly stats: WorkerCounters; readonly files: readonly FileProgress[] }
   | { readonly type: 'reject'; readonly reject: RejectRecord }
   | { readonly type: 'failed'; readonly error: WireError }
-  | { readonly type: 'done'; readonly stats: WorkerCounters };
+  | { readonly type: 'done'; readonly stats: WorkerCounters; readonly files: readonly FileProgress[] };
 
 export function emptyCounters(): WorkerCounters {
   return {

@@ -10,12 +10,13 @@ import { DynaloadError, toWire } from '../errors.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
-import { loadFile, rowForReject, type LoadOptions, type RowEntry, type RowRef } from '../pipeline/load-file.js';
+import { LowWater } from '../checkpoint/low-water.js';
+import { loadFile, rowForReject, settle, type LoadOptions, type RowEntry, type RowRef } from '../pipeline/load-file.js';
 import { Plan } from '../pipeline/plan.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
 import { RateLimiter } from './rate-limit.js';
-import { emptyCounters, type FromWorker, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
+import { emptyCounters, type FileProgress, type FromWorker, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
 
 const STATS_INTERVAL_MS = 250;
 
@@ -60,11 +61,14 @@ const writer = new BatchWriter<RowEntry>({
   written: (entry) => {
     table(entry.table).written++;
     counters.unitsWritten += entry.units;
-    if (--entry.row.pending === 0 && !entry.row.rejected) counters.rowsWritten++;
+    const { row } = entry;
+    if (--row.pending > 0) return;
+    if (!row.rejected) counters.rowsWritten++;
+    settle(row, row.rejected ? 'rejected' : 'written');
   },
   rejected: (entry, error) => {
-    entry.row.pending--;
     reject(entry.row, error.code, error.message, { table: entry.table });
+    if (--entry.row.pending === 0) settle(entry.row, 'rejected');
   },
 });
 
@@ -72,6 +76,22 @@ let stopping = false;
 let failureSent = false;
 const inbox: ToWorker[] = [];
 let wake: (() => void) | undefined;
+
+/** Files read by this worker whose rows have not all settled (or whose last mark is unreported). */
+const files = new Map<string, { tracker: LowWater<RowRef>; readDone: boolean }>();
+
+/** Marks that moved since the last report; a file settled completely is reported once, then dropped. */
+function fileProgress(): FileProgress[] {
+  const out: FileProgress[] = [];
+  for (const [path, file] of files) {
+    const complete = file.readDone && file.tracker.open === 0;
+    if (!file.tracker.changed && !complete) continue;
+    file.tracker.changed = false;
+    out.push({ path, mark: { ...file.tracker.mark }, complete });
+    if (complete) files.delete(path);
+  }
+  return out;
+}
 
 function snapshot(): WorkerCounters {
   return { ...counters, ...writer.stats, tables: { ...counters.tables } };
@@ -96,7 +116,7 @@ port.on('message', (message: ToWorker) => {
 });
 
 async function run(): Promise<void> {
-  const timer = setInterval(() => post({ type: 'stats', stats: snapshot() }), STATS_INTERVAL_MS);
+  const timer = setInterval(() => post({ type: 'stats', stats: snapshot(), files: fileProgress() }), STATS_INTERVAL_MS);
   try {
     // The transform module is loaded once per worker (its functions run here, next to the rows).
     const transform = config.transform === undefined ? undefined : await loadTransform(config.transform, config.table);
@@ -109,10 +129,12 @@ async function run(): Promise<void> {
       post({ type: 'next' });
       const message = await nextMessage();
       if (message.type !== 'file') break;
-      log.debug({ file: message.path }, 'reading');
+      log.debug({ file: message.path, start: message.start }, 'reading');
+      const file = { tracker: new LowWater<RowRef>(message.start), readDone: false };
+      files.set(message.path, file);
       try {
-        await loadFile(message.path, {
-          options: loadOptions, plan, writer,
+        file.readDone = await loadFile(message.path, {
+          options: loadOptions, plan, writer, tracker: file.tracker,
           stopping: () => stopping,
           rowRead: () => counters.rowsRead++,
           rowSkipped: () => counters.rowsSkipped++,
@@ -131,7 +153,7 @@ async function run(): Promise<void> {
     reportFailure(error);
   } finally {
     clearInterval(timer);
-    post({ type: 'done', stats: snapshot() });
+    post({ type: 'done', stats: snapshot(), files: fileProgress() });
     lean.destroy();
     client.destroy();
     port.close();
