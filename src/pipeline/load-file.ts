@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { LowWater, type Mark, type Outcome } from '../checkpoint/low-water.js';
+import type { LowWater, Outcome } from '../checkpoint/low-water.js';
 import { DynaloadError } from '../errors.js';
 import type { RejectRecord } from '../pool/protocol.js';
 import { defaultDelimiter, detectFormat, type InputFormat } from './formats.js';
