@@ -50,7 +50,7 @@ export function buildProgram(): Command {
   addLoadOptions(program
     .command('upload')
     .description('Load CSV, NDJSON or DynamoDB JSON files (or - for standard input) into DynamoDB tables with BatchWriteItem.')
-    .argument('<files...>', 'input files (.gz read as gzip), quoted globs, or - for standard input'))
+    .argument('[files...]', 'input files (.gz read as gzip), quoted globs, or - for standard input'))
     .addHelpText('after', UPLOAD_EXAMPLES)
     .action(async (files: string[], options: RawUploadOptions) => report(await upload(files, options, 'put'), options));
 
@@ -102,6 +102,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--no-adaptive', 'do not slow down when DynamoDB throttles (by default the shared rate backs off and probes upward again)'))
     .addOption(new Option('--checkpoint <file>', 'checkpoint file, rewritten every 2 s and at the end (default: .dynaload-checkpoint-<table>.json next to the first input)'))
     .addOption(new Option('--no-checkpoint', 'keep no checkpoint'))
+    .addOption(new Option('--from-rejects <file>', 'load the rows of a rejects file again (after fixing their cause), as they were first read'))
     .addOption(new Option('--resume', 'continue from the checkpoint: finished files are skipped, partly done ones continue from their mark'))
     .addOption(new Option('--stop-timeout <s>', 'on Ctrl-C or SIGTERM, seconds to finish in-flight writes before stopping at once').default(DEFAULTS.stopTimeout))
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))

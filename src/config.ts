@@ -45,6 +45,8 @@ export interface UploadConfig {
   readonly adaptive: boolean;
   /** `--checkpoint <file>`; false with `--no-checkpoint`; undefined: the default place. */
   readonly checkpoint: string | false | undefined;
+  /** `--from-rejects <file>`: rejects files whose rows are loaded again (they are inputs too). */
+  readonly replay: readonly string[];
   /** `--resume`: continue from the checkpoint. */
   readonly resume: boolean;
   /** `--stop-timeout`: seconds a graceful stop may take to drain before workers are ended. */
@@ -90,6 +92,7 @@ export interface RawUploadOptions {
   adaptive?: boolean;
   checkpoint?: string | boolean;
   resume?: boolean;
+  fromRejects?: string;
   stopTimeout?: string | number;
 }
 
@@ -144,6 +147,7 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     capacityShare: parseFraction('--capacity-share', raw.capacityShare, DEFAULTS.capacityShare),
     adaptive: raw.adaptive ?? true,
     checkpoint: raw.checkpoint === false ? false : typeof raw.checkpoint === 'string' ? raw.checkpoint : undefined,
+    replay: Object.freeze(raw.fromRejects === undefined ? [] : [raw.fromRejects]),
     resume: raw.resume ?? false,
     stopTimeout: parseInteger('--stop-timeout', raw.stopTimeout, DEFAULTS.stopTimeout, 1, 3600),
   });

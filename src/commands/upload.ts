@@ -25,7 +25,7 @@ import { buildSummary, type Summary } from '../summary.js';
  */
 export async function upload(args: readonly string[], raw: RawUploadOptions, kind: WriteKind = 'put'): Promise<Summary> {
   const startedAt = new Date();
-  const inputs = await expandInputs(args);
+  const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
   const config = resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) });
   if (config.inputs.includes('-') && process.stdin.isTTY) {

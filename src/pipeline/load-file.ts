@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { LowWater, Outcome } from '../checkpoint/low-water.js';
 import { DynaloadError } from '../errors.js';
 import type { RejectRecord } from '../pool/protocol.js';
@@ -39,6 +39,8 @@ export interface LoadOptions {
   readonly delimiter: string | undefined;
   readonly escape: string;
   readonly format: InputFormat | undefined;
+  /** Rejects files to replay (`--from-rejects`): their rows are loaded again, as first read. */
+  readonly replay: readonly string[];
 }
 
 export interface LoadContext {
@@ -70,7 +72,8 @@ export async function loadFile(path: string, context: LoadContext): Promise<bool
   const input = await openInput(path, seek ? start.offset : 0);
   const from = seek ? { offset: start.offset, lines: start.lines } : undefined;
   const skipBelow = seek ? 0 : start.offset;
-  if (format === 'csv') await loadCsv(path, input, context, from, skipBelow);
+  if (context.options.replay.includes(path)) await loadRejects(path, input, context, from, skipBelow);
+  else if (format === 'csv') await loadCsv(path, input, context, from, skipBelow);
   else await loadJson(path, input, format, context, from, skipBelow);
   return !context.stopping() && context.writer.failure === undefined;
 }
@@ -154,6 +157,68 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
     const row = rowRef(file, record, undefined, record.raw, context.tracker);
     await route(row, mapItem(record.item, row), context);
   }
+}
+
+/**
+ * `--from-rejects`: each line of a rejects file is loaded again as the row it was. A row kept by
+ * name maps through the same plan as CSV cells; raw cells and broken lines (fixed by hand, say)
+ * are named by the header of the file they came from, or by --columns. New rejections keep the
+ * row's original file and line.
+ */
+async function loadRejects(file: string, input: Readable, context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
+  const plans = new Map<string, RowPlan<readonly string[]>>();
+  const headers = new Map<string, Promise<string[] | undefined>>();
+  const planFor = (columns: readonly string[], source: string): RowPlan<readonly string[]> => {
+    const key = columns.join('\u0001');
+    let plan = plans.get(key);
+    if (plan === undefined) plans.set(key, (plan = context.plan.csv(columns, source)));
+    return plan;
+  };
+  for await (const record of readJsonLines(input, 'ndjson', from)) {
+    if (context.stopping() || context.writer.failure) break;
+    if (record.end <= skipBelow) continue;
+    context.rowRead();
+    const fail = (code: string, message: string): void => {
+      const row = rowRef(file, record, undefined, record.raw, context.tracker);
+      context.reject(row, code, message);
+      settle(row, 'rejected');
+    };
+    if (record.kind === 'failure') {
+      fail(record.code, record.message);
+      continue;
+    }
+    const origin = record.item.file?.S ?? file;
+    const line = Number(record.item.line?.N ?? record.line);
+    const kept = record.item.row;
+    let columns: readonly string[] | undefined;
+    let fields: string[];
+    if (kept?.M !== undefined) {
+      columns = Object.keys(kept.M);
+      fields = Object.values(kept.M).map((v) => v.S ?? '');
+    } else {
+      const named = context.options.columns ?? (await (headers.get(origin) ?? headers.set(origin, readHeader(origin, context.options).catch(() => undefined)).get(origin)));
+      columns = named;
+      if (kept?.L !== undefined) fields = kept.L.map((v) => v.S ?? '');
+      else if (kept?.S !== undefined) fields = (await parseLine(kept.S, origin, context.options)) ?? [];
+      else {
+        fail('REPLAY_INVALID', `Expected a rejects line with a \`row\` (object, array or text), got none`);
+        continue;
+      }
+    }
+    if (columns === undefined) {
+      fail('REPLAY_UNNAMED', `Expected column names for the row from ${origin} line ${line}: its file has no readable header; give --columns`);
+      continue;
+    }
+    const row = rowRef(origin, { line, end: record.end, lines: record.lines }, columns, fields, context.tracker);
+    await route(row, planFor(columns, `the rejects file ${file}`)(fields, row), context);
+  }
+}
+
+async function parseLine(text: string, origin: string, options: LoadOptions): Promise<string[] | undefined> {
+  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), { delimiter: defaultDelimiter(origin, options.delimiter), escape: options.escape })) {
+    return record.kind === 'record' ? record.fields : undefined;
+  }
+  return undefined;
 }
 
 function rowRef(file: string, at: { line: number; end: number; lines: number }, columns: readonly string[] | undefined, fields: RowRef['fields'], tracker: LowWater<RowRef>): RowRef {

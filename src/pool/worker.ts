@@ -26,7 +26,7 @@ const data = workerData as WorkerData;
 const { config } = data;
 const log = createLogger(config.logLevel).child({ worker: data.workerId });
 const schemas = new Map<string, TableSchema>(data.schemas.map((s) => [s.table, s]));
-const loadOptions: LoadOptions = { kind: config.kind, header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, format: config.format };
+const loadOptions: LoadOptions = { kind: config.kind, header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, format: config.format, replay: config.replay };
 const counters: WorkerCounters = emptyCounters();
 const post = (message: FromWorker): void => port.postMessage(message);
 
