@@ -1,12 +1,14 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 
 /**
  * CSV shards shaped like a MySQL dump cut with sed/cut and split with `split -l`:
  * `user,series,episode,timestamp,moddt`, integers and ISO timestamps, a header in every shard.
- * Keys (user, timestamp) are unique. Reuses shards already generated with the same shape.
+ * Keys (user, timestamp) are unique. Reuses shards already generated with the same rows and shards
+ * (the name says both); a shard is written under a temporary name and renamed once complete, so an
+ * interrupted run leaves nothing that looks reusable.
  */
 export async function generateShards(dir: string, rows: number, shards: number): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -20,7 +22,7 @@ export async function generateShards(dir: string, rows: number, shards: number):
     return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
   };
   for (let s = 0, row = 0; s < shards && row < rows; s++) {
-    const file = path.join(dir, `rows${rows}-part-${String(s).padStart(4, '0')}.csv`);
+    const file = path.join(dir, `rows${rows}-of${shards}-part-${String(s).padStart(4, '0')}.csv`);
     const count = Math.min(perShard, rows - row);
     files.push(file);
     const existing = await stat(file).catch(() => undefined);
@@ -28,7 +30,8 @@ export async function generateShards(dir: string, rows: number, shards: number):
       row += count;
       continue;
     }
-    const out = createWriteStream(file);
+    const partial = `${file}.partial`;
+    const out = createWriteStream(partial);
     out.write('user,series,episode,timestamp,moddt\n');
     for (let i = 0; i < count; i++, row++) {
       const timestamp = 1_600_000_000 + row;
@@ -37,6 +40,7 @@ export async function generateShards(dir: string, rows: number, shards: number):
     }
     out.end();
     await once(out, 'close');
+    await rename(partial, file);
   }
   return files;
 }

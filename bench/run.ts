@@ -1,86 +1,124 @@
 /**
- * `npm run bench`: loads generated shards through the built CLI against endpoints started here, on
- * 127.0.0.1, and prints one row per scenario. Not part of `npm test`.
- *
- *   npm run bench -- [--rows 1000000] [--shards 8] [--workers n] [--concurrency n] [--scenarios a,b] [--quick]
+ * `npm run bench`: generates CSV shards, then for each endpoint (started here, on 127.0.0.1, one
+ * process per run) loads them with the baseline (bench/baseline.ts) and with the built CLI, and
+ * prints one table row per (endpoint, client). Not part of `npm test`. Options: bench/options.ts.
+ * Data on stdout (the table, its notes, the goals of issue 4); progress on stderr. See bench/README.md.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Summary } from '../src/summary.js';
 import { generateShards } from './generate.js';
+import { parseBenchOptions, USAGE, type BenchOptions, type ClientName, type Scenario } from './options.js';
+import { buildBaseline, killChildren, runClient, startEndpoint } from './processes.js';
+import { goalLines } from './goals.js';
+import { computeMetrics, fixed, formatTable, header, tableRows, type RunResult } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Local endpoints only: fake credentials, for this process and the ones it starts.
-const ENV = Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+const ENV: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+Object.assign(process.env, ENV);
 
-interface Scenario {
-  readonly name: string;
-  readonly faults: Record<string, unknown>;
+process.on('exit', () => killChildren());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.kill(process.pid, signal);
+  });
 }
 
-const SCENARIOS: Record<string, Scenario> = {
-  dynalite: { name: 'dynalite', faults: {} },
-  withhold30: { name: 'dynalite, 30% withheld', faults: { proxy: true, withhold: 0.3, seed: 1 } },
-};
+const options = parseOrUsage(process.argv.slice(2));
+if (options?.help) process.stdout.write(USAGE);
+else if (options) await bench(options);
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string' }, shards: { type: 'string', default: '8' }, workers: { type: 'string' },
-    concurrency: { type: 'string' }, scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
-    quick: { type: 'boolean', default: false },
-  },
-});
-const rows = Number(values.rows ?? (values.quick ? 50_000 : 1_000_000));
-const files = await generateShards(path.join(ROOT, 'bench', 'data'), rows, Number(values.shards));
-
-const results: string[][] = [['scenario', 'rows', 'items/s', 'CPU s / M items', 'peak RSS MiB', 'requests', 'items retried', 'exit']];
-for (const key of values.scenarios.split(',')) {
-  const scenario = SCENARIOS[key];
-  if (!scenario) throw new Error(`Unknown scenario ${key}; known: ${Object.keys(SCENARIOS).join(', ')}`);
-  const summary = await runScenario(scenario);
-  results.push([
-    scenario.name, String(summary.rows), String(summary.rowsPerSecond),
-    ((summary.cpuMs / 1000) / (summary.written / 1e6)).toFixed(1), String(summary.peakRssMb),
-    String(summary.requests), String(summary.unprocessedRetries), String(summary.exitCode),
-  ]);
-  process.stderr.write(`${scenario.name}: ${JSON.stringify(summary)}\n`);
-}
-printTable(results);
-
-async function runScenario(scenario: Scenario): Promise<Summary> {
-  const server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'endpoint.ts'), JSON.stringify(scenario.faults)], { env: ENV, stdio: ['pipe', 'pipe', 'inherit'] });
+function parseOrUsage(argv: readonly string[]): BenchOptions | undefined {
   try {
-    const [line] = (await once(createInterface({ input: server.stdout }), 'line')) as [string];
-    const { endpoint } = JSON.parse(line) as { endpoint: string };
-    const table = `bench_${Date.now()}`;
-    const client = new DynamoDBClient({ endpoint, region: 'us-east-1' });
-    await client.send(new CreateTableCommand({
-      TableName: table, BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'N' }, { AttributeName: 'timestamp', AttributeType: 'N' }],
-      KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
-    }));
-    client.destroy();
-    const args = [path.join(ROOT, 'bin', 'dynaload.js'), 'upload', ...files, '--table', table, '--endpoint', endpoint, '--json', '--types', 'series:N,episode:N'];
-    if (values.workers) args.push('--workers', values.workers);
-    if (values.concurrency) args.push('--concurrency', values.concurrency);
-    const cli = spawn(process.execPath, args, { env: ENV, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    cli.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await once(cli, 'close');
-    return JSON.parse(out) as Summary;
-  } finally {
-    server.stdin.end();
-    await once(server, 'close');
+    return parseBenchOptions(argv);
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return undefined;
   }
 }
 
-function printTable(table: string[][]): void {
-  const widths = (table[0] as string[]).map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
-  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  process.stdout.write([line(table[0] as string[]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...table.slice(1).map(line)].join('\n') + '\n');
+async function bench(o: BenchOptions): Promise<void> {
+  const began = performance.now();
+  const baselineScript = o.clients.includes('baseline') ? await buildBaseline(ROOT) : '';
+  const results: RunResult[] = [];
+  for (const scenario of o.scenarios) {
+    for (const client of o.clients) {
+      const rows = client === 'baseline' ? scenario.baselineRows : scenario.rows;
+      if (rows === undefined) continue;
+      const files = await generateShards(path.join(ROOT, 'bench', 'data'), rows, o.shards);
+      const args = client === 'baseline' ? [baselineScript] : [path.join(ROOT, 'bin', 'dynaload.js'), 'upload', '--json', '--types', 'series:N,episode:N'];
+      results.push(await runOne(o, scenario, client, files, rows, args).catch((error: unknown) => {
+        process.stderr.write(`bench: ${scenario.label} / ${client}: ${(error as Error).message}\n`);
+        return { scenario, client, report: undefined, stats: undefined, problem: 'failed', target: undefined };
+      }));
+    }
+  }
+  const metrics = computeMetrics(results, o.warmup, o.windowSeconds);
+  const head = header(o.windowSeconds);
+  process.stdout.write(formatTable(head, tableRows(metrics, head.length), o.markdown));
+  process.stdout.write(notes(o, results, (performance.now() - began) / 1000));
+  const goals = goalLines(metrics, o.windowSeconds, o.maxWcu);
+  if (goals.length > 0) process.stdout.write('\n' + goals.map((l) => (o.markdown ? `- ${l}` : l)).join('\n') + '\n');
+  if (results.some((r) => r.problem !== undefined && !r.problem.startsWith('n/a'))) process.exitCode = 1;
+}
+
+async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, files: readonly string[], rows: number, command: readonly string[]): Promise<RunResult> {
+  const endpoint = await startEndpoint(ROOT, scenario.spec, ENV);
+  let stats;
+  let run;
+  try {
+    const table = `bench_${Date.now()}`;
+    await createTable(endpoint.endpoint, table, scenario.provisioned);
+    const args = client === 'baseline'
+      ? [...command, '--endpoint', endpoint.endpoint, '--table', table, ...files]
+      : [...command, ...files, '--table', table, '--endpoint', endpoint.endpoint, ...o.cliArgs];
+    process.stderr.write(`bench: ${scenario.label} / ${client}: ${rows} rows...\n`);
+    run = await runClient(args, ENV, o.timeoutMs);
+  } finally {
+    stats = await endpoint.stop();
+  }
+  const { report } = run;
+  const refused = report?.exitCode === 2 && o.maxWcu !== undefined && /max-wcu/.test(report.error?.message ?? '');
+  const problem = run.timedOut ? 'timeout' : refused ? 'n/a: CLI refused --max-wcu' : report === undefined || report.written === undefined ? 'failed' : undefined;
+  process.stderr.write(`bench: ${scenario.label} / ${client}: ${problem ?? `${report?.written} written, ${report?.rowsPerSecond} items/s`} (${(run.wallMs / 1000).toFixed(1)} s wall, endpoint CPU ${stats?.cpuMs ?? '?'} ms${stats?.invalidRequests ? `, ${stats.invalidRequests} invalid requests: ${stats.invalidSamples.join('; ')}` : ''})\n`);
+  if (problem !== undefined && report?.error) process.stderr.write(`bench:   ${report.error.code}: ${report.error.message}\n`);
+  const numericMaxWcu = o.maxWcu !== undefined && o.maxWcu !== 'auto' ? Number(o.maxWcu) : undefined;
+  const target = client === 'dynaload' && numericMaxWcu !== undefined ? numericMaxWcu : scenario.provisioned;
+  return { scenario, client, report, stats, problem, target };
+}
+
+async function createTable(endpoint: string, table: string, provisioned: number | undefined): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } });
+  try {
+    await client.send(new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'N' }, { AttributeName: 'timestamp', AttributeType: 'N' }],
+      KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
+      ...(provisioned === undefined
+        ? { BillingMode: 'PAY_PER_REQUEST' as const }
+        : { BillingMode: 'PROVISIONED' as const, ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: provisioned } }),
+    }));
+  } finally {
+    client.destroy();
+  }
+}
+
+function notes(o: BenchOptions, results: readonly RunResult[], seconds: number): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const cli = o.cliArgs.length > 0 ? o.cliArgs.join(' ') : '(defaults)';
+  const lines = [
+    `Machine: ${cpu}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}. Bench took ${seconds.toFixed(0)} s.`,
+    `Shards: ${o.shards}; dynaload args: ${cli}; endpoint CPU (s): ${results.map((r) => `${r.scenario.key}/${r.client} ${fixed((r.stats?.cpuMs ?? Number.NaN) / 1000, 1)}`).join(', ')}.`,
+    'items/s and CPU (user+system, all threads) as each client reports them; x base = dynaload / baseline on the same endpoint.',
+    'items retried: items the endpoint returned as UnprocessedItems and the client resent. units/s: write units admitted by the endpoint,',
+    `first to last BatchWriteItem; wasted %: items sent and withheld / items admitted; worst ${o.windowSeconds}-s dev: the sliding ${o.windowSeconds}-s window after the first ${o.warmup} s`,
+    'furthest from the target (--max-wcu when given, else the capacity). Item weight: ceil(bytes of the item\'s wire JSON / 1024).',
+    'Baseline: DynamoDBDocumentClient + BatchWriteCommand, 25 items a request, one at a time, UnprocessedItems resent after 50 ms doubling (cap 5 s).',
+    `Capacity endpoint: token bucket of ${o.capacity} units/s holding 1 s of capacity, empty at the start; what it cannot admit comes back as UnprocessedItems.`,
+  ];
+  return '\n' + lines.map((l) => (o.markdown ? `${l}  ` : l)).join('\n') + '\n';
 }

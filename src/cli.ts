@@ -86,6 +86,8 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
     .addOption(new Option('--infer', 'columns without a type become N when the text is a number DynamoDB gives back unchanged, BOOL for true/false, else S'))
     .addOption(new Option('--format <format>', 'input format: csv, ndjson (a JSON object per line), ddb-json (DynamoDB S3 export lines) (default: from the name; else csv)'))
+    .addOption(new Option('--local [dir]', 'run an embedded DynamoDB-compatible server (dynalite) in this process and load into it: in memory, or persisted in dir'))
+    .addOption(new Option('--dry-run', 'read, map and check every row and count write units and cost; write nothing'))
     .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
     .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
     .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, 'available cores'))

@@ -47,6 +47,8 @@ export interface UploadConfig {
   readonly checkpoint: string | false | undefined;
   /** `--from-rejects <file>`: rejects files whose rows are loaded again (they are inputs too). */
   readonly replay: readonly string[];
+  /** `--dry-run`: read, map and check every row; write nothing. */
+  readonly dryRun: boolean;
   /** `--resume`: continue from the checkpoint. */
   readonly resume: boolean;
   /** `--stop-timeout`: seconds a graceful stop may take to drain before workers are ended. */
@@ -93,6 +95,15 @@ export interface RawUploadOptions {
   checkpoint?: string | boolean;
   resume?: boolean;
   fromRejects?: string;
+  dryRun?: boolean;
+  local?: string | boolean;
+  createTable?: boolean;
+  key?: string;
+  sortKey?: string;
+  billing?: string;
+  wcu?: string | number;
+  price?: string;
+  config?: string;
   stopTimeout?: string | number;
 }
 
@@ -149,6 +160,7 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     checkpoint: raw.checkpoint === false ? false : typeof raw.checkpoint === 'string' ? raw.checkpoint : undefined,
     replay: Object.freeze(raw.fromRejects === undefined ? [] : [raw.fromRejects]),
     resume: raw.resume ?? false,
+    dryRun: raw.dryRun ?? false,
     stopTimeout: parseInteger('--stop-timeout', raw.stopTimeout, DEFAULTS.stopTimeout, 1, 3600),
   });
 }

@@ -7,6 +7,7 @@ import { resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '.
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
 import { EXIT, usageError, type DynaloadError } from '../errors.js';
+import { startLocalServer } from '../local/server.js';
 import { createLogger, type Logger } from '../log.js';
 import { expandInputs } from '../pipeline/inputs.js';
 import type { WriteKind } from '../pipeline/item-check.js';
@@ -24,6 +25,20 @@ import { buildSummary, type Summary } from '../summary.js';
  * exit code.
  */
 export async function upload(args: readonly string[], raw: RawUploadOptions, kind: WriteKind = 'put'): Promise<Summary> {
+  if (raw.local === undefined || raw.local === false) return load(args, raw, kind);
+  // --local [dir]: the embedded DynamoDB-compatible server, in memory or persisted in dir.
+  const server = await startLocalServer(typeof raw.local === 'string' ? { dir: raw.local } : {});
+  // Any credentials do for the embedded server; these never leave this process.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  try {
+    return await load(args, { ...raw, endpoint: server.endpoint, region: raw.region ?? 'us-east-1' }, kind);
+  } finally {
+    await server.close();
+  }
+}
+
+async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteKind): Promise<Summary> {
   const startedAt = new Date();
   const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);

@@ -2,16 +2,26 @@ import type { RateLimiter } from './rate-limit.js';
 
 /**
  * The main thread's side of the shared limiter: every TICK_MS it looks at what the workers sent
- * and what DynamoDB withheld or throttled, and sets each bucket's rate (AIMD: back off by a factor
- * at once, probe upward slowly). Pure `nextRate` decides; `RateController` only schedules it.
+ * and what DynamoDB withheld or throttled, and sets each bucket's rate. Pure `nextRate` decides;
+ * `RateController` only schedules it.
+ *
+ * AIMD with a learned background: when more is withheld than usual, the rate drops to just below
+ * the goodput (what got through), then climbs again slowly. If a drop did not make the withheld
+ * fraction fall, the withholding has nothing to do with our rate (a hot partition, a proxy that
+ * withholds at random): that fraction becomes the background, and the rate stops falling for it.
+ * Otherwise a constant 20% withheld would drive the rate to zero.
  */
 export const TICK_MS = 250;
-/** Multiplicative decrease on throttling. Gentle, since each decrease already costs capacity. */
-export const DECREASE = 0.9;
+/** The rate after a back-off, as a fraction of the goodput. */
+export const BACKOFF = 0.95;
 /** Additive increase per second, as a fraction of the cap (or of the current rate without one). */
 export const INCREASE_PER_SECOND = 0.04;
-/** After a decrease, throttling already in flight is not counted again for this long. */
+/** Withheld fraction above the background that counts as throttling caused by our rate. */
+export const TOLERANCE = 0.03;
+/** After a back-off, wait this long for its effect before judging again. */
 export const COOLDOWN_MS = 1_000;
+/** Below this many units in an interval the fraction is noise: decide nothing. */
+export const MIN_SAMPLE = 50;
 export const MIN_RATE = 1;
 
 export interface BucketPolicy {
@@ -31,24 +41,48 @@ export interface Observation {
 export interface BucketState {
   rate: number;
   lastDecreaseAt: number;
+  /** Withheld fraction right before the last back-off. */
+  fractionAtDecrease: number;
+  /** Withheld fraction that is not caused by our rate. */
+  background: number;
+  /** Units seen since the last decision (small intervals are pooled). */
+  sent: number;
+  throttled: number;
+  sinceMs: number;
 }
 
-export function initialRate(policy: BucketPolicy): number {
-  return policy.cap ?? Number.POSITIVE_INFINITY;
+export function initialState(policy: BucketPolicy): BucketState {
+  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
 }
 
+/** Updates `state` with one interval's observation and returns the new rate. */
 export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observation): number {
   const { cap } = policy;
-  if (!policy.adaptive) return initialRate(policy);
-  if (seen.throttled > 0) {
+  if (!policy.adaptive) return cap ?? Number.POSITIVE_INFINITY;
+  state.sent += seen.sent;
+  state.throttled += seen.throttled;
+  state.sinceMs += seen.intervalMs;
+  if (state.sent < MIN_SAMPLE) return state.rate;
+  const fraction = Math.min(1, state.throttled / state.sent);
+  const goodput = ((state.sent - state.throttled) * 1000) / state.sinceMs;
+  const sinceMs = state.sinceMs;
+  state.sent = state.throttled = state.sinceMs = 0;
+  if (fraction > state.background + TOLERANCE) {
     if (seen.now - state.lastDecreaseAt < COOLDOWN_MS) return state.rate;
-    // With no rate set yet, start from what was actually sent: that was too much.
-    const base = Number.isFinite(state.rate) ? state.rate : Math.max(MIN_RATE, (seen.sent * 1000) / seen.intervalMs);
+    const afterDecrease = Number.isFinite(state.lastDecreaseAt) && seen.now - state.lastDecreaseAt < COOLDOWN_MS * 3;
+    if (afterDecrease && fraction >= state.fractionAtDecrease * 0.7) {
+      // Slowing down did not help: this much is withheld whatever our rate.
+      state.background = fraction;
+      return state.rate;
+    }
     state.lastDecreaseAt = seen.now;
-    return Math.max(MIN_RATE, base * DECREASE);
+    state.fractionAtDecrease = fraction;
+    return Math.max(MIN_RATE, Math.min(state.rate, goodput) * BACKOFF);
   }
+  // The background fades when less is withheld than it says.
+  if (fraction < state.background) state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
   if (!Number.isFinite(state.rate)) return state.rate;
-  const step = INCREASE_PER_SECOND * (cap ?? state.rate) * (seen.intervalMs / 1000);
+  const step = INCREASE_PER_SECOND * (cap ?? state.rate) * (sinceMs / 1000);
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
 }
 
@@ -59,9 +93,9 @@ export class RateController {
 
   constructor(private readonly limiter: RateLimiter, private readonly policies: readonly BucketPolicy[], private readonly onChange?: (bucket: number, rate: number) => void) {
     this.states = policies.map((policy, i) => {
-      const rate = initialRate(policy);
-      limiter.setRate(i, rate);
-      return { rate, lastDecreaseAt: Number.NEGATIVE_INFINITY };
+      const state = initialState(policy);
+      limiter.setRate(i, state.rate);
+      return state;
     });
   }
 
@@ -84,10 +118,10 @@ export class RateController {
     this.last = now;
     this.policies.forEach((policy, i) => {
       const state = this.states[i] as BucketState;
-      const seen = { ...this.limiter.drainCounters(i), intervalMs, now };
-      const rate = nextRate(policy, state, seen);
-      if (rate !== state.rate) {
-        state.rate = rate;
+      const before = state.rate;
+      const rate = nextRate(policy, state, { ...this.limiter.drainCounters(i), intervalMs, now });
+      state.rate = rate;
+      if (rate !== before) {
         this.limiter.setRate(i, rate);
         this.onChange?.(i, rate);
       }

@@ -48,7 +48,8 @@ function reject(row: RowRef, code: string, message: string, extra: { table?: str
 }
 
 const writer = new BatchWriter<RowEntry>({
-  send: (items) => lean.send(items),
+  // --dry-run: every request is acknowledged here, so rows are read, mapped and checked, never sent.
+  send: config.dryRun ? () => Promise.resolve(undefined) : (items) => lean.send(items),
   keyOf: (name, request) => {
     const tableSchema = schemas.get(name);
     const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;

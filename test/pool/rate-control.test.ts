@@ -1,37 +1,65 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { COOLDOWN_MS, DECREASE, INCREASE_PER_SECOND, MIN_RATE, nextRate, RateController, TICK_MS } from '../../src/pool/rate-control.js';
+import { BACKOFF, COOLDOWN_MS, INCREASE_PER_SECOND, initialState, MIN_SAMPLE, nextRate, RateController, TICK_MS, TOLERANCE } from '../../src/pool/rate-control.js';
 import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
 
-describe('nextRate (AIMD)', () => {
-  const seen = (throttled: number, now: number, sent = 0) => ({ sent, throttled, intervalMs: 1000, now });
+const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({ sent, throttled, intervalMs, now });
 
+describe('nextRate (AIMD with a learned background)', () => {
   test('not adaptive: the cap, whatever happens', () => {
-    assert.equal(nextRate({ cap: 500, adaptive: false }, { rate: 500, lastDecreaseAt: 0 }, seen(100, 10_000)), 500);
-    assert.equal(nextRate({ cap: undefined, adaptive: false }, { rate: Infinity, lastDecreaseAt: 0 }, seen(100, 10_000)), Infinity);
+    assert.equal(nextRate({ cap: 500, adaptive: false }, initialState({ cap: 500, adaptive: false }), seen(1000, 900, 10_000)), 500);
   });
 
-  test('throttling multiplies the rate by DECREASE, once per cooldown', () => {
-    const state = { rate: 1000, lastDecreaseAt: -Infinity };
-    assert.equal(nextRate({ cap: 1000, adaptive: true }, state, seen(5, 10_000)), 1000 * DECREASE);
-    state.rate = 1000 * DECREASE;
-    assert.equal(nextRate({ cap: 1000, adaptive: true }, state, seen(5, 10_000 + COOLDOWN_MS - 1)), 1000 * DECREASE, 'in cooldown');
-  });
-
-  test('without a rate yet, the first throttling starts from what was sent', () => {
-    const state = { rate: Infinity, lastDecreaseAt: -Infinity };
-    assert.equal(nextRate({ cap: undefined, adaptive: true }, state, seen(1, 1000, 2000)), 2000 * DECREASE);
-  });
-
-  test('no throttling: probes upward by INCREASE_PER_SECOND of the cap, never above it', () => {
+  test('more withheld than tolerated: the rate drops to just below the goodput', () => {
     const policy = { cap: 1000, adaptive: true };
-    assert.equal(nextRate(policy, { rate: 500, lastDecreaseAt: 0 }, seen(0, 5000)), 500 + INCREASE_PER_SECOND * 1000);
-    assert.equal(nextRate(policy, { rate: 999, lastDecreaseAt: 0 }, seen(0, 5000)), 1000);
-    assert.equal(nextRate({ cap: undefined, adaptive: true }, { rate: Infinity, lastDecreaseAt: 0 }, seen(0, 5000)), Infinity);
+    const state = initialState(policy);
+    // 1000 units sent in 1 s, 100 withheld: goodput 900/s.
+    assert.equal(nextRate(policy, state, seen(1000, 100, 10_000)), 900 * BACKOFF);
   });
 
-  test('never below MIN_RATE', () => {
-    assert.equal(nextRate({ cap: undefined, adaptive: true }, { rate: MIN_RATE, lastDecreaseAt: -Infinity }, seen(1, 10)), MIN_RATE);
+  test('a fraction within the tolerance is not throttling: probe upward by INCREASE_PER_SECOND of the cap', () => {
+    const policy = { cap: 1000, adaptive: true };
+    const state = { ...initialState(policy), rate: 500 };
+    const withheld = Math.floor(1000 * TOLERANCE) - 1;
+    assert.equal(nextRate(policy, state, seen(1000, withheld, 10_000)), 500 + INCREASE_PER_SECOND * 1000);
+  });
+
+  test('never above the cap; unlimited stays unlimited while nothing is withheld', () => {
+    assert.equal(nextRate({ cap: 1000, adaptive: true }, { ...initialState({ cap: 1000, adaptive: true }), rate: 999 }, seen(1000, 0, 5000)), 1000);
+    assert.equal(nextRate({ cap: undefined, adaptive: true }, initialState({ cap: undefined, adaptive: true }), seen(1000, 0, 5000)), Infinity);
+  });
+
+  test('a constant withheld fraction that slowing down does not reduce becomes the background: the rate stops falling', () => {
+    const policy = { cap: undefined, adaptive: true };
+    const state = initialState(policy);
+    // 20% withheld at any rate, as a proxy withholding at random does.
+    const first = nextRate(policy, state, seen(10_000, 2_000, 10_000));
+    assert.equal(first, 8_000 * BACKOFF);
+    state.rate = first;
+    const second = nextRate(policy, state, seen(7_600, 1_520, 10_000 + COOLDOWN_MS));
+    assert.equal(second, first, 'no second drop');
+    assert.equal(state.background, 0.2);
+    const third = nextRate(policy, state, seen(7_600, 1_520, 10_000 + 2 * COOLDOWN_MS));
+    assert.ok(third > first, 'probing upward again');
+  });
+
+  test('capacity-limited: after the drop little is withheld, and the next overshoot drops it again', () => {
+    const policy = { cap: undefined, adaptive: true };
+    const state = initialState(policy);
+    const capacity = 5000;
+    let rate = nextRate(policy, state, seen(6000, 1000, 1000)); // 6000/s sent, 5000 admitted
+    assert.equal(rate, capacity * BACKOFF);
+    state.rate = rate;
+    rate = nextRate(policy, state, seen(rate, 0, 1000 + COOLDOWN_MS));
+    assert.ok(rate > capacity * BACKOFF && rate < capacity, `climbs again: ${rate}`);
+    assert.equal(state.background, 0);
+  });
+
+  test('pools intervals until MIN_SAMPLE units were seen', () => {
+    const policy = { cap: 1000, adaptive: true };
+    const state = initialState(policy);
+    assert.equal(nextRate(policy, state, seen(MIN_SAMPLE - 1, MIN_SAMPLE - 1, 100, 100)), 1000);
+    assert.equal(state.sent, MIN_SAMPLE - 1);
   });
 });
 
@@ -41,9 +69,11 @@ describe('RateController', () => {
     const changes: number[] = [];
     const controller = new RateController(limiter, [{ cap: 1000, adaptive: true }], (_, rate) => changes.push(rate));
     assert.equal(limiter.rate(0), 1000);
-    limiter.throttled(new Map([['t', 10]]));
+    limiter.reserve(new Map([['t', 1000]]));
+    limiter.throttled(new Map([['t', 500]]));
     controller.tick(performance.now() + TICK_MS);
-    assert.equal(limiter.rate(0), 1000 * DECREASE);
-    assert.deepEqual(changes, [1000 * DECREASE]);
+    assert.equal(changes.length, 1);
+    assert.ok((changes[0] as number) < 1000);
+    assert.equal(limiter.rate(0), Math.max(1, Math.round((changes[0] as number) * 1000)) / 1000);
   });
 });

@@ -1,0 +1,104 @@
+// Checks of the bench's own parts (not part of `npm test`): node --import tsx --test bench/bench.test.ts
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { itemUnits, PerSecond, TokenBucket, worstWindow } from './capacity.js';
+import { startNullEndpoint } from './null-endpoint.js';
+
+describe('capacity', () => {
+  it('admits at most rate units per second from the first take, never more than the bucket', () => {
+    const bucket = new TokenBucket(1000, 1);
+    assert.equal(bucket.take(1, 0), false);
+    assert.equal(bucket.take(1, 1), true);
+    assert.equal(bucket.take(1, 1), false);
+    let admitted = 0;
+    for (let t = 1; t <= 10_001; t += 0.5) while (bucket.take(1, t)) admitted++;
+    assert.ok(admitted >= 9_990 && admitted <= 10_000, String(admitted));
+    assert.equal(bucket.take(2_000, 60_000), false);
+  });
+
+  it('weighs items by their wire JSON, ceil(bytes / 1024)', () => {
+    assert.equal(itemUnits({ a: { S: 'x'.repeat(1010) } }), 1); // {"a":{"S":"..."}} is 1024 bytes
+    assert.equal(itemUnits({ a: { S: 'x'.repeat(1011) } }), 2);
+  });
+
+  it('counts per second and finds the worst window after the warm-up, without the last partial second', () => {
+    const perSecond = new PerSecond();
+    for (const [value, at] of [[5, 100], [5, 1099], [3, 1100], [1, 3200]] as const) perSecond.add(value, at);
+    assert.deepEqual(perSecond.counts, [10, 3, 0, 1]);
+    assert.equal(worstWindow([0, ...Array<number>(20).fill(100), 5], 100, 10, 1)?.worst, 0);
+    assert.equal(worstWindow(Array<number>(12).fill(100), 100, 10, 10), undefined);
+    const worst = worstWindow([100, 100, 90, 100, 100, 7], 100, 2, 0);
+    assert.equal(worst?.at, 1);
+    assert.ok(Math.abs((worst?.worst ?? 0) + 0.05) < 1e-9);
+  });
+});
+
+describe('null endpoint', () => {
+  const post = async (endpoint: string, target: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(endpoint, { method: 'POST', headers: { 'x-amz-target': `DynamoDB_20120810.${target}`, 'content-type': 'application/x-amz-json-1.0' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const put = (user: number): unknown => ({ PutRequest: { Item: { user: { N: String(user) }, timestamp: { N: '1' }, moddt: { S: 'x' } } } });
+
+  it('describes the table it created, the way the SDK reads it', async () => {
+    const server = await startNullEndpoint({ kind: 'null' });
+    const client = new DynamoDBClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    try {
+      await client.send(new CreateTableCommand({
+        TableName: 't', BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 5000 },
+        AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'N' }], KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }],
+      }));
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: 't' }));
+      assert.deepEqual(Table?.KeySchema, [{ AttributeName: 'user', KeyType: 'HASH' }]);
+      assert.equal(Table?.BillingModeSummary?.BillingMode, 'PROVISIONED');
+      assert.equal(Table?.ProvisionedThroughput?.WriteCapacityUnits, 5000);
+      await assert.rejects(client.send(new DescribeTableCommand({ TableName: 'nope' })), { name: 'ResourceNotFoundException' });
+    } finally {
+      client.destroy();
+      await server.close();
+    }
+  });
+
+  it('acknowledges well-formed batches and refuses malformed ones', async () => {
+    const server = await startNullEndpoint({ kind: 'null' });
+    try {
+      await post(server.endpoint, 'CreateTable', { TableName: 't', KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }], BillingMode: 'PAY_PER_REQUEST' });
+      const ok = await post(server.endpoint, 'BatchWriteItem', { RequestItems: { t: Array.from({ length: 25 }, (_, i) => put(i)) } });
+      assert.deepEqual(ok, { status: 200, body: { UnprocessedItems: {} } });
+      for (const [body, message] of [
+        [{ RequestItems: { t: Array.from({ length: 26 }, (_, i) => put(i)) } }, /less than or equal to 25/],
+        [{ RequestItems: { t: [put(1), put(1)] } }, /duplicates/],
+        [{ RequestItems: { t: [{ PutRequest: { Item: { user: { N: '1' } } } }] } }, /required keys/],
+        ['{"RequestItems":', /JSON/],
+      ] as const) {
+        const answer = await post(server.endpoint, 'BatchWriteItem', body);
+        assert.equal(answer.status, 400);
+        assert.match(String(answer.body.message), message);
+      }
+      const stats = server.stats();
+      assert.equal(stats.itemsAdmitted, 25);
+      assert.equal(stats.invalidRequests, 4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('withholds a seeded fraction of items and returns them as UnprocessedItems', async () => {
+    const server = await startNullEndpoint({ kind: 'null', withhold: 0.2, seed: 3 });
+    try {
+      await post(server.endpoint, 'CreateTable', { TableName: 't', KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }] });
+      let returned = 0;
+      for (let b = 0; b < 40; b++) {
+        const { body } = await post(server.endpoint, 'BatchWriteItem', { RequestItems: { t: Array.from({ length: 25 }, (_, i) => put(b * 25 + i)) } });
+        returned += ((body.UnprocessedItems as Record<string, unknown[]>).t ?? []).length;
+      }
+      const stats = server.stats();
+      assert.equal(stats.itemsWithheld, returned);
+      assert.equal(stats.itemsAdmitted + stats.itemsWithheld, 1000);
+      assert.ok(returned > 150 && returned < 250, String(returned));
+    } finally {
+      await server.close();
+    }
+  });
+});
