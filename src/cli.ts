@@ -4,6 +4,7 @@ import { demo } from './commands/demo.js';
 import { upload } from './commands/upload.js';
 import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
+import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
 import { formatSummary, type Summary } from './summary.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -22,7 +23,8 @@ Examples:
   # one pass, three tables: a transform module fans every row out
   $ dynaload upload shards/*.csv.gz --transform ./fan-out.mjs
 
-DynamoDB APIs used: DescribeTable (once per table, for the key schema), BatchWriteItem (25 items per request).
+DynamoDB APIs used: DescribeTable (once per table, for the key schema), BatchWriteItem (25 items per
+request), CreateTable (only with --create-table).
 Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..., AWS_PROFILE, SSO, roles).
 
 Exit codes: 0 every row written, 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
@@ -52,14 +54,20 @@ export function buildProgram(): Command {
     .description('Load CSV, NDJSON or DynamoDB JSON files (or - for standard input) into DynamoDB tables with BatchWriteItem.')
     .argument('[files...]', 'input files (.gz read as gzip), quoted globs, or - for standard input'))
     .addHelpText('after', UPLOAD_EXAMPLES)
-    .action(async (files: string[], options: RawUploadOptions) => report(await upload(files, options, 'put'), options));
+    .action(async (files: string[], options: RawUploadOptions, command: Command) => {
+      const merged = await withConfigFile(options, command);
+      report(await upload(files, merged, 'put'), merged);
+    });
 
   addLoadOptions(program
     .command('delete')
     .description('Delete the items whose keys the input files list (the rollback of a bad load), with BatchWriteItem DeleteRequests.')
     .argument('<files...>', 'files listing keys (other columns are ignored), quoted globs, or - for standard input'))
     .addHelpText('after', DELETE_EXAMPLES)
-    .action(async (files: string[], options: RawUploadOptions) => report(await upload(files, options, 'delete'), options));
+    .action(async (files: string[], options: RawUploadOptions, command: Command) => {
+      const merged = await withConfigFile(options, command);
+      report(await upload(files, merged, 'delete'), merged);
+    });
 
   program
     .command('demo')
@@ -86,8 +94,19 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
     .addOption(new Option('--infer', 'columns without a type become N when the text is a number DynamoDB gives back unchanged, BOOL for true/false, else S'))
     .addOption(new Option('--format <format>', 'input format: csv, ndjson (a JSON object per line), ddb-json (DynamoDB S3 export lines) (default: from the name; else csv)'))
+    .addOption(new Option('--config <file>', 'JSON file of options (keys as the long flags: "table", "max-wcu", ...); flags given here win (default: .dynaloadrc.json in the working directory, if any)'))
+    .addOption(new Option('--create-table', 'create the table (with --key, --sort-key) if it does not exist, and wait until it is ACTIVE; never done without this flag'))
+    .addOption(new Option('--key <name:type>', 'partition key for --create-table, e.g. user:N (S, N or B)'))
+    .addOption(new Option('--sort-key <name:type>', 'sort key for --create-table, e.g. timestamp:N'))
+    .addOption(new Option('--billing <mode>', 'billing of a created table').choices(['on-demand', 'provisioned']).default('on-demand'))
+    .addOption(new Option('--wcu <n>', 'write capacity of a created provisioned table'))
+    .addOption(new Option('--rcu <n>', 'read capacity of a created provisioned table (default: --wcu)'))
     .addOption(new Option('--local [dir]', 'run an embedded DynamoDB-compatible server (dynalite) in this process and load into it: in memory, or persisted in dir'))
     .addOption(new Option('--dry-run', 'read, map and check every row and count write units and cost; write nothing'))
+    .addOption(new Option('--wru-price <usd>', 'on-demand price per million write request units, for the cost estimate').default('0.625'))
+    .addOption(new Option('--no-progress', 'no progress line (on a terminal) or progress log lines (elsewhere)'))
+    .addOption(new Option('-q, --quiet', 'print nothing but errors (and the --json summary when asked for)'))
+    .addOption(new Option('--no-color', 'no colors in the progress line (NO_COLOR is honoured too)'))
     .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
     .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
     .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, 'available cores'))
@@ -111,8 +130,15 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'));
 }
 
+/** Options from `--config` (or .dynaloadrc.json) under the flags the user typed. */
+async function withConfigFile(options: RawUploadOptions, command: Command): Promise<RawUploadOptions> {
+  const { values } = await loadConfigFile({ explicitPath: options.config, cwd: process.cwd(), known: knownOptions(command), pathOptions: ['map', 'transform', 'rejects', 'checkpoint', 'fromRejects'] });
+  return mergeOptions(values, options, (name) => command.getOptionValueSource(name) as OptionSource);
+}
+
 function report(summary: Summary, options: RawUploadOptions): void {
-  process.stdout.write(options.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+  if (options.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else if (!options.quiet) process.stdout.write(formatSummary(summary));
   if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
   process.exitCode = summary.exitCode;
 }

@@ -102,7 +102,11 @@ export interface RawUploadOptions {
   sortKey?: string;
   billing?: string;
   wcu?: string | number;
-  price?: string;
+  rcu?: string | number;
+  wruPrice?: string;
+  quiet?: boolean;
+  progress?: boolean;
+  color?: boolean;
   config?: string;
   stopTimeout?: string | number;
 }

@@ -1,8 +1,11 @@
 import type { DynaloadError } from './errors.js';
+import { estimate, formatDryRun } from './estimate.js';
 import type { TableCounters, WorkerCounters } from './pool/protocol.js';
 
 /** The result of a run: what `--json` prints, and what the human summary is made of. */
 export interface Summary {
+  /** `--dry-run`: nothing was written; `written` counts rows that would be. */
+  dryRun: boolean;
   /** `put` for upload, `delete` for delete (then `written` counts deleted keys). */
   kind: 'put' | 'delete';
   rows: number;
@@ -12,8 +15,18 @@ export interface Summary {
   skipped: number;
   notWritten: number;
   tables: Record<string, TableCounters>;
+  /** Items written (or, in a dry run, that would be), all tables. */
+  items: number;
   /** Write capacity units of the items written, as DynamoDB bills them (1 per started KB; 1 per delete). */
   writeUnits: number;
+  /** What those write units cost on demand, at `pricePerMillionWru` (`--wru-price`). */
+  estimatedCostUsd: number;
+  pricePerMillionWru: number;
+  /** `--max-wcu` when numeric, and the seconds the write units take at it (null without a numeric cap). */
+  maxWcu: number | null;
+  secondsAtMaxWcu: number | null;
+  /** Rejected rows by reason code. */
+  rejectedByCode: Record<string, number>;
   requests: number;
   unprocessedRetries: number;
   throttledRequests: number;
@@ -39,9 +52,11 @@ export interface Summary {
   error: { code: string; message: string } | null;
 }
 
-export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; durationMs: number; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; durationMs: number; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
   const { rowsRead, rowsWritten, rowsRejected, rowsSkipped } = counters;
+  const costs = estimate({ writeUnits: counters.unitsWritten, items: counters.itemsWritten, rows: rowsRead, rejected: rowsRejected, itemsPerTable: {}, pricePerMillionWru: extra.pricePerMillionWru, ...(extra.maxWcu ? { maxWcu: extra.maxWcu } : {}) });
   return {
+    dryRun: extra.dryRun,
     kind: extra.kind,
     rows: rowsRead,
     written: rowsWritten,
@@ -50,7 +65,13 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     // Derived, never counted: a row is written or rejected only on evidence; everything else is not written.
     notWritten: rowsRead - rowsWritten - rowsRejected - rowsSkipped,
     tables: counters.tables,
+    items: counters.itemsWritten,
     writeUnits: counters.unitsWritten,
+    estimatedCostUsd: costs.estimatedCostUsd,
+    pricePerMillionWru: extra.pricePerMillionWru,
+    maxWcu: extra.maxWcu ?? null,
+    secondsAtMaxWcu: costs.secondsAtMaxWcu ?? null,
+    rejectedByCode: extra.rejectedByCode,
     requests: counters.requests,
     unprocessedRetries: counters.unprocessedRetries,
     throttledRequests: counters.throttledRequests,
@@ -72,6 +93,10 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
 }
 
 export function formatSummary(s: Summary): string {
+  if (s.dryRun) {
+    const itemsPerTable = Object.fromEntries(Object.entries(s.tables).map(([t, c]) => [t, c.written]));
+    return formatDryRun({ writeUnits: s.writeUnits, items: s.items, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
+  }
   const seconds = (s.durationMs / 1000).toFixed(1);
   const tables = Object.entries(s.tables)
     .map(([name, t]) => `${name} ${t.written}${t.rejected ? ` (+${t.rejected} rejected)` : ''}`)

@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointStore, identify, planResume, readCheckpoint } from '../checkpoint/checkpoint.js';
 import { startMark, type Mark } from '../checkpoint/low-water.js';
-import { resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
+import { parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
 import { EXIT, usageError, type DynaloadError } from '../errors.js';
 import { startLocalServer } from '../local/server.js';
 import { createLogger, type Logger } from '../log.js';
+import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
 import { expandInputs } from '../pipeline/inputs.js';
+import { createProgress } from '../progress.js';
+import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
 import { loadTransform } from '../pipeline/transform-module.js';
@@ -48,7 +51,8 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   }
   const log = createLogger(config.logLevel);
   const tables = await targetTables(config);
-  const schemas = await readSchemas(config, tables);
+  if (raw.createTable) await ensureTable(config, raw, tables, log);
+  const schemas = await readSchemas(config, tables, raw);
   checkKeyTypes(config, schemas);
 
   const checkpoint = await prepareCheckpoint(config, tables);
@@ -57,18 +61,31 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   if (checkpoint?.done.length) log.info({ files: checkpoint.done }, 'finished in an earlier run: skipped');
 
   const rejects = new RejectsFile(config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt), config.resume);
+  const rejectedByCode: Record<string, number> = {};
+  const progress = createProgress({
+    stream: process.stderr, isTTY: process.stderr.isTTY === true, noColor: raw.color === false,
+    quiet: raw.quiet === true || raw.progress === false,
+    // Info level whatever --log-level says: in CI these lines are the progress display.
+    log: log.child({ component: 'progress' }, { level: raw.quiet ? 'silent' : 'info' }),
+    ...(run.inputs.includes('-') ? {} : { bytesTotal: await totalBytes(run.inputs) }),
+  });
   log.info({ inputs: run.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: schemas }, 'starting');
-  const limits = rateLimits(config, schemas);
+  // A dry run sends nothing, so nothing is limited (the time at --max-wcu is computed instead).
+  const limits = config.dryRun ? { state: createRateState([]), policies: [] } : rateLimits(config, schemas);
   for (const [i, policy] of limits.policies.entries()) log.info({ bucket: limits.state.buckets[i]?.table, cap: policy.cap ?? null, adaptive: policy.adaptive }, 'write rate');
   const controller = limits.policies.length === 0 ? undefined : new RateController(new RateLimiter(limits.state), limits.policies, (bucket, rate) => log.info({ bucket: limits.state.buckets[bucket]?.table, rate: Math.round(rate) }, 'write rate changed'));
   controller?.start();
   checkpoint?.store.start(CHECKPOINT_INTERVAL_MS);
   const pool = startPool(run, schemas, controller ? limits.state : undefined, {
-    reject: (r) => rejects.write(r),
+    reject: (r) => {
+      rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
+      rejects.write(r);
+    },
+    progress: (totals) => progress.update(totals),
     files: (files) => files.forEach((f) => checkpoint?.store.update(f)),
   }, log, checkpoint?.starts);
   const stopped = onStopSignals(pool, config.stopTimeout, log);
-  const result = await pool.done;
+  const result = await pool.done.finally(() => progress.done());
   stopped.dispose();
   controller?.stop();
   if (config.inputs.includes('-')) process.stdin.destroy();
@@ -86,6 +103,10 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   const unfinished = signal !== undefined || error !== undefined;
   return buildSummary(result.counters, {
     kind,
+    dryRun: config.dryRun,
+    rejectedByCode,
+    pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),
+    maxWcu: typeof config.maxWcu === 'number' ? config.maxWcu : undefined,
     durationMs: Date.now() - startedAt.getTime(),
     rejectsFile: rejects.count > 0 || (config.resume && rejects.existed) ? path.resolve(rejects.path) : null,
     checkpointFile: checkpoint ? path.resolve(checkpoint.store.file) : null,
@@ -201,14 +222,60 @@ async function targetTables(config: UploadConfig): Promise<string[]> {
   return named;
 }
 
-async function readSchemas(config: UploadConfig, tables: readonly string[]): Promise<TableSchema[]> {
+async function readSchemas(config: UploadConfig, tables: readonly string[], raw: RawUploadOptions): Promise<TableSchema[]> {
   const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: 4, maxAttempts: 2 });
   try {
     const where = config.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `DynamoDB in ${config.region ?? process.env.AWS_REGION ?? 'the default region'}`;
-    return await Promise.all(tables.map((table) => describeTable(client, table, where)));
+    return await Promise.all(tables.map(async (table) => {
+      try {
+        return await describeTable(client, table, where);
+      } catch (error) {
+        // A dry run with --create-table checks rows against the table it would create.
+        if (config.dryRun && raw.createTable && (error as DynaloadError).code === 'TABLE_NOT_FOUND') return keySpecSchema(table, raw);
+        throw error;
+      }
+    }));
   } finally {
     client.destroy();
   }
+}
+
+/** `--create-table`: create the table (on demand unless `--billing provisioned`) and wait until ACTIVE. Never without the flag. */
+async function ensureTable(config: UploadConfig, raw: RawUploadOptions, tables: readonly string[], log: Logger): Promise<void> {
+  if (tables.length !== 1 || config.table === undefined) {
+    throw usageError('OPTION_CONFLICT', `Expected one table with \`--create-table\`, got ${tables.length} (${tables.join(', ')}): create fan-out tables beforehand`, { option: '--create-table' });
+  }
+  if (config.dryRun) return;
+  const spec = keySpecSchema(config.table, raw);
+  const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: 2, maxAttempts: 3 });
+  try {
+    const outcome = await createTable(client, {
+      table: spec.table, key: spec.hash, sortKey: spec.range,
+      billing: raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST',
+      wcu: raw.wcu === undefined ? undefined : parseInteger('--wcu', raw.wcu, 0, 1, 1_000_000),
+      rcu: raw.rcu === undefined ? undefined : parseInteger('--rcu', raw.rcu, 0, 1, 1_000_000),
+    });
+    log.info({ table: spec.table, outcome }, 'create table');
+  } finally {
+    client.destroy();
+  }
+}
+
+function keySpecSchema(table: string, raw: RawUploadOptions): TableSchema {
+  if (raw.key === undefined) throw usageError('OPTION_REQUIRED', 'Expected `--key name:S|N|B` with `--create-table`: the partition key of the table to create', { option: '--key' });
+  const billing = raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST';
+  return { table, hash: parseKeySpec(raw.key), range: raw.sortKey === undefined ? undefined : parseKeySpec(raw.sortKey, '--sort-key'), billingMode: billing, writeCapacityUnits: undefined };
+}
+
+async function totalBytes(inputs: readonly string[]): Promise<number> {
+  const sizes = await Promise.all(inputs.map(async (input) => (await stat(input)).size));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+function parsePrice(text: string): number {
+  const price = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(price)) throw usageError('OPTION_INVALID', `Expected \`--wru-price\` to be US dollars per million write request units, such as 0.625, got \`${text}\``, { option: '--wru-price' });
+  return price;
 }
 
 /**

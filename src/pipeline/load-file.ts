@@ -52,6 +52,8 @@ export interface LoadContext {
   /** Checked before each record: true once the run is stopping. */
   readonly stopping: () => boolean;
   readonly rowRead: () => void;
+  /** Bytes of the input as stored (compressed for gzip), for the progress line. */
+  readonly bytesRead?: (n: number) => void;
   /** A row whose outputs are all empty: the mapping or transform chose to write nothing for it. */
   readonly rowSkipped: () => void;
   /** Rejects a row (for one table, or for all when `table` is absent); the first rejection counts the row. */
@@ -69,7 +71,7 @@ export async function loadFile(path: string, context: LoadContext): Promise<bool
   // A resumed file seeks past its mark. A gzip file cannot seek: it is read from the start and
   // the rows below the mark are parsed but not sent again.
   const seek = start.offset > 0 && !(await isGzip(path));
-  const input = await openInput(path, seek ? start.offset : 0);
+  const input = await openInput(path, seek ? start.offset : 0, context.bytesRead);
   const from = seek ? { offset: start.offset, lines: start.lines } : undefined;
   const skipBelow = seek ? 0 : start.offset;
   if (context.options.replay.includes(path)) await loadRejects(path, input, context, from, skipBelow);

@@ -9,7 +9,7 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * (whatever its name says, for files and standard input alike). Concatenated gzip members, as
  * `cat a.gz b.gz` makes, are read through.
  */
-export async function openInput(path: string, start = 0): Promise<Readable> {
+export async function openInput(path: string, start = 0, onBytes?: (n: number) => void): Promise<Readable> {
   const raw = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024, start });
   // Peek through the async iterator rather than read()/unshift(): a short input may already have
   // ended by then, and an unshifted chunk after 'end' is lost.
@@ -18,8 +18,12 @@ export async function openInput(path: string, start = 0): Promise<Readable> {
   async function* all(): AsyncGenerator<Buffer> {
     try {
       if (first.done) return;
+      onBytes?.(first.value.length);
       yield first.value;
-      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        onBytes?.(next.value.length);
+        yield next.value;
+      }
     } finally {
       await chunks.return?.();
     }

@@ -28,6 +28,8 @@ export interface WorkerCounters extends WriterStats {
   rowsSkipped: number;
   /** Write capacity units of the items written (1 per started KB of each put; 1 per delete). */
   unitsWritten: number;
+  /** Bytes of input read, as stored (compressed for gzip). */
+  bytesRead: number;
   filesRead: number;
   tables: Record<string, TableCounters>;
 }
@@ -68,7 +70,7 @@ export type FromWorker =
 
 export function emptyCounters(): WorkerCounters {
   return {
-    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsSkipped: 0, unitsWritten: 0, filesRead: 0, tables: {},
+    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsSkipped: 0, unitsWritten: 0, bytesRead: 0, filesRead: 0, tables: {},
     requests: 0, itemsWritten: 0, unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0, validationSplits: 0,
   };
 }

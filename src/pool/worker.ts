@@ -138,6 +138,7 @@ async function run(): Promise<void> {
           options: loadOptions, plan, writer, tracker: file.tracker,
           stopping: () => stopping,
           rowRead: () => counters.rowsRead++,
+          bytesRead: (n) => (counters.bytesRead += n),
           rowSkipped: () => counters.rowsSkipped++,
           reject,
         });
