@@ -32,6 +32,14 @@ describe('resolveUploadConfig defaults', () => {
       json: false,
       logLevel: DEFAULTS.logLevel,
       maxRetries: DEFAULTS.maxRetries,
+      maxWcu: undefined,
+      capacityShare: DEFAULTS.capacityShare,
+      adaptive: true,
+      checkpoint: undefined,
+      replay: [],
+      resume: false,
+      dryRun: false,
+      stopTimeout: DEFAULTS.stopTimeout,
     });
     assert.ok(DEFAULTS.concurrency >= 1 && DEFAULTS.concurrency <= 50);
     assert.ok(Object.isFrozen(DEFAULTS));

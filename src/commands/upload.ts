@@ -110,7 +110,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     durationMs: Date.now() - startedAt.getTime(),
     rejectsFile: rejects.count > 0 || (config.resume && rejects.existed) ? path.resolve(rejects.path) : null,
     checkpointFile: checkpoint ? path.resolve(checkpoint.store.file) : null,
-    previous: checkpoint && config.resume ? checkpoint.previous : null,
+    previous: checkpoint && config.resume ? { rows: checkpoint.previous.rows, written: checkpoint.previous.written, rejected: checkpoint.previous.rejected, skipped: checkpoint.previous.skipped } : null,
     stopped: signal ?? null,
     resumeCommand: unfinished && checkpoint ? resumeCommand() : null,
     unreadFiles: result.unread,

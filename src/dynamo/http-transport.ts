@@ -52,7 +52,9 @@ function extraCerts(env: NodeJS.ProcessEnv): string[] {
 }
 
 export function createTransport(options: TransportOptions): Transport {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+  // noDelay: a request is headers plus a body; with Nagle's algorithm the body can wait for the
+  // server's delayed ACK (tens of ms) on every request.
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, noDelay: true };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent({ ...agentOptions, ...(options.ca === undefined ? {} : { ca: options.ca }) });
 

@@ -42,8 +42,15 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
   let skipping = false; // inside a line longer than MAX_RECORD_BYTES
   const toItem = format === 'ndjson' ? ndjsonItem : ddbJsonItem;
 
+  const tooLong = (end: number, raw: string): JsonFailure =>
+    ({ kind: 'failure', line, end, lines: line, code: 'JSON_LINE_TOO_LONG', message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got a longer one; it was skipped`, raw: `${raw.slice(0, 1000)}...` });
+
   function* take(text: Buffer, end: number): Generator<JsonRecord | JsonFailure> {
     line++;
+    if (text.length > MAX_RECORD_BYTES) {
+      yield tooLong(end, text.toString('utf8', 0, 1000));
+      return;
+    }
     const source = text.toString('utf8').replace(/\r$/, '');
     if (source.trim() === '') return;
     try {
@@ -70,7 +77,7 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
     pending = pending.subarray(start);
     if (pending.length > MAX_RECORD_BYTES && !skipping) {
       line++;
-      yield { kind: 'failure', line, end: offset + pending.length, lines: line, code: 'JSON_LINE_TOO_LONG', message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got a longer one; it was skipped`, raw: `${pending.toString('utf8', 0, 1000)}...` };
+      yield tooLong(offset + pending.length, pending.toString('utf8', 0, 1000));
       skipping = true;
     }
     if (skipping) {

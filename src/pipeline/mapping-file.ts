@@ -123,10 +123,11 @@ export function compileTemplate(text: string, fail: (why: string) => never): Par
  * Compiles one table's rules for the columns of one file into a function from a row to an item.
  * It throws a DynaloadError (rejecting the row for this table) when a template needs an empty cell.
  */
-export function compileRules(rules: TableRules, columns: readonly string[], options: { empty: EmptyPolicy; infer: boolean; source: string }): (row: MappingRow) => Item {
+export function compileRules(rules: TableRules, columns: readonly string[], options: { empty: EmptyPolicy; infer: boolean; source: string; keys?: Readonly<Record<string, AttributeType>> }): (row: MappingRow) => Item {
   const empty = rules.empty ?? options.empty;
   const copied = columns.filter((c) => (rules.only === undefined || rules.only.includes(c)) && !(rules.drop ?? []).includes(c));
-  const typeOf = (name: string): AttributeType | undefined => (rules.types && Object.hasOwn(rules.types, name) ? rules.types[name] : undefined);
+  const typeOf = (name: string): AttributeType | undefined =>
+    rules.types && Object.hasOwn(rules.types, name) ? rules.types[name] : options.keys && Object.hasOwn(options.keys, name) ? options.keys[name] : undefined;
   const convert = (name: string, cell: string): AttributeValue => {
     const type = typeOf(name);
     return type === undefined ? (options.infer ? inferCell(cell) : { S: cell }) : convertCell(type, cell);

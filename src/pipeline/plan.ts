@@ -1,12 +1,12 @@
 import type { EmptyPolicy } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError } from '../errors.js';
-import type { TypeSpec } from '../type-spec.js';
+import type { KeyType, TypeSpec } from '../type-spec.js';
 import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
 import { compileRules, type MappingFile, type MappingRow } from './mapping-file.js';
 import { marshalItem, unmarshalMap } from './marshal.js';
 import type { LoadedTransform, TransformResult } from './transform-module.js';
-import { createRowMapper } from './transform.js';
+import { convertCell, createRowMapper } from './transform.js';
 
 /** What one row gives one table: an item to write, or the reason the row is rejected for it. */
 export type Output = { readonly table: string; readonly item: MappedItem; readonly error?: undefined } | { readonly table: string; readonly item?: undefined; readonly error: DynaloadError };
@@ -45,7 +45,7 @@ export class Plan {
     const { mapping, transform, kind } = this.options;
     if (transform) return (fields, ctx) => this.transformRow(transform, named(columns, fields), ctx, fields.length === columns.length ? undefined : columnCount(columns, fields));
     if (mapping) {
-      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source }) }));
+      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source, keys: this.keyTypes(table) }) }));
       return (fields) => {
         if (fields.length !== columns.length) return compiled.map(({ table }) => ({ table, error: columnCount(columns, fields) }));
         const row = named(columns, fields);
@@ -71,11 +71,26 @@ export class Plan {
       return (item) => {
         const columns = Object.keys(item);
         return Object.entries(mapping).map(([table, rules]) =>
-          this.attempt(table, () => compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping' })(item as MappingRow)));
+          this.attempt(table, () => compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table) })(item as MappingRow)));
       };
     }
     const table = this.options.table as string;
-    return (item) => [this.attempt(table, () => item)];
+    const schema = this.schema(table);
+    const keys = [schema.hash, ...(schema.range ? [schema.range] : [])];
+    // JSON often carries numeric keys as strings ("user": "42"): key attributes take the table's type.
+    return (item) => [this.attempt(table, () => {
+      for (const key of keys) {
+        const value = item[key.name];
+        if (value?.S !== undefined && key.type !== 'S') item[key.name] = convertCell(key.type, value.S);
+      }
+      return item;
+    })];
+  }
+
+  /** Key attribute name -> type: a mapped key without a `types` entry takes the table's key type. */
+  private keyTypes(table: string): Readonly<Record<string, KeyType>> {
+    const schema = this.schema(table);
+    return { [schema.hash.name]: schema.hash.type, ...(schema.range ? { [schema.range.name]: schema.range.type } : {}) };
   }
 
   private schema(table: string): TableSchema {

@@ -6,7 +6,7 @@ import type { RateLimiter } from './rate-limit.js';
  * `RateController` only schedules it.
  *
  * AIMD with a learned background: when more is withheld than usual, the rate drops to just below
- * the goodput (what got through), then climbs again slowly. If a drop did not make the withheld
+ * what got through (less the usual share), then climbs again slowly. If a drop did not make the withheld
  * fraction fall, the withholding has nothing to do with our rate (a hot partition, a proxy that
  * withholds at random): that fraction becomes the background, and the rate stops falling for it.
  * Otherwise a constant 20% withheld would drive the rate to zero.
@@ -17,11 +17,12 @@ export const BACKOFF = 0.95;
 /** Additive increase per second, as a fraction of the cap (or of the current rate without one). */
 export const INCREASE_PER_SECOND = 0.04;
 /** Withheld fraction above the background that counts as throttling caused by our rate. */
-export const TOLERANCE = 0.03;
+export const TOLERANCE = 0.05;
 /** After a back-off, wait this long for its effect before judging again. */
 export const COOLDOWN_MS = 1_000;
-/** Below this many units in an interval the fraction is noise: decide nothing. */
-export const MIN_SAMPLE = 50;
+/** Below this many units, or this much time, the fraction is noise: decide nothing yet. */
+export const MIN_SAMPLE = 200;
+export const MIN_SAMPLE_MS = 500;
 export const MIN_RATE = 1;
 
 export interface BucketPolicy {
@@ -41,8 +42,9 @@ export interface Observation {
 export interface BucketState {
   rate: number;
   lastDecreaseAt: number;
-  /** Withheld fraction right before the last back-off. */
+  /** Withheld fraction right before the last back-off, and the rate it backed off from. */
   fractionAtDecrease: number;
+  rateBeforeDecrease: number;
   /** Withheld fraction that is not caused by our rate. */
   background: number;
   /** Units seen since the last decision (small intervals are pooled). */
@@ -52,7 +54,7 @@ export interface BucketState {
 }
 
 export function initialState(policy: BucketPolicy): BucketState {
-  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
+  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
 }
 
 /** Updates `state` with one interval's observation and returns the new rate. */
@@ -62,25 +64,29 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   state.sent += seen.sent;
   state.throttled += seen.throttled;
   state.sinceMs += seen.intervalMs;
-  if (state.sent < MIN_SAMPLE) return state.rate;
+  if (state.sent < MIN_SAMPLE || state.sinceMs < MIN_SAMPLE_MS) return state.rate;
   const fraction = Math.min(1, state.throttled / state.sent);
-  const goodput = ((state.sent - state.throttled) * 1000) / state.sinceMs;
+  const sentRate = (state.sent * 1000) / state.sinceMs;
   const sinceMs = state.sinceMs;
   state.sent = state.throttled = state.sinceMs = 0;
   if (fraction > state.background + TOLERANCE) {
     if (seen.now - state.lastDecreaseAt < COOLDOWN_MS) return state.rate;
     const afterDecrease = Number.isFinite(state.lastDecreaseAt) && seen.now - state.lastDecreaseAt < COOLDOWN_MS * 3;
     if (afterDecrease && fraction >= state.fractionAtDecrease * 0.7) {
-      // Slowing down did not help: this much is withheld whatever our rate.
+      // Slowing down did not help: this much is withheld whatever our rate. Learn it, and undo
+      // the back-off, which only cost throughput.
       state.background = fraction;
-      return state.rate;
+      state.lastDecreaseAt = Number.NEGATIVE_INFINITY;
+      return state.rateBeforeDecrease;
     }
     state.lastDecreaseAt = seen.now;
     state.fractionAtDecrease = fraction;
-    return Math.max(MIN_RATE, Math.min(state.rate, goodput) * BACKOFF);
+    state.rateBeforeDecrease = state.rate;
+    // Only the part above the background is ours: drop to what would have got through without it.
+    return Math.max(MIN_RATE, Math.min(state.rate, sentRate) * (1 - (fraction - state.background)) * BACKOFF);
   }
-  // The background fades when less is withheld than it says.
-  if (fraction < state.background) state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
+  // The background follows what is withheld while our rate is not the cause (a moving average).
+  state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
   if (!Number.isFinite(state.rate)) return state.rate;
   const step = INCREASE_PER_SECOND * (cap ?? state.rate) * (sinceMs / 1000);
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));

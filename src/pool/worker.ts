@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '../dynamo/client.js';
 import { createLeanSend } from '../dynamo/lean-writer.js';
 import type { TableSchema } from '../dynamo/schema.js';
-import { DynaloadError, toWire } from '../errors.js';
+import { DynaloadError, isDynaloadError, toWire } from '../errors.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
@@ -144,6 +144,11 @@ async function run(): Promise<void> {
         });
       } catch (error) {
         if (writer.failure) break;
+        // A usage error found while opening a file (a mapping naming a column it lacks) stays one.
+        if (isDynaloadError(error) && error.exitCode === 2) {
+          reportFailure(error);
+          break;
+        }
         reportFailure(new DynaloadError('INPUT_FAILED', `Could not read ${message.path}: ${error instanceof Error ? error.message : String(error)}`, { context: { file: message.path }, cause: error }));
         break;
       }

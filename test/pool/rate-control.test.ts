@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BACKOFF, COOLDOWN_MS, INCREASE_PER_SECOND, initialState, MIN_SAMPLE, nextRate, RateController, TICK_MS, TOLERANCE } from '../../src/pool/rate-control.js';
+import { BACKOFF, COOLDOWN_MS, INCREASE_PER_SECOND, initialState, MIN_SAMPLE, MIN_SAMPLE_MS, nextRate, RateController, TICK_MS, TOLERANCE } from '../../src/pool/rate-control.js';
 import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
 
 const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({ sent, throttled, intervalMs, now });
@@ -34,13 +34,14 @@ describe('nextRate (AIMD with a learned background)', () => {
     const state = initialState(policy);
     // 20% withheld at any rate, as a proxy withholding at random does.
     const first = nextRate(policy, state, seen(10_000, 2_000, 10_000));
-    assert.equal(first, 8_000 * BACKOFF);
+    assert.equal(first, 10_000 * 0.8 * BACKOFF);
     state.rate = first;
     const second = nextRate(policy, state, seen(7_600, 1_520, 10_000 + COOLDOWN_MS));
-    assert.equal(second, first, 'no second drop');
+    assert.equal(second, Infinity, 'the back-off is undone: it did not help');
     assert.equal(state.background, 0.2);
-    const third = nextRate(policy, state, seen(7_600, 1_520, 10_000 + 2 * COOLDOWN_MS));
-    assert.ok(third > first, 'probing upward again');
+    state.rate = second;
+    const third = nextRate(policy, state, seen(10_000, 2_000, 10_000 + 2 * COOLDOWN_MS));
+    assert.equal(third, Infinity, 'the background no longer counts as throttling');
   });
 
   test('capacity-limited: after the drop little is withheld, and the next overshoot drops it again', () => {
@@ -58,8 +59,10 @@ describe('nextRate (AIMD with a learned background)', () => {
   test('pools intervals until MIN_SAMPLE units were seen', () => {
     const policy = { cap: 1000, adaptive: true };
     const state = initialState(policy);
-    assert.equal(nextRate(policy, state, seen(MIN_SAMPLE - 1, MIN_SAMPLE - 1, 100, 100)), 1000);
+    assert.equal(nextRate(policy, state, seen(MIN_SAMPLE - 1, MIN_SAMPLE - 1, 100, 1000)), 1000);
     assert.equal(state.sent, MIN_SAMPLE - 1);
+    const short = initialState(policy);
+    assert.equal(nextRate(policy, short, seen(10_000, 10_000, 100, MIN_SAMPLE_MS - 1)), 1000, 'too short an interval');
   });
 });
 
@@ -71,7 +74,7 @@ describe('RateController', () => {
     assert.equal(limiter.rate(0), 1000);
     limiter.reserve(new Map([['t', 1000]]));
     limiter.throttled(new Map([['t', 500]]));
-    controller.tick(performance.now() + TICK_MS);
+    controller.tick(performance.now() + 4 * TICK_MS);
     assert.equal(changes.length, 1);
     assert.ok((changes[0] as number) < 1000);
     assert.equal(limiter.rate(0), Math.max(1, Math.round((changes[0] as number) * 1000)) / 1000);
