@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { demo } from './commands/demo.js';
 import { upload } from './commands/upload.js';
 import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
@@ -75,6 +74,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--rows <n>', 'rows to generate').default(20_000))
     .addOption(new Option('--shards <n>', 'shard files to generate').default(4))
     .action(async (options: { rows: string | number; shards: string | number }) => {
+      const { demo } = await import('./commands/demo.js');
       const summary = await demo({
         rows: parseInteger('--rows', options.rows, 20_000, 1, 10_000_000),
         shards: parseInteger('--shards', options.shards, 4, 1, 1_000),

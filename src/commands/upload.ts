@@ -7,7 +7,6 @@ import { parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadCo
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
 import { EXIT, usageError, type DynaloadError } from '../errors.js';
-import { startLocalServer } from '../local/server.js';
 import { createLogger, type Logger } from '../log.js';
 import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
 import { expandInputs } from '../pipeline/inputs.js';
@@ -30,6 +29,8 @@ import { buildSummary, type Summary } from '../summary.js';
 export async function upload(args: readonly string[], raw: RawUploadOptions, kind: WriteKind = 'put'): Promise<Summary> {
   if (raw.local === undefined || raw.local === false) return load(args, raw, kind);
   // --local [dir]: the embedded DynamoDB-compatible server, in memory or persisted in dir.
+  // Loaded only here: dynalite and its storage modules cost memory a normal run does not need.
+  const { startLocalServer } = await import('../local/server.js');
   const server = await startLocalServer(typeof raw.local === 'string' ? { dir: raw.local } : {});
   // Any credentials do for the embedded server; these never leave this process.
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
