@@ -116,7 +116,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('-d, --delimiter <char>', 'CSV field delimiter; \\t for tab (default: "," or a tab for .tsv files)'))
     .addOption(new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(DEFAULTS.escape))
     .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
-    .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
+    .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row; - for stdout (the summary then goes to stderr) (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
     .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))
     .addOption(new Option('--max-wcu <n|auto>', 'cap on write capacity units per second for the whole run, shared by all workers; auto: --capacity-share of a provisioned table\'s capacity (default: auto for provisioned tables, else no cap)'))
     .addOption(new Option('--capacity-share <f>', 'fraction of a provisioned table\'s write capacity that auto targets').default(DEFAULTS.capacityShare))
@@ -137,8 +137,10 @@ async function withConfigFile(options: RawUploadOptions, command: Command): Prom
 }
 
 function report(summary: Summary, options: RawUploadOptions): void {
-  if (options.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else if (!options.quiet) process.stdout.write(formatSummary(summary));
+  // With `--rejects -` stdout carries the rejects; the summary moves to stderr.
+  const out = options.rejects === '-' ? process.stderr : process.stdout;
+  if (options.json) out.write(JSON.stringify(summary) + '\n');
+  else if (!options.quiet) out.write(formatSummary(summary));
   if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
   process.exitCode = summary.exitCode;
 }

@@ -6,6 +6,7 @@ import type { RejectRecord } from './pool/protocol.js';
 /**
  * The rejects file: one JSON line per rejected row, `{file, line, code, message, row}` (plus `table`
  * and `column` where they apply). Opened on the first reject only, so a clean run leaves no file.
+ * `-` streams them to stdout (for `jq`); the summary then goes to stderr.
  */
 export class RejectsFile {
   readonly path: string;
@@ -21,7 +22,17 @@ export class RejectsFile {
     this.existed = append && existsSync(path);
   }
 
+  /** Rejects go to stdout: the result stream then carries them, and nothing else. */
+  get toStdout(): boolean {
+    return this.path === '-';
+  }
+
   write(reject: RejectRecord): void {
+    if (this.toStdout) {
+      this.count++;
+      process.stdout.write(JSON.stringify(reject) + '\n');
+      return;
+    }
     if (this.stream === undefined) {
       this.stream = createWriteStream(this.path, { flags: this.append ? 'a' : 'w' });
       this.stream.on('error', (error) => (this.error ??= error));

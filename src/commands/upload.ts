@@ -109,7 +109,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),
     maxWcu: typeof config.maxWcu === 'number' ? config.maxWcu : undefined,
     durationMs: Date.now() - startedAt.getTime(),
-    rejectsFile: rejects.count > 0 || (config.resume && rejects.existed) ? path.resolve(rejects.path) : null,
+    rejectsFile: rejects.toStdout ? (rejects.count > 0 ? '-' : null) : rejects.count > 0 || (config.resume && rejects.existed) ? path.resolve(rejects.path) : null,
     checkpointFile: checkpoint ? path.resolve(checkpoint.store.file) : null,
     previous: checkpoint && config.resume ? { rows: checkpoint.previous.rows, written: checkpoint.previous.written, rejected: checkpoint.previous.rejected, skipped: checkpoint.previous.skipped } : null,
     stopped: signal ?? null,

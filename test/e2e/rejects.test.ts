@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../support/cli.js';
-import { createTable } from '../support/dynalite.js';
+import { runCli, tempDir } from '../support/cli.js';
+import { createTable, TEST_REGION } from '../support/dynalite.js';
 import { assertExit, assertTable, N, readRejects, S, upload, useDynalite, type Item } from './helpers.js';
 
 const db = useDynalite();
@@ -141,5 +141,22 @@ describe('rejected rows (end to end)', () => {
     assert.equal(run.summary.error?.code, 'KEY_MISSING');
     assert.match(run.stderr, /Expected `--columns` to include key `id`/);
     await assertTable(db.endpoint, table, [], 'id');
+  });
+});
+
+describe('rejects on stdout (`--rejects -`)', () => {
+  it('streams one JSON line per rejected row to stdout, and the summary to stderr', async () => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const file = path.join(dir, 'two-bad.csv');
+    await writeFile(file, 'id,n\na,1\n,2\nb,x\n');
+    const run = await runCli(['upload', file, '--table', table, '--types', 'n:N', '--rejects', '-', '--json', '--endpoint', db.endpoint, '--region', TEST_REGION], { cwd: dir });
+    assert.equal(run.code, 3, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { line: number; code: string });
+    assert.deepEqual(lines.map((r) => [r.line, r.code]), [[3, 'KEY_EMPTY'], [4, 'NUMBER_INVALID']]);
+    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1) as string) as { rejected: number; written: number; rejectsFile: string };
+    assert.equal(summary.rejected, 2);
+    assert.equal(summary.written, 1);
+    assert.equal(summary.rejectsFile, '-');
   });
 });
