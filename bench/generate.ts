@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
+import { mulberry32 } from '../src/random.js';
 
 /**
  * CSV shards shaped like a MySQL dump cut with sed/cut and split with `split -l`:
@@ -14,13 +15,8 @@ export async function generateShards(dir: string, rows: number, shards: number):
   await mkdir(dir, { recursive: true });
   const perShard = Math.ceil(rows / shards);
   const files: string[] = [];
-  let seed = 7;
-  const random = (n: number): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const next = mulberry32(7);
+  const random = (n: number): number => Math.floor(next() * n);
   for (let s = 0, row = 0; s < shards && row < rows; s++) {
     const file = path.join(dir, `rows${rows}-of${shards}-part-${String(s).padStart(4, '0')}.csv`);
     const count = Math.min(perShard, rows - row);

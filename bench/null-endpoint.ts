@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { itemUnits, PerSecond, TokenBucket } from './capacity.js';
 import type { EndpointSpec, EndpointStats } from './protocol.js';
+import { mulberry32 } from '../src/random.js';
 
 type NullSpec = Extract<EndpointSpec, { kind: 'null' }>;
 type Json = Record<string, unknown>;
@@ -229,13 +230,3 @@ function createTable(tables: Map<string, TableState>, body: Json): TableState {
   return table;
 }
 
-/** mulberry32: a small seeded PRNG, so a scenario withholds the same items on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

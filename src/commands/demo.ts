@@ -5,6 +5,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../dynamo/client.js';
 import { startLocalServer } from '../local/server.js';
+import { mulberry32 } from '../random.js';
 import { formatSummary, type Summary } from '../summary.js';
 import { upload } from './upload.js';
 
@@ -53,14 +54,9 @@ export async function demo(options: { rows: number; shards: number; out: (text: 
 async function writeShards(dir: string, rows: number, shards: number): Promise<string[]> {
   const files: string[] = [];
   const perShard = Math.ceil(rows / shards);
-  let seed = 42;
-  // mulberry32: a small seeded PRNG, so every demo run generates the same data.
-  const random = (n: number): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  // Seeded, so every demo run generates the same data.
+  const next = mulberry32(42);
+  const random = (n: number): number => Math.floor(next() * n);
   for (let s = 0, row = 0; s < shards && row < rows; s++) {
     const lines = ['user,series,episode,timestamp,moddt'];
     for (let i = 0; i < perShard && row < rows; i++, row++) {

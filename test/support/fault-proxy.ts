@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import zlib from 'node:zlib';
+import { crc32 } from '../../src/dynamo/wire.js';
+import { mulberry32 } from '../../src/random.js';
 
 /**
  * Faults injected into `DynamoDB_20120810.BatchWriteItem` requests (fractions 0..1 drawn per
@@ -312,30 +313,5 @@ function randomSeed(): number {
   return randomBytes(4).readUInt32LE(0);
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// zlib.crc32 exists from Node 20.15 / 22.2; fall back to a table for older 20.x.
-const zlibCrc32 = (zlib as { crc32?: (data: Buffer) => number }).crc32;
-let crcTable: Uint32Array | undefined;
-
-export function crc32(data: Buffer): number {
-  if (zlibCrc32) return zlibCrc32(data) >>> 0;
-  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  let crc = 0xffffffff;
-  for (const byte of data) crc = (crcTable[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+export { crc32 } from '../../src/dynamo/wire.js';
+export { mulberry32 } from '../../src/random.js';
