@@ -23,7 +23,8 @@ export interface RowRef {
   readonly tracker: LowWater<RowRef>;
   /** Column names and cells as read; named only when the row is rejected (rare), not for every row. */
   readonly columns: readonly string[] | undefined;
-  readonly fields: readonly string[] | string | Record<string, unknown> | null;
+  /** Dropped (null) once the row settles: the mark may keep a settled row for a while. */
+  fields: readonly string[] | string | Record<string, unknown> | null;
   pending: number;
   rejected: boolean;
 }
@@ -103,7 +104,21 @@ async function readHeader(path: string, options: LoadOptions): Promise<string[] 
 export function settle(row: RowRef, outcome: Outcome): void {
   if (row.outcome !== undefined) return;
   row.outcome = outcome;
+  row.fields = null;
   row.tracker.settle();
+}
+
+/**
+ * Rows read but not yet below the mark, per file, before reading waits. One row retried for long
+ * (or a key written over and over) holds the mark back while later rows settle; without this bound
+ * the rows kept for the mark would grow with the file.
+ */
+export const MAX_OPEN_ROWS = 50_000;
+
+async function waitForMark(context: LoadContext): Promise<void> {
+  while (context.tracker.open > MAX_OPEN_ROWS && !context.stopping() && context.writer.failure === undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function loadCsv(file: string, input: Readable, context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
@@ -231,6 +246,7 @@ function rowRef(file: string, at: { line: number; end: number; lines: number }, 
 
 /** Sends a row's items to the writer and its rejections to the rejects file. */
 async function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> {
+  if (context.tracker.open > MAX_OPEN_ROWS) await waitForMark(context);
   const outputs = Array.isArray(pending) ? pending : await pending;
   let items = 0;
   for (const output of outputs) {
