@@ -29,6 +29,25 @@ Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..
 Exit codes: 0 every row written, 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
 `;
 
+const PROGRAM_EXAMPLES = `Examples:
+  # try it with no AWS account: generate rows, load them into an embedded server
+  $ dynaload demo
+
+  # split CSV shards into a table (credentials from the AWS SDK's default chain)
+  $ dynaload upload ./shards/*.csv --table watch_history --types series:N,episode:N
+
+  # know before you pay: read, map and check every row, count write units and cost
+  $ dynaload upload ./shards/*.csv --table watch_history --dry-run --max-wcu 1000
+
+  # stopped or crashed? continue where it stopped
+  $ dynaload upload ./shards/*.csv --table watch_history --resume
+
+DynamoDB APIs used: DescribeTable, BatchWriteItem, CreateTable (only with --create-table).
+Environment: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_CA_BUNDLE, the SDK's credential
+variables, DYNALOAD_LOG_LEVEL, NO_COLOR. Run \`dynaload <command> --help\` for every option.
+
+`;
+
 const DELETE_EXAMPLES = `
 Examples:
   # roll back a bad load: the same files (only the key columns are read)
@@ -46,6 +65,7 @@ export function buildProgram(): Command {
     .description('Bulk-load CSV files into Amazon DynamoDB: every row written, or rejected with its file, line and reason.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('beforeAll', PROGRAM_EXAMPLES)
     .exitOverride();
 
   addLoadOptions(program

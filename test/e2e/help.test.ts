@@ -29,6 +29,19 @@ describe('help and version (end to end)', () => {
     );
   });
 
+  it('`dynaload --help` opens with examples and matches test/golden/help.txt', async (t) => {
+    const golden = path.join(REPO_ROOT, 'test', 'golden', 'help.txt');
+    const result = await run(['--help']);
+    assertExit(result, 0);
+    assert.match(result.stdout, /^Examples:\n/);
+    if (UPDATE) {
+      await writeFile(golden, result.stdout);
+      t.diagnostic(`updated ${path.relative(REPO_ROOT, golden)}`);
+      return;
+    }
+    assert.equal(result.stdout, await readFile(golden, 'utf8').catch(() => ''), 'update with: npm run build && UPDATE_GOLDEN=1 node --import tsx --test test/e2e/help.test.ts');
+  });
+
   it('the help names the DynamoDB APIs, the exit codes and every documented flag', async () => {
     const { stdout } = await run(['upload', '--help']);
     for (const flag of ['--table', '--endpoint', '--region', '--workers', '--concurrency', '--types', '--no-header', '--columns', '--delimiter', '--empty', '--rejects', '--json', '--log-level', '--max-retries']) {
