@@ -138,6 +138,9 @@ export class BatchWriter<E extends WriteEntry> {
       if (due !== undefined) at = due;
       if (this.queue.available(now) > 0 && this.requests < this.options.concurrency) at = Math.min(at, now + (this.options.lingerMs ?? 20));
     }
+    // A pending timer that fires no later is kept: firing early is harmless (pump re-checks), and
+    // re-arming a timer for every item added costs more than the pump itself.
+    if (this.timer && this.timerAt <= at) return;
     if (at === this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
