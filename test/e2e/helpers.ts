@@ -12,23 +12,9 @@ import { scanAll, startDynalite, TEST_REGION, type Dynalite } from '../support/d
 export type Item = Record<string, AttributeValue>;
 
 /** The `--json` summary (src/summary.ts). */
-export interface Summary {
-  rows: number;
-  written: number;
-  rejected: number;
-  notWritten: number;
-  tables: Record<string, { written: number; rejected: number }>;
-  requests: number;
-  unprocessedRetries: number;
-  throttledRequests: number;
-  serverErrors: number;
-  networkErrors: number;
-  durationMs: number;
-  rejectsFile: string | null;
-  unreadFiles: string[];
-  exitCode: number;
-  error: { code: string; message: string } | null;
-}
+/** The `--json` summary: the CLI's own type, so tests and code cannot drift apart. */
+export type { Summary } from '../../src/summary.js';
+import type { Summary } from '../../src/summary.js';
 
 /** One line of the rejects file. */
 export interface RejectLine {

@@ -21,14 +21,8 @@ export interface Summary extends BaseSummary {
   resumeCommand: string | null;
 }
 
-export interface CheckpointMark {
-  offset: number;
-  lines: number;
-  rows: number;
-  written: number;
-  rejected: number;
-  skipped: number;
-}
+export type { Mark as CheckpointMark } from '../../src/checkpoint/low-water.js';
+import type { Mark as CheckpointMark } from '../../src/checkpoint/low-water.js';
 
 export interface CheckpointFile {
   version: number;
