@@ -29,6 +29,12 @@ export class WriteQueue<E extends QueueEntry> {
   private head = 0;
   /** Entries waiting out a backoff, any order (few at a time). */
   private waiting: E[] = [];
+  /**
+   * Later writes of a key, released when the write before them finished. They go out before fresh
+   * entries: a key written over and over would otherwise wait a full queue per write, and hold the
+   * file's checkpoint mark back all that time.
+   */
+  private released: E[] = [];
   /** Active keys, each with the later writes of that key parked behind the active one. */
   private readonly active = new Map<string, E[]>();
   private inFlight = 0;
@@ -45,7 +51,7 @@ export class WriteQueue<E extends QueueEntry> {
 
   /** Entries that could go out now or later without waiting for another write of their key. */
   get sendable(): number {
-    return this.ready.length - this.head + this.waiting.length;
+    return this.ready.length - this.head + this.waiting.length + this.released.length;
   }
 
   add(entry: E): void {
@@ -63,7 +69,7 @@ export class WriteQueue<E extends QueueEntry> {
   available(now: number): number {
     let due = 0;
     for (const entry of this.waiting) if (entry.notBefore <= now) due++;
-    return Math.min(MAX_BATCH_ITEMS, due + this.ready.length - this.head);
+    return Math.min(MAX_BATCH_ITEMS, due + this.released.length + this.ready.length - this.head);
   }
 
   /** Earliest `notBefore` among waiting entries, if any. */
@@ -91,6 +97,12 @@ export class WriteQueue<E extends QueueEntry> {
         const taken = new Set(batch);
         this.waiting = this.waiting.filter((e) => !taken.has(e));
       }
+    }
+    while (batch.length < MAX_BATCH_ITEMS && this.released.length > 0) {
+      const entry = this.released[0] as E;
+      if (batch.length > 0 && bytes + entry.wire > MAX_BATCH_BYTES) break;
+      batch.push(this.released.shift() as E);
+      bytes += entry.wire;
     }
     while (batch.length < MAX_BATCH_ITEMS && this.head < this.ready.length) {
       const entry = this.ready[this.head] as E;
@@ -124,7 +136,7 @@ export class WriteQueue<E extends QueueEntry> {
     if (next === undefined) {
       this.active.delete(entry.key);
     } else {
-      this.ready.push(next);
+      this.released.push(next);
     }
   }
 }

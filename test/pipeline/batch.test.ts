@@ -227,3 +227,23 @@ describe('WriteQueue bookkeeping', () => {
     assert.deepEqual([q.size, q.sendable, q.sending], [0, 0, 0]);
   });
 });
+
+describe('WriteQueue: a key written over and over', () => {
+  // Found by the crash test: a released later write went to the back of the queue, behind every
+  // fresh entry, so a hot key waited a full queue per write and held the checkpoint mark back.
+  test('the next write of a key goes out in the very next batch, ahead of fresh entries', () => {
+    const queue = new WriteQueue<Entry>();
+    const first = entry('hot');
+    const second = entry('hot');
+    queue.add(first);
+    queue.add(second);
+    for (let i = 0; i < 100; i++) queue.add(entry(`fresh${i}`));
+    const batch1 = queue.take(0);
+    assert.equal(batch1[0], first);
+    assert.ok(!batch1.includes(second));
+    for (const e of batch1) queue.done(e);
+    const batch2 = queue.take(0);
+    assert.equal(batch2[0], second, 'released before the 75 fresh entries still queued');
+    assert.equal(batch2.length, MAX_BATCH_ITEMS);
+  });
+});
