@@ -63,7 +63,7 @@ export const DEFAULTS = Object.freeze({
   escape: '"',
   empty: 'drop' as EmptyPolicy,
   logLevel: 'warn' as LogLevel,
-  maxRetries: 15,
+  maxRetries: 20,
   capacityShare: 0.8,
   stopTimeout: 30,
 });

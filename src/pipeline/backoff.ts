@@ -8,7 +8,9 @@ export interface BackoffOptions {
   readonly capMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 50, capMs: 5_000 });
+// Short first steps: the shared AIMD limiter, not each item's backoff, slows the run down for an
+// overloaded table, and an item waiting long holds its file's checkpoint mark (and the reader) back.
+export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 25, capMs: 2_000 });
 
 /** `attempts` is how many attempts have failed so far (1 after the first failure). */
 export function backoffDelay(attempts: number, options: BackoffOptions, random: () => number = Math.random): number {
