@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CheckpointStore, identify, planResume, readCheckpoint } from '../checkpoint/checkpoint.js';
-import { startMark, type Mark } from '../checkpoint/low-water.js';
+import { CHECKPOINT_INTERVAL_MS, prepareCheckpoint } from '../checkpoint/prepare.js';
 import { parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
@@ -15,7 +13,8 @@ import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
 import { loadTransform } from '../pipeline/transform-module.js';
-import { startPool, type Pool } from '../pool/pool.js';
+import { startPool } from '../pool/pool.js';
+import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
 import { RateController, type BucketPolicy } from '../pool/rate-control.js';
 import { createRateState, RateLimiter, type BucketSpec, type SharedRateState } from '../pool/rate-limit.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
@@ -118,87 +117,6 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     exitCode,
     error,
   });
-}
-
-const CHECKPOINT_INTERVAL_MS = 2_000;
-
-interface PreparedCheckpoint {
-  readonly store: CheckpointStore;
-  readonly starts: Map<string, Mark>;
-  readonly done: string[];
-  readonly previous: { rows: number; written: number; rejected: number; skipped: number };
-}
-
-/**
- * The checkpoint: every file input's identity and low-water mark, by default next to the first
- * input. With --resume, the run continues from it (after checking nothing that decides what is
- * written has changed). Standard input has no position to come back to.
- */
-async function prepareCheckpoint(config: UploadConfig, tables: readonly string[]): Promise<PreparedCheckpoint | undefined> {
-  const files = config.inputs.filter((i) => i !== '-');
-  if (config.resume && config.inputs.includes('-')) {
-    throw usageError('STDIN_RESUME', 'Expected files to resume, got `-`: standard input cannot be resumed (it has no position to come back to); save it to a file first');
-  }
-  if (config.checkpoint === false || files.length === 0) {
-    if (config.resume) throw usageError('CHECKPOINT_MISSING', 'Expected a checkpoint to resume from, but the run keeps none (`--no-checkpoint` or no file inputs)');
-    return undefined;
-  }
-  const file = config.checkpoint ?? path.join(path.dirname(files[0] as string), `.dynaload-checkpoint-${tables.join('+')}.json`);
-  const identities = new Map(await Promise.all(files.map(async (input) => [input, await identify(input)] as const)));
-  const settings = await runSettings(config, tables);
-  if (!config.resume) {
-    return { store: CheckpointStore.fresh(file, settings, identities), starts: new Map(), done: [], previous: startMark() };
-  }
-  const data = await readCheckpoint(file);
-  if (data === undefined) throw usageError('CHECKPOINT_MISSING', `Expected a checkpoint to resume from at ${file}, found none (give its place with --checkpoint)`, { file });
-  const { starts, done } = planResume(data, settings, identities, file);
-  const store = CheckpointStore.fresh(file, settings, identities, data);
-  return { store, starts, done, previous: store.totals() };
-}
-
-/** The options that decide what a row becomes: a resume must use the same. */
-async function runSettings(config: UploadConfig, tables: readonly string[]): Promise<Record<string, unknown>> {
-  const transform = config.transform === undefined ? undefined : { path: path.resolve(config.transform), sha256: createHash('sha256').update(await readFile(config.transform)).digest('hex') };
-  return {
-    kind: config.kind, tables: [...tables], transform, mapping: config.mapping, types: { ...config.types }, infer: config.infer, format: config.format,
-    header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, empty: config.empty,
-  };
-}
-
-/** First SIGINT/SIGTERM: stop reading and drain (bounded); a second one, or the timeout: stop at once. */
-function onStopSignals(pool: Pool, timeoutSeconds: number, log: Logger): { signal(): NodeJS.Signals | undefined; dispose(): void } {
-  let received: NodeJS.Signals | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (received === undefined) {
-      received = signal;
-      log.warn({ signal }, `stopping: finishing the writes in flight (at most ${timeoutSeconds} s); ${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} stops at once`);
-      process.stderr.write(`dynaload: ${signal}: stopping after the writes in flight (at most ${timeoutSeconds} s); press Ctrl-C again to stop at once\n`);
-      pool.stop();
-      timer = setTimeout(() => pool.kill(), timeoutSeconds * 1000);
-      timer.unref();
-    } else {
-      log.warn({ signal }, 'stopping at once');
-      pool.kill();
-    }
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    signal: () => received,
-    dispose: () => {
-      if (timer) clearTimeout(timer);
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
-}
-
-/** The command line that continues this run: the same arguments, plus --resume. */
-function resumeCommand(): string {
-  const args = process.argv.slice(2).filter((a) => a !== '--resume');
-  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
-  return ['dynaload', ...args, '--resume'].map(quote).join(' ');
 }
 
 async function readMapping(file: string, table: string | undefined): Promise<MappingFile> {

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { UploadConfig } from '../config.js';
+import { usageError } from '../errors.js';
+import { CheckpointStore, identify, planResume, readCheckpoint } from './checkpoint.js';
+import { startMark, type Mark } from './low-water.js';
+
+export const CHECKPOINT_INTERVAL_MS = 2_000;
+
+export interface PreparedCheckpoint {
+  readonly store: CheckpointStore;
+  readonly starts: Map<string, Mark>;
+  readonly done: string[];
+  readonly previous: { rows: number; written: number; rejected: number; skipped: number };
+}
+
+/**
+ * The checkpoint: every file input's identity and low-water mark, by default next to the first
+ * input. With --resume, the run continues from it (after checking nothing that decides what is
+ * written has changed). Standard input has no position to come back to.
+ */
+export async function prepareCheckpoint(config: UploadConfig, tables: readonly string[]): Promise<PreparedCheckpoint | undefined> {
+  const files = config.inputs.filter((i) => i !== '-');
+  if (config.resume && config.inputs.includes('-')) {
+    throw usageError('STDIN_RESUME', 'Expected files to resume, got `-`: standard input cannot be resumed (it has no position to come back to); save it to a file first');
+  }
+  if (config.checkpoint === false || files.length === 0) {
+    if (config.resume) throw usageError('CHECKPOINT_MISSING', 'Expected a checkpoint to resume from, but the run keeps none (`--no-checkpoint` or no file inputs)');
+    return undefined;
+  }
+  const file = config.checkpoint ?? path.join(path.dirname(files[0] as string), `.dynaload-checkpoint-${tables.join('+')}.json`);
+  const identities = new Map(await Promise.all(files.map(async (input) => [input, await identify(input)] as const)));
+  const settings = await runSettings(config, tables);
+  if (!config.resume) {
+    return { store: CheckpointStore.fresh(file, settings, identities), starts: new Map(), done: [], previous: startMark() };
+  }
+  const data = await readCheckpoint(file);
+  if (data === undefined) throw usageError('CHECKPOINT_MISSING', `Expected a checkpoint to resume from at ${file}, found none (give its place with --checkpoint)`, { file });
+  const { starts, done } = planResume(data, settings, identities, file);
+  const store = CheckpointStore.fresh(file, settings, identities, data);
+  return { store, starts, done, previous: store.totals() };
+}
+
+/** The options that decide what a row becomes: a resume must use the same. */
+async function runSettings(config: UploadConfig, tables: readonly string[]): Promise<Record<string, unknown>> {
+  const transform = config.transform === undefined ? undefined : { path: path.resolve(config.transform), sha256: createHash('sha256').update(await readFile(config.transform)).digest('hex') };
+  return {
+    kind: config.kind, tables: [...tables], transform, mapping: config.mapping, types: { ...config.types }, infer: config.infer, format: config.format,
+    header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, empty: config.empty,
+  };
+}
