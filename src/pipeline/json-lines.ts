@@ -2,9 +2,9 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynaloadError, isDynaloadError } from '../errors.js';
 import { jsonToAttributeValue } from './exact-json.js';
 import { parseDynamoNumber } from './number.js';
-import { MAX_RECORD_BYTES } from './parse.js';
+import type { Item } from './item-check.js';
+import { MAX_RECORD_BYTES, type CsvFailure } from './parse.js';
 
-export type Item = Record<string, AttributeValue>;
 
 /** One line of a JSON-lines input, already an item in DynamoDB's wire form (numbers exact). */
 export interface JsonRecord {
@@ -18,15 +18,8 @@ export interface JsonRecord {
   readonly raw: string;
 }
 
-export interface JsonFailure {
-  readonly kind: 'failure';
-  readonly line: number;
-  readonly end: number;
-  readonly lines: number;
-  readonly code: string;
-  readonly message: string;
-  readonly raw: string;
-}
+/** A line that is not what the format says: the same shape as a broken CSV line. */
+export type JsonFailure = CsvFailure;
 
 const LF = 0x0a;
 

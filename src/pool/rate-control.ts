@@ -114,11 +114,6 @@ export class RateController {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Current rate of each bucket, units per second (Infinity: unlimited). */
-  rates(): number[] {
-    return this.states.map((s) => s.rate);
-  }
-
   tick(now = performance.now()): void {
     const intervalMs = Math.max(1, now - this.last);
     this.last = now;
