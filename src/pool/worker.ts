@@ -79,7 +79,7 @@ const inbox: ToWorker[] = [];
 let wake: (() => void) | undefined;
 
 /** Files read by this worker whose rows have not all settled (or whose last mark is unreported). */
-const files = new Map<string, { tracker: LowWater<RowRef>; readDone: boolean }>();
+const files = new Map<string, { tracker: LowWater; readDone: boolean }>();
 
 /** Marks that moved since the last report; a file settled completely is reported once, then dropped. */
 function fileProgress(): FileProgress[] {
@@ -131,7 +131,7 @@ async function run(): Promise<void> {
       const message = await nextMessage();
       if (message.type !== 'file') break;
       log.debug({ file: message.path, start: message.start }, 'reading');
-      const file = { tracker: new LowWater<RowRef>(message.start), readDone: false };
+      const file = { tracker: new LowWater(message.start), readDone: false };
       files.set(message.path, file);
       try {
         file.readDone = await loadFile(message.path, {
