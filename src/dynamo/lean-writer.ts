@@ -9,10 +9,12 @@ import { resolveBatchWriteTarget, type ResolvedTarget } from './endpoint.js';
 import { caBundleOptions, createTransport, type HttpAnswer } from './http-transport.js';
 import { answerError, crcError, deserializationError } from './lean-errors.js';
 import { CLOCK_SKEW_THRESHOLD_MS, createSigner, updatedClockOffset } from './sign.js';
-import { crc32, parseBatchWriteOutput, serializeBatchWrite } from './wire.js';
+import { crc32, parseBatchWriteOutput, serializeBatchWrite, type SerializedBatch } from './wire.js';
 
 export interface LeanSend {
   send(items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined>;
+  /** The same, for a body already serialized (the writer keeps each item's JSON: issue 4). */
+  sendSerialized(batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | undefined>;
   /** Closes the keep-alive sockets; the SDK client stays the caller's to destroy. */
   destroy(): void;
 }
@@ -64,9 +66,8 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
     return target;
   };
 
-  const send = async (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined> => {
-    const target = await targetFor(Object.keys(items));
-    const body = serializeBatchWrite(items);
+  const sendSerialized = async ({ tables, body }: SerializedBatch): Promise<Record<string, WriteRequest[]> | undefined> => {
+    const target = await targetFor(tables);
     const offset = skew.systemClockOffset ?? 0;
     const signed = await signer.sign(
       {
@@ -96,7 +97,8 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
     return readAnswer(answer, skewCorrected);
   };
 
-  return { send, destroy: () => transport.destroy() };
+  const send = (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined> => sendSerialized({ tables: Object.keys(items), body: serializeBatchWrite(items) });
+  return { send, sendSerialized, destroy: () => transport.destroy() };
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
 import { DynaloadError } from '../errors.js';
-import { itemSize, MAX_ITEM_BYTES, wireSize } from './item-size.js';
+import { serializeWriteRequest } from '../dynamo/wire.js';
+import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
 import { parseDynamoNumber } from './number.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -15,6 +16,9 @@ export interface MappedItem {
   /** The whole item for a put; only the key attributes for a delete. */
   readonly item: Item;
   readonly size: number;
+  /** The write as BatchWriteItem sends it (`{"PutRequest":{"Item":...}}`), made once for every retry. */
+  readonly json: string;
+  /** Bytes it adds to a request body, with its comma. */
   readonly wire: number;
 }
 
@@ -35,7 +39,8 @@ export function checkItem(schema: TableSchema, item: Item, kind: WriteKind = 'pu
   if (size > MAX_ITEM_BYTES) {
     throw new DynaloadError('ITEM_TOO_LARGE', `Expected an item of at most ${MAX_ITEM_BYTES} bytes (400 KB, DynamoDB's limit), got ${size} bytes`, { context: { size, table: schema.table } });
   }
-  return { table: schema.table, key: keyOf(schema, written), item: written, size, wire: wireSize(written) };
+  const json = serializeWriteRequest(kind === 'put' ? { PutRequest: { Item: written } } : { DeleteRequest: { Key: written } });
+  return { table: schema.table, key: keyOf(schema, written), item: written, size, json, wire: Buffer.byteLength(json, 'utf8') + 1 };
 }
 
 function checkKey(schema: TableSchema, key: KeyAttribute, item: Item, max: number): void {

@@ -30,6 +30,8 @@ export interface RowRef {
 
 export interface RowEntry extends WriteEntry {
   readonly row: RowRef;
+  /** The request as JSON text (MappedItem.json). */
+  readonly json: string;
 }
 
 export interface LoadOptions {
@@ -269,7 +271,7 @@ async function route(row: RowRef, pending: Output[] | Promise<Output[]>, context
     // DynamoDB bills a put 1 write unit per started KB; a delete is billed by the size of the item
     // it removes, which is not known here: count 1.
     const units = context.options.kind === 'put' ? Math.max(1, Math.ceil(item.size / 1024)) : 1;
-    const entry: RowEntry = { key: item.key, wire: item.wire, attempts: 0, notBefore: 0, table: item.table, request, row, units };
+    const entry: RowEntry = { key: item.key, wire: item.wire, json: item.json, attempts: 0, notBefore: 0, table: item.table, request, row, units };
     const wait = context.writer.add(entry);
     if (wait) await wait;
   }

@@ -6,8 +6,11 @@ import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
 
 export type RequestItems = Record<string, WriteRequest[]>;
 
-/** Sends one BatchWriteItem; resolves with its UnprocessedItems (possibly empty). */
-export type SendBatch = (items: RequestItems) => Promise<RequestItems | undefined>;
+/**
+ * Sends one BatchWriteItem; resolves with its UnprocessedItems (possibly empty). `batch` holds the
+ * same writes as entries, for a sender that keeps their serialized form.
+ */
+export type SendBatch<E extends WriteEntry = WriteEntry> = (items: RequestItems, batch: readonly E[]) => Promise<RequestItems | undefined>;
 
 export interface WriteEntry extends QueueEntry {
   readonly table: string;
@@ -38,7 +41,7 @@ export interface WriterStats {
 }
 
 export interface WriterOptions<E extends WriteEntry> {
-  readonly send: SendBatch;
+  readonly send: SendBatch<E>;
   /** Key identity of a request DynamoDB handed back, to find its entry (same form as QueueEntry.key). */
   readonly keyOf: (table: string, request: WriteRequest) => string;
   readonly concurrency: number;
@@ -92,7 +95,8 @@ export class BatchWriter<E extends WriteEntry> {
   add(entry: E): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     this.queue.add(entry);
-    this.pump();
+    // With every request slot busy, pump could launch nothing; a finished request pumps again.
+    if (this.requests < this.options.concurrency) this.pump();
     if (this.queue.size < this.highWater) return undefined;
     return new Promise((resolve) => {
       this.capacityWaiter = resolve;
@@ -173,7 +177,7 @@ export class BatchWriter<E extends WriteEntry> {
     for (const entry of batch) (items[entry.table] ??= []).push(entry.request);
     let unprocessed: RequestItems | undefined;
     try {
-      unprocessed = await this.options.send(items);
+      unprocessed = await this.options.send(items, batch);
     } catch (error) {
       this.stats.requests++;
       await this.failed(batch, error);

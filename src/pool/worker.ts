@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '../dynamo/client.js';
 import { createLeanSend } from '../dynamo/lean-writer.js';
+import { batchBody } from '../dynamo/wire.js';
 import type { TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError, toWire } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -49,7 +50,7 @@ function reject(row: RowRef, code: string, message: string, extra: { table?: str
 
 const writer = new BatchWriter<RowEntry>({
   // --dry-run: every request is acknowledged here, so rows are read, mapped and checked, never sent.
-  send: config.dryRun ? () => Promise.resolve(undefined) : (items) => lean.send(items),
+  send: config.dryRun ? () => Promise.resolve(undefined) : (_items, batch) => lean.sendSerialized(batchBody(batch)),
   keyOf: (name, request) => {
     const tableSchema = schemas.get(name);
     const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { crc32, parseBatchWriteOutput, serializeBatchWrite } from '../../src/dynamo/wire.js';
+import { batchBody, crc32, parseBatchWriteOutput, serializeBatchWrite, serializeWriteRequest } from '../../src/dynamo/wire.js';
+
+type Item = Record<string, AttributeValue>;
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
@@ -70,6 +72,71 @@ describe('serializeBatchWrite', () => {
     assert.match(text, /"B":"AQI="/);
   });
 });
+
+describe('batchBody', () => {
+  it('groups requests by table in first-seen order, keeping their order, around the JSON given', () => {
+    const requests = [
+      { table: 'b', json: serializeWriteRequest({ PutRequest: { Item: { id: { S: '1' } } } }) },
+      { table: 'a "quoted"', json: serializeWriteRequest({ DeleteRequest: { Key: { id: { N: '2' } } } }) },
+      { table: 'b', json: serializeWriteRequest({ PutRequest: { Item: { id: { S: '3' } } } }) },
+    ];
+    const { tables, body } = batchBody(requests);
+    assert.deepEqual(tables, ['b', 'a "quoted"']);
+    assert.deepEqual(JSON.parse(body.toString('utf8')), {
+      RequestItems: {
+        b: [{ PutRequest: { Item: { id: { S: '1' } } } }, { PutRequest: { Item: { id: { S: '3' } } } }],
+        'a "quoted"': [{ DeleteRequest: { Key: { id: { N: '2' } } } }],
+      },
+    });
+    // The same bytes as serializing the objects.
+    const items = { b: [{ PutRequest: { Item: { id: { S: '1' } } } }, { PutRequest: { Item: { id: { S: '3' } } } }], 'a "quoted"': [{ DeleteRequest: { Key: { id: { N: '2' } } } }] };
+    assert.equal(body.toString('utf8'), serializeBatchWrite(items).toString('utf8'));
+  });
+});
+
+// A request's bytes in a body: `{"PutRequest":{"Item":` (22) + item JSON + `}}` (2) = 24 + item JSON.
+// Worked out by hand; the batcher checks the 16 MB request limit with them.
+const wire: Array<[label: string, item: Item, size: number]> = [
+  ['string', { a: { S: 'b' } }, 24 + '{"a":{"S":"b"}}'.length],
+  ['number', { n: { N: '-1.5e3' } }, 24 + '{"n":{"N":"-1.5e3"}}'.length],
+  ['escapes, accents, emoji', { a: { S: 'x"\n\u0001é\u{1f600}' } }, 24 + '{"a":{"S":""}}'.length + 1 + 2 + 2 + 6 + 2 + 4],
+  ['binary as base64', { b: { B: new Uint8Array([1, 2, 3, 4]) } }, 24 + '{"b":{"B":"AQIDBA=="}}'.length],
+  ['booleans and null', { t: { BOOL: true }, f: { BOOL: false }, z: { NULL: true } }, 24 + '{"t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true}}'.length],
+  ['sets', { s: { SS: ['a', 'b'] }, n: { NS: ['1'] } }, 24 + '{"s":{"SS":["a","b"]},"n":{"NS":["1"]}}'.length],
+  ['list and map', { l: { L: [{ M: { k: { N: '1' } } }, { L: [] }] } }, 24 + '{"l":{"L":[{"M":{"k":{"N":"1"}}},{"L":[]}]}}'.length],
+  ['empty item', {}, 24 + '{}'.length],
+];
+
+describe('serializeWriteRequest', () => {
+  for (const [label, item, size] of wire) {
+    it(`${label}: ${size} bytes`, () => assert.equal(Buffer.byteLength(serializeWriteRequest({ PutRequest: { Item: item } }), 'utf8'), size));
+  }
+
+  // An independent oracle: the UTF-8 length of what JSON.stringify (the SDK's serialiser) emits.
+  const samples: Item[] = [
+    { key: { S: 'quote " backslash \\ tab \t nul \u0000 del \u007f' } },
+    { 'naïve "name"': { S: 'ü€\u{10348}' }, lone: { S: 'a\ud800b\udc00' } },
+    { b0: { B: new Uint8Array(0) }, b1: { B: new Uint8Array(1) }, b2: { B: new Uint8Array(2) }, b5: { B: new Uint8Array(5) } },
+    { bs: { BS: [new Uint8Array(1), new Uint8Array(7)] }, ns: { NS: ['1', '-2.5e-7'] }, ss: { SS: ['', '\n'] } },
+    { deep: { M: { a: { L: [{ M: { 'b\u2028': { S: '\u001f' } } }, { BOOL: false }, { NULL: true }, { L: [] }] }, c: { M: {} } } } },
+  ];
+  for (const [index, item] of samples.entries()) {
+    it(`matches JSON.stringify of the SDK's shape for sample ${index}`, () => {
+      assert.equal(serializeWriteRequest({ PutRequest: { Item: item } }), JSON.stringify({ PutRequest: { Item: toJson(item) } }));
+      assert.equal(serializeWriteRequest({ DeleteRequest: { Key: item } }), JSON.stringify({ DeleteRequest: { Key: toJson(item) } }));
+    });
+  }
+});
+
+/** The shape the SDK sends: binaries as base64 strings. */
+function toJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(toJson);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toJson(inner)]));
+  }
+  return value;
+}
 
 describe('parseBatchWriteOutput', () => {
   it('decodes UnprocessedItems back to AttributeValues with Uint8Array binaries', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { MAX_ITEM_BYTES, attributeValueSize, itemSize, wireSize } from '../../src/pipeline/item-size.js';
+import { MAX_ITEM_BYTES, attributeValueSize, itemSize } from '../../src/pipeline/item-size.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -56,46 +56,3 @@ describe('itemSize', () => {
 
   test('the item limit is 400 KB', () => assert.equal(MAX_ITEM_BYTES, 409_600));
 });
-
-// `{"PutRequest":{"Item":` (22) + item JSON + `}}` (2) + `,` (1) = 25 + item JSON
-const wire: Array<[label: string, item: Item, size: number]> = [
-  ['string', { a: { S: 'b' } }, 25 + '{"a":{"S":"b"}}'.length],
-  ['number', { n: { N: '-1.5e3' } }, 25 + '{"n":{"N":"-1.5e3"}}'.length],
-  ['escapes, accents, emoji', { a: { S: 'x"\n\u0001é\u{1f600}' } }, 25 + '{"a":{"S":""}}'.length + 1 + 2 + 2 + 6 + 2 + 4],
-  ['binary as base64', { b: { B: new Uint8Array([1, 2, 3, 4]) } }, 25 + '{"b":{"B":"AQIDBA=="}}'.length],
-  ['booleans and null', { t: { BOOL: true }, f: { BOOL: false }, z: { NULL: true } }, 25 + '{"t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true}}'.length],
-  ['sets', { s: { SS: ['a', 'b'] }, n: { NS: ['1'] } }, 25 + '{"s":{"SS":["a","b"]},"n":{"NS":["1"]}}'.length],
-  ['list and map', { l: { L: [{ M: { k: { N: '1' } } }, { L: [] }] } }, 25 + '{"l":{"L":[{"M":{"k":{"N":"1"}}},{"L":[]}]}}'.length],
-  ['empty item', {}, 25 + '{}'.length],
-];
-
-describe('wireSize', () => {
-  for (const [label, item, size] of wire) {
-    test(`${label}: ${size} bytes`, () => assert.equal(wireSize(item), size));
-  }
-
-  // An independent oracle: the UTF-8 length of what JSON.stringify (the SDK's serialiser) emits.
-  const samples: Item[] = [
-    { key: { S: 'quote " backslash \\ tab \t nul \u0000 del \u007f' } },
-    { 'naïve "name"': { S: 'ü€\u{10348}' }, lone: { S: 'a\ud800b\udc00' } },
-    { b0: { B: new Uint8Array(0) }, b1: { B: new Uint8Array(1) }, b2: { B: new Uint8Array(2) }, b5: { B: new Uint8Array(5) } },
-    { bs: { BS: [new Uint8Array(1), new Uint8Array(7)] }, ns: { NS: ['1', '-2.5e-7'] }, ss: { SS: ['', '\n'] } },
-    { deep: { M: { a: { L: [{ M: { 'b\u2028': { S: '\u001f' } } }, { BOOL: false }, { NULL: true }, { L: [] }] }, c: { M: {} } } } },
-  ];
-  for (const [index, item] of samples.entries()) {
-    test(`matches JSON.stringify for sample ${index}`, () => {
-      const body = JSON.stringify({ PutRequest: { Item: toJson(item) } });
-      assert.equal(wireSize(item), Buffer.byteLength(body, 'utf8') + 1);
-    });
-  }
-});
-
-/** The shape the SDK sends: binaries as base64 strings. */
-function toJson(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (Array.isArray(value)) return value.map(toJson);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toJson(inner)]));
-  }
-  return value;
-}
