@@ -10,6 +10,8 @@
  *   never overwrite a newer one.
  */
 
+import { DueHeap } from './due-heap.js';
+
 export const MAX_BATCH_ITEMS = 25;
 /** DynamoDB's limit is 16 MB per request; keep a margin for the request envelope. */
 export const MAX_BATCH_BYTES = 15 * 1024 * 1024;
@@ -27,8 +29,8 @@ export class WriteQueue<E extends QueueEntry> {
   /** Entries free to send, in arrival order (a deque: `ready[head..]`). */
   private ready: E[] = [];
   private head = 0;
-  /** Entries waiting out a backoff, any order (few at a time). */
-  private waiting: E[] = [];
+  /** Entries waiting out a backoff, earliest due first. */
+  private readonly waiting = new DueHeap<E>();
   /**
    * Later writes of a key, released when the write before them finished. They go out before fresh
    * entries: a key written over and over would otherwise wait a full queue per write, and hold the
@@ -51,7 +53,7 @@ export class WriteQueue<E extends QueueEntry> {
 
   /** Entries that could go out now or later without waiting for another write of their key. */
   get sendable(): number {
-    return this.ready.length - this.head + this.waiting.length + this.released.length;
+    return this.ready.length - this.head + this.waiting.size + this.released.length;
   }
 
   add(entry: E): void {
@@ -67,16 +69,14 @@ export class WriteQueue<E extends QueueEntry> {
 
   /** How many entries could form a batch right now (due waiting ones plus ready ones). */
   available(now: number): number {
-    let due = 0;
-    for (const entry of this.waiting) if (entry.notBefore <= now) due++;
-    return Math.min(MAX_BATCH_ITEMS, due + this.released.length + this.ready.length - this.head);
+    const fresh = this.released.length + this.ready.length - this.head;
+    if (fresh >= MAX_BATCH_ITEMS) return MAX_BATCH_ITEMS;
+    return fresh + this.waiting.countDue(now, MAX_BATCH_ITEMS - fresh);
   }
 
   /** Earliest `notBefore` among waiting entries, if any. */
   nextDue(): number | undefined {
-    let next: number | undefined;
-    for (const entry of this.waiting) if (next === undefined || entry.notBefore < next) next = entry.notBefore;
-    return next;
+    return this.waiting.next();
   }
 
   /**
@@ -86,17 +86,11 @@ export class WriteQueue<E extends QueueEntry> {
   take(now: number): E[] {
     const batch: E[] = [];
     let bytes = 0;
-    if (this.waiting.length > 0) {
-      const due = this.waiting.filter((e) => e.notBefore <= now).sort((a, b) => a.notBefore - b.notBefore);
-      for (const entry of due) {
-        if (batch.length === MAX_BATCH_ITEMS || (batch.length > 0 && bytes + entry.wire > MAX_BATCH_BYTES)) break;
-        batch.push(entry);
-        bytes += entry.wire;
-      }
-      if (batch.length > 0) {
-        const taken = new Set(batch);
-        this.waiting = this.waiting.filter((e) => !taken.has(e));
-      }
+    for (let entry = this.waiting.peekDue(now); entry !== undefined && batch.length < MAX_BATCH_ITEMS; entry = this.waiting.peekDue(now)) {
+      if (batch.length > 0 && bytes + entry.wire > MAX_BATCH_BYTES) break;
+      batch.push(entry);
+      bytes += entry.wire;
+      this.waiting.pop();
     }
     while (batch.length < MAX_BATCH_ITEMS && this.released.length > 0) {
       const entry = this.released[0] as E;
