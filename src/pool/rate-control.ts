@@ -96,8 +96,16 @@ export class RateController {
   private readonly states: BucketState[];
   private timer: NodeJS.Timeout | undefined;
   private last = performance.now();
+  /**
+   * Per bucket: whether a tick has seen writes yet. The ticks until then, and the first tick with
+   * writes, are not judged: workers start (and writes begin) part-way through, so those intervals
+   * would make the rate sent look a fraction of the real one, and a back-off from it would drop the
+   * rate to near zero for a second (measured: 1,304 units/s on a run doing 60,000).
+   */
+  private readonly started: boolean[];
 
   constructor(private readonly limiter: RateLimiter, private readonly policies: readonly BucketPolicy[], private readonly onChange?: (bucket: number, rate: number) => void) {
+    this.started = policies.map(() => false);
     this.states = policies.map((policy, i) => {
       const state = initialState(policy);
       limiter.setRate(i, state.rate);
@@ -120,7 +128,12 @@ export class RateController {
     this.policies.forEach((policy, i) => {
       const state = this.states[i] as BucketState;
       const before = state.rate;
-      const rate = nextRate(policy, state, { ...this.limiter.drainCounters(i), intervalMs, now });
+      const counters = this.limiter.drainCounters(i);
+      if (!this.started[i]) {
+        this.started[i] = counters.sent > 0;
+        return;
+      }
+      const rate = nextRate(policy, state, { ...counters, intervalMs, now });
       state.rate = rate;
       if (rate !== before) {
         this.limiter.setRate(i, rate);

@@ -67,14 +67,37 @@ describe('nextRate (AIMD with a learned background)', () => {
 });
 
 describe('RateController', () => {
+  test('ticks before the first write, and the first tick with writes, are not judged', () => {
+    const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
+    const changes: number[] = [];
+    const controller = new RateController(limiter, [{ cap: undefined, adaptive: true }], (_, rate) => changes.push(rate));
+    const start = performance.now();
+    // Workers start: two seconds of nothing, then a tick in which writes began (half withheld).
+    controller.tick(start + 1000);
+    controller.tick(start + 2000);
+    limiter.reserve(new Map([['t', 5000]]));
+    limiter.throttled(new Map([['t', 2500]]));
+    controller.tick(start + 2000 + TICK_MS);
+    assert.deepEqual(changes, [], 'nothing judged yet');
+    // A full interval after that: 20,000 units in 1 s, 4,000 withheld. The back-off starts from
+    // the rate of that interval, not from one diluted by the idle start.
+    limiter.reserve(new Map([['t', 20_000]]));
+    limiter.throttled(new Map([['t', 4_000]]));
+    controller.tick(start + 3000 + TICK_MS);
+    assert.deepEqual(changes, [20_000 * 0.8 * BACKOFF]);
+  });
+
   test('sets the shared rate from what workers report', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
     const changes: number[] = [];
     const controller = new RateController(limiter, [{ cap: 1000, adaptive: true }], (_, rate) => changes.push(rate));
     assert.equal(limiter.rate(0), 1000);
+    // The first tick with writes only starts the clock: writes began somewhere inside it.
+    limiter.reserve(new Map([['t', 10]]));
+    controller.tick(performance.now() + TICK_MS);
     limiter.reserve(new Map([['t', 1000]]));
     limiter.throttled(new Map([['t', 500]]));
-    controller.tick(performance.now() + 4 * TICK_MS);
+    controller.tick(performance.now() + 5 * TICK_MS);
     assert.equal(changes.length, 1);
     assert.ok((changes[0] as number) < 1000);
     assert.equal(limiter.rate(0), Math.max(1, Math.round((changes[0] as number) * 1000)) / 1000);
