@@ -41,10 +41,16 @@ export class WriteQueue<E extends QueueEntry> {
   private readonly active = new Map<string, E[]>();
   private inFlight = 0;
   private total = 0;
+  private totalBytes = 0;
 
   /** Entries not yet resolved: ready, waiting, parked or in flight. */
   get size(): number {
     return this.total;
+  }
+
+  /** Their request bytes (`wire`), summed. */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   get sending(): number {
@@ -58,6 +64,7 @@ export class WriteQueue<E extends QueueEntry> {
 
   add(entry: E): void {
     this.total++;
+    this.totalBytes += entry.wire;
     const parked = this.active.get(entry.key);
     if (parked !== undefined) {
       parked.push(entry);
@@ -125,6 +132,7 @@ export class WriteQueue<E extends QueueEntry> {
   done(entry: E): void {
     this.inFlight--;
     this.total--;
+    this.totalBytes -= entry.wire;
     const parked = this.active.get(entry.key);
     const next = parked?.shift();
     if (next === undefined) {

@@ -6,7 +6,7 @@ import type { RejectRecord } from '../pool/protocol.js';
 import { defaultDelimiter, detectFormat, type InputFormat } from './formats.js';
 import type { WriteKind } from './item-check.js';
 import { readJsonLines } from './json-lines.js';
-import { parseCsv } from './parse.js';
+import { parseCsv, parseCsvChunks } from './parse.js';
 import type { Output, Plan, RowPlan } from './plan.js';
 import { openInput } from './read.js';
 import type { BatchWriter, WriteEntry } from './write.js';
@@ -30,8 +30,6 @@ export interface RowRef {
 
 export interface RowEntry extends WriteEntry {
   readonly row: RowRef;
-  /** The request as JSON text (MappedItem.json). */
-  readonly json: string;
 }
 
 export interface LoadOptions {
@@ -133,9 +131,9 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
     columns = options.columns ?? header;
   }
   let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
-  const records = parseCsv(input, { delimiter: defaultDelimiter(file, options.delimiter), escape: options.escape, ...(from ? { start: from } : {}) });
-  for await (const record of records) {
-    if (context.stopping() || context.writer.failure) break;
+  const chunks = parseCsvChunks(input, { delimiter: defaultDelimiter(file, options.delimiter), escape: options.escape, ...(from ? { start: from } : {}) });
+  for await (const records of chunks) for (const record of records) {
+    if (context.stopping() || context.writer.failure) return;
     if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
     if (record.kind === 'failure') {
       if (record.end <= skipBelow) continue;
@@ -158,7 +156,8 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
     }
     context.rowRead();
     const row = rowRef(file, record, columns, record.fields, context.tracker);
-    await route(row, mapRow(record.fields, row), context);
+    const wait = route(row, mapRow(record.fields, row), context);
+    if (wait) await wait;
   }
 }
 
@@ -175,7 +174,8 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
       continue;
     }
     const row = rowRef(file, record, undefined, record.raw, context.tracker);
-    await route(row, mapItem(record.item, row), context);
+    const wait = route(row, mapItem(record.item, row), context);
+    if (wait) await wait;
   }
 }
 
@@ -230,7 +230,8 @@ async function loadRejects(file: string, input: Readable, context: LoadContext, 
       continue;
     }
     const row = rowRef(origin, { line, end: record.end, lines: record.lines }, columns, fields, context.tracker);
-    await route(row, planFor(columns, `the rejects file ${file}`)(fields, row), context);
+    const wait = route(row, planFor(columns, `the rejects file ${file}`)(fields, row), context);
+    if (wait) await wait;
   }
 }
 
@@ -245,10 +246,15 @@ function rowRef(file: string, at: { line: number; end: number; lines: number }, 
   return { file, line: at.line, seq: tracker.add(at.end, at.lines), outcome: undefined, tracker, columns, fields, pending: 0, rejected: false };
 }
 
-/** Sends a row's items to the writer and its rejections to the rejects file. */
-async function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> {
-  if (context.tracker.open > MAX_OPEN_ROWS) await waitForMark(context);
-  const outputs = Array.isArray(pending) ? pending : await pending;
+/**
+ * Sends a row's items to the writer and its rejections to the rejects file. Returns a promise only
+ * when the reader must wait (an async transform, a full writer, the mark too far behind): most rows
+ * go through without one.
+ */
+function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> | undefined {
+  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => route(row, pending, context));
+  if (!Array.isArray(pending)) return pending.then((outputs) => route(row, outputs, context));
+  const outputs = pending;
   let items = 0;
   for (const output of outputs) {
     if (output.error) {
@@ -264,17 +270,22 @@ async function route(row: RowRef, pending: Output[] | Promise<Output[]>, context
     return;
   }
   row.pending = items;
-  for (const output of outputs) {
-    if (!output.item) continue;
-    const { item } = output;
-    const request = context.options.kind === 'put' ? { PutRequest: { Item: item.item } } : { DeleteRequest: { Key: item.item } };
+  return add(outputs, 0, row, context);
+}
+
+/** Queues the items of `outputs` from `from` on, waiting whenever the writer is full. */
+function add(outputs: Output[], from: number, row: RowRef, context: LoadContext): Promise<void> | undefined {
+  for (let i = from; i < outputs.length; i++) {
+    const { item } = outputs[i] as Output;
+    if (!item) continue;
     // DynamoDB bills a put 1 write unit per started KB; a delete is billed by the size of the item
     // it removes, which is not known here: count 1.
     const units = context.options.kind === 'put' ? Math.max(1, Math.ceil(item.size / 1024)) : 1;
-    const entry: RowEntry = { key: item.key, wire: item.wire, json: item.json, attempts: 0, notBefore: 0, table: item.table, request, row, units };
+    const entry: RowEntry = { key: item.key, wire: item.wire, json: item.json, attempts: 0, notBefore: 0, table: item.table, row, units };
     const wait = context.writer.add(entry);
-    if (wait) await wait;
+    if (wait) return wait.then(() => add(outputs, i + 1, row, context));
   }
+  return undefined;
 }
 
 /** The row as the rejects file shows it: cells by column name, or the raw cells when they cannot be named. */

@@ -6,15 +6,17 @@ import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
 
 export type RequestItems = Record<string, WriteRequest[]>;
 
-/**
- * Sends one BatchWriteItem; resolves with its UnprocessedItems (possibly empty). `batch` holds the
- * same writes as entries, for a sender that keeps their serialized form.
- */
-export type SendBatch<E extends WriteEntry = WriteEntry> = (items: RequestItems, batch: readonly E[]) => Promise<RequestItems | undefined>;
+/** Sends one BatchWriteItem of these writes; resolves with its UnprocessedItems (possibly empty). */
+export type SendBatch<E extends WriteEntry = WriteEntry> = (batch: readonly E[]) => Promise<RequestItems | undefined>;
 
 export interface WriteEntry extends QueueEntry {
   readonly table: string;
-  readonly request: WriteRequest;
+  /**
+   * The WriteRequest as JSON (`{"PutRequest":{"Item":...}}`, src/dynamo/wire.ts), made once when
+   * the row is mapped and sent as is by every attempt. Only the text is kept, not the item's
+   * objects: a write waiting in the queue is one string for the GC to carry (issue 4: peak RSS).
+   */
+  readonly json: string;
   /** Write capacity units this write costs, as DynamoDB bills it (1 per started KB). */
   readonly units: number;
 }
@@ -53,10 +55,15 @@ export interface WriterOptions<E extends WriteEntry> {
   readonly lingerMs?: number;
   /** Entries held (queued, parked, waiting or in flight) before `add` makes the reader wait. */
   readonly highWater?: number;
+  /** The same, in request bytes: 800 items of 400 KB would otherwise hold 320 MB. */
+  readonly highWaterBytes?: number;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly limiter?: WriteLimiter;
 }
+
+/** Request bytes a writer holds before the reader waits: bounds a worker's heap whatever the item size. */
+export const WRITER_HIGH_WATER_BYTES = 64 * 1024 * 1024;
 
 /**
  * Writes entries with BatchWriteItem: at most `concurrency` requests in flight, full batches while
@@ -71,6 +78,7 @@ export class BatchWriter<E extends WriteEntry> {
   private readonly queue = new WriteQueue<E>();
   private readonly options: WriterOptions<E>;
   private readonly highWater: number;
+  private readonly highWaterBytes: number;
   private readonly now: () => number;
   private requests = 0;
   private draining = false;
@@ -83,6 +91,7 @@ export class BatchWriter<E extends WriteEntry> {
   constructor(options: WriterOptions<E>) {
     this.options = options;
     this.highWater = options.highWater ?? Math.max(200, options.concurrency * MAX_BATCH_ITEMS * 4);
+    this.highWaterBytes = options.highWaterBytes ?? WRITER_HIGH_WATER_BYTES;
     this.now = options.now ?? Date.now;
   }
 
@@ -91,13 +100,17 @@ export class BatchWriter<E extends WriteEntry> {
     return this.queue.size;
   }
 
+  private get full(): boolean {
+    return this.queue.size >= this.highWater || this.queue.bytes >= this.highWaterBytes;
+  }
+
   /** Queues an entry. Returns a promise only when the reader must wait for room (backpressure). */
   add(entry: E): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     this.queue.add(entry);
     // With every request slot busy, pump could launch nothing; a finished request pumps again.
     if (this.requests < this.options.concurrency) this.pump();
-    if (this.queue.size < this.highWater) return undefined;
+    if (!this.full) return undefined;
     return new Promise((resolve) => {
       this.capacityWaiter = resolve;
     });
@@ -124,7 +137,7 @@ export class BatchWriter<E extends WriteEntry> {
       }
     }
     this.schedule(now);
-    if (this.capacityWaiter && (this.queue.size < this.highWater || this.failure)) {
+    if (this.capacityWaiter && (!this.full || this.failure)) {
       const resolve = this.capacityWaiter;
       this.capacityWaiter = undefined;
       resolve();
@@ -173,11 +186,9 @@ export class BatchWriter<E extends WriteEntry> {
   }
 
   private async sendBatch(batch: E[]): Promise<void> {
-    const items: RequestItems = {};
-    for (const entry of batch) (items[entry.table] ??= []).push(entry.request);
     let unprocessed: RequestItems | undefined;
     try {
-      unprocessed = await this.options.send(items, batch);
+      unprocessed = await this.options.send(batch);
     } catch (error) {
       this.stats.requests++;
       await this.failed(batch, error);
@@ -202,11 +213,12 @@ export class BatchWriter<E extends WriteEntry> {
     if (unprocessed === undefined) return undefined;
     const tables = Object.keys(unprocessed);
     if (tables.length === 0) return undefined;
-    const byKey = new Map(batch.map((entry) => [entry.key, entry]));
     const withheld = new Set<E>();
     for (const table of tables) {
       for (const request of unprocessed[table] ?? []) {
-        const entry = byKey.get(this.options.keyOf(table, request));
+        // At most 25 entries: a scan costs less than building a map for every answer.
+        const key = this.options.keyOf(table, request);
+        const entry = batch.find((candidate) => candidate.key === key);
         if (entry === undefined) {
           // Never count an item as written when DynamoDB said it was not: stop instead.
           this.fail(new DynaloadError('UNPROCESSED_UNMATCHED', `Expected every UnprocessedItems entry to match a sent item, got one for table \`${table}\` that matches none`, { context: { table } }));

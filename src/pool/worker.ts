@@ -50,7 +50,7 @@ function reject(row: RowRef, code: string, message: string, extra: { table?: str
 
 const writer = new BatchWriter<RowEntry>({
   // --dry-run: every request is acknowledged here, so rows are read, mapped and checked, never sent.
-  send: config.dryRun ? () => Promise.resolve(undefined) : (_items, batch) => lean.sendSerialized(batchBody(batch)),
+  send: config.dryRun ? () => Promise.resolve(undefined) : (batch) => lean.sendSerialized(batchBody(batch)),
   keyOf: (name, request) => {
     const tableSchema = schemas.get(name);
     const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
+import { serializeWriteRequest } from '../../src/dynamo/wire.js';
 import { BatchWriter, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
 
 interface Entry extends WriteEntry {
@@ -19,7 +20,7 @@ const keyOf = (table: string, request: WriteRequest): string => `${table}/${requ
 
 function entry(pk: string, value: number): Entry {
   const request = { PutRequest: { Item: { pk: { S: pk }, v: { N: String(value) } } } };
-  return { key: keyOf(TABLE, request), table: TABLE, request, value, wire: 60, attempts: 0, notBefore: 0, units: 1 };
+  return { key: keyOf(TABLE, request), table: TABLE, json: serializeWriteRequest(request), value, wire: 60, attempts: 0, notBefore: 0, units: 1 };
 }
 
 function awsError(name: string): Error {
@@ -42,10 +43,11 @@ type Answer = { throw: Error } | { withhold: (request: WriteRequest) => boolean 
 /** A fake table: `decide` answers each call; puts not withheld are stored when the call is processed. */
 function fakeServer(decide: (requests: WriteRequest[], call: number) => Answer, delay: () => number = () => 1) {
   const server = { store: new Map<string, number>(), calls: [] as string[][], inFlight: 0, maxInFlight: 0, thrown: 0, startedAfterThrow: 0 };
-  const send = async (items: RequestItems): Promise<RequestItems | undefined> => {
+  const send = async (batch: readonly WriteEntry[]): Promise<RequestItems | undefined> => {
     const call = server.calls.length;
     if (server.thrown > 0) server.startedAfterThrow++;
-    const requests = items[TABLE] ?? [];
+    // What DynamoDB would read: the requests as the writer serialized them.
+    const requests = batch.filter((e) => e.table === TABLE).map((e) => JSON.parse(e.json) as WriteRequest);
     server.calls.push(requests.map((r) => keyOf(TABLE, r)));
     server.inFlight++;
     server.maxInFlight = Math.max(server.maxInFlight, server.inFlight);
@@ -199,6 +201,37 @@ describe('BatchWriter', () => {
     assert.equal(written.length, 600);
     assert.ok(server.maxInFlight <= 4, `max in flight ${server.maxInFlight}`);
     assert.ok(server.maxInFlight >= 2, 'the test did exercise concurrency');
+  });
+
+  test('backpressure by bytes: large writes make the reader wait long before highWater entries', T, async () => {
+    const gates: Array<() => void> = [];
+    const send = async (): Promise<RequestItems> => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return {};
+    };
+    // 300 KB a write, 1 MB allowed: the fourth write waits, though 200 entries would be allowed.
+    const { w, written } = writer(send, { highWater: 200, highWaterBytes: 1_000_000 });
+    const big = range(6).map((e) => ({ ...e, wire: 300_000 }));
+    for (const e of big.slice(0, 3)) assert.equal(w.add(e), undefined);
+    const wait = w.add(big[3] as Entry);
+    assert.ok(wait instanceof Promise, '1.2 MB held: the reader waits');
+    let resolved = false;
+    void wait.then(() => (resolved = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(resolved, false, 'no room until a send completes');
+    const drained = w.drain();
+    while (written.length < 4) {
+      for (const open of gates.splice(0)) open();
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(resolved, true);
+    for (const e of big.slice(4)) await w.add(e);
+    while (written.length < 6) {
+      for (const open of gates.splice(0)) open();
+      await new Promise((r) => setImmediate(r));
+    }
+    await drained;
+    assert.equal(w.pending, 0);
   });
 
   test('backpressure: `add` returns a promise at highWater, resolved once sends complete', T, async () => {
