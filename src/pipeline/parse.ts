@@ -46,6 +46,14 @@ const CR = 0x0d;
  * inside a quoted field as two lines.
  */
 export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<CsvRecord | CsvFailure> {
+  for await (const records of parseCsvChunks(input, options)) yield* records;
+}
+
+/**
+ * The same records, as one array per chunk read: a loader iterates them synchronously, instead of
+ * paying a promise and an iterator result per record through an async generator (issue 4).
+ */
+export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<(CsvRecord | CsvFailure)[]> {
   /** Bytes from `lastEnd` to what has been read so far: at most one record plus one chunk. */
   let pending: Buffer = Buffer.alloc(0);
   let pendingStart = options.start?.offset ?? 0;
@@ -142,7 +150,7 @@ export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: 
     } else {
       feed(chunk, false);
     }
-    if (out.length > 0) yield* out.splice(0);
+    if (out.length > 0) yield out.splice(0);
   }
   if (error !== undefined) {
     const rest = resync(true) ?? Buffer.alloc(0);
@@ -151,7 +159,7 @@ export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: 
   } else {
     feed(Buffer.alloc(0), true);
   }
-  if (out.length > 0) yield* out.splice(0);
+  if (out.length > 0) yield out.splice(0);
 }
 
 /**
