@@ -80,9 +80,14 @@ function binaryToBase64(this: Record<string, unknown>, key: string, value: unkno
  */
 export function parseBatchWriteOutput(body: Buffer): RequestItems | undefined {
   if (body.length === 0) return undefined;
-  const output = JSON.parse(body.toString('utf8')) as { UnprocessedItems?: Record<string, unknown[]> } | null;
+  const text = body.toString('utf8');
+  const output = JSON.parse(text) as { UnprocessedItems?: Record<string, unknown[]> } | null;
   const unprocessed = output?.UnprocessedItems;
   if (unprocessed === undefined || unprocessed === null) return undefined;
+  // Only B and BS values differ from their JSON. With neither tag in the text (an attribute named
+  // B only costs the slow path), the parsed requests are AttributeValues already: with 20% of the
+  // items withheld, decoding every answer cost about 1% of the run's CPU.
+  if (!text.includes('"B"') && !text.includes('"BS"')) return unprocessed as RequestItems;
   const result: RequestItems = {};
   for (const [table, requests] of Object.entries(unprocessed)) {
     result[table] = requests.map((request) => decodeWriteRequest(request as WireWriteRequest));

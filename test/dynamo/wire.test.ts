@@ -158,6 +158,17 @@ describe('parseBatchWriteOutput', () => {
     });
   });
 
+  it('decodes a binary that is the only one in the answer, even with escaped text around it', () => {
+    const requests = [{ PutRequest: { Item: { id: { S: 'say \\"B\\"' }, n: { N: '1' } } } }, { PutRequest: { Item: { id: { S: 'x' }, only: { BS: ['AQ=='] } } } }];
+    const parsed = parseBatchWriteOutput(Buffer.from(JSON.stringify({ UnprocessedItems: { t: requests } })));
+    assert.deepStrictEqual(parsed?.t?.[1]?.PutRequest?.Item?.only, { BS: [bytes(1)] });
+  });
+
+  it('gives the parsed requests as they are when the answer holds no binary value', () => {
+    const requests = [{ PutRequest: { Item: { id: { S: 'B' }, n: { N: '00123' }, m: { M: { l: { L: [{ SS: ['BS'] }, { NULL: true }] } } } } } }, { DeleteRequest: { Key: { id: { S: 'k' } } } }];
+    assert.deepStrictEqual(parseBatchWriteOutput(Buffer.from(JSON.stringify({ UnprocessedItems: { t: requests } }))), { t: requests });
+  });
+
   for (const [label, body, expected] of [
     ['an empty body', '', undefined],
     ['no UnprocessedItems', '{}', undefined],
