@@ -63,7 +63,7 @@ export const DEFAULTS = Object.freeze({
   escape: '"',
   empty: 'drop' as EmptyPolicy,
   logLevel: 'warn' as LogLevel,
-  maxRetries: 20,
+  maxRetries: 30,
   capacityShare: 0.8,
   stopTimeout: 30,
 });

@@ -9,8 +9,11 @@ export interface BackoffOptions {
 }
 
 // Short first steps: the shared AIMD limiter, not each item's backoff, slows the run down for an
-// overloaded table, and an item waiting long holds its file's checkpoint mark (and the reader) back.
-export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 25, capMs: 2_000 });
+// overloaded table, and an item waiting long holds its file's checkpoint mark back. A 1 s cap: at
+// 2 s the last items of a run, withheld several times, idled the pipe for a second at its end
+// (issue 4, point 3). `--max-retries` 30 keeps the time an item may go on failing (about 15 s on
+// average, 27 s at most) near what 20 steps capped at 2 s gave.
+export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 25, capMs: 1_000 });
 
 /** `attempts` is how many attempts have failed so far (1 after the first failure). */
 export function backoffDelay(attempts: number, options: BackoffOptions, random: () => number = Math.random): number {

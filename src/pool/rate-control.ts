@@ -19,7 +19,7 @@ export const INCREASE_PER_SECOND = 0.04;
 /** Withheld fraction above the background that counts as throttling caused by our rate. */
 export const TOLERANCE = 0.05;
 /** After a back-off, wait this long for its effect before judging again. */
-export const COOLDOWN_MS = 1_000;
+export const COOLDOWN_MS = 500;
 /** Below this many units, or this much time, the fraction is noise: decide nothing yet. */
 export const MIN_SAMPLE = 200;
 export const MIN_SAMPLE_MS = 500;
@@ -66,7 +66,9 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   state.sinceMs += seen.intervalMs;
   if (state.sent < MIN_SAMPLE || state.sinceMs < MIN_SAMPLE_MS) return state.rate;
   const fraction = Math.min(1, state.throttled / state.sent);
-  const sentRate = (state.sent * 1000) / state.sinceMs;
+  // The pooled rate, or the last interval's when higher: while a run warms up its rate climbs, and
+  // a back-off from the pooled average would undercut what the table took a moment ago.
+  const sentRate = Math.max((state.sent * 1000) / state.sinceMs, (seen.sent * 1000) / Math.max(1, seen.intervalMs));
   const sinceMs = state.sinceMs;
   state.sent = state.throttled = state.sinceMs = 0;
   if (fraction > state.background + TOLERANCE) {

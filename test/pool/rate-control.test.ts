@@ -17,6 +17,16 @@ describe('nextRate (AIMD with a learned background)', () => {
     assert.equal(nextRate(policy, state, seen(1000, 100, 10_000)), 900 * BACKOFF);
   });
 
+  test('while the rate climbs, the back-off starts from the last interval, not the pooled average', () => {
+    const policy = { cap: undefined, adaptive: true };
+    const state = initialState(policy);
+    // Too small a sample to judge: pooled with the next one.
+    assert.equal(nextRate(policy, state, seen(150, 0, 10_000, 300)), Infinity);
+    // Then 1,000 units in 250 ms (4,000/s), 200 of the 1,150 pooled withheld.
+    const rate = nextRate(policy, state, seen(1000, 200, 10_250, 250));
+    assert.equal(rate, 4000 * (1 - 200 / 1150) * BACKOFF);
+  });
+
   test('a fraction within the tolerance is not throttling: probe upward by INCREASE_PER_SECOND of the cap', () => {
     const policy = { cap: 1000, adaptive: true };
     const state = { ...initialState(policy), rate: 500 };
