@@ -75,7 +75,7 @@ async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, f
     await createTable(endpoint.endpoint, table, scenario.provisioned);
     const args = client === 'baseline'
       ? [...command, '--endpoint', endpoint.endpoint, '--table', table, ...files]
-      : [...command, ...files, '--table', table, '--endpoint', endpoint.endpoint, ...o.cliArgs];
+      : [...command, ...files, '--table', table, '--endpoint', endpoint.endpoint, ...scenario.dynaloadArgs, ...o.cliArgs];
     process.stderr.write(`bench: ${scenario.label} / ${client}: ${rows} rows...\n`);
     run = await runClient(args, ENV, o.timeoutMs);
   } finally {
