@@ -37,8 +37,11 @@ export class WriteQueue<E extends QueueEntry> {
    * file's checkpoint mark back all that time.
    */
   private released: E[] = [];
-  /** Active keys, each with the later writes of that key parked behind the active one. */
-  private readonly active = new Map<string, E[]>();
+  /**
+   * Active keys, each with the later writes of that key parked behind the active one (null while
+   * there are none: most keys are written once, and an empty array per write costs GC time).
+   */
+  private readonly active = new Map<string, E[] | null>();
   private inFlight = 0;
   private total = 0;
   private totalBytes = 0;
@@ -66,12 +69,14 @@ export class WriteQueue<E extends QueueEntry> {
     this.total++;
     this.totalBytes += entry.wire;
     const parked = this.active.get(entry.key);
-    if (parked !== undefined) {
+    if (parked === undefined) {
+      this.active.set(entry.key, null);
+      this.ready.push(entry);
+    } else if (parked === null) {
+      this.active.set(entry.key, [entry]);
+    } else {
       parked.push(entry);
-      return;
     }
-    this.active.set(entry.key, []);
-    this.ready.push(entry);
   }
 
   /** How many entries could form a batch right now (due waiting ones plus ready ones). */
