@@ -19,10 +19,10 @@ export const INCREASE_PER_SECOND = 0.04;
 /** Withheld fraction above the background that counts as throttling caused by our rate. */
 export const TOLERANCE = 0.05;
 /** After a back-off, wait this long for its effect before judging again. */
-export const COOLDOWN_MS = 500;
+export const COOLDOWN_MS = 250;
 /** Below this many units, or this much time, the fraction is noise: decide nothing yet. */
 export const MIN_SAMPLE = 200;
-export const MIN_SAMPLE_MS = 500;
+export const MIN_SAMPLE_MS = 250;
 export const MIN_RATE = 1;
 
 export interface BucketPolicy {
