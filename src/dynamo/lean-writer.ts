@@ -9,12 +9,16 @@ import { resolveBatchWriteTarget, type ResolvedTarget } from './endpoint.js';
 import { caBundleOptions, createTransport, type HttpAnswer } from './http-transport.js';
 import { answerError, crcError, deserializationError } from './lean-errors.js';
 import { CLOCK_SKEW_THRESHOLD_MS, createSigner, updatedClockOffset } from './sign.js';
+import { scanUnprocessed, type UnprocessedTexts } from './unprocessed-text.js';
 import { crc32, parseBatchWriteOutput, serializeBatchWrite, type SerializedBatch } from './wire.js';
 
 export interface LeanSend {
   send(items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined>;
-  /** The same, for a body already serialized (the writer keeps each item's JSON: issue 4). */
-  sendSerialized(batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | undefined>;
+  /**
+   * The same for a body already serialized (the writer keeps each item's JSON: issue 4); the
+   * UnprocessedItems come back as the texts of the requests, to be matched with what was sent.
+   */
+  sendSerialized(batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts | undefined>;
   /** Closes the keep-alive sockets; the SDK client stays the caller's to destroy. */
   destroy(): void;
 }
@@ -66,7 +70,7 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
     return target;
   };
 
-  const sendSerialized = async ({ tables, body }: SerializedBatch): Promise<Record<string, WriteRequest[]> | undefined> => {
+  const post = async ({ tables, body }: SerializedBatch): Promise<HttpAnswer> => {
     const target = await targetFor(tables);
     const offset = skew.systemClockOffset ?? 0;
     const signed = await signer.sign(
@@ -94,10 +98,12 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
     const sentAt = Date.now();
     const answer = await transport.post(target.url, signed.headers, body);
     const skewCorrected = noSkewCorrection ? false : sampleClock(skew, answer, offset, sentAt);
-    return readAnswer(answer, skewCorrected);
+    checkAnswer(answer, skewCorrected);
+    return answer;
   };
 
-  const send = (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined> => sendSerialized({ tables: Object.keys(items), body: serializeBatchWrite(items) });
+  const send = async (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined> => readAnswer(await post({ tables: Object.keys(items), body: serializeBatchWrite(items) }));
+  const sendSerialized = async (batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts | undefined> => readAnswerTexts(await post(batch));
   return { send, sendSerialized, destroy: () => transport.destroy() };
 }
 
@@ -114,16 +120,26 @@ function sampleClock(config: SkewConfig, answer: HttpAnswer, offsetUsed: number,
   return Math.abs(next) >= CLOCK_SKEW_THRESHOLD_MS && next !== offsetUsed;
 }
 
-function readAnswer(answer: HttpAnswer, skewCorrected: boolean): Record<string, WriteRequest[]> | undefined {
+function checkAnswer(answer: HttpAnswer, skewCorrected: boolean): void {
   // A body that does not match its checksum was damaged on the way: check before trusting any of it.
   const expected = header(answer, 'x-amz-crc32');
   if (expected !== undefined && Number(expected) !== crc32(answer.body)) throw crcError(answer, Number(expected));
   if (answer.status < 200 || answer.status >= 300) throw answerError(answer, skewCorrected);
+}
+
+function readAnswer(answer: HttpAnswer): Record<string, WriteRequest[]> | undefined {
   try {
     return parseBatchWriteOutput(answer.body);
   } catch (error) {
     throw deserializationError(answer, error);
   }
+}
+
+/** The UnprocessedItems as request texts; parsed like `send`'s when the answer is not of the usual shape. */
+function readAnswerTexts(answer: HttpAnswer): Record<string, WriteRequest[]> | UnprocessedTexts | undefined {
+  if (answer.body.length === 0) return undefined;
+  const texts = scanUnprocessed(answer.body.toString('utf8'));
+  return texts === null ? readAnswer(answer) : texts === undefined ? undefined : { texts };
 }
 
 function header(answer: HttpAnswer, name: string): string | undefined {

@@ -95,6 +95,11 @@ export function parseBatchWriteOutput(body: Buffer): RequestItems | undefined {
   return result;
 }
 
+/** One write request as DynamoDB sent it back (JSON text), with B/BS decoded. Throws SyntaxError. */
+export function parseWriteRequestText(text: string): WriteRequest {
+  return decodeWriteRequest(JSON.parse(text) as WireWriteRequest);
+}
+
 interface WireWriteRequest {
   PutRequest?: { Item?: Record<string, unknown> };
   DeleteRequest?: { Key?: Record<string, unknown> };

@@ -1,5 +1,7 @@
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { classifyError, errorMessage, errorName } from '../dynamo/classify.js';
+import type { UnprocessedTexts } from '../dynamo/unprocessed-text.js';
+import { parseWriteRequestText } from '../dynamo/wire.js';
 import { DynaloadError } from '../errors.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
@@ -7,7 +9,7 @@ import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
 export type RequestItems = Record<string, WriteRequest[]>;
 
 /** Sends one BatchWriteItem of these writes; resolves with its UnprocessedItems (possibly empty). */
-export type SendBatch<E extends WriteEntry = WriteEntry> = (batch: readonly E[]) => Promise<RequestItems | undefined>;
+export type SendBatch<E extends WriteEntry = WriteEntry> = (batch: readonly E[]) => Promise<RequestItems | UnprocessedTexts | undefined>;
 
 export interface WriteEntry extends QueueEntry {
   readonly table: string;
@@ -186,7 +188,7 @@ export class BatchWriter<E extends WriteEntry> {
   }
 
   private async sendBatch(batch: E[]): Promise<void> {
-    let unprocessed: RequestItems | undefined;
+    let unprocessed: RequestItems | UnprocessedTexts | undefined;
     try {
       unprocessed = await this.options.send(batch);
     } catch (error) {
@@ -209,21 +211,44 @@ export class BatchWriter<E extends WriteEntry> {
     }
   }
 
-  private withheld(batch: E[], unprocessed: RequestItems | undefined): Set<E> | undefined {
+  private withheld(batch: E[], unprocessed: RequestItems | UnprocessedTexts | undefined): Set<E> | undefined {
     if (unprocessed === undefined) return undefined;
-    const tables = Object.keys(unprocessed);
-    if (tables.length === 0) return undefined;
     const withheld = new Set<E>();
-    for (const table of tables) {
-      for (const request of unprocessed[table] ?? []) {
-        // At most 25 entries: a scan costs less than building a map for every answer.
-        const key = this.options.keyOf(table, request);
-        const entry = batch.find((candidate) => candidate.key === key);
-        if (entry === undefined) {
-          // Never count an item as written when DynamoDB said it was not: stop instead.
-          this.fail(new DynaloadError('UNPROCESSED_UNMATCHED', `Expected every UnprocessedItems entry to match a sent item, got one for table \`${table}\` that matches none`, { context: { table } }));
-          return new Set(batch);
+    // Never count an item as written when DynamoDB said it was not: stop instead.
+    const unmatched = (table: string): Set<E> => {
+      this.fail(new DynaloadError('UNPROCESSED_UNMATCHED', `Expected every UnprocessedItems entry to match a sent item, got one for table \`${table}\` that matches none`, { context: { table } }));
+      return new Set(batch);
+    };
+    // At most 25 entries: a scan costs less than building a map for every answer.
+    const byKey = (table: string, request: WriteRequest): E | undefined => {
+      const key = this.options.keyOf(table, request);
+      return batch.find((candidate) => candidate.key === key);
+    };
+    if ('texts' in unprocessed && unprocessed.texts instanceof Map) {
+      for (const [table, texts] of unprocessed.texts) {
+        for (const text of texts) {
+          // Sent back as sent (the usual case): the same text. Otherwise by its key.
+          let entry = batch.find((candidate) => candidate.json === text && candidate.table === table);
+          if (entry === undefined) {
+            let request: WriteRequest;
+            try {
+              request = parseWriteRequestText(text);
+            } catch {
+              return unmatched(table);
+            }
+            entry = byKey(table, request);
+          }
+          if (entry === undefined) return unmatched(table);
+          withheld.add(entry);
         }
+      }
+      return withheld;
+    }
+    const items = unprocessed as RequestItems;
+    for (const table of Object.keys(items)) {
+      for (const request of items[table] ?? []) {
+        const entry = byKey(table, request);
+        if (entry === undefined) return unmatched(table);
         withheld.add(entry);
       }
     }

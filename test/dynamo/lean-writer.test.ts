@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { classifyError } from '../../src/dynamo/classify.js';
 import { createLeanSend, type LeanSend } from '../../src/dynamo/lean-writer.js';
+import { batchBody, parseWriteRequestText, serializeWriteRequest } from '../../src/dynamo/wire.js';
 import { createTable, scanAll, startDynalite, TEST_REGION, type Dynalite } from '../support/dynalite.js';
 import { startFaultProxy, type Faults } from '../support/fault-proxy.js';
 
@@ -104,6 +105,17 @@ describe('createLeanSend against dynalite', () => {
     const requests: WriteRequest[] = richItems().map((Item) => ({ PutRequest: { Item } }));
     requests.push({ DeleteRequest: { Key: { id: { S: 'k' }, r: { N: '5' } } } });
     assert.deepStrictEqual(await lean.send({ [table]: requests }), { [table]: requests });
+  });
+
+  it('sendSerialized returns withheld requests as their texts, each one parsing to what was sent', async (t) => {
+    const { table, lean } = await rig(t, { withhold: 1, seed: 1 });
+    const requests: WriteRequest[] = richItems().map((Item) => ({ PutRequest: { Item } }));
+    const texts = requests.map(serializeWriteRequest);
+    const answer = await lean.sendSerialized(batchBody(texts.map((json) => ({ table, json }))));
+    assert.ok(answer !== undefined && 'texts' in answer && answer.texts instanceof Map, 'texts, not parsed requests');
+    const back = answer.texts.get(table) ?? [];
+    assert.equal(back.length, requests.length);
+    assert.deepStrictEqual(back.map(parseWriteRequestText), requests);
   });
 
   it('returns only the withheld part when some requests went through', async (t) => {

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
+import type { UnprocessedTexts } from '../../src/dynamo/unprocessed-text.js';
 import { serializeWriteRequest } from '../../src/dynamo/wire.js';
 import { BatchWriter, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
 
@@ -120,6 +121,52 @@ describe('BatchWriter', () => {
     assert.equal(w.stats.itemsWritten, 40);
     assert.equal(server.store.size, 40);
   });
+
+  // The lean sender answers UnprocessedItems as the texts DynamoDB sent back (src/dynamo/unprocessed-text.ts).
+  for (const [label, reshape] of [
+    ['sent back unchanged: matched by text', (text: string) => text],
+    // Spaces and another attribute order: no longer the text that was sent, still the same key.
+    ['sent back reformatted: matched by key', (text: string) => {
+      const request = JSON.parse(text) as { PutRequest: { Item: Record<string, unknown> } };
+      return JSON.stringify({ PutRequest: { Item: Object.fromEntries(Object.entries(request.PutRequest.Item).reverse()) } }, null, 1);
+    }],
+  ] as const) {
+    test(`UnprocessedItems as request texts, ${label}`, T, async () => {
+      const seen = new Set<string>();
+      const stored = new Map<string, number>();
+      // Every item is withheld on its first send.
+      const send = async (batch: readonly WriteEntry[]): Promise<UnprocessedTexts> => {
+        await sleep(1);
+        const texts: string[] = [];
+        for (const e of batch) {
+          if (seen.has(e.key)) stored.set(e.key, (e as Entry).value);
+          else texts.push(reshape(e.json));
+          seen.add(e.key);
+        }
+        return { texts: new Map(texts.length > 0 ? [[TABLE, texts]] : []) };
+      };
+      const entries = range(60);
+      const { w, written } = writer(send, { concurrency: 2 });
+      await load(w, entries);
+      assert.equal(w.failure, undefined);
+      assert.deepEqual(sortedKeys(written), sortedKeys(entries));
+      assert.equal(w.stats.unprocessedRetries, 60);
+      assert.equal(stored.size, 60);
+    });
+  }
+
+  for (const [label, text] of [
+    ['a request of a key never sent', JSON.stringify({ PutRequest: { Item: { pk: { S: 'nobody' }, v: { N: '1' } } } })],
+    ['a request that is not JSON', '{"PutRequest":'],
+  ] as const) {
+    test(`UnprocessedItems texts holding ${label}: the run fails, nothing counted as written`, T, async () => {
+      const send = (): Promise<UnprocessedTexts> => Promise.resolve({ texts: new Map([[TABLE, [text]]]) });
+      const { w, written } = writer(send);
+      await load(w, range(3));
+      assert.equal(w.failure?.code, 'UNPROCESSED_UNMATCHED');
+      assert.deepEqual(written, []);
+    });
+  }
 
   test('retries a request that failed with ProvisionedThroughputExceededException', T, async () => {
     const { server, send } = fakeServer((_, call) => (call < 3 ? { throw: awsError('ProvisionedThroughputExceededException') } : { withhold: () => false }));
