@@ -85,6 +85,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (maxWcu !== undefined && maxWcu !== 'auto' && !/^\d+$/.test(maxWcu)) throw new Error(`Expected \`--max-wcu\` to be a positive integer or \`auto\`, got \`${maxWcu}\``);
   const meter = maxWcu !== undefined;
 
+  const shareGiven = positionals.some((arg) => arg === '--capacity-share' || arg.startsWith('--capacity-share='));
   const all: Record<(typeof SCENARIO_KEYS)[number], Scenario> = {
     dynalite: { key: 'dynalite', label: 'dynalite', spec: { kind: 'dynalite' }, rows: dynaliteRows, baselineRows: dynaliteRows, provisioned: undefined, dynaloadArgs: [] },
     null: { key: 'null', label: 'null', spec: { kind: 'null', meter }, rows, baselineRows: rows, provisioned: undefined, dynaloadArgs: [] },
@@ -98,9 +99,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     // aims at 80% of a provisioned table's capacity (--capacity-share 0.8, room for the
     // application): that would measure the policy, not the adaptation. `-- --capacity-share 0.8` shows it.
     capacity: {
-      key: 'capacity', label: `null, ${capacity} WCU/s (dynaload --capacity-share 1)`, spec: { kind: 'null', capacity, burstSeconds: 1 },
+      key: 'capacity', label: `null, ${capacity} WCU/s${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`, spec: { kind: 'null', capacity, burstSeconds: 1 },
       rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity,
-      dynaloadArgs: positionals.includes('--capacity-share') ? [] : ['--capacity-share', '1'],
+      dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
     },
   };
   const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity' : SCENARIO_KEYS.join(',')), SCENARIO_KEYS);
