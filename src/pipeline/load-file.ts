@@ -116,8 +116,12 @@ export function settle(row: RowRef, outcome: Outcome): void {
  */
 export const MAX_OPEN_ROWS = 1_000_000;
 
+function halted(context: LoadContext): boolean {
+  return context.stopping() || context.writer.failure !== undefined;
+}
+
 async function waitForMark(context: LoadContext): Promise<void> {
-  while (context.tracker.open > MAX_OPEN_ROWS && !context.stopping() && context.writer.failure === undefined) {
+  while (context.tracker.open > MAX_OPEN_ROWS && !halted(context)) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -252,7 +256,9 @@ function rowRef(file: string, at: { line: number; end: number; lines: number }, 
  * go through without one.
  */
 function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> | undefined {
-  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => route(row, pending, context));
+  // After the wait, a run that is stopping (or failed) leaves the row unrouted: it stays open, below
+  // no mark, so a resume reads it again. Routing anyway would wait again, at once, for ever.
+  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => (halted(context) ? undefined : route(row, pending, context)));
   if (!Array.isArray(pending)) return pending.then((outputs) => route(row, outputs, context));
   const outputs = pending;
   let items = 0;

@@ -1,0 +1,44 @@
+/**
+ * loadFile's waits, against a writer whose requests never finish: no DynamoDB needed to hold the
+ * checkpoint mark back. (End-to-end loads run in test/e2e against dynalite.)
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { LowWater } from '../../src/checkpoint/low-water.js';
+import type { TableSchema } from '../../src/dynamo/schema.js';
+import { loadFile, MAX_OPEN_ROWS, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
+import { Plan } from '../../src/pipeline/plan.js';
+import { BatchWriter } from '../../src/pipeline/write.js';
+
+const schema: TableSchema = { table: 'T', hash: { name: 'id', type: 'S' }, range: undefined, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
+
+describe('loadFile', () => {
+  test('a stop while reading waits for the checkpoint mark ends the read; the row read stays open for a resume', { timeout: 20_000 }, async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dynaload-load-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'rows.csv');
+    await writeFile(file, 'id,v\na,1\nb,2\n');
+    // One row held (say, withheld again and again) with more than MAX_OPEN_ROWS read after it.
+    const tracker = new LowWater();
+    for (let i = 0; i <= MAX_OPEN_ROWS; i++) tracker.add(i + 1, i + 1);
+    const writer = new BatchWriter<RowEntry>({
+      send: () => new Promise(() => {}), keyOf: () => '', concurrency: 1, maxRetries: 1, backoff: { baseMs: 1, capMs: 1 },
+      written: () => {}, rejected: () => {},
+    });
+    let stopping = false;
+    setTimeout(() => (stopping = true), 100);
+    const context: LoadContext = {
+      options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', format: undefined, replay: [] },
+      tracker, writer, stopping: () => stopping,
+      plan: new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: 'T', types: {}, empty: 'drop', infer: false }),
+      rowRead: () => {}, rowSkipped: () => {}, reject: () => assert.fail('nothing is rejected'),
+    };
+    const open = tracker.open;
+    assert.equal(await loadFile(file, context), false, 'stopped before the end');
+    assert.equal(writer.pending, 0, 'the waiting row was not sent');
+    assert.equal(tracker.open, open + 1, 'the row read is open, not settled: a resume reads it again');
+  });
+});
