@@ -26,6 +26,8 @@ export function scanUnprocessed(text: string): Map<string, string[]> | undefined
       const keyEnd = skipString(text, i);
       if (keyEnd < 0) return null;
       const key = text.slice(i, keyEnd);
+      // An escaped name could spell UnprocessedItems: leave such an answer to JSON.parse.
+      if (key.includes('\\')) return null;
       i = space(text, keyEnd);
       if (text[i] !== ':') return null;
       i = space(text, i + 1);
@@ -34,8 +36,11 @@ export function scanUnprocessed(text: string): Map<string, string[]> | undefined
         if (tables === null) return null;
         [result, i] = tables;
       } else {
-        i = skipValue(text, i);
-        if (i < 0) return null;
+        // Other members (ConsumedCapacity, ...) are small: check them, so an answer JSON.parse
+        // would refuse is never taken as "nothing withheld".
+        const end = skipValue(text, i);
+        if (end < 0 || !isJson(text.slice(i, end))) return null;
+        i = end;
       }
       i = space(text, i);
       if (text[i] === '}') break;
@@ -54,7 +59,12 @@ function scanTables(text: string, start: number): [Map<string, string[]>, number
   for (;;) {
     const nameEnd = skipString(text, i);
     if (nameEnd < 0) return null;
-    const table = JSON.parse(text.slice(i, nameEnd)) as string;
+    let table: string;
+    try {
+      table = JSON.parse(text.slice(i, nameEnd)) as string;
+    } catch {
+      return null;
+    }
     i = space(text, nameEnd);
     if (text[i] !== ':') return null;
     i = space(text, i + 1);
@@ -78,6 +88,15 @@ function scanTables(text: string, start: number): [Map<string, string[]>, number
     if (text[i] === '}') return [tables, i + 1];
     if (text[i] !== ',') return null;
     i = space(text, i + 1);
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -84,6 +84,13 @@ export function parseBatchWriteOutput(body: Buffer): RequestItems | undefined {
   const output = JSON.parse(text) as { UnprocessedItems?: Record<string, unknown[]> } | null;
   const unprocessed = output?.UnprocessedItems;
   if (unprocessed === undefined || unprocessed === null) return undefined;
+  // A withheld request must never go unseen: an answer of another shape is not trusted at all.
+  if (typeof unprocessed !== 'object' || Array.isArray(unprocessed)) throw new SyntaxError('Expected UnprocessedItems to be an object of tables');
+  for (const [table, requests] of Object.entries(unprocessed)) {
+    if (!Array.isArray(requests) || requests.some((request) => typeof request !== 'object' || request === null || Array.isArray(request))) {
+      throw new SyntaxError(`Expected UnprocessedItems of table ${table} to be a list of write requests`);
+    }
+  }
   // Only B and BS values differ from their JSON. With neither tag in the text (an attribute named
   // B only costs the slow path), the parsed requests are AttributeValues already: with 20% of the
   // items withheld, decoding every answer cost about 1% of the run's CPU.

@@ -51,6 +51,10 @@ describe('scanUnprocessed', () => {
     ['text after the end', '{"UnprocessedItems":{}} x'],
     ['a missing comma', '{"UnprocessedItems":{"t":[{"a":1} {"b":2}]}}'],
     ['an empty body', ''],
+    // JSON.parse reads this name as UnprocessedItems: a scan must not take the answer as "nothing withheld".
+    ['an escaped member name', '{"Unprocessed\\u0049tems":{"t":[{"PutRequest":{"Item":{"id":{"S":"a"}}}}]}}'],
+    ['another member that is not JSON', '{"UnprocessedItems":{},"ConsumedCapacity":[}}'],
+    ['a table name with a bad escape', '{"UnprocessedItems":{"t\\x":[]}}'],
   ];
   for (const [label, answer] of malformed) {
     it(`says null (parse it instead) for ${label}`, () => assert.equal(scanUnprocessed(answer), null));

@@ -179,6 +179,17 @@ describe('parseBatchWriteOutput', () => {
     });
   }
 
+  for (const [label, body] of [
+    ['a table of null', '{"UnprocessedItems":{"t":null}}'],
+    ['a table that is an object', '{"UnprocessedItems":{"t":{"PutRequest":{}}}}'],
+    ['a request that is a string', '{"UnprocessedItems":{"t":["x"]}}'],
+    ['UnprocessedItems as a list', '{"UnprocessedItems":[]}'],
+  ] as const) {
+    it(`throws SyntaxError for ${label}: withheld requests it cannot read are never taken as written`, () => {
+      assert.throws(() => parseBatchWriteOutput(Buffer.from(body)), { name: 'SyntaxError' });
+    });
+  }
+
   it('throws SyntaxError on a body that is not JSON', () => {
     assert.throws(() => parseBatchWriteOutput(Buffer.from('<html>')), { name: 'SyntaxError' });
   });
