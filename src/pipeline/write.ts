@@ -27,8 +27,8 @@ export interface WriteEntry extends QueueEntry {
 export interface WriteLimiter {
   /** Reserves capacity for a request; returns the ms to wait before sending it. */
   reserve(unitsByTable: ReadonlyMap<string, number>): number;
-  /** Reports units DynamoDB withheld or throttled. */
-  throttled(unitsByTable: ReadonlyMap<string, number>): void;
+  /** Reports an answered request: units sent, and of those the units withheld or throttled. */
+  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>): void;
 }
 
 export interface WriterStats {
@@ -198,7 +198,7 @@ export class BatchWriter<E extends WriteEntry> {
     }
     this.stats.requests++;
     const withheld = this.withheld(batch, unprocessed);
-    if (withheld && withheld.size > 0) this.options.limiter?.throttled(unitsByTable(withheld));
+    this.options.limiter?.answered(unitsByTable(batch), withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined);
     for (const entry of batch) {
       if (withheld?.has(entry)) {
         this.stats.unprocessedRetries++;
@@ -246,7 +246,9 @@ export class BatchWriter<E extends WriteEntry> {
     }
     const items = unprocessed as RequestItems;
     for (const table of Object.keys(items)) {
-      for (const request of items[table] ?? []) {
+      const requests = items[table];
+      if (!Array.isArray(requests)) return unmatched(table);
+      for (const request of requests) {
         const entry = byKey(table, request);
         if (entry === undefined) return unmatched(table);
         withheld.add(entry);
@@ -278,7 +280,8 @@ export class BatchWriter<E extends WriteEntry> {
     }
     if (kind === 'throttled') {
       this.stats.throttledRequests++;
-      this.options.limiter?.throttled(unitsByTable(batch));
+      const units = unitsByTable(batch);
+      this.options.limiter?.answered(units, units);
     }
     else if (kind === 'server') this.stats.serverErrors++;
     else this.stats.networkErrors++;

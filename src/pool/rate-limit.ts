@@ -11,8 +11,8 @@
 /** Slots per bucket in the BigInt64Array. */
 const TAT = 0; // theoretical arrival time, microseconds since timeOrigin
 const RATE = 1; // write units per second x 1000; 0 = unlimited
-const SENT = 2; // units sent since the controller last looked
-const THROTTLED = 3; // units withheld or throttled since the controller last looked
+const SENT = 2; // units answered since the controller last looked
+const THROTTLED = 3; // of those, units withheld or throttled
 const SLOTS = 4;
 
 /** Idle time a bucket may bank, so a paused writer does not come back with a burst. */
@@ -75,7 +75,6 @@ export class RateLimiter {
       if (table === '*') for (const u of unitsByTable.values()) units += u;
       else units = unitsByTable.get(table) ?? 0;
       if (units === 0) continue;
-      Atomics.add(this.slots, i * SLOTS + SENT, BigInt(units));
       wait = Math.max(wait, this.reserveIn(i, units));
     }
     return wait;
@@ -95,14 +94,25 @@ export class RateLimiter {
     }
   }
 
-  /** A worker saw `units` withheld or throttled: the controller backs off. */
-  throttled(unitsByTable: ReadonlyMap<string, number>): void {
+  /**
+   * A request was answered: `sent` units went out, of which `throttled` were withheld or
+   * throttled. Both are counted when the answer arrives, so the controller's withheld fraction
+   * compares the same requests. Counting `sent` when the request reserved its slot made the
+   * fraction lag behind by the limiter's queue: at a small table's rate, seconds of writes, and a
+   * back-off judged on that looked like it had not helped (issue 4, point 5).
+   */
+  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>): void {
     for (let i = 0; i < this.buckets.length; i++) {
       const table = (this.buckets[i] as BucketSpec).table;
-      let units = 0;
-      if (table === '*') for (const u of unitsByTable.values()) units += u;
-      else units = unitsByTable.get(table) ?? 0;
-      if (units > 0) Atomics.add(this.slots, i * SLOTS + THROTTLED, BigInt(units));
+      const add = (slot: number, unitsByTable: ReadonlyMap<string, number> | undefined): void => {
+        let units = 0;
+        if (unitsByTable === undefined) return;
+        if (table === '*') for (const u of unitsByTable.values()) units += u;
+        else units = unitsByTable.get(table) ?? 0;
+        if (units > 0) Atomics.add(this.slots, i * SLOTS + slot, BigInt(units));
+      };
+      add(SENT, sent);
+      add(THROTTLED, throttled);
     }
   }
 

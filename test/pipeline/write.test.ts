@@ -155,6 +155,14 @@ describe('BatchWriter', () => {
     });
   }
 
+  test('UnprocessedItems with a table that is not a list: the run fails, nothing counted as written', T, async () => {
+    const send = (): Promise<RequestItems> => Promise.resolve({ [TABLE]: null } as unknown as RequestItems);
+    const { w, written } = writer(send);
+    await load(w, range(3));
+    assert.equal(w.failure?.code, 'UNPROCESSED_UNMATCHED');
+    assert.deepEqual(written, []);
+  });
+
   for (const [label, text] of [
     ['a request of a key never sent', JSON.stringify({ PutRequest: { Item: { pk: { S: 'nobody' }, v: { N: '1' } } } })],
     ['a request that is not JSON', '{"PutRequest":'],

@@ -76,6 +76,53 @@ describe('nextRate (AIMD with a learned background)', () => {
   });
 });
 
+/**
+ * A table admitting `capacity` units/s (a token bucket holding 1 s, empty at the start) and a
+ * client able to send `max` units/s, in 250 ms ticks; or, with `withhold`, a table withholding that
+ * fraction at any rate. Returns what the last 50 s looked like.
+ */
+function simulate(table: { capacity?: number; withhold?: number }, max: number): { share: number; wasted: number; background: number; sentPerSecond: number } {
+  const policy = { cap: undefined, adaptive: true };
+  const state = initialState(policy);
+  let tokens = 0;
+  let admitted = 0;
+  let sentTotal = 0;
+  let withheldTotal = 0;
+  for (let tick = 0; tick < 240; tick++) {
+    const sent = Math.min(state.rate, max) * 0.25;
+    let ok = sent * (1 - (table.withhold ?? 0));
+    if (table.capacity !== undefined) {
+      tokens = Math.min(table.capacity, tokens + table.capacity * 0.25);
+      ok = Math.min(sent, tokens);
+      tokens -= ok;
+    }
+    if (tick >= 40) {
+      admitted += ok;
+      sentTotal += sent;
+      withheldTotal += sent - ok;
+    }
+    state.rate = nextRate(policy, state, { sent, throttled: sent - ok, intervalMs: 250, now: 250 * (tick + 1) });
+  }
+  return { share: table.capacity === undefined ? Number.NaN : admitted / (table.capacity * 50), wasted: withheldTotal / admitted, background: state.background, sentPerSecond: sentTotal / 50 };
+}
+
+describe('nextRate against simulated tables (issue 4, point 5)', () => {
+  for (const [capacity, max] of [[200, 5_000], [1_000, 20_000], [5_000, 90_000]] as const) {
+    test(`capacity ${capacity} units/s, a client able to send ${max}: at least 90% of capacity, under 10% wasted, no background learned`, () => {
+      const result = simulate({ capacity }, max);
+      assert.ok(result.share >= 0.9, `share ${result.share}`);
+      assert.ok(result.wasted < 0.1, `wasted ${result.wasted}`);
+      assert.ok(result.background < TOLERANCE, `background ${result.background}`);
+    });
+  }
+
+  test('20% withheld at any rate: learned as background, the rate is not dragged down', () => {
+    const result = simulate({ withhold: 0.2 }, 50_000);
+    assert.ok(Math.abs(result.background - 0.2) < 0.05, `background ${result.background}`);
+    assert.ok(result.sentPerSecond > 45_000, `sent ${result.sentPerSecond}/s`);
+  });
+});
+
 describe('RateController', () => {
   test('ticks before the first write, and the first tick with writes, are not judged', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
@@ -85,14 +132,12 @@ describe('RateController', () => {
     // Workers start: two seconds of nothing, then a tick in which writes began (half withheld).
     controller.tick(start + 1000);
     controller.tick(start + 2000);
-    limiter.reserve(new Map([['t', 5000]]));
-    limiter.throttled(new Map([['t', 2500]]));
+    limiter.answered(new Map([['t', 5000]]), new Map([['t', 2500]]));
     controller.tick(start + 2000 + TICK_MS);
     assert.deepEqual(changes, [], 'nothing judged yet');
     // A full interval after that: 20,000 units in 1 s, 4,000 withheld. The back-off starts from
     // the rate of that interval, not from one diluted by the idle start.
-    limiter.reserve(new Map([['t', 20_000]]));
-    limiter.throttled(new Map([['t', 4_000]]));
+    limiter.answered(new Map([['t', 20_000]]), new Map([['t', 4_000]]));
     controller.tick(start + 3000 + TICK_MS);
     assert.deepEqual(changes, [20_000 * 0.8 * BACKOFF]);
   });
@@ -103,10 +148,9 @@ describe('RateController', () => {
     const controller = new RateController(limiter, [{ cap: 1000, adaptive: true }], (_, rate) => changes.push(rate));
     assert.equal(limiter.rate(0), 1000);
     // The first tick with writes only starts the clock: writes began somewhere inside it.
-    limiter.reserve(new Map([['t', 10]]));
+    limiter.answered(new Map([['t', 10]]));
     controller.tick(performance.now() + TICK_MS);
-    limiter.reserve(new Map([['t', 1000]]));
-    limiter.throttled(new Map([['t', 500]]));
+    limiter.answered(new Map([['t', 1000]]), new Map([['t', 500]]));
     controller.tick(performance.now() + 5 * TICK_MS);
     assert.equal(changes.length, 1);
     assert.ok((changes[0] as number) < 1000);

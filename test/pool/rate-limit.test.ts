@@ -42,15 +42,19 @@ describe('RateLimiter (GCRA, shared)', () => {
     assert.equal(limiter.reserve(units({ fast: 50 })), 0);
     assert.equal(limiter.reserve(units({ slow: 1 })), 0);
     assert.equal(limiter.reserve(units({ slow: 1 })), 100 - BURST_MS);
-    assert.deepEqual(limiter.drainCounters(0), { sent: 52, throttled: 0 });
-    assert.deepEqual(limiter.drainCounters(1), { sent: 2, throttled: 0 });
+    assert.deepEqual(limiter.drainCounters(0), { sent: 0, throttled: 0 }, 'a reservation is not counted: answers are');
+    limiter.answered(units({ fast: 50 }));
+    limiter.answered(units({ slow: 2 }), units({ slow: 1 }));
+    assert.deepEqual(limiter.drainCounters(0), { sent: 52, throttled: 1 });
+    assert.deepEqual(limiter.drainCounters(1), { sent: 2, throttled: 1 });
     assert.deepEqual(limiter.drainCounters(1), { sent: 0, throttled: 0 });
   });
 
-  test('throttled units are counted per bucket and drained once', () => {
+  test('answered and throttled units are counted per bucket and drained once', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }, { table: 'a' }]), () => 0);
-    limiter.throttled(units({ a: 3, b: 4 }));
-    assert.deepEqual(limiter.drainCounters(0), { sent: 0, throttled: 7 });
-    assert.deepEqual(limiter.drainCounters(1), { sent: 0, throttled: 3 });
+    limiter.answered(units({ a: 5, b: 6 }), units({ a: 3, b: 4 }));
+    assert.deepEqual(limiter.drainCounters(0), { sent: 11, throttled: 7 });
+    assert.deepEqual(limiter.drainCounters(1), { sent: 5, throttled: 3 });
+    assert.deepEqual(limiter.drainCounters(0), { sent: 0, throttled: 0 });
   });
 });
