@@ -70,14 +70,20 @@ export class RateLimiter {
   reserve(unitsByTable: ReadonlyMap<string, number>): number {
     let wait = 0;
     for (let i = 0; i < this.buckets.length; i++) {
-      const table = (this.buckets[i] as BucketSpec).table;
-      let units = 0;
-      if (table === '*') for (const u of unitsByTable.values()) units += u;
-      else units = unitsByTable.get(table) ?? 0;
-      if (units === 0) continue;
-      wait = Math.max(wait, this.reserveIn(i, units));
+      const units = this.unitsIn(i, unitsByTable);
+      if (units > 0) wait = Math.max(wait, this.reserveIn(i, units));
     }
     return wait;
+  }
+
+  /** The units of bucket `i`: its table's, or every table's for `*`. */
+  private unitsIn(i: number, unitsByTable: ReadonlyMap<string, number> | undefined): number {
+    if (unitsByTable === undefined) return 0;
+    const table = (this.buckets[i] as BucketSpec).table;
+    if (table !== '*') return unitsByTable.get(table) ?? 0;
+    let units = 0;
+    for (const u of unitsByTable.values()) units += u;
+    return units;
   }
 
   private reserveIn(i: number, units: number): number {
@@ -103,16 +109,10 @@ export class RateLimiter {
    */
   answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>): void {
     for (let i = 0; i < this.buckets.length; i++) {
-      const table = (this.buckets[i] as BucketSpec).table;
-      const add = (slot: number, unitsByTable: ReadonlyMap<string, number> | undefined): void => {
-        let units = 0;
-        if (unitsByTable === undefined) return;
-        if (table === '*') for (const u of unitsByTable.values()) units += u;
-        else units = unitsByTable.get(table) ?? 0;
-        if (units > 0) Atomics.add(this.slots, i * SLOTS + slot, BigInt(units));
-      };
-      add(SENT, sent);
-      add(THROTTLED, throttled);
+      const units = this.unitsIn(i, sent);
+      const withheld = this.unitsIn(i, throttled);
+      if (units > 0) Atomics.add(this.slots, i * SLOTS + SENT, BigInt(units));
+      if (withheld > 0) Atomics.add(this.slots, i * SLOTS + THROTTLED, BigInt(withheld));
     }
   }
 
