@@ -1,11 +1,21 @@
 /**
- * One POST over keep-alive node:http / node:https agents, with the SDK's timeouts and error shapes
- * (@smithy/node-http-handler), so the writer's classifier sees the same errors either way.
+ * One POST at a time per keep-alive connection, over plain `net` / `tls` sockets, with the SDK's
+ * timeouts and error shapes (@smithy/node-http-handler), so the writer's classifier sees the same
+ * errors either way.
+ *
+ * Why not node:http: with the request already signed and serialized, ClientRequest, IncomingMessage
+ * and the agent's bookkeeping were the largest part of a worker's CPU per request (issue 4: about
+ * 150 µs of a 25-item request on the bench machine). Here a request is one socket write of head and
+ * body, and the answer is parsed by src/dynamo/http1-response.ts. Each origin keeps at most
+ * `maxSockets` connections (set with the writer's concurrency), reuses the most recently freed one,
+ * and closes idle ones after `idleTimeoutMs` or the server's Keep-Alive hint, whichever is shorter.
  */
 import { readFileSync } from 'node:fs';
-import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import net from 'node:net';
 import tls from 'node:tls';
+import { type HttpAnswer, ResponseParser } from './http1-response.js';
+
+export type { HttpAnswer } from './http1-response.js';
 
 export interface TransportOptions {
   maxSockets: number;
@@ -15,16 +25,14 @@ export interface TransportOptions {
   requestTimeoutMs: number;
   /** The whole HTTPS trust store when set (see caBundleOptions); Node's defaults otherwise. */
   ca?: string[];
-}
-
-export interface HttpAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
+  /** An idle keep-alive connection is closed after this long (default 20 s), or sooner if the server says so. */
+  idleTimeoutMs?: number;
 }
 
 export interface Transport {
-  post(url: URL, headers: OutgoingHttpHeaders, body: Buffer): Promise<HttpAnswer>;
+  /** `headers` must hold host and content-length (the signed request has both). */
+  post(url: URL, headers: Record<string, string>, body: Buffer): Promise<HttpAnswer>;
+  /** Closes every connection; requests in flight or waiting for one fail. */
   destroy(): void;
 }
 
@@ -51,66 +59,250 @@ function extraCerts(env: NodeJS.ProcessEnv): string[] {
   return path ? [readFileSync(path, 'utf8')] : [];
 }
 
-export function createTransport(options: TransportOptions): Transport {
-  // noDelay: a request is headers plus a body; with Nagle's algorithm the body can wait for the
-  // server's delayed ACK (tens of ms) on every request.
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, noDelay: true };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent({ ...agentOptions, ...(options.ca === undefined ? {} : { ca: options.ca }) });
 
-  const post = (url: URL, headers: OutgoingHttpHeaders, body: Buffer): Promise<HttpAnswer> =>
+const DEFAULT_IDLE_TIMEOUT_MS = 20_000;
+// A header value that would end the line or the head early (node:http refuses the same: ERR_INVALID_CHAR).
+const INVALID_VALUE = /[\r\n\0]/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+interface Job {
+  bytes: Buffer;
+  resolve(answer: HttpAnswer): void;
+  reject(error: Error): void;
+}
+
+interface Origin {
+  readonly key: string;
+  readonly secure: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** Free connections, the most recently freed last (reused first: it is the least likely to have been closed). */
+  readonly idle: Connection[];
+  readonly waiting: Job[];
+  count: number;
+  /** The last TLS session, offered again so a new connection can resume it (as https.Agent does). */
+  session: Buffer | undefined;
+}
+
+export function createTransport(options: TransportOptions): Transport {
+  const origins = new Map<string, Origin>();
+  const open = new Set<Connection>();
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  let destroyed = false;
+
+  const originOf = (url: URL): Origin => {
+    const key = `${url.protocol}//${url.host}`;
+    let origin = origins.get(key);
+    if (origin === undefined) {
+      const secure = url.protocol === 'https:';
+      const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      origin = { key, secure, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), idle: [], waiting: [], count: 0, session: undefined };
+      origins.set(key, origin);
+    }
+    return origin;
+  };
+
+  const connect = (origin: Origin, job: Job): void => {
+    origin.count++;
+    const socket = origin.secure
+      ? tls.connect({
+          host: origin.host,
+          port: origin.port,
+          // SNI takes a host name, never an address (RFC 6066 3).
+          ...(net.isIP(origin.host) === 0 ? { servername: origin.host } : {}),
+          ALPNProtocols: ['http/1.1'],
+          ...(origin.session === undefined ? {} : { session: origin.session }),
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+        })
+      : net.connect({ host: origin.host, port: origin.port });
+    socket.setNoDelay(true);
+    if (origin.secure) socket.on('session', (session: Buffer) => (origin.session = session));
+    const connection = new Connection(socket, origin, lifecycle);
+    const timer = setTimeout(() => {
+      socket.destroy(timeoutError(`the request socket did not establish a connection with the server within ${options.connectionTimeoutMs} ms`));
+    }, options.connectionTimeoutMs);
+    socket.once(origin.secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    connection.start(job, options.requestTimeoutMs);
+  };
+
+  const lifecycle: Lifecycle = {
+    opened(connection) {
+      open.add(connection);
+    },
+    freed(connection, hintMs) {
+      const { origin } = connection;
+      const next = origin.waiting.shift();
+      if (next !== undefined) {
+        connection.start(next, options.requestTimeoutMs);
+        return;
+      }
+      // The server's Keep-Alive hint, less a second for the answer's travel (as node:http's agent does).
+      const idleMs = hintMs === undefined ? idleTimeoutMs : Math.min(idleTimeoutMs, Math.max(hintMs - 1_000, 0));
+      if (destroyed || idleMs === 0) {
+        connection.close();
+        return;
+      }
+      connection.rest(idleMs);
+      origin.idle.push(connection);
+    },
+    closed(connection) {
+      open.delete(connection);
+      const { origin } = connection;
+      origin.count--;
+      const at = origin.idle.indexOf(connection);
+      if (at >= 0) origin.idle.splice(at, 1);
+      const next = origin.waiting.shift();
+      if (next !== undefined) connect(origin, next);
+    },
+  };
+
+  const post = (url: URL, headers: Record<string, string>, body: Buffer): Promise<HttpAnswer> =>
     new Promise((resolve, reject) => {
-      const isHttps = url.protocol === 'https:';
-      const request = (isHttps ? https : http).request({
-        protocol: url.protocol,
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers,
-        agent: isHttps ? httpsAgent : httpAgent,
-      });
-      let connectTimer: NodeJS.Timeout | undefined;
-      request.once('socket', (socket) => {
-        // Only a new connection can hang while connecting; a reused keep-alive socket is ready.
-        if (!socket.connecting) return;
-        connectTimer = setTimeout(() => {
-          request.destroy(timeoutError(`the request socket did not establish a connection with the server within ${options.connectionTimeoutMs} ms`));
-        }, options.connectionTimeoutMs);
-        socket.once('connect', () => clearTimeout(connectTimer));
-      });
-      request.setTimeout(options.requestTimeoutMs, () => {
-        request.destroy(Object.assign(timeoutError(`no answer within the ${options.requestTimeoutMs} ms request timeout`), { code: 'ETIMEDOUT' }));
-      });
-      const fail = (error: NodeJS.ErrnoException): void => {
-        clearTimeout(connectTimer);
-        if (error.code !== undefined && TIMEOUT_CODES.has(error.code)) error.name = 'TimeoutError';
-        reject(error);
-      };
-      request.on('error', fail);
-      request.on('response', (response) => {
-        clearTimeout(connectTimer);
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', fail);
-        // A socket closed mid-body: Node says 'aborted' (ECONNRESET); settle even if no error came.
-        response.on('close', () => {
-          if (!response.complete) fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
-        });
-        response.on('end', () => {
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
-        });
-      });
-      request.end(body);
+      if (destroyed) {
+        reject(Object.assign(new Error('The transport was destroyed'), { code: 'ERR_TRANSPORT_DESTROYED' }));
+        return;
+      }
+      let head = `POST ${url.pathname} HTTP/1.1\r\n`;
+      for (const name of Object.keys(headers)) {
+        const value = headers[name] as string;
+        if (!TOKEN.test(name) || INVALID_VALUE.test(value)) {
+          reject(Object.assign(new TypeError(`Invalid character in header content [${JSON.stringify(name)}]`), { code: 'ERR_INVALID_CHAR' }));
+          return;
+        }
+        head += `${name}: ${value}\r\n`;
+      }
+      head += '\r\n';
+      // One write of head and body: one segment on the wire for a small request, and no writev.
+      const bytes = Buffer.allocUnsafe(Buffer.byteLength(head, 'latin1') + body.length);
+      const at = bytes.write(head, 0, 'latin1');
+      body.copy(bytes, at);
+      const job: Job = { bytes, resolve, reject };
+      const origin = originOf(url);
+      for (let connection = origin.idle.pop(); connection !== undefined; connection = origin.idle.pop()) {
+        if (connection.usable) {
+          connection.start(job, options.requestTimeoutMs);
+          return;
+        }
+        connection.close();
+      }
+      if (origin.count < options.maxSockets) connect(origin, job);
+      else origin.waiting.push(job);
     });
 
   return {
     post,
     destroy() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      destroyed = true;
+      for (const origin of origins.values()) {
+        for (const job of origin.waiting.splice(0)) job.reject(Object.assign(new Error('The transport was destroyed'), { code: 'ERR_TRANSPORT_DESTROYED' }));
+        for (const connection of origin.idle.splice(0)) connection.close();
+      }
+      for (const connection of open) connection.close();
     },
   };
+}
+
+interface Lifecycle {
+  opened(connection: Connection): void;
+  /** The answer is in and the connection can carry another request. */
+  freed(connection: Connection, keepAliveHintMs: number | undefined): void;
+  /** The socket closed, for whatever reason. */
+  closed(connection: Connection): void;
+}
+
+/** One keep-alive socket, carrying one request at a time. */
+class Connection {
+  private job: Job | undefined;
+  private parser: ResponseParser | undefined;
+  private error: Error | undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    readonly origin: Origin,
+    private readonly lifecycle: Lifecycle,
+  ) {
+    lifecycle.opened(this);
+    socket.on('data', (chunk: Buffer) => this.data(chunk));
+    socket.on('end', () => this.ended());
+    socket.on('error', (error: Error) => (this.error ??= error));
+    socket.on('timeout', () => this.timedOut());
+    socket.on('close', () => this.closed());
+  }
+
+  get usable(): boolean {
+    return !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded;
+  }
+
+  start(job: Job, requestTimeoutMs: number): void {
+    this.job = job;
+    this.parser = new ResponseParser();
+    this.socket.ref();
+    // No bytes either way for this long: ETIMEDOUT (the SDK's requestTimeout, node:http's setTimeout).
+    this.socket.setTimeout(requestTimeoutMs);
+    this.socket.write(job.bytes);
+  }
+
+  /** Idle in the pool: the process may exit, and the socket closes after `idleMs`. */
+  rest(idleMs: number): void {
+    this.socket.unref();
+    this.socket.setTimeout(idleMs);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private data(chunk: Buffer): void {
+    const parser = this.parser;
+    // Bytes nobody asked for: the connection's state is unknown, so it is not used again.
+    if (parser === undefined) {
+      this.socket.destroy();
+      return;
+    }
+    let answer: HttpAnswer | undefined;
+    try {
+      answer = parser.push(chunk);
+    } catch (error) {
+      this.socket.destroy(error as Error);
+      return;
+    }
+    if (answer !== undefined) this.complete(answer, parser.keepAlive && this.socket.writableLength === 0, parser.keepAliveHintMs);
+  }
+
+  private ended(): void {
+    // An answer framed by the end of the connection is complete now; any other is cut short ('close' says so).
+    const answer = this.parser?.end();
+    if (answer !== undefined) this.complete(answer, false, undefined);
+  }
+
+  private timedOut(): void {
+    if (this.job === undefined) this.socket.destroy();
+    else this.socket.destroy(Object.assign(timeoutError(`no answer within the request timeout`), { code: 'ETIMEDOUT' }));
+  }
+
+  private complete(answer: HttpAnswer, reusable: boolean, keepAliveHintMs: number | undefined): void {
+    const job = this.job as Job;
+    this.job = undefined;
+    this.parser = undefined;
+    job.resolve(answer);
+    if (reusable) this.lifecycle.freed(this, keepAliveHintMs);
+    else this.socket.destroy();
+  }
+
+  private closed(): void {
+    const job = this.job;
+    if (job !== undefined) {
+      this.job = undefined;
+      // Node's wording: 'socket hang up' before any of the answer, 'aborted' once it had begun.
+      const error = this.error ?? Object.assign(new Error(this.parser?.started === true ? 'aborted' : 'socket hang up'), { code: 'ECONNRESET' });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== undefined && TIMEOUT_CODES.has(code)) error.name = 'TimeoutError';
+      job.reject(error);
+    }
+    this.parser = undefined;
+    this.lifecycle.closed(this);
+  }
 }
 
 function timeoutError(message: string): Error {
