@@ -61,8 +61,9 @@ function extraCerts(env: NodeJS.ProcessEnv): string[] {
 
 
 const DEFAULT_IDLE_TIMEOUT_MS = 20_000;
-// A header value that would end the line or the head early (node:http refuses the same: ERR_INVALID_CHAR).
-const INVALID_VALUE = /[\r\n\0]/;
+// node:http's rule for header values (ERR_INVALID_CHAR): tab, visible ASCII and latin1 only. The head
+// is written as latin1, so a character above U+00FF would lose its high byte (U+010D would become CR).
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 interface Job {
@@ -85,7 +86,11 @@ interface Origin {
 }
 
 export function createTransport(options: TransportOptions): Transport {
+  // A limit below 1 would make every request wait for ever.
+  if (!Number.isInteger(options.maxSockets) || options.maxSockets < 1) throw new RangeError(`Expected maxSockets to be an integer of at least 1, got ${options.maxSockets}`);
   const origins = new Map<string, Origin>();
+  // One secure context for every connection: built from the whole trust store, it is costly.
+  const secureContext = options.ca === undefined ? undefined : tls.createSecureContext({ ca: options.ca });
   const open = new Set<Connection>();
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let destroyed = false;
@@ -112,17 +117,22 @@ export function createTransport(options: TransportOptions): Transport {
           ...(net.isIP(origin.host) === 0 ? { servername: origin.host } : {}),
           ALPNProtocols: ['http/1.1'],
           ...(origin.session === undefined ? {} : { session: origin.session }),
-          ...(options.ca === undefined ? {} : { ca: options.ca }),
+          ...(secureContext === undefined ? {} : { secureContext }),
         })
       : net.connect({ host: origin.host, port: origin.port });
     socket.setNoDelay(true);
+    // As node:http's keep-alive agent: TCP keep-alive probes find a peer that vanished while idle.
+    socket.setKeepAlive(true, 1_000);
     if (origin.secure) socket.on('session', (session: Buffer) => (origin.session = session));
     const connection = new Connection(socket, origin, lifecycle);
-    const timer = setTimeout(() => {
-      socket.destroy(timeoutError(`the request socket did not establish a connection with the server within ${options.connectionTimeoutMs} ms`));
-    }, options.connectionTimeoutMs);
-    socket.once(origin.secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
-    socket.once('close', () => clearTimeout(timer));
+    // 0: no connection timeout, as in the SDK.
+    if (options.connectionTimeoutMs > 0) {
+      const timer = setTimeout(() => {
+        socket.destroy(timeoutError(`the request socket did not establish a connection with the server within ${options.connectionTimeoutMs} ms`));
+      }, options.connectionTimeoutMs);
+      socket.once(origin.secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    }
     connection.start(job, options.requestTimeoutMs);
   };
 
@@ -160,7 +170,7 @@ export function createTransport(options: TransportOptions): Transport {
   const post = (url: URL, headers: Record<string, string>, body: Buffer): Promise<HttpAnswer> =>
     new Promise((resolve, reject) => {
       if (destroyed) {
-        reject(Object.assign(new Error('The transport was destroyed'), { code: 'ERR_TRANSPORT_DESTROYED' }));
+        reject(destroyedError());
         return;
       }
       let head = `POST ${url.pathname} HTTP/1.1\r\n`;
@@ -195,10 +205,11 @@ export function createTransport(options: TransportOptions): Transport {
     destroy() {
       destroyed = true;
       for (const origin of origins.values()) {
-        for (const job of origin.waiting.splice(0)) job.reject(Object.assign(new Error('The transport was destroyed'), { code: 'ERR_TRANSPORT_DESTROYED' }));
+        for (const job of origin.waiting.splice(0)) job.reject(destroyedError());
         for (const connection of origin.idle.splice(0)) connection.close();
       }
-      for (const connection of open) connection.close();
+      // Requests in flight fail with the same code: not a network error, which would be retried.
+      for (const connection of open) connection.close(destroyedError());
     },
   };
 }
@@ -216,6 +227,7 @@ class Connection {
   private job: Job | undefined;
   private parser: ResponseParser | undefined;
   private error: Error | undefined;
+  private requestTimeoutMs = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -236,6 +248,7 @@ class Connection {
 
   start(job: Job, requestTimeoutMs: number): void {
     this.job = job;
+    this.requestTimeoutMs = requestTimeoutMs;
     this.parser = new ResponseParser();
     this.socket.ref();
     // No bytes either way for this long: ETIMEDOUT (the SDK's requestTimeout, node:http's setTimeout).
@@ -249,8 +262,8 @@ class Connection {
     this.socket.setTimeout(idleMs);
   }
 
-  close(): void {
-    this.socket.destroy();
+  close(error?: Error): void {
+    this.socket.destroy(error);
   }
 
   private data(chunk: Buffer): void {
@@ -267,7 +280,7 @@ class Connection {
       this.socket.destroy(error as Error);
       return;
     }
-    if (answer !== undefined) this.complete(answer, parser.keepAlive && this.socket.writableLength === 0, parser.keepAliveHintMs);
+    if (answer !== undefined) this.complete(answer, parser.keepAlive && !parser.trailing && this.socket.writableLength === 0, parser.keepAliveHintMs);
   }
 
   private ended(): void {
@@ -278,7 +291,7 @@ class Connection {
 
   private timedOut(): void {
     if (this.job === undefined) this.socket.destroy();
-    else this.socket.destroy(Object.assign(timeoutError(`no answer within the request timeout`), { code: 'ETIMEDOUT' }));
+    else this.socket.destroy(Object.assign(timeoutError(`no answer within the ${this.requestTimeoutMs} ms request timeout`), { code: 'ETIMEDOUT' }));
   }
 
   private complete(answer: HttpAnswer, reusable: boolean, keepAliveHintMs: number | undefined): void {
@@ -303,6 +316,10 @@ class Connection {
     this.parser = undefined;
     this.lifecycle.closed(this);
   }
+}
+
+function destroyedError(): Error {
+  return Object.assign(new Error('The transport was destroyed'), { code: 'ERR_TRANSPORT_DESTROYED' });
 }
 
 function timeoutError(message: string): Error {

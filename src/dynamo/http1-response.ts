@@ -19,6 +19,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,8})[ \t]*(?:;.*)?$/;
+// Headers node:http keeps the first of when repeated (its IncomingMessage matchKnownFields).
+const SINGLE = new Set(['age', 'authorization', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
 
 type Mode = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'close' | 'done';
 
@@ -39,16 +41,30 @@ export class ResponseParser {
   keepAliveHintMs: number | undefined;
   /** Whether any byte of the answer has arrived. */
   started = false;
+  /**
+   * Bytes other than CR/LF came after the complete answer. The answer stands (node:http delivers it
+   * too), but the connection is in an unknown state and must not carry another request.
+   */
+  trailing = false;
 
   /** Feeds bytes; returns the answer once it is complete. Bytes past the answer are an error: requests are not pipelined. */
   push(chunk: Buffer): HttpAnswer | undefined {
-    if (chunk.length > 0) this.started = true;
-    if (this.mode === 'done') throw parseError('HPE_CLOSED_CONNECTION', 'Data after the answer was complete');
+    if (this.mode === 'done') {
+      if (!onlyLineEnds(chunk)) this.trailing = true;
+      return undefined;
+    }
     let data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
     for (;;) {
       switch (this.mode) {
         case 'head': {
+          // Empty lines before a status line are skipped, as llhttp does (RFC 9112 2.2): some
+          // servers end a body with an extra CRLF.
+          let skip = 0;
+          while (skip < data.length && (data[skip] === 13 || data[skip] === 10)) skip++;
+          if (skip > 0) data = data.subarray(skip);
+          if (data.length === 0) return undefined;
+          this.started = true;
           const end = data.indexOf(HEAD_END);
           if (end < 0) {
             if (data.length > MAX_HEAD_BYTES) throw parseError('HPE_HEADER_OVERFLOW', `Header section longer than ${MAX_HEAD_BYTES} bytes`);
@@ -130,7 +146,7 @@ export class ResponseParser {
   }
 
   private finish(rest: Buffer): HttpAnswer {
-    if (rest.length > 0) throw parseError('HPE_CLOSED_CONNECTION', 'Data after the answer was complete');
+    if (!onlyLineEnds(rest)) this.trailing = true;
     this.mode = 'done';
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     return { status: this.status, headers: this.headers, body };
@@ -150,7 +166,10 @@ export class ResponseParser {
       const key = name.toLowerCase();
       const value = line.slice(colon + 1).trim();
       const previous = headers[key];
-      headers[key] = previous === undefined ? value : `${previous}, ${value}`;
+      if (previous === undefined) headers[key] = value;
+      else if (key === 'content-length') {
+        if (value !== previous) throw parseError('HPE_UNEXPECTED_CONTENT_LENGTH', `Two different Content-Length values: ${JSON.stringify(previous)} and ${JSON.stringify(value)}`);
+      } else if (!SINGLE.has(key)) headers[key] = `${previous}, ${value}`;
     }
     if (status >= 100 && status < 200) {
       // An interim answer (100 Continue, 103 Early Hints): the real one follows.
@@ -175,6 +194,8 @@ export class ResponseParser {
         this.keepAlive = false;
       } else {
         this.mode = 'chunk-size';
+        // Both framings given: Transfer-Encoding wins, and the connection is closed after (RFC 9112 6.3).
+        if (length !== undefined) this.keepAlive = false;
       }
     } else if (length !== undefined) {
       if (!/^\d{1,15}$/.test(length)) throw parseError('HPE_INVALID_CONTENT_LENGTH', `Invalid Content-Length ${JSON.stringify(length)}`);
@@ -185,4 +206,9 @@ export class ResponseParser {
       this.keepAlive = false;
     }
   }
+}
+
+function onlyLineEnds(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte !== 13 && byte !== 10) return false;
+  return true;
 }

@@ -230,13 +230,36 @@ describe('lean transport answers', () => {
     assert.ok(performance.now() - started < 3_000);
   });
 
-  it('refuses a header value that would break the head, before connecting', async (t) => {
-    const srv = await server(t, (socket) => socket.write(OK));
+  // U+010D and U+010A: written as latin1 they would become CR and LF.
+  for (const value of ['a\r\nx-injected: 1', 'a\u010Dx-injected: 1\u010D\u010A', 'a\u0000b']) {
+    it(`refuses the header value ${JSON.stringify(value)}, which would break the head, before connecting`, async (t) => {
+      const srv = await server(t, (socket) => socket.write(OK));
+      const lean = transport(t);
+      const body = Buffer.from('{}');
+      const error = await failure(lean.post(srv.url, { host: srv.url.host, 'content-length': '2', 'x-evil': value }, body));
+      assert.equal(error.code, 'ERR_INVALID_CHAR');
+      assert.equal(srv.connections(), 0);
+    });
+  }
+
+  it('keeps an answer followed by a stray CRLF, and reuses the connection', async (t) => {
+    const srv = await server(t, (socket) => socket.write(`${OK}\r\n`));
     const lean = transport(t);
-    const body = Buffer.from('{}');
-    const error = await failure(lean.post(srv.url, { host: srv.url.host, 'content-length': '2', 'x-evil': 'a\r\nx-injected: 1' }, body));
-    assert.equal(error.code, 'ERR_INVALID_CHAR');
-    assert.equal(srv.connections(), 0);
+    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
+    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
+    assert.equal(srv.connections(), 1);
+  });
+
+  it('keeps an answer followed by other bytes, and sends the next request on a new connection', async (t) => {
+    const srv = await server(t, (socket) => socket.write(`${OK}garbage`));
+    const lean = transport(t);
+    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
+    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
+    assert.equal(srv.connections(), 2);
+  });
+
+  it('refuses a socket limit below 1, which would make every request wait for ever', () => {
+    for (const maxSockets of [0, -1, 1.5, Number.NaN]) assert.throws(() => createTransport({ maxSockets, connectionTimeoutMs: 1, requestTimeoutMs: 1 }), RangeError);
   });
 
   it('fails requests in flight and waiting when destroyed, and refuses new ones', async (t) => {
@@ -246,7 +269,8 @@ describe('lean transport answers', () => {
     const waiting = failure(post(lean, srv.url));
     await new Promise((resolve) => setTimeout(resolve, 50));
     lean.destroy();
-    assert.equal((await inFlight).code, 'ECONNRESET');
+    // Not ECONNRESET: the writer would take that for a network error and retry.
+    assert.equal((await inFlight).code, 'ERR_TRANSPORT_DESTROYED');
     assert.equal((await waiting).code, 'ERR_TRANSPORT_DESTROYED');
     assert.equal((await failure(post(lean, srv.url))).code, 'ERR_TRANSPORT_DESTROYED');
   });
