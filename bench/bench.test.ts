@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { itemUnits, PerSecond, TokenBucket, worstWindow } from './capacity.js';
 import { startNullEndpoint } from './null-endpoint.js';
+import { parseBenchOptions } from './options.js';
+import { medianRun, type RunResult } from './report.js';
 
 describe('capacity', () => {
   it('admits at most rate units per second from the first take, never more than the bucket', () => {
@@ -31,6 +33,31 @@ describe('capacity', () => {
     const worst = worstWindow([100, 100, 90, 100, 100, 7], 100, 2, 0);
     assert.equal(worst?.at, 1);
     assert.ok(Math.abs((worst?.worst ?? 0) + 0.05) < 1e-9);
+  });
+});
+
+describe('--repeat', () => {
+  const scenario = parseBenchOptions(['--scenarios', 'null']).scenarios[0];
+  const run = (rowsPerSecond: number | undefined, problem?: string): RunResult =>
+    ({ scenario, client: 'dynaload', report: rowsPerSecond === undefined ? undefined : { rowsPerSecond, written: 1 }, stats: undefined, problem, target: undefined }) as RunResult;
+
+  it('shows the run with the median items/s (the lower middle one for an even count), with every run listed', () => {
+    const odd = medianRun([run(90), run(110), run(100)]);
+    assert.equal(odd.report?.rowsPerSecond, 100);
+    assert.deepEqual(odd.runs, [90, 110, 100]);
+    assert.equal(medianRun([run(90), run(120), run(100), run(110)]).report?.rowsPerSecond, 100);
+  });
+
+  it('shows a failed run rather than hiding it behind the others', () => {
+    const shown = medianRun([run(90), run(undefined, 'timeout'), run(100)]);
+    assert.equal(shown.problem, 'timeout');
+    assert.deepEqual(shown.runs, [90, undefined, 100]);
+  });
+
+  it('takes 1 to 20 runs, 1 by default', () => {
+    assert.equal(parseBenchOptions([]).repeat, 1);
+    assert.equal(parseBenchOptions(['--repeat', '3']).repeat, 3);
+    assert.throws(() => parseBenchOptions(['--repeat', '0']), /--repeat/);
   });
 });
 

@@ -15,6 +15,22 @@ export interface RunResult {
   readonly problem: string | undefined;
   /** The write rate the client was asked to hold (numeric `--max-wcu`), else the endpoint's capacity. */
   readonly target: number | undefined;
+  /** With `--repeat`: items/s of every run of this pair, in the order they ran (this one is the median). */
+  readonly runs?: readonly (number | undefined)[];
+}
+
+/**
+ * The run to show for a pair run several times: the one with the median items/s (the lower of the
+ * two middle ones for an even count), so every figure in its row comes from one real run. A run
+ * that failed is shown instead, never hidden behind the others.
+ */
+export function medianRun(runs: readonly RunResult[]): RunResult {
+  const rate = (r: RunResult): number | undefined => (r.problem === undefined ? r.report?.rowsPerSecond : undefined);
+  const all = runs.map(rate);
+  const failed = runs.find((r) => rate(r) === undefined);
+  if (failed !== undefined) return { ...failed, runs: all };
+  const sorted = [...runs].sort((a, b) => (rate(a) as number) - (rate(b) as number));
+  return { ...(sorted[Math.floor((sorted.length - 1) / 2)] as RunResult), runs: all };
 }
 
 /** The figures of one run, derived once; undefined where they do not apply. */

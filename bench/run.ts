@@ -12,7 +12,7 @@ import { generateShards } from './generate.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ClientName, type Scenario } from './options.js';
 import { buildBaseline, killChildren, runClient, startEndpoint } from './processes.js';
 import { goalLines } from './goals.js';
-import { computeMetrics, fixed, formatTable, header, tableRows, type RunResult } from './report.js';
+import { computeMetrics, fixed, formatTable, header, medianRun, tableRows, type RunResult } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Local endpoints only: fake credentials, for this process and the ones it starts.
@@ -51,10 +51,14 @@ async function bench(o: BenchOptions): Promise<void> {
       if (rows === undefined) continue;
       const files = await generateShards(path.join(ROOT, 'bench', 'data'), rows, o.shards);
       const args = client === 'baseline' ? [baselineScript] : [path.join(ROOT, 'bin', 'dynaload.js'), 'upload', '--json', '--types', 'series:N,episode:N'];
-      results.push(await runOne(o, scenario, client, files, rows, args).catch((error: unknown) => {
-        process.stderr.write(`bench: ${scenario.label} / ${client}: ${(error as Error).message}\n`);
-        return { scenario, client, report: undefined, stats: undefined, problem: 'failed', target: undefined };
-      }));
+      const runs: RunResult[] = [];
+      for (let i = 0; i < o.repeat; i++) {
+        runs.push(await runOne(o, scenario, client, files, rows, args).catch((error: unknown) => {
+          process.stderr.write(`bench: ${scenario.label} / ${client}: ${(error as Error).message}\n`);
+          return { scenario, client, report: undefined, stats: undefined, problem: 'failed', target: undefined };
+        }));
+      }
+      results.push(o.repeat === 1 ? (runs[0] as RunResult) : medianRun(runs));
     }
   }
   const metrics = computeMetrics(results, o.warmup, o.windowSeconds);
@@ -120,5 +124,9 @@ function notes(o: BenchOptions, results: readonly RunResult[], seconds: number):
     'Baseline: DynamoDBDocumentClient + BatchWriteCommand, 25 items a request, one at a time, UnprocessedItems resent after 50 ms doubling (cap 5 s).',
     `Capacity endpoint: token bucket of ${o.capacity} units/s holding 1 s of capacity, empty at the start; what it cannot admit comes back as UnprocessedItems.`,
   ];
+  if (o.repeat > 1) {
+    const each = results.map((r) => `${r.scenario.key}/${r.client} ${(r.runs ?? []).map((v) => fixed(v, 0)).join(', ')}`);
+    lines.push(`Each row is the run with the median items/s of ${o.repeat} (a fresh endpoint each time); items/s of every run: ${each.join('; ')}.`);
+  }
   return '\n' + lines.map((l) => (o.markdown ? `${l}  ` : l)).join('\n') + '\n';
 }
