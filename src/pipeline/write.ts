@@ -225,10 +225,22 @@ export class BatchWriter<E extends WriteEntry> {
       return batch.find((candidate) => candidate.key === key);
     };
     if ('texts' in unprocessed && unprocessed.texts instanceof Map) {
+      // DynamoDB sends withheld requests back in the order they were sent, so the search for the
+      // next one starts after the last match (any order still matches: the search wraps around).
+      let from = 0;
       for (const [table, texts] of unprocessed.texts) {
         for (const text of texts) {
           // Sent back as sent (the usual case): the same text. Otherwise by its key.
-          let entry = batch.find((candidate) => candidate.json === text && candidate.table === table);
+          let entry: E | undefined;
+          for (let n = 0; n < batch.length; n++) {
+            const i = (from + n) % batch.length;
+            const candidate = batch[i] as E;
+            if (candidate.json === text && candidate.table === table) {
+              entry = candidate;
+              from = i + 1;
+              break;
+            }
+          }
           if (entry === undefined) {
             let request: WriteRequest;
             try {

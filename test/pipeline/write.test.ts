@@ -155,6 +155,29 @@ describe('BatchWriter', () => {
     });
   }
 
+  test('UnprocessedItems as request texts in another order than sent: each matched to its own item', T, async () => {
+    const seen = new Set<string>();
+    const stored = new Set<string>();
+    // Every other item is withheld on its first send, and the texts come back in reverse order.
+    const send = async (batch: readonly WriteEntry[]): Promise<UnprocessedTexts> => {
+      await sleep(1);
+      const texts: string[] = [];
+      batch.forEach((e, i) => {
+        if (i % 2 === 1 && !seen.has(e.key)) texts.push(e.json);
+        else stored.add(e.key);
+        seen.add(e.key);
+      });
+      return { texts: new Map(texts.length > 0 ? [[TABLE, texts.reverse()]] : []) };
+    };
+    const entries = range(100);
+    const { w, written } = writer(send, { concurrency: 1 });
+    await load(w, entries);
+    assert.equal(w.failure, undefined);
+    assert.deepEqual(sortedKeys(written), sortedKeys(entries));
+    assert.equal(stored.size, 100);
+    assert.ok(w.stats.unprocessedRetries >= 40, `${w.stats.unprocessedRetries} withheld`);
+  });
+
   test('UnprocessedItems with a table that is not a list: the run fails, nothing counted as written', T, async () => {
     const send = (): Promise<RequestItems> => Promise.resolve({ [TABLE]: null } as unknown as RequestItems);
     const { w, written } = writer(send);
