@@ -23,10 +23,17 @@ export interface WriteEntry extends QueueEntry {
   readonly units: number;
 }
 
+/** How far ahead a request may book its time to send (see launch). */
+export const RESERVE_HORIZON_MS = 100;
+
 /** The shared write-rate limiter, as the writer sees it (src/pool/rate-limit.ts). */
 export interface WriteLimiter {
-  /** Reserves capacity for a request; returns the ms to wait before sending it. */
-  reserve(unitsByTable: ReadonlyMap<string, number>): number;
+  /**
+   * Reserves capacity for a request and returns the ms to wait before sending it; or, when the
+   * next free slot is more than `horizonMs` away, reserves nothing and returns minus the ms after
+   * which to ask again.
+   */
+  reserve(unitsByTable: ReadonlyMap<string, number>, horizonMs?: number): number;
   /** Reports an answered request: units sent, and of those the units withheld or throttled. */
   answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>): void;
 }
@@ -175,16 +182,29 @@ export class BatchWriter<E extends WriteEntry> {
 
   private launch(batch: E[]): void {
     this.requests++;
-    // The request holds its slot while it waits for the rate limiter, so `concurrency` still bounds it.
-    const wait = this.options.limiter?.reserve(unitsByTable(batch)) ?? 0;
     const send = (): void => {
       void this.sendBatch(batch).finally(() => {
         this.requests--;
         this.pump();
       });
     };
-    if (wait > 0) setTimeout(send, wait);
-    else send();
+    const limiter = this.options.limiter;
+    if (limiter === undefined) {
+      send();
+      return;
+    }
+    // The request holds its slot while it waits for the rate limiter, so `concurrency` still bounds
+    // it. It books a time to send no more than RESERVE_HORIZON_MS ahead: booked further ahead, a
+    // whole round of requests would go out at the old rate after the controller lowered it (at a
+    // 500-unit table, seconds of them), and the back-off would seem not to have helped.
+    const units = unitsByTable(batch);
+    const reserve = (): void => {
+      const wait = limiter.reserve(units, RESERVE_HORIZON_MS);
+      if (wait < 0) setTimeout(reserve, -wait);
+      else if (wait > 0) setTimeout(send, wait);
+      else send();
+    };
+    reserve();
   }
 
   private async sendBatch(batch: E[]): Promise<void> {

@@ -24,6 +24,8 @@ export const COOLDOWN_MS = 250;
 export const MIN_SAMPLE = 200;
 export const MIN_SAMPLE_MS = 250;
 export const MIN_RATE = 1;
+/** The recent peak goodput halves in about 20 s. */
+export const PEAK_DECAY_PER_SECOND = 0.966;
 
 export interface BucketPolicy {
   /** `--max-wcu` (or the share of provisioned capacity): never above this. Undefined: no cap. */
@@ -42,9 +44,12 @@ export interface Observation {
 export interface BucketState {
   rate: number;
   lastDecreaseAt: number;
-  /** Withheld fraction right before the last back-off, and the rate it backed off from. */
+  /** Withheld fraction right before the last back-off, the rate it backed off from, and the rate then answered. */
   fractionAtDecrease: number;
   rateBeforeDecrease: number;
+  sentAtDecrease: number;
+  /** The most the table took per second lately (decaying by half in about 20 s): the scale of the probe's steps. */
+  peakGoodput: number;
   /** Withheld fraction that is not caused by our rate. */
   background: number;
   /** Units seen since the last decision (small intervals are pooled). */
@@ -54,13 +59,28 @@ export interface BucketState {
 }
 
 export function initialState(policy: BucketPolicy): BucketState {
-  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
+  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: 0, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
 }
 
 /** Updates `state` with one interval's observation and returns the new rate. */
 export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observation): number {
   const { cap } = policy;
   if (!policy.adaptive) return cap ?? Number.POSITIVE_INFINITY;
+  // Answers that came in right after a back-off are mostly to requests sent before it took effect
+  // (booked ahead at the old rate, or in flight): they say nothing about the new rate. The first
+  // interval after a back-off is left out, and so is any later one answered nearer the old rate
+  // than the new; the back-off is judged on the intervals after those. Judged on such answers, real
+  // throttling was learned as background (measured: a 500-unit table under a 2,000 cap, 290% of
+  // the writes withheld and sent again).
+  const sinceDecrease = seen.now - state.lastDecreaseAt;
+  const lastRate = (seen.sent * 1000) / Math.max(1, seen.intervalMs);
+  const oldAnswers = lastRate > (state.rate + state.sentAtDecrease) / 2;
+  if (sinceDecrease < COOLDOWN_MS * 1.5 || (sinceDecrease < COOLDOWN_MS * 3 && oldAnswers)) {
+    state.sent = state.throttled = state.sinceMs = 0;
+    // Keep the judgement window open for the next interval.
+    if (sinceDecrease >= COOLDOWN_MS * 1.5) state.lastDecreaseAt = seen.now - COOLDOWN_MS * 1.5;
+    return state.rate;
+  }
   state.sent += seen.sent;
   state.throttled += seen.throttled;
   state.sinceMs += seen.intervalMs;
@@ -70,6 +90,8 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // a back-off from the pooled average would undercut what the table took a moment ago.
   const sentRate = Math.max((state.sent * 1000) / state.sinceMs, (seen.sent * 1000) / Math.max(1, seen.intervalMs));
   const sinceMs = state.sinceMs;
+  const goodput = ((state.sent - state.throttled) * 1000) / sinceMs;
+  state.peakGoodput = Math.max(goodput, state.peakGoodput * PEAK_DECAY_PER_SECOND ** (sinceMs / 1000));
   state.sent = state.throttled = state.sinceMs = 0;
   if (fraction > state.background + TOLERANCE) {
     if (seen.now - state.lastDecreaseAt < COOLDOWN_MS) return state.rate;
@@ -84,13 +106,19 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     state.lastDecreaseAt = seen.now;
     state.fractionAtDecrease = fraction;
     state.rateBeforeDecrease = state.rate;
+    state.sentAtDecrease = sentRate;
     // Only the part above the background is ours: drop to what would have got through without it.
     return Math.max(MIN_RATE, Math.min(state.rate, sentRate) * (1 - (fraction - state.background)) * BACKOFF);
   }
   // The background follows what is withheld while our rate is not the cause (a moving average).
   state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
   if (!Number.isFinite(state.rate)) return state.rate;
-  const step = INCREASE_PER_SECOND * (cap ?? state.rate) * (sinceMs / 1000);
+  // Once the table has pushed back, the probe's step scales with what it took lately, not with the
+  // cap: under a cap four times a table's capacity, steps of 4% of the cap overshot the capacity by
+  // a fifth every few seconds (21% of the writes withheld and sent again). The peak, not the last
+  // goodput, so that after a short deep throttle the rate climbs back at the pace of the table.
+  const scale = Number.isFinite(state.sentAtDecrease) ? Math.min(cap ?? Number.POSITIVE_INFINITY, Math.max(state.peakGoodput, MIN_RATE)) : cap ?? state.rate;
+  const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000);
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
 }
 

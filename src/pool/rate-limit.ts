@@ -65,9 +65,22 @@ export class RateLimiter {
 
   /**
    * Reserves `units` per table for one request and returns how long (ms) to wait before sending it.
-   * Reservations are taken in every bucket that covers one of the tables.
+   * Reservations are taken in every bucket that covers one of the tables. When a bucket's next
+   * free time is more than `horizonMs` away, nothing is reserved and the result is negative: minus
+   * the ms after which the request may ask again (so a rate lowered meanwhile applies to it).
    */
-  reserve(unitsByTable: ReadonlyMap<string, number>): number {
+  reserve(unitsByTable: ReadonlyMap<string, number>, horizonMs = Number.POSITIVE_INFINITY): number {
+    if (Number.isFinite(horizonMs)) {
+      let later = 0;
+      const now = this.now();
+      for (let i = 0; i < this.buckets.length; i++) {
+        if (this.unitsIn(i, unitsByTable) === 0 || Atomics.load(this.slots, i * SLOTS + RATE) === 0n) continue;
+        const ahead = (Number(Atomics.load(this.slots, i * SLOTS + TAT)) - now) / 1000;
+        later = Math.max(later, ahead - horizonMs);
+      }
+      // At least a millisecond, so a caller's timer always moves on.
+      if (later > 0) return -Math.max(1, Math.ceil(later));
+    }
     let wait = 0;
     for (let i = 0; i < this.buckets.length; i++) {
       const units = this.unitsIn(i, unitsByTable);

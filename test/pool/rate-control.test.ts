@@ -46,11 +46,14 @@ describe('nextRate (AIMD with a learned background)', () => {
     const first = nextRate(policy, state, seen(10_000, 2_000, 10_000));
     assert.equal(first, 10_000 * 0.8 * BACKOFF);
     state.rate = first;
-    const second = nextRate(policy, state, seen(7_600, 1_520, 10_000 + COOLDOWN_MS));
+    // The interval right after the back-off is left out: its answers are to requests sent before it took effect.
+    assert.equal(nextRate(policy, state, seen(10_000, 2_000, 10_000 + COOLDOWN_MS)), first);
+    assert.equal(state.background, 0);
+    const second = nextRate(policy, state, seen(7_600, 1_520, 10_000 + 2 * COOLDOWN_MS));
     assert.equal(second, Infinity, 'the back-off is undone: it did not help');
     assert.equal(state.background, 0.2);
     state.rate = second;
-    const third = nextRate(policy, state, seen(10_000, 2_000, 10_000 + 2 * COOLDOWN_MS));
+    const third = nextRate(policy, state, seen(10_000, 2_000, 10_000 + 3 * COOLDOWN_MS));
     assert.equal(third, Infinity, 'the background no longer counts as throttling');
   });
 
@@ -61,7 +64,8 @@ describe('nextRate (AIMD with a learned background)', () => {
     let rate = nextRate(policy, state, seen(6000, 1000, 1000)); // 6000/s sent, 5000 admitted
     assert.equal(rate, capacity * BACKOFF);
     state.rate = rate;
-    rate = nextRate(policy, state, seen(rate, 0, 1000 + COOLDOWN_MS));
+    assert.equal(nextRate(policy, state, seen(6000, 1000, 1000 + COOLDOWN_MS)), rate, 'the interval right after the back-off is left out');
+    rate = nextRate(policy, state, seen(rate, 0, 1000 + 2 * COOLDOWN_MS));
     assert.ok(rate > capacity * BACKOFF && rate < capacity, `climbs again: ${rate}`);
     assert.equal(state.background, 0);
   });
@@ -81,15 +85,19 @@ describe('nextRate (AIMD with a learned background)', () => {
  * client able to send `max` units/s, in 250 ms ticks; or, with `withhold`, a table withholding that
  * fraction at any rate. Returns what the last 50 s looked like.
  */
-function simulate(table: { capacity?: number; withhold?: number }, max: number): { share: number; wasted: number; background: number; sentPerSecond: number } {
-  const policy = { cap: undefined, adaptive: true };
+function simulate(table: { capacity?: number; withhold?: number }, max: number, options: { cap?: number; lagTicks?: number } = {}): { share: number; wasted: number; background: number; sentPerSecond: number } {
+  const policy = { cap: options.cap, adaptive: true };
   const state = initialState(policy);
+  // Rates in effect: with a lag, the answers of a tick are to requests sent at an earlier rate
+  // (requests booked ahead, or in flight, when the rate changed).
+  const rates: number[] = [];
   let tokens = 0;
   let admitted = 0;
   let sentTotal = 0;
   let withheldTotal = 0;
   for (let tick = 0; tick < 240; tick++) {
-    const sent = Math.min(state.rate, max) * 0.25;
+    rates.push(state.rate);
+    const sent = Math.min(rates[Math.max(0, rates.length - 1 - (options.lagTicks ?? 0))] as number, max) * 0.25;
     let ok = sent * (1 - (table.withhold ?? 0));
     if (table.capacity !== undefined) {
       tokens = Math.min(table.capacity, tokens + table.capacity * 0.25);
@@ -115,6 +123,23 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
       assert.ok(result.background < TOLERANCE, `background ${result.background}`);
     });
   }
+
+  // The answers lag the rate by a tick or two, as when requests were booked ahead at the old rate:
+  // judged on those, a back-off looked useless and throttling was learned as background.
+  for (const [capacity, cap, lagTicks] of [[500, 2_000, 1], [500, 2_000, 2], [5_000, 20_000, 1], [200, 5_000, 2], [200, 5_000, 0]] as const) {
+    test(`capacity ${capacity} units/s under a cap of ${cap}, answers ${lagTicks} tick(s) behind the rate: at least 90% of capacity, under 10% wasted, no background learned`, () => {
+      const result = simulate({ capacity }, cap * 10, { cap, lagTicks });
+      assert.ok(result.share >= 0.9, `share ${result.share}`);
+      assert.ok(result.wasted < 0.1, `wasted ${result.wasted}`);
+      assert.ok(result.background < TOLERANCE, `background ${result.background}`);
+    });
+  }
+
+  test('20% withheld at any rate, answers a tick behind: still learned as background, the rate not dragged down', () => {
+    const result = simulate({ withhold: 0.2 }, 50_000, { lagTicks: 1 });
+    assert.ok(Math.abs(result.background - 0.2) < 0.05, `background ${result.background}`);
+    assert.ok(result.sentPerSecond > 45_000, `sent ${result.sentPerSecond}/s`);
+  });
 
   test('20% withheld at any rate: learned as background, the rate is not dragged down', () => {
     const result = simulate({ withhold: 0.2 }, 50_000);

@@ -24,6 +24,32 @@ describe('RateLimiter (GCRA, shared)', () => {
     assert.equal(limiter.reserve(units({ t: 25 })), 250 - BURST_MS);
   });
 
+  test('with a horizon, books at most that far ahead; beyond it books nothing and says when to ask again', () => {
+    let now = 10_000_000; // microseconds
+    const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => now);
+    limiter.setRate(0, 100);
+    // 25 units at 100/s: 250 ms per request. The first uses the burst, the second waits 150 ms.
+    assert.equal(limiter.reserve(units({ t: 25 }), 200), 0);
+    assert.equal(limiter.reserve(units({ t: 25 }), 200), 250 - BURST_MS);
+    // The next free time is 400 ms away: 200 ms past the horizon, so nothing is booked.
+    assert.equal(limiter.reserve(units({ t: 25 }), 200), -200);
+    assert.equal(limiter.reserve(units({ t: 25 }), 200), -200, 'a refused request took nothing');
+    // The rate is lowered meanwhile: the request that asks again is spaced at the new rate.
+    limiter.setRate(0, 50);
+    now += 200_000;
+    assert.equal(limiter.reserve(units({ t: 25 }), 200), 200);
+    assert.equal(limiter.reserve(units({ t: 25 }), 200), -500, 'now 500 ms apart');
+  });
+
+  test('with a horizon, an unlimited bucket or one the request does not touch never refuses', () => {
+    const limiter = new RateLimiter(createRateState([{ table: '*' }, { table: 'slow' }]), () => 0);
+    limiter.setRate(0, Number.POSITIVE_INFINITY);
+    limiter.setRate(1, 1);
+    assert.equal(limiter.reserve(units({ slow: 1 }), 100), 0);
+    assert.equal(limiter.reserve(units({ fast: 1_000 }), 100), 0);
+    assert.ok(limiter.reserve(units({ slow: 1 }), 100) < 0);
+  });
+
   test('two limiters over the same shared buffer (two workers) share one budget', () => {
     const now = 5_000_000;
     const state = createRateState([{ table: '*' }]);
