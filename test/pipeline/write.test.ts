@@ -10,7 +10,7 @@ import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
 import type { UnprocessedTexts } from '../../src/dynamo/unprocessed-text.js';
 import { serializeWriteRequest } from '../../src/dynamo/wire.js';
-import { BatchWriter, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
+import { BatchWriter, RESERVE_HORIZON_MS, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
 
 interface Entry extends WriteEntry {
   readonly value: number;
@@ -154,6 +154,30 @@ describe('BatchWriter', () => {
       assert.equal(stored.size, 60);
     });
   }
+
+  test('a request the rate limiter will not book yet asks again after the time it says, and only then is sent', T, async () => {
+    const asked: number[] = [];
+    let sends = 0;
+    let refusals = 3;
+    const limiter = {
+      reserve(_units: ReadonlyMap<string, number>, horizonMs?: number): number {
+        asked.push(horizonMs ?? Number.NaN);
+        return refusals-- > 0 ? -5 : 0;
+      },
+      answered: () => undefined,
+    };
+    const send = async (): Promise<undefined> => {
+      sends++;
+      await sleep(1);
+      return undefined;
+    };
+    const { w, written } = writer(send, { limiter });
+    await load(w, range(10));
+    assert.equal(w.failure, undefined);
+    assert.equal(written.length, 10);
+    assert.equal(sends, 1, 'one batch, sent once');
+    assert.deepEqual(asked, [RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS], 'refused three times, booked on the fourth, always within the horizon');
+  });
 
   test('UnprocessedItems as request texts in another order than sent: each matched to its own item', T, async () => {
     const seen = new Set<string>();
