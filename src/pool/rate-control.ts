@@ -50,6 +50,8 @@ export interface BucketState {
   sentAtDecrease: number;
   /** The most the table took per second lately (decaying by half in about 20 s): the scale of the probe's steps. */
   peakGoodput: number;
+  /** A back-off happened and its effect has not been judged yet. */
+  judgePending: boolean;
   /** Withheld fraction that is not caused by our rate. */
   background: number;
   /** Units seen since the last decision (small intervals are pooled). */
@@ -59,7 +61,7 @@ export interface BucketState {
 }
 
 export function initialState(policy: BucketPolicy): BucketState {
-  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: 0, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
+  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: 0, judgePending: false, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
 }
 
 /** Updates `state` with one interval's observation and returns the new rate. */
@@ -72,14 +74,12 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // than the new; the back-off is judged on the intervals after those. Judged on such answers, real
   // throttling was learned as background (measured: a 500-unit table under a 2,000 cap, 290% of
   // the writes withheld and sent again).
-  const sinceDecrease = seen.now - state.lastDecreaseAt;
-  const lastRate = (seen.sent * 1000) / Math.max(1, seen.intervalMs);
-  const oldAnswers = lastRate > (state.rate + state.sentAtDecrease) / 2;
-  if (sinceDecrease < COOLDOWN_MS * 1.5 || (sinceDecrease < COOLDOWN_MS * 3 && oldAnswers)) {
-    state.sent = state.throttled = state.sinceMs = 0;
-    // Keep the judgement window open for the next interval.
-    if (sinceDecrease >= COOLDOWN_MS * 1.5) state.lastDecreaseAt = seen.now - COOLDOWN_MS * 1.5;
-    return state.rate;
+  if (state.judgePending) {
+    const lastRate = (seen.sent * 1000) / Math.max(1, seen.intervalMs);
+    if (seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5 || lastRate > (state.rate + state.sentAtDecrease) / 2) {
+      state.sent = state.throttled = state.sinceMs = 0;
+      return state.rate;
+    }
   }
   state.sent += seen.sent;
   state.throttled += seen.throttled;
@@ -93,10 +93,13 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   const goodput = ((state.sent - state.throttled) * 1000) / sinceMs;
   state.peakGoodput = Math.max(goodput, state.peakGoodput * PEAK_DECAY_PER_SECOND ** (sinceMs / 1000));
   state.sent = state.throttled = state.sinceMs = 0;
+  // The first full sample after a back-off judges it, however long that sample took to gather (at
+  // a few hundred units per second, several intervals): judged by a time window instead, a slow
+  // sample missed it, and 20% withheld at random drove the rate down to single digits.
+  const judging = state.judgePending;
+  state.judgePending = false;
   if (fraction > state.background + TOLERANCE) {
-    if (seen.now - state.lastDecreaseAt < COOLDOWN_MS) return state.rate;
-    const afterDecrease = Number.isFinite(state.lastDecreaseAt) && seen.now - state.lastDecreaseAt < COOLDOWN_MS * 3;
-    if (afterDecrease && fraction >= state.fractionAtDecrease * 0.7) {
+    if (judging && fraction >= state.fractionAtDecrease * 0.7) {
       // Slowing down did not help: this much is withheld whatever our rate. Learn it, and undo
       // the back-off, which only cost throughput.
       state.background = fraction;
@@ -104,6 +107,7 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
       return state.rateBeforeDecrease;
     }
     state.lastDecreaseAt = seen.now;
+    state.judgePending = true;
     state.fractionAtDecrease = fraction;
     state.rateBeforeDecrease = state.rate;
     state.sentAtDecrease = sentRate;

@@ -141,6 +141,21 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
     assert.ok(result.sentPerSecond > 45_000, `sent ${result.sentPerSecond}/s`);
   });
 
+  // At a few hundred units per second a sample takes several intervals to gather; the back-off
+  // must still be judged by it (judged by a time window, it was missed and the rate fell to ~10/s).
+  for (const cap of [700, 1_000, undefined]) {
+    test(`20% withheld at any rate, a cap of ${cap ?? 'none'}, a client able to send 1,000/s: learned as background, the rate not dragged down`, () => {
+      const policy = { cap, adaptive: true };
+      const state = initialState(policy);
+      for (let tick = 0; tick < 400; tick++) {
+        const sent = Math.min(state.rate, 1_000) * 0.25;
+        state.rate = nextRate(policy, state, { sent, throttled: sent * 0.2, intervalMs: 250, now: 250 * (tick + 1) });
+      }
+      assert.ok(Math.abs(state.background - 0.2) < 0.05, `background ${state.background}`);
+      assert.ok(state.rate >= Math.min(cap ?? Number.POSITIVE_INFINITY, 1_000) * 0.9, `rate ${state.rate}`);
+    });
+  }
+
   test('20% withheld at any rate: learned as background, the rate is not dragged down', () => {
     const result = simulate({ withhold: 0.2 }, 50_000);
     assert.ok(Math.abs(result.background - 0.2) < 0.05, `background ${result.background}`);
