@@ -25,6 +25,8 @@ export interface WriteEntry extends QueueEntry {
 
 /** How far ahead a request may book its time to send (see launch). */
 export const RESERVE_HORIZON_MS = 100;
+/** The longest a request refused by the limiter sleeps before asking again. */
+export const REASK_MAX_MS = 250;
 
 /** The shared write-rate limiter, as the writer sees it (src/pool/rate-limit.ts). */
 export interface WriteLimiter {
@@ -199,9 +201,19 @@ export class BatchWriter<E extends WriteEntry> {
     // 500-unit table, seconds of them), and the back-off would seem not to have helped.
     const units = unitsByTable(batch);
     const reserve = (): void => {
+      // A run that failed while this request waited sends nothing more: the batch goes back unsent.
+      if (this.failure) {
+        for (const entry of batch) this.queue.retry(entry, Number.POSITIVE_INFINITY);
+        this.requests--;
+        this.pump();
+        return;
+      }
       const wait = limiter.reserve(units, RESERVE_HORIZON_MS);
-      if (wait < 0) setTimeout(reserve, -wait);
-      else if (wait > 0) setTimeout(send, wait);
+      // Refused: ask again when the slot is near, but spread over half the horizon (requests refused
+      // together would all wake together, and all but one be refused again), and within REASK_MAX_MS
+      // (so a rate raised meanwhile reaches them). Never later than the slot: the cap stays exact.
+      if (wait < 0) setTimeout(reserve, Math.min(-wait, REASK_MAX_MS) + (this.options.random ?? Math.random)() * (RESERVE_HORIZON_MS / 2));
+      else if (wait > 0) setTimeout(() => (this.failure ? reserve() : send()), wait);
       else send();
     };
     reserve();

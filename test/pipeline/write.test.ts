@@ -10,7 +10,7 @@ import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
 import type { UnprocessedTexts } from '../../src/dynamo/unprocessed-text.js';
 import { serializeWriteRequest } from '../../src/dynamo/wire.js';
-import { BatchWriter, RESERVE_HORIZON_MS, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
+import { BatchWriter, REASK_MAX_MS, RESERVE_HORIZON_MS, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
 
 interface Entry extends WriteEntry {
   readonly value: number;
@@ -177,6 +177,41 @@ describe('BatchWriter', () => {
     assert.equal(written.length, 10);
     assert.equal(sends, 1, 'one batch, sent once');
     assert.deepEqual(asked, [RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS], 'refused three times, booked on the fourth, always within the horizon');
+  });
+
+  test('a request waiting for the rate limiter when the run fails is not sent, and drain resolves', T, async () => {
+    const { server, send } = fakeServer(() => ({ throw: awsError('ResourceNotFoundException') }), () => 20);
+    let asked = 0;
+    // The first request is booked at once; every later one is told to come back in 30 ms, for ever.
+    const limiter = { reserve: (): number => (asked++ === 0 ? 0 : -30), answered: () => undefined };
+    const { w, written } = writer(send, { concurrency: 3, limiter });
+    for (const e of range(75)) void w.add(e);
+    await w.drain();
+    assert.equal(w.failure?.code, 'TABLE_NOT_FOUND');
+    assert.equal(server.calls.length, 1, 'only the booked request was sent');
+    assert.equal(written.length, 0);
+    assert.ok(asked > 1, 'the others did wait for the limiter');
+  });
+
+  test('a request the limiter turns away for long asks again within REASK_MAX_MS plus jitter, so a rate raised meanwhile reaches it', T, async () => {
+    const times: number[] = [];
+    let open = false;
+    const limiter = {
+      reserve: (): number => {
+        times.push(performance.now());
+        return open ? 0 : -10_000;
+      },
+      answered: () => undefined,
+    };
+    const { w, written } = writer(async () => undefined, { limiter });
+    const done = load(w, range(5));
+    await sleep(REASK_MAX_MS * 2 + RESERVE_HORIZON_MS);
+    open = true;
+    await done;
+    assert.equal(written.length, 5);
+    assert.ok(times.length >= 3, `${times.length} asks`);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    assert.ok(Math.max(...gaps) < REASK_MAX_MS + RESERVE_HORIZON_MS / 2 + 50, `gaps ${gaps.map(Math.round).join(', ')}`);
   });
 
   test('UnprocessedItems as request texts in another order than sent: each matched to its own item', T, async () => {
