@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { type HttpAnswer, ResponseParser } from './http1-response.js';
+import { type HttpAnswer, ResponseParser, TOKEN } from './http1-response.js';
 
 export type { HttpAnswer } from './http1-response.js';
 
@@ -59,12 +59,10 @@ function extraCerts(env: NodeJS.ProcessEnv): string[] {
   return path ? [readFileSync(path, 'utf8')] : [];
 }
 
-
 const DEFAULT_IDLE_TIMEOUT_MS = 20_000;
 // node:http's rule for header values (ERR_INVALID_CHAR): tab, visible ASCII and latin1 only. The head
 // is written as latin1, so a character above U+00FF would lose its high byte (U+010D would become CR).
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 interface Job {
   bytes: Buffer;
@@ -73,7 +71,6 @@ interface Job {
 }
 
 interface Origin {
-  readonly key: string;
   readonly secure: boolean;
   readonly host: string;
   readonly port: number;
@@ -101,7 +98,7 @@ export function createTransport(options: TransportOptions): Transport {
     if (origin === undefined) {
       const secure = url.protocol === 'https:';
       const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-      origin = { key, secure, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), idle: [], waiting: [], count: 0, session: undefined };
+      origin = { secure, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), idle: [], waiting: [], count: 0, session: undefined };
       origins.set(key, origin);
     }
     return origin;
@@ -124,7 +121,7 @@ export function createTransport(options: TransportOptions): Transport {
     // As node:http's keep-alive agent: TCP keep-alive probes find a peer that vanished while idle.
     socket.setKeepAlive(true, 1_000);
     if (origin.secure) socket.on('session', (session: Buffer) => (origin.session = session));
-    const connection = new Connection(socket, origin, lifecycle);
+    const connection = new Connection(socket, origin, lifecycle, options.requestTimeoutMs);
     // 0: no connection timeout, as in the SDK.
     if (options.connectionTimeoutMs > 0) {
       const timer = setTimeout(() => {
@@ -133,7 +130,7 @@ export function createTransport(options: TransportOptions): Transport {
       socket.once(origin.secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
       socket.once('close', () => clearTimeout(timer));
     }
-    connection.start(job, options.requestTimeoutMs);
+    connection.start(job);
   };
 
   const lifecycle: Lifecycle = {
@@ -144,7 +141,7 @@ export function createTransport(options: TransportOptions): Transport {
       const { origin } = connection;
       const next = origin.waiting.shift();
       if (next !== undefined) {
-        connection.start(next, options.requestTimeoutMs);
+        connection.start(next);
         return;
       }
       // The server's Keep-Alive hint, less a second for the answer's travel (as node:http's agent does).
@@ -191,7 +188,7 @@ export function createTransport(options: TransportOptions): Transport {
       const origin = originOf(url);
       for (let connection = origin.idle.pop(); connection !== undefined; connection = origin.idle.pop()) {
         if (connection.usable) {
-          connection.start(job, options.requestTimeoutMs);
+          connection.start(job);
           return;
         }
         connection.close();
@@ -227,12 +224,12 @@ class Connection {
   private job: Job | undefined;
   private parser: ResponseParser | undefined;
   private error: Error | undefined;
-  private requestTimeoutMs = 0;
 
   constructor(
     private readonly socket: net.Socket,
     readonly origin: Origin,
     private readonly lifecycle: Lifecycle,
+    private readonly requestTimeoutMs: number,
   ) {
     lifecycle.opened(this);
     socket.on('data', (chunk: Buffer) => this.data(chunk));
@@ -246,13 +243,12 @@ class Connection {
     return !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded;
   }
 
-  start(job: Job, requestTimeoutMs: number): void {
+  start(job: Job): void {
     this.job = job;
-    this.requestTimeoutMs = requestTimeoutMs;
     this.parser = new ResponseParser();
     this.socket.ref();
     // No bytes either way for this long: ETIMEDOUT (the SDK's requestTimeout, node:http's setTimeout).
-    this.socket.setTimeout(requestTimeoutMs);
+    this.socket.setTimeout(this.requestTimeoutMs);
     this.socket.write(job.bytes);
   }
 

@@ -17,7 +17,8 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An RFC 9110 token: a header name. */
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,8})[ \t]*(?:;.*)?$/;
 // Headers node:http keeps the first of when repeated (its IncomingMessage matchKnownFields).
 const SINGLE = new Set(['age', 'authorization', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
@@ -67,22 +68,18 @@ export class ResponseParser {
           this.started = true;
           const end = data.indexOf(HEAD_END);
           if (end < 0) {
-            if (data.length > MAX_HEAD_BYTES) throw parseError('HPE_HEADER_OVERFLOW', `Header section longer than ${MAX_HEAD_BYTES} bytes`);
+            if (data.length > MAX_HEAD_BYTES) throw overflow('Header');
             return this.keep(data);
           }
-          if (end > MAX_HEAD_BYTES) throw parseError('HPE_HEADER_OVERFLOW', `Header section longer than ${MAX_HEAD_BYTES} bytes`);
+          if (end > MAX_HEAD_BYTES) throw overflow('Header');
           this.readHead(data.toString('latin1', 0, end));
           data = data.subarray(end + HEAD_END.length);
           break;
         }
-        case 'length': {
-          const take = Math.min(this.remaining, data.length);
-          if (take > 0) this.chunks.push(data.subarray(0, take));
-          this.remaining -= take;
-          data = data.subarray(take);
+        case 'length':
+          data = this.body(data);
           if (this.remaining > 0) return undefined;
           return this.finish(data);
-        }
         case 'chunk-size': {
           const end = data.indexOf(CRLF);
           if (end < 0) {
@@ -96,15 +93,11 @@ export class ResponseParser {
           data = data.subarray(end + CRLF.length);
           break;
         }
-        case 'chunk-data': {
-          const take = Math.min(this.remaining, data.length);
-          if (take > 0) this.chunks.push(data.subarray(0, take));
-          this.remaining -= take;
-          data = data.subarray(take);
+        case 'chunk-data':
+          data = this.body(data);
           if (this.remaining > 0) return undefined;
           this.mode = 'chunk-end';
           break;
-        }
         case 'chunk-end': {
           if (data.length < CRLF.length) return this.keep(data);
           if (data[0] !== 13 || data[1] !== 10) throw parseError('HPE_STRICT', 'Expected CRLF after chunk');
@@ -117,7 +110,7 @@ export class ResponseParser {
           if (data.length >= CRLF.length && data[0] === 13 && data[1] === 10) return this.finish(data.subarray(CRLF.length));
           const end = data.indexOf(HEAD_END);
           if (end < 0) {
-            if (data.length > MAX_HEAD_BYTES) throw parseError('HPE_HEADER_OVERFLOW', `Trailer section longer than ${MAX_HEAD_BYTES} bytes`);
+            if (data.length > MAX_HEAD_BYTES) throw overflow('Trailer');
             return this.keep(data);
           }
           return this.finish(data.subarray(end + HEAD_END.length));
@@ -138,6 +131,14 @@ export class ResponseParser {
   /** Whether the headers are in and the body is on its way. */
   get inBody(): boolean {
     return this.mode !== 'head' && this.mode !== 'done';
+  }
+
+  /** Keeps up to `remaining` body bytes from the front of `data`; returns the bytes after them. */
+  private body(data: Buffer): Buffer {
+    const take = Math.min(this.remaining, data.length);
+    if (take > 0) this.chunks.push(data.subarray(0, take));
+    this.remaining -= take;
+    return data.subarray(take);
   }
 
   private keep(data: Buffer): undefined {
@@ -206,6 +207,10 @@ export class ResponseParser {
       this.keepAlive = false;
     }
   }
+}
+
+function overflow(section: string): Error {
+  return parseError('HPE_HEADER_OVERFLOW', `${section} section longer than ${MAX_HEAD_BYTES} bytes`);
 }
 
 function onlyLineEnds(bytes: Buffer): boolean {

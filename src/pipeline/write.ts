@@ -184,14 +184,16 @@ export class BatchWriter<E extends WriteEntry> {
 
   private launch(batch: E[]): void {
     this.requests++;
+    const limiter = this.options.limiter;
+    // Weighed once: the limiter reserves these units, and is told of them again with the answer.
+    const units = limiter === undefined ? undefined : unitsByTable(batch);
     const send = (): void => {
-      void this.sendBatch(batch).finally(() => {
+      void this.sendBatch(batch, units).finally(() => {
         this.requests--;
         this.pump();
       });
     };
-    const limiter = this.options.limiter;
-    if (limiter === undefined) {
+    if (limiter === undefined || units === undefined) {
       send();
       return;
     }
@@ -199,7 +201,6 @@ export class BatchWriter<E extends WriteEntry> {
     // it. It books a time to send no more than RESERVE_HORIZON_MS ahead: booked further ahead, a
     // whole round of requests would go out at the old rate after the controller lowered it (at a
     // 500-unit table, seconds of them), and the back-off would seem not to have helped.
-    const units = unitsByTable(batch);
     const reserve = (): void => {
       // A run that failed while this request waited sends nothing more: the batch goes back unsent.
       if (this.failure) {
@@ -219,7 +220,8 @@ export class BatchWriter<E extends WriteEntry> {
     reserve();
   }
 
-  private async sendBatch(batch: E[]): Promise<void> {
+  /** `units`: the batch's units by table, when the caller weighed them already. */
+  private async sendBatch(batch: E[], units?: Map<string, number>): Promise<void> {
     let unprocessed: RequestItems | UnprocessedTexts | undefined;
     try {
       unprocessed = await this.options.send(batch);
@@ -230,7 +232,7 @@ export class BatchWriter<E extends WriteEntry> {
     }
     this.stats.requests++;
     const withheld = this.withheld(batch, unprocessed);
-    this.options.limiter?.answered(unitsByTable(batch), withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined);
+    this.options.limiter?.answered(units ?? unitsByTable(batch), withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined);
     for (const entry of batch) {
       if (withheld?.has(entry)) {
         this.stats.unprocessedRetries++;
@@ -263,16 +265,9 @@ export class BatchWriter<E extends WriteEntry> {
       for (const [table, texts] of unprocessed.texts) {
         for (const text of texts) {
           // Sent back as sent (the usual case): the same text. Otherwise by its key.
-          let entry: E | undefined;
-          for (let n = 0; n < batch.length; n++) {
-            const i = (from + n) % batch.length;
-            const candidate = batch[i] as E;
-            if (candidate.json === text && candidate.table === table) {
-              entry = candidate;
-              from = i + 1;
-              break;
-            }
-          }
+          const at = sentAs(batch, table, text, from);
+          let entry = at < 0 ? undefined : batch[at];
+          if (at >= 0) from = at + 1;
           if (entry === undefined) {
             let request: WriteRequest;
             try {
@@ -348,6 +343,16 @@ export class BatchWriter<E extends WriteEntry> {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
   }
+}
+
+/** Index of the entry of `table` sent as exactly `text`, searching from `from` round to it; -1 if none. */
+function sentAs(batch: readonly WriteEntry[], table: string, text: string, from: number): number {
+  for (let n = 0; n < batch.length; n++) {
+    const i = (from + n) % batch.length;
+    const candidate = batch[i] as WriteEntry;
+    if (candidate.json === text && candidate.table === table) return i;
+  }
+  return -1;
 }
 
 function unitsByTable(entries: Iterable<WriteEntry>): Map<string, number> {

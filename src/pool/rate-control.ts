@@ -18,7 +18,7 @@ export const BACKOFF = 0.95;
 export const INCREASE_PER_SECOND = 0.04;
 /** Withheld fraction above the background that counts as throttling caused by our rate. */
 export const TOLERANCE = 0.05;
-/** After a back-off, wait this long for its effect before judging again. */
+/** After a back-off, answers in the first 1.5x this long are to requests sent before it: left out. */
 export const COOLDOWN_MS = 250;
 /** Below this many units, or this much time, the fraction is noise: decide nothing yet. */
 export const MIN_SAMPLE = 200;
@@ -74,12 +74,10 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // than the new; the back-off is judged on the intervals after those. Judged on such answers, real
   // throttling was learned as background (measured: a 500-unit table under a 2,000 cap, 290% of
   // the writes withheld and sent again).
-  if (state.judgePending) {
-    const lastRate = (seen.sent * 1000) / Math.max(1, seen.intervalMs);
-    if (seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5 || lastRate > (state.rate + state.sentAtDecrease) / 2) {
-      state.sent = state.throttled = state.sinceMs = 0;
-      return state.rate;
-    }
+  const lastRate = (seen.sent * 1000) / Math.max(1, seen.intervalMs);
+  if (state.judgePending && (seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5 || lastRate > (state.rate + state.sentAtDecrease) / 2)) {
+    state.sent = state.throttled = state.sinceMs = 0;
+    return state.rate;
   }
   state.sent += seen.sent;
   state.throttled += seen.throttled;
@@ -88,7 +86,7 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   const fraction = Math.min(1, state.throttled / state.sent);
   // The pooled rate, or the last interval's when higher: while a run warms up its rate climbs, and
   // a back-off from the pooled average would undercut what the table took a moment ago.
-  const sentRate = Math.max((state.sent * 1000) / state.sinceMs, (seen.sent * 1000) / Math.max(1, seen.intervalMs));
+  const sentRate = Math.max((state.sent * 1000) / state.sinceMs, lastRate);
   const sinceMs = state.sinceMs;
   const goodput = ((state.sent - state.throttled) * 1000) / sinceMs;
   state.peakGoodput = Math.max(goodput, state.peakGoodput * PEAK_DECAY_PER_SECOND ** (sinceMs / 1000));
