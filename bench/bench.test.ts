@@ -5,7 +5,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { itemUnits, PerSecond, TokenBucket, worstWindow } from './capacity.js';
 import { startNullEndpoint } from './null-endpoint.js';
 import { parseBenchOptions } from './options.js';
-import { medianRun, type RunResult } from './report.js';
+import { median, medianRun, roundRatios, runOrder, type RunResult } from './report.js';
 
 describe('capacity', () => {
   it('admits at most rate units per second from the first take, never more than the bucket', () => {
@@ -52,6 +52,22 @@ describe('--repeat', () => {
     const shown = medianRun([run(90), run(undefined, 'timeout'), run(100)]);
     assert.equal(shown.problem, 'timeout');
     assert.deepEqual(shown.runs, [90, undefined, 100]);
+  });
+
+  it('runs each round in table order, but dynaload\'s fault-free and withheld runs back to back', () => {
+    const pairs = parseBenchOptions([]).scenarios.flatMap((s) => (['baseline', 'dynaload'] as const).map((client) => ({ scenario: s, client })));
+    const order = runOrder(pairs).map((p) => `${p.scenario.key}/${p.client}`);
+    assert.deepEqual(order, ['dynalite/baseline', 'dynalite/dynaload', 'null/baseline', 'null/dynaload', 'withhold20/dynaload', 'withhold20/baseline', 'capacity/baseline', 'capacity/dynaload']);
+    const alone = parseBenchOptions(['--scenarios', 'withhold20,null']).scenarios.flatMap((s) => (['baseline', 'dynaload'] as const).map((client) => ({ scenario: s, client })));
+    assert.deepEqual(runOrder(alone).map((p) => `${p.scenario.key}/${p.client}`), ['withhold20/baseline', 'withhold20/dynaload', 'null/dynaload', 'null/baseline']);
+  });
+
+  it('pairs runs by round for the point-3 ratio, skipping rounds where either failed', () => {
+    assert.deepEqual(roundRatios([80, undefined, 90, 85], [100, 100, 100]), [0.8, 0.9]);
+    assert.deepEqual(roundRatios(undefined, [1]), []);
+    assert.equal(median([0.9, 0.8, 0.85]), 0.85);
+    assert.ok(Math.abs(median([0.8, 0.9]) - 0.85) < 1e-12);
+    assert.ok(Number.isNaN(median([])));
   });
 
   it('takes 1 to 20 runs, 1 by default', () => {

@@ -21,8 +21,9 @@ export const USAGE = `Usage: npm run bench -- [options] [-- <extra dynaload uplo
   --max-wcu <n|auto>      passed to dynaload as --max-wcu; every null endpoint then meters write units
   --warmup <s>            seconds skipped before the rate windows (default 10; --quick 2)
   --timeout <s>           per client run (default 900; --quick 45)
-  --repeat <n>            run every (endpoint, client) pair n times and show the run with the median
-                          items/s (default 1); the notes list every run's items/s
+  --repeat <n>            run n rounds of every (endpoint, client) pair and show each pair's run
+                          with the median items/s (default 1); the notes list every run's items/s,
+                          and point 3 is judged on the runs paired by round
   --quick                 a smoke run in under a minute (5-second rate windows instead of 10)
   --markdown              print the table as Markdown (for README)
   --help

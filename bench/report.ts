@@ -33,6 +33,43 @@ export function medianRun(runs: readonly RunResult[]): RunResult {
   return { ...(sorted[Math.floor((sorted.length - 1) / 2)] as RunResult), runs: all };
 }
 
+/** Point 3 compares dynaload's runs on these two endpoints. */
+const POINT_3 = new Set(['null', 'withhold20']);
+
+/**
+ * A round's order: the table's (each scenario's baseline, then dynaload), except that dynaload's
+ * runs on the fault-free and the 20%-withheld endpoints go back to back: the second of the two
+ * scenarios runs dynaload first. Point 3 compares those two runs.
+ */
+export function runOrder<P extends { scenario: Scenario; client: ClientName }>(pairs: readonly P[]): P[] {
+  const order: P[] = [];
+  for (const pair of pairs) {
+    const [before, previous] = order.slice(-2);
+    const partnerJustRan = before !== undefined && before.client === 'dynaload' && POINT_3.has(before.scenario.key) && before.scenario.key !== pair.scenario.key;
+    if (pair.client === 'dynaload' && POINT_3.has(pair.scenario.key) && previous?.scenario === pair.scenario && partnerJustRan) order.splice(order.length - 1, 0, pair);
+    else order.push(pair);
+  }
+  return order;
+}
+
+/** `value / base` for each round where both ran (with --repeat, `runs` are in round order). */
+export function roundRatios(values: readonly (number | undefined)[] | undefined, bases: readonly (number | undefined)[] | undefined): number[] {
+  const ratios: number[] = [];
+  (values ?? []).forEach((value, i) => {
+    const ratio = divide(value, bases?.[i]);
+    if (ratio !== undefined) ratios.push(ratio);
+  });
+  return ratios;
+}
+
+/** The median (the mean of the two middle values for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** The figures of one run, derived once; undefined where they do not apply. */
 export interface Metrics {
   readonly result: RunResult;

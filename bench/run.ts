@@ -12,7 +12,7 @@ import { generateShards } from './generate.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ClientName, type Scenario } from './options.js';
 import { buildBaseline, killChildren, runClient, startEndpoint } from './processes.js';
 import { goalLines } from './goals.js';
-import { computeMetrics, fixed, formatTable, header, medianRun, tableRows, type RunResult } from './report.js';
+import { computeMetrics, fixed, formatTable, header, medianRun, runOrder, tableRows, type RunResult } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Local endpoints only: fake credentials, for this process and the ones it starts.
@@ -44,23 +44,28 @@ function parseOrUsage(argv: readonly string[]): BenchOptions | undefined {
 async function bench(o: BenchOptions): Promise<void> {
   const began = performance.now();
   const baselineScript = o.clients.includes('baseline') ? await buildBaseline(ROOT) : '';
-  const results: RunResult[] = [];
+  const pairs: { scenario: Scenario; client: ClientName; rows: number; files: readonly string[]; args: readonly string[]; runs: RunResult[] }[] = [];
   for (const scenario of o.scenarios) {
     for (const client of o.clients) {
       const rows = client === 'baseline' ? scenario.baselineRows : scenario.rows;
       if (rows === undefined) continue;
       const files = await generateShards(path.join(ROOT, 'bench', 'data'), rows, o.shards);
       const args = client === 'baseline' ? [baselineScript] : [path.join(ROOT, 'bin', 'dynaload.js'), 'upload', '--json', '--types', 'series:N,episode:N'];
-      const runs: RunResult[] = [];
-      for (let i = 0; i < o.repeat; i++) {
-        runs.push(await runOne(o, scenario, client, files, rows, args).catch((error: unknown) => {
-          process.stderr.write(`bench: ${scenario.label} / ${client}: ${(error as Error).message}\n`);
-          return { scenario, client, report: undefined, stats: undefined, problem: 'failed', target: undefined };
-        }));
-      }
-      results.push(o.repeat === 1 ? (runs[0] as RunResult) : medianRun(runs));
+      pairs.push({ scenario, client, rows, files, args, runs: [] });
     }
   }
+  // With --repeat, round after round of every pair rather than n runs of one pair, then the next:
+  // the machine's speed drifts by several percent over minutes, and the ratios compare runs made
+  // close together (issue 4: "on the same machine at the same moment").
+  for (let round = 0; round < o.repeat; round++) {
+    for (const pair of runOrder(pairs)) {
+      pair.runs.push(await runOne(o, pair.scenario, pair.client, pair.files, pair.rows, pair.args).catch((error: unknown) => {
+        process.stderr.write(`bench: ${pair.scenario.label} / ${pair.client}: ${(error as Error).message}\n`);
+        return { scenario: pair.scenario, client: pair.client, report: undefined, stats: undefined, problem: 'failed', target: undefined };
+      }));
+    }
+  }
+  const results = pairs.map((pair) => (o.repeat === 1 ? (pair.runs[0] as RunResult) : medianRun(pair.runs)));
   const metrics = computeMetrics(results, o.warmup, o.windowSeconds);
   const head = header(o.windowSeconds);
   process.stdout.write(formatTable(head, tableRows(metrics, head.length), o.markdown));
@@ -126,7 +131,7 @@ function notes(o: BenchOptions, results: readonly RunResult[], seconds: number):
   ];
   if (o.repeat > 1) {
     const each = results.map((r) => `${r.scenario.key}/${r.client} ${(r.runs ?? []).map((v) => fixed(v, 0)).join(', ')}`);
-    lines.push(`Each row is the run with the median items/s of ${o.repeat} (a fresh endpoint each time); items/s of every run: ${each.join('; ')}.`);
+    lines.push(`Each row is the run with the median items/s of ${o.repeat}, run in ${o.repeat} rounds of every pair (a fresh endpoint each time); items/s of every run, by round: ${each.join('; ')}.`);
   }
   return '\n' + lines.map((l) => (o.markdown ? `${l}  ` : l)).join('\n') + '\n';
 }
