@@ -66,7 +66,8 @@ export const DEFAULTS = Object.freeze({
   escape: '"',
   empty: 'drop' as EmptyPolicy,
   logLevel: 'warn' as LogLevel,
-  maxRetries: 30,
+  // With the backoff's steps (src/pipeline/backoff.ts), an item may go on failing for about 23 s.
+  maxRetries: 34,
   capacityShare: 0.8,
   stopTimeout: 30,
 });

@@ -1,26 +1,38 @@
 /**
  * Capped exponential backoff with full jitter: the delay before attempt n+1 is uniform in
- * [0, min(cap, base * 2^(n-1))]. Full jitter spreads retries of many writers so they do not
+ * [0, min(cap, base * factor^(n-1))]. Full jitter spreads retries of many writers so they do not
  * return in lockstep. https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  */
 export interface BackoffOptions {
   readonly baseMs: number;
   readonly capMs: number;
+  /** Growth per failed attempt (2: doubling). */
+  readonly factor: number;
 }
 
-// Short steps (5 ms doubling to 1 s): the shared AIMD limiter, not each item's backoff, slows the
-// run down for an overloaded table; a longer wait only idles the pipe and holds the item's file
-// checkpoint mark back. The steps matter most at the end of a run, when the last withheld items
-// are all that is left to send: with 20% withheld, the end of a run idled for about half a second
-// with a 10 ms base, and the run took 4% longer than with 5 ms (median of 3 runs, 92.9k against
-// 96.3k items/s; issue 4, point 3). A 25 ms base and a 2 s cap cost more still. `--max-retries`
-// 30 keeps the time an item may go on failing (about 12 s on average, 23 s at most) near what 20
-// steps of 25 ms to 2 s gave (15 s, 29 s).
-export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 5, capMs: 1_000 });
+// Short steps (5 ms, growing by half each attempt, to 1 s): the shared AIMD limiter, not each
+// item's backoff, slows the run down for an overloaded table; a longer wait only idles the pipe and
+// holds the item's file checkpoint mark back. The steps matter most at the end of a run, when the
+// last withheld items are all that is left to send (issue 4, point 3):
+// - with 20% withheld, a 10 ms base made the run 4% slower than 5 ms (median of 3 runs, 92.9k
+//   against 96.3k items/s); a 25 ms base and a 2 s cap cost more still;
+// - doubling, the last worker's tail (reading done to all written) was 110-235 ms of a 1M-row run;
+//   growing by half, 39-58 ms (six runs each). The unlucky items' 7th to 9th waits are what shrank:
+//   their ceilings are 57-128 ms instead of 320-1,000 ms.
+// The default `--max-retries` (34) keeps the time an item may go on failing near what 30 doublings
+// gave: about 11.5 s on average and 23 s at most (sum of the ceilings), see maxFailingMs.
+export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 5, capMs: 1_000, factor: 1.5 });
 
 /** `attempts` is how many attempts have failed so far (1 after the first failure). */
 export function backoffDelay(attempts: number, options: BackoffOptions, random: () => number = Math.random): number {
-  const exponent = Math.min(Math.max(attempts - 1, 0), 30);
-  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** exponent);
+  const exponent = Math.min(Math.max(attempts - 1, 0), 60);
+  const ceiling = Math.min(options.capMs, options.baseMs * options.factor ** exponent);
   return Math.floor(random() * ceiling);
+}
+
+/** The longest an item may go on failing before `retries` failures fail the run: the sum of the waits' ceilings. */
+export function maxFailingMs(retries: number, options: BackoffOptions): number {
+  let total = 0;
+  for (let attempts = 1; attempts <= retries; attempts++) total += Math.min(options.capMs, options.baseMs * options.factor ** Math.min(attempts - 1, 60));
+  return total;
 }

@@ -25,7 +25,7 @@ describe('loadFile', () => {
     const tracker = new LowWater();
     for (let i = 0; i <= MAX_OPEN_ROWS; i++) tracker.add(i + 1, i + 1);
     const writer = new BatchWriter<RowEntry>({
-      send: () => new Promise(() => {}), keyOf: () => '', concurrency: 1, maxRetries: 1, backoff: { baseMs: 1, capMs: 1 },
+      send: () => new Promise(() => {}), keyOf: () => '', concurrency: 1, maxRetries: 1, backoff: { baseMs: 1, capMs: 1, factor: 2 },
       written: () => {}, rejected: () => {},
     });
     let stopping = false;

@@ -73,7 +73,7 @@ function writer(send: WriterOptions<Entry>['send'], options: Partial<WriterOptio
   const written: Entry[] = [];
   const rejected: Array<[Entry, DynaloadError]> = [];
   const w = new BatchWriter<Entry>({
-    send, keyOf, concurrency: 1, maxRetries: 10, backoff: { baseMs: 1, capMs: 5 }, lingerMs: 1,
+    send, keyOf, concurrency: 1, maxRetries: 10, backoff: { baseMs: 1, capMs: 5, factor: 2 }, lingerMs: 1,
     written: (e) => written.push(e), rejected: (e, error) => rejected.push([e, error]), ...options,
   });
   return { w, written, rejected };
