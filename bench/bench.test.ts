@@ -4,8 +4,9 @@ import { describe, it } from 'node:test';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { itemUnits, PerSecond, TokenBucket, worstWindow } from './capacity.js';
 import { startNullEndpoint } from './null-endpoint.js';
-import { parseBenchOptions } from './options.js';
-import { median, medianRun, roundRatios, runOrder, type RunResult } from './report.js';
+import { parseBenchOptions, type Scenario } from './options.js';
+import { goalLines } from './goals.js';
+import { computeMetrics, median, medianRun, roundRatios, runOrder, type RunResult } from './report.js';
 
 describe('capacity', () => {
   it('admits at most rate units per second from the first take, never more than the bucket', () => {
@@ -55,22 +56,34 @@ describe('--repeat', () => {
   });
 
   it('runs each round in table order, but dynaload\'s fault-free and withheld runs back to back', () => {
-    const pairs = parseBenchOptions([]).scenarios.flatMap((s) => (['baseline', 'dynaload'] as const).map((client) => ({ scenario: s, client })));
-    const order = runOrder(pairs).map((p) => `${p.scenario.key}/${p.client}`);
-    assert.deepEqual(order, ['dynalite/baseline', 'dynalite/dynaload', 'null/baseline', 'null/dynaload', 'withhold20/dynaload', 'withhold20/baseline', 'capacity/baseline', 'capacity/dynaload']);
-    const alone = parseBenchOptions(['--scenarios', 'withhold20,null']).scenarios.flatMap((s) => (['baseline', 'dynaload'] as const).map((client) => ({ scenario: s, client })));
-    assert.deepEqual(runOrder(alone).map((p) => `${p.scenario.key}/${p.client}`), ['withhold20/baseline', 'withhold20/dynaload', 'null/dynaload', 'null/baseline']);
+    const order = (argv: string[]): string[] => {
+      const o = parseBenchOptions(argv);
+      return runOrder(o.scenarios.flatMap((s) => o.clients.map((client) => ({ scenario: s, client })))).map((p) => `${p.scenario.key}/${p.client}`);
+    };
+    assert.deepEqual(order([]), ['dynalite/baseline', 'dynalite/dynaload', 'null/baseline', 'null/dynaload', 'withhold20/dynaload', 'withhold20/baseline', 'capacity/baseline', 'capacity/dynaload']);
+    assert.deepEqual(order(['--scenarios', 'withhold20,null']), ['withhold20/baseline', 'withhold20/dynaload', 'null/dynaload', 'null/baseline']);
+    assert.deepEqual(order(['--clients', 'dynaload,baseline', '--scenarios', 'null,withhold20']), ['null/dynaload', 'withhold20/dynaload', 'null/baseline', 'withhold20/baseline']);
+    assert.deepEqual(order(['--scenarios', 'null,dynalite,withhold20', '--clients', 'dynaload']), ['null/dynaload', 'withhold20/dynaload', 'dynalite/dynaload']);
+    assert.deepEqual(order(['--scenarios', 'null,capacity']), ['null/baseline', 'null/dynaload', 'capacity/baseline', 'capacity/dynaload']);
   });
 
-  it('pairs runs by round for the point-3 ratio, skipping rounds where either failed', () => {
-    assert.deepEqual(roundRatios([80, undefined, 90, 85], [100, 100, 100]), [0.8, 0.9]);
-    assert.deepEqual(roundRatios(undefined, [1]), []);
+  it('judges point 3 on the runs paired by round; a failed round is left out and said', () => {
+    const [fastScenario, withheldScenario] = parseBenchOptions(['--scenarios', 'null,withhold20']).scenarios as [Scenario, Scenario];
+    const runs = (s: Scenario, rates: (number | undefined)[]): RunResult => medianRun(rates.map((rowsPerSecond) =>
+      ({ scenario: s, client: 'dynaload', report: rowsPerSecond === undefined ? undefined : { rowsPerSecond, written: 1 }, stats: undefined, problem: rowsPerSecond === undefined ? 'failed' : undefined, target: undefined }) as RunResult));
+    const goal3 = (fast: (number | undefined)[], withheld: (number | undefined)[]): string | undefined =>
+      goalLines(computeMetrics([runs(fastScenario, fast), runs(withheldScenario, withheld)], 10, 10), 10, undefined).find((l) => l.startsWith('Goal 3'));
+    // Paired by round: 0.80x, 0.81x, 0.88x, median 0.81x; the two median runs (100 and 80) would say 0.80x.
+    assert.match(goal3([100, 110, 90], [80, 89, 79]) ?? '', /0\.81x its fault-free figure, the median of 3 rounds \(0\.80x, 0\.81x, 0\.88x; the two median runs: 0\.80x\).*: met$/);
+    assert.match(goal3([100, undefined, 100], [80, 85, 70]) ?? '', /0\.75x .*the median of 2 rounds \(0\.80x, 0\.70x; 1 failed\).*: NOT met$/);
+    assert.match(goal3([undefined, undefined], [85, 80]) ?? '', /n\/a/);
     assert.equal(median([0.9, 0.8, 0.85]), 0.85);
     assert.ok(Math.abs(median([0.8, 0.9]) - 0.85) < 1e-12);
     assert.ok(Number.isNaN(median([])));
+    assert.deepEqual(roundRatios(undefined, [1]), []);
   });
 
-  it('takes 1 to 20 runs, 1 by default', () => {
+  it('takes 1 to 20 rounds, 1 by default', () => {
     assert.equal(parseBenchOptions([]).repeat, 1);
     assert.equal(parseBenchOptions(['--repeat', '3']).repeat, 3);
     assert.throws(() => parseBenchOptions(['--repeat', '0']), /--repeat/);

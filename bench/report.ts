@@ -38,17 +38,15 @@ const POINT_3 = new Set(['null', 'withhold20']);
 
 /**
  * A round's order: the table's (each scenario's baseline, then dynaload), except that dynaload's
- * runs on the fault-free and the 20%-withheld endpoints go back to back: the second of the two
- * scenarios runs dynaload first. Point 3 compares those two runs.
+ * runs on the fault-free and the 20%-withheld endpoints go back to back, whatever the order of the
+ * scenarios and clients given: the second of them moves to just after the first. Point 3 compares them.
  */
 export function runOrder<P extends { scenario: Scenario; client: ClientName }>(pairs: readonly P[]): P[] {
-  const order: P[] = [];
-  for (const pair of pairs) {
-    const [before, previous] = order.slice(-2);
-    const partnerJustRan = before !== undefined && before.client === 'dynaload' && POINT_3.has(before.scenario.key) && before.scenario.key !== pair.scenario.key;
-    if (pair.client === 'dynaload' && POINT_3.has(pair.scenario.key) && previous?.scenario === pair.scenario && partnerJustRan) order.splice(order.length - 1, 0, pair);
-    else order.push(pair);
-  }
+  const order = [...pairs];
+  const isPoint3 = (pair: P): boolean => pair.client === 'dynaload' && POINT_3.has(pair.scenario.key);
+  const first = order.findIndex(isPoint3);
+  const second = order.findIndex((pair, i) => i > first && isPoint3(pair));
+  if (first >= 0 && second > first + 1) order.splice(first + 1, 0, ...order.splice(second, 1));
   return order;
 }
 

@@ -57,8 +57,9 @@ async function bench(o: BenchOptions): Promise<void> {
   // With --repeat, round after round of every pair rather than n runs of one pair, then the next:
   // the machine's speed drifts by several percent over minutes, and the ratios compare runs made
   // close together (issue 4: "on the same machine at the same moment").
+  const order = runOrder(pairs);
   for (let round = 0; round < o.repeat; round++) {
-    for (const pair of runOrder(pairs)) {
+    for (const pair of order) {
       pair.runs.push(await runOne(o, pair.scenario, pair.client, pair.files, pair.rows, pair.args).catch((error: unknown) => {
         process.stderr.write(`bench: ${pair.scenario.label} / ${pair.client}: ${(error as Error).message}\n`);
         return { scenario: pair.scenario, client: pair.client, report: undefined, stats: undefined, problem: 'failed', target: undefined };
@@ -131,7 +132,7 @@ function notes(o: BenchOptions, results: readonly RunResult[], seconds: number):
   ];
   if (o.repeat > 1) {
     const each = results.map((r) => `${r.scenario.key}/${r.client} ${(r.runs ?? []).map((v) => fixed(v, 0)).join(', ')}`);
-    lines.push(`Each row is the run with the median items/s of ${o.repeat}, run in ${o.repeat} rounds of every pair (a fresh endpoint each time); items/s of every run, by round: ${each.join('; ')}.`);
+    lines.push(`Each row is the run with the median items/s of ${o.repeat} rounds of every pair (a fresh endpoint each time); items/s of every run, by round: ${each.join('; ')}.`);
   }
   return '\n' + lines.map((l) => (o.markdown ? `${l}  ` : l)).join('\n') + '\n';
 }

@@ -23,16 +23,21 @@ export interface BackoffOptions {
 // gave: about 11.5 s on average and 23 s at most (sum of the ceilings), see maxFailingMs.
 export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 5, capMs: 1_000, factor: 1.5 });
 
-/** `attempts` is how many attempts have failed so far (1 after the first failure). */
-export function backoffDelay(attempts: number, options: BackoffOptions, random: () => number = Math.random): number {
+/** The longest wait after `attempts` failed attempts (1 after the first failure; less counts as 1). */
+export function backoffCeiling(attempts: number, options: BackoffOptions): number {
+  // Clamped so that the power stays finite whatever the count (60 steps of 1.5 are 3.6e10 times the base).
   const exponent = Math.min(Math.max(attempts - 1, 0), 60);
-  const ceiling = Math.min(options.capMs, options.baseMs * options.factor ** exponent);
-  return Math.floor(random() * ceiling);
+  return Math.min(options.capMs, options.baseMs * options.factor ** exponent);
+}
+
+/** A wait drawn uniformly below the ceiling (full jitter), in whole ms. */
+export function backoffDelay(attempts: number, options: BackoffOptions, random: () => number = Math.random): number {
+  return Math.floor(random() * backoffCeiling(attempts, options));
 }
 
 /** The longest an item may go on failing before `retries` failures fail the run: the sum of the waits' ceilings. */
 export function maxFailingMs(retries: number, options: BackoffOptions): number {
   let total = 0;
-  for (let attempts = 1; attempts <= retries; attempts++) total += Math.min(options.capMs, options.baseMs * options.factor ** Math.min(attempts - 1, 60));
+  for (let attempts = 1; attempts <= retries; attempts++) total += backoffCeiling(attempts, options);
   return total;
 }
