@@ -138,7 +138,6 @@ function readAnswer(answer: HttpAnswer): Record<string, WriteRequest[]> | undefi
 
 /** The UnprocessedItems as request texts; parsed like `send`'s when the answer is not of the usual shape. */
 function readAnswerTexts(answer: HttpAnswer): Record<string, WriteRequest[]> | UnprocessedTexts | undefined {
-  if (answer.body.length === 0) return undefined;
   const texts = scanUnprocessed(answer.body.toString('utf8'));
   return texts === null ? readAnswer(answer) : texts === undefined ? undefined : { texts };
 }

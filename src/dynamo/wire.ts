@@ -76,10 +76,12 @@ function binaryToBase64(this: Record<string, unknown>, key: string, value: unkno
 
 /**
  * The UnprocessedItems of a BatchWriteItem answer, with B/BS decoded, or undefined when the answer
- * has none. Throws SyntaxError on a body that is not JSON (the caller shapes it like the SDK does).
+ * has none. Throws SyntaxError on a body that is not JSON (the caller shapes it like the SDK does),
+ * including an empty one: DynamoDB always answers a JSON object, and the SDK's reading of an empty
+ * body as "nothing withheld" would count a batch as written on an answer that said nothing.
  */
 export function parseBatchWriteOutput(body: Buffer): RequestItems | undefined {
-  if (body.length === 0) return undefined;
+  if (body.length === 0) throw new SyntaxError('Expected a JSON object holding UnprocessedItems, got an empty body');
   const text = body.toString('utf8');
   const output = JSON.parse(text) as { UnprocessedItems?: Record<string, unknown[]> } | null;
   const unprocessed = output?.UnprocessedItems;

@@ -156,6 +156,21 @@ describe('lean errors match the SDK errors for the same fault', () => {
     });
   }
 
+  it('a 200 with an empty body is not taken as "nothing withheld", as the SDK takes it: SyntaxError, fatal', async (t) => {
+    const { table, lean, sdk } = await rig(t, { emptyAnswer: 1 });
+    const requests = [{ PutRequest: { Item: { id: { S: 'a' }, r: { N: '1' } } } }];
+    const items = { [table]: requests };
+    // The SDK's reading, which the lean path must not copy: no UnprocessedItems, so all written.
+    assert.equal((await sdk.send(new BatchWriteItemCommand({ RequestItems: items }))).UnprocessedItems, undefined);
+    for (const viaLean of [await failure(lean.send(items)), await failure(lean.sendSerialized(batchBody(requests.map((request) => ({ table, json: serializeWriteRequest(request) })))))]) {
+      assert.equal(viaLean.name, 'SyntaxError');
+      assert.match(viaLean.message, /got an empty body[\s\S]*HTTP 200/);
+      assert.equal(viaLean.$metadata?.httpStatusCode, 200);
+      assert.equal(classifyError(viaLean), 'fatal');
+    }
+    assert.deepEqual(await scanAll(db.endpoint, table), []);
+  });
+
   it('recovers on the next call after a reset (the keep-alive pool drops the broken socket)', async (t) => {
     const { table, lean, setFaults } = await rig(t, { resetBefore: 1 });
     await failure(lean.send({ [table]: [{ PutRequest: { Item: { id: { S: 'a' }, r: { N: '1' } } } }] }));

@@ -170,7 +170,6 @@ describe('parseBatchWriteOutput', () => {
   });
 
   for (const [label, body, expected] of [
-    ['an empty body', '', undefined],
     ['no UnprocessedItems', '{}', undefined],
     ['an empty UnprocessedItems', '{"UnprocessedItems":{}}', {}],
   ] as const) {
@@ -184,6 +183,8 @@ describe('parseBatchWriteOutput', () => {
     ['a table that is an object', '{"UnprocessedItems":{"t":{"PutRequest":{}}}}'],
     ['a request that is a string', '{"UnprocessedItems":{"t":["x"]}}'],
     ['UnprocessedItems as a list', '{"UnprocessedItems":[]}'],
+    // The SDK reads an empty body as {}: 25 items counted as written on an answer that said nothing.
+    ['an empty body', ''],
   ] as const) {
     it(`throws SyntaxError for ${label}: withheld requests it cannot read are never taken as written`, () => {
       assert.throws(() => parseBatchWriteOutput(Buffer.from(body)), { name: 'SyntaxError' });

@@ -126,6 +126,20 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     await assertAccounted(run.summary, table);
   });
 
+  it('stops on a 200 answer with an empty body mid-run, never counting its items as written', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files } = await writeShards(dir, 3_000, 3);
+    const proxy = await proxyFor(t, { emptyAnswer: 0.1, seed: 6 });
+    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'], { cwd: dir });
+    assertExit(run, 1);
+    assert.ok(proxy.stats.emptyAnswers > 0);
+    assert.equal(run.summary.error?.code, 'WRITE_FAILED');
+    assert.match(run.summary.error?.message ?? '', /SyntaxError.*got an empty body/s);
+    assert.ok(run.summary.notWritten >= 25, `not written ${run.summary.notWritten}`);
+    await assertAccounted(run.summary, table);
+  });
+
   it('stops on UnrecognizedClientException mid-run with ACCESS_DENIED, never counting more than was written', async (t) => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });

@@ -17,6 +17,8 @@ export interface Faults {
   throttleType?: ThrottleType;
   /** Fraction of requests answered 500 InternalServerError (nothing written). */
   serverError?: number;
+  /** Fraction of requests answered 200 with an empty body, as a broken proxy might (nothing written). */
+  emptyAnswer?: number;
   /** Fraction of requests whose client socket is destroyed before forwarding (nothing written). */
   resetBefore?: number;
   /** Fraction of requests forwarded, then the client socket destroyed (written, client sees an error). */
@@ -40,6 +42,7 @@ export interface ProxyStats {
   itemsWithheld: number;
   throttled: number;
   serverErrors: number;
+  emptyAnswers: number;
   resetsBefore: number;
   resetsAfter: number;
   failed: number;
@@ -84,6 +87,7 @@ export function startFaultProxy(target: string, faults: Faults = {}): Promise<Fa
     itemsWithheld: 0,
     throttled: 0,
     serverErrors: 0,
+    emptyAnswers: 0,
     resetsBefore: 0,
     resetsAfter: 0,
     failed: 0,
@@ -157,6 +161,11 @@ export function startFaultProxy(target: string, faults: Faults = {}): Promise<Fa
     if (hit(f.serverError)) {
       stats.serverErrors++;
       return answerError(res, 500, 'InternalServerError', 'Internal server error');
+    }
+    if (hit(f.emptyAnswer)) {
+      stats.emptyAnswers++;
+      res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': 0, 'x-amz-crc32': String(crc32(Buffer.alloc(0))), 'x-amzn-requestid': requestId() });
+      return void res.end();
     }
 
     const parsed = parseBatch(body);
