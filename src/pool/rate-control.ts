@@ -32,6 +32,11 @@ export interface BucketPolicy {
   readonly cap: number | undefined;
   /** Back off on throttling and probe upward again. */
   readonly adaptive: boolean;
+  /**
+   * Where an adaptive rate starts when that is below the cap: what the tables are known to take (a
+   * cap above a provisioned table's capacity). From there it probes upward, as after a back-off.
+   */
+  readonly start?: number;
 }
 
 export interface Observation {
@@ -50,6 +55,11 @@ export interface BucketState {
   sentAtDecrease: number;
   /** The most the table took per second lately (decaying by half in about 20 s): the scale of the probe's steps. */
   peakGoodput: number;
+  /**
+   * The probe's steps scale with peakGoodput, not with the cap: once the table pushed back, or from
+   * the start when the policy knows what the table takes.
+   */
+  probeByPeak: boolean;
   /** A back-off happened and its effect has not been judged yet. */
   judgePending: boolean;
   /** Withheld fraction that is not caused by our rate. */
@@ -61,7 +71,12 @@ export interface BucketState {
 }
 
 export function initialState(policy: BucketPolicy): BucketState {
-  return { rate: policy.cap ?? Number.POSITIVE_INFINITY, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: 0, judgePending: false, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
+  const cap = policy.cap ?? Number.POSITIVE_INFINITY;
+  // Started below the cap at what the table takes, the probe steps as if the table had pushed back
+  // there: stepping by 4% of the cap, a 200-unit table under a cap of 5,000 was overshot by a
+  // quarter every tick, and with answers lagging the rate the throttling was learned as background.
+  const start = policy.adaptive && policy.start !== undefined && policy.start < cap ? Math.max(MIN_RATE, policy.start) : undefined;
+  return { rate: start ?? cap, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: start ?? 0, probeByPeak: start !== undefined, judgePending: false, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
 }
 
 /** Updates `state` with one interval's observation and returns the new rate. */
@@ -109,17 +124,22 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     state.fractionAtDecrease = fraction;
     state.rateBeforeDecrease = state.rate;
     state.sentAtDecrease = sentRate;
+    state.probeByPeak = true;
     // Only the part above the background is ours: drop to what would have got through without it.
     return Math.max(MIN_RATE, Math.min(state.rate, sentRate) * (1 - (fraction - state.background)) * BACKOFF);
   }
-  // The background follows what is withheld while our rate is not the cause (a moving average).
-  state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
+  // The background only falls here, following what is withheld (a moving average); it rises only
+  // when a back-off did not help. Raised by every sample within the tolerance, the small overshoots
+  // of each probe fed it, which widened the tolerance, which allowed larger overshoots: under a cap
+  // four times a 5,000-unit table's capacity, the rate crept to 9,650 with 24% of the writes
+  // withheld (simulated, 60 s).
+  if (fraction < state.background) state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
   if (!Number.isFinite(state.rate)) return state.rate;
   // Once the table has pushed back, the probe's step scales with what it took lately, not with the
   // cap: under a cap four times a table's capacity, steps of 4% of the cap overshot the capacity by
   // a fifth every few seconds (21% of the writes withheld and sent again). The peak, not the last
   // goodput, so that after a short deep throttle the rate climbs back at the pace of the table.
-  const scale = Number.isFinite(state.sentAtDecrease) ? Math.min(cap ?? Number.POSITIVE_INFINITY, Math.max(state.peakGoodput, MIN_RATE)) : cap ?? state.rate;
+  const scale = state.probeByPeak ? Math.min(cap ?? Number.POSITIVE_INFINITY, Math.max(state.peakGoodput, MIN_RATE)) : cap ?? state.rate;
   const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000);
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
 }

@@ -10,6 +10,17 @@ describe('nextRate (AIMD with a learned background)', () => {
     assert.equal(nextRate({ cap: 500, adaptive: false }, initialState({ cap: 500, adaptive: false }), seen(1000, 900, 10_000)), 500);
   });
 
+  test('a start below the cap is where an adaptive rate begins, probing by what the table takes', () => {
+    const started = initialState({ cap: 5000, adaptive: true, start: 200 });
+    assert.equal(started.rate, 200);
+    assert.equal(started.peakGoodput, 200);
+    // One quiet second: the step is 4% of the 200 the table takes, not of the cap.
+    assert.equal(nextRate({ cap: 5000, adaptive: true, start: 200 }, started, seen(200, 0, 1000)), 200 + INCREASE_PER_SECOND * 200);
+    assert.equal(initialState({ cap: 5000, adaptive: false, start: 200 }).rate, 5000);
+    assert.equal(initialState({ cap: 100, adaptive: true, start: 200 }).rate, 100);
+    assert.equal(initialState({ cap: undefined, adaptive: true, start: 200 }).rate, 200);
+  });
+
   test('more withheld than tolerated: the rate drops to just below the goodput', () => {
     const policy = { cap: 1000, adaptive: true };
     const state = initialState(policy);
@@ -85,8 +96,8 @@ describe('nextRate (AIMD with a learned background)', () => {
  * client able to send `max` units/s, in 250 ms ticks; or, with `withhold`, a table withholding that
  * fraction at any rate. Returns what the last 50 s looked like.
  */
-function simulate(table: { capacity?: number; withhold?: number }, max: number, options: { cap?: number; lagTicks?: number } = {}): { share: number; wasted: number; background: number; sentPerSecond: number } {
-  const policy = { cap: options.cap, adaptive: true };
+function simulate(table: { capacity?: number; withhold?: number }, max: number, options: { cap?: number; lagTicks?: number; start?: number; ticks?: number; skip?: number } = {}): { share: number; wasted: number; background: number; sentPerSecond: number; rate: number } {
+  const policy = { cap: options.cap, adaptive: true, ...(options.start === undefined ? {} : { start: options.start }) };
   const state = initialState(policy);
   // Rates in effect: with a lag, the answers of a tick are to requests sent at an earlier rate
   // (requests booked ahead, or in flight, when the rate changed).
@@ -95,7 +106,9 @@ function simulate(table: { capacity?: number; withhold?: number }, max: number, 
   let admitted = 0;
   let sentTotal = 0;
   let withheldTotal = 0;
-  for (let tick = 0; tick < 240; tick++) {
+  const ticks = options.ticks ?? 240;
+  const skip = options.skip ?? 40;
+  for (let tick = 0; tick < ticks; tick++) {
     rates.push(state.rate);
     const sent = Math.min(rates[Math.max(0, rates.length - 1 - (options.lagTicks ?? 0))] as number, max) * 0.25;
     let ok = sent * (1 - (table.withhold ?? 0));
@@ -104,14 +117,15 @@ function simulate(table: { capacity?: number; withhold?: number }, max: number, 
       ok = Math.min(sent, tokens);
       tokens -= ok;
     }
-    if (tick >= 40) {
+    if (tick >= skip) {
       admitted += ok;
       sentTotal += sent;
       withheldTotal += sent - ok;
     }
     state.rate = nextRate(policy, state, { sent, throttled: sent - ok, intervalMs: 250, now: 250 * (tick + 1) });
   }
-  return { share: table.capacity === undefined ? Number.NaN : admitted / (table.capacity * 50), wasted: withheldTotal / admitted, background: state.background, sentPerSecond: sentTotal / 50 };
+  const seconds = (ticks - skip) / 4;
+  return { share: table.capacity === undefined ? Number.NaN : admitted / (table.capacity * seconds), wasted: withheldTotal / admitted, background: state.background, sentPerSecond: sentTotal / seconds, rate: state.rate };
 }
 
 describe('nextRate against simulated tables (issue 4, point 5)', () => {
@@ -153,6 +167,31 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
       }
       assert.ok(Math.abs(state.background - 0.2) < 0.05, `background ${state.background}`);
       assert.ok(state.rate >= Math.min(cap ?? Number.POSITIVE_INFINITY, 1_000) * 0.9, `rate ${state.rate}`);
+    });
+  }
+
+  // A cap above a provisioned table's capacity starts at the capacity (src/commands/upload.ts):
+  // started at the cap, the first second went out at it.
+  for (const [capacity, cap] of [[200, 5_000], [500, 2_000], [5_000, 20_000]] as const) {
+    for (const lagTicks of [0, 1, 2]) {
+      test(`capacity ${capacity} under a cap of ${cap}, started at the capacity, answers ${lagTicks} tick(s) behind: the first 10 s waste under 5%, under a fifth of what starting at the cap wastes`, () => {
+        const started = simulate({ capacity }, cap * 10, { cap, lagTicks, start: capacity, ticks: 40, skip: 0 });
+        const atCap = simulate({ capacity }, cap * 10, { cap, lagTicks, ticks: 40, skip: 0 });
+        assert.ok(started.share >= 0.9, `share ${started.share}`);
+        assert.ok(started.wasted < 0.05, `wasted ${started.wasted}`);
+        assert.ok(started.wasted < atCap.wasted / 5, `wasted ${started.wasted} against ${atCap.wasted} from the cap`);
+      });
+    }
+  }
+
+  // Each probe overshoots a little, within the tolerance. Those samples used to raise the learned
+  // background, which widened the tolerance, which allowed larger overshoots.
+  for (const lagTicks of [0, 1]) {
+    test(`capacity 5,000 under a cap of 20,000, started at the capacity, answers ${lagTicks} tick(s) behind: no background creeps in over 60 s`, () => {
+      const result = simulate({ capacity: 5_000 }, 200_000, { cap: 20_000, lagTicks, start: 5_000 });
+      assert.ok(result.background < TOLERANCE / 2, `background ${result.background}`);
+      assert.ok(result.rate < 5_000 * 1.15, `rate ${result.rate}`);
+      assert.ok(result.wasted < 0.05, `wasted ${result.wasted}`);
     });
   }
 
