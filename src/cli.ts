@@ -137,6 +137,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(DEFAULTS.escape))
     .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
     .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row; - for stdout (the summary then goes to stderr) (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
+    .addOption(new Option('--force', 'replace an existing --rejects file (without it, a run refuses to overwrite one; --resume appends to it)'))
     .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))
     .addOption(new Option('--max-wcu <n|auto>', 'cap on write capacity units per second for the whole run, shared by all workers; auto: --capacity-share of a provisioned table\'s capacity (default: auto for provisioned tables, else no cap)'))
     .addOption(new Option('--capacity-share <f>', 'fraction of a provisioned table\'s write capacity that auto targets').default(DEFAULTS.capacityShare))

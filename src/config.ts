@@ -34,6 +34,8 @@ export interface UploadConfig {
   readonly escape: string;
   readonly empty: EmptyPolicy;
   readonly rejectsPath: string | undefined;
+  /** `--force`: an existing `--rejects` file is replaced (without it, a run refuses to start). */
+  readonly force: boolean;
   readonly json: boolean;
   readonly logLevel: LogLevel;
   readonly maxRetries: number;
@@ -90,6 +92,7 @@ export interface RawUploadOptions {
   escape?: string;
   empty?: string;
   rejects?: string;
+  force?: boolean;
   json?: boolean;
   logLevel?: string;
   maxRetries?: string | number;
@@ -159,6 +162,7 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     escape: parseEscape(raw.escape ?? DEFAULTS.escape),
     empty: parseChoice('--empty', raw.empty, DEFAULTS.empty, EMPTY_POLICIES),
     rejectsPath: raw.rejects,
+    force: raw.force ?? false,
     json: raw.json ?? false,
     logLevel: parseChoice('--log-level', raw.logLevel, DEFAULTS.logLevel, LOG_LEVELS),
     maxRetries: parseInteger('--max-retries', raw.maxRetries, DEFAULTS.maxRetries, 0, 100),

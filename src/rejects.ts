@@ -1,7 +1,12 @@
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { DynaloadError } from './errors.js';
+import type { RejectsMode } from './output-files.js';
 import type { RejectRecord } from './pool/protocol.js';
+
+/** Rejects hold row data: only the user may read them. */
+const FILE_MODE = 0o600;
+const FLAGS: Record<RejectsMode, string> = { new: 'wx', append: 'a', replace: 'w' };
 
 /**
  * The rejects file: one JSON line per rejected row, `{file, line, code, message, row}` (plus `table`
@@ -15,11 +20,12 @@ export class RejectsFile {
   count = 0;
 
   /** True when the file was there before this run (a resume appends to it). */
-  existed = false;
+  readonly existed: boolean;
 
-  constructor(path: string, private readonly append = false) {
+  /** `mode` comes from checkOutputFiles: an existing file is never truncated unless asked (`--force`). */
+  constructor(path: string, private readonly mode: RejectsMode = 'new') {
     this.path = path;
-    this.existed = append && existsSync(path);
+    this.existed = mode === 'append';
   }
 
   /** Rejects go to stdout: the result stream then carries them, and nothing else. */
@@ -34,7 +40,7 @@ export class RejectsFile {
       return;
     }
     if (this.stream === undefined) {
-      this.stream = createWriteStream(this.path, { flags: this.append ? 'a' : 'w' });
+      this.stream = createWriteStream(this.path, { flags: FLAGS[this.mode], mode: FILE_MODE });
       this.stream.on('error', (error) => (this.error ??= error));
     }
     this.count++;
@@ -55,7 +61,11 @@ export class RejectsFile {
   }
 }
 
-export function defaultRejectsPath(table: string, startedAt: Date): string {
+/**
+ * In the working directory, named by table and start time; a dry run's have a name of their own, so
+ * a dry run never writes a file a real run uses.
+ */
+export function defaultRejectsPath(table: string, startedAt: Date, dryRun = false): string {
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  return `dynaload-rejects-${table}-${stamp}.ndjson`;
+  return `dynaload-${dryRun ? 'dry-run-' : ''}rejects-${table}-${stamp}.ndjson`;
 }

@@ -4,7 +4,7 @@ import type { TableCounters, WorkerCounters } from './pool/protocol.js';
 
 /** The result of a run: what `--json` prints, and what the human summary is made of. */
 export interface Summary {
-  /** `--dry-run`: nothing was written; `written` counts rows that would be. */
+  /** `--dry-run`: nothing was written or sent; `wouldWrite` counts what a real run would write. */
   dryRun: boolean;
   /** `put` for upload, `delete` for delete (then `written` counts deleted keys). */
   kind: 'put' | 'delete';
@@ -13,11 +13,14 @@ export interface Summary {
   rejected: number;
   /** Rows the mapping or transform turned into no item at all (it returned null). */
   skipped: number;
+  /** `rows - written - rejected - skipped`: rows read that are not known to be written (in a dry run, all the others). */
   notWritten: number;
   tables: Record<string, TableCounters>;
-  /** Items written (or, in a dry run, that would be), all tables. */
+  /** Items written, all tables (0 in a dry run). */
   items: number;
-  /** Write capacity units of the items written, as DynamoDB bills them (1 per started KB; 1 per delete). */
+  /** A dry run's count of what a real run would write: rows, items, and items per table (null otherwise). */
+  wouldWrite: { rows: number; items: number; tables: Record<string, number> } | null;
+  /** Write capacity units of the items written (in a dry run: that would be), as DynamoDB bills them (1 per started KB; 1 per delete). */
   writeUnits: number;
   /** What those write units cost on demand, at `pricePerMillionWru` (`--wru-price`). */
   estimatedCostUsd: number;
@@ -53,7 +56,11 @@ export interface Summary {
 }
 
 export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; durationMs: number; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
-  const { rowsRead, rowsWritten, rowsRejected, rowsSkipped } = counters;
+  const { rowsRead, rowsRejected, rowsSkipped } = counters;
+  // A dry run acknowledges every batch itself: what it counts would be written, nothing was, nothing was sent.
+  const dry = extra.dryRun;
+  const rowsWritten = dry ? 0 : counters.rowsWritten;
+  const tables = dry ? Object.fromEntries(Object.entries(counters.tables).map(([t, c]) => [t, { written: 0, rejected: c.rejected }])) : counters.tables;
   const costs = estimate({ writeUnits: counters.unitsWritten, items: counters.itemsWritten, rows: rowsRead, rejected: rowsRejected, itemsPerTable: {}, pricePerMillionWru: extra.pricePerMillionWru, ...(extra.maxWcu ? { maxWcu: extra.maxWcu } : {}) });
   return {
     dryRun: extra.dryRun,
@@ -64,15 +71,16 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     skipped: rowsSkipped,
     // Derived, never counted: a row is written or rejected only on evidence; everything else is not written.
     notWritten: rowsRead - rowsWritten - rowsRejected - rowsSkipped,
-    tables: counters.tables,
-    items: counters.itemsWritten,
+    tables,
+    items: dry ? 0 : counters.itemsWritten,
+    wouldWrite: dry ? { rows: counters.rowsWritten, items: counters.itemsWritten, tables: Object.fromEntries(Object.entries(counters.tables).map(([t, c]) => [t, c.written])) } : null,
     writeUnits: counters.unitsWritten,
     estimatedCostUsd: costs.estimatedCostUsd,
     pricePerMillionWru: extra.pricePerMillionWru,
     maxWcu: extra.maxWcu ?? null,
     secondsAtMaxWcu: costs.secondsAtMaxWcu ?? null,
     rejectedByCode: extra.rejectedByCode,
-    requests: counters.requests,
+    requests: dry ? 0 : counters.requests,
     unprocessedRetries: counters.unprocessedRetries,
     throttledRequests: counters.throttledRequests,
     serverErrors: counters.serverErrors,
@@ -94,8 +102,8 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
 
 export function formatSummary(s: Summary): string {
   if (s.dryRun) {
-    const itemsPerTable = Object.fromEntries(Object.entries(s.tables).map(([t, c]) => [t, c.written]));
-    return formatDryRun({ writeUnits: s.writeUnits, items: s.items, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
+    const itemsPerTable = s.wouldWrite?.tables ?? {};
+    return formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
   }
   const seconds = (s.durationMs / 1000).toFixed(1);
   const tables = Object.entries(s.tables)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DynaloadError, usageError } from '../errors.js';
 import type { FileProgress } from '../pool/protocol.js';
@@ -93,9 +94,9 @@ export class CheckpointStore {
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
 
-  constructor(readonly file: string, private readonly data: CheckpointData, private readonly byInput: ReadonlyMap<string, string>) {}
+  constructor(readonly file: string, private readonly temporary: string, private readonly data: CheckpointData, private readonly byInput: ReadonlyMap<string, string>) {}
 
-  static fresh(file: string, settings: Readonly<Record<string, unknown>>, identities: ReadonlyMap<string, FileIdentity>, previous?: CheckpointData): CheckpointStore {
+  static fresh(file: { file: string; temporary: string }, settings: Readonly<Record<string, unknown>>, identities: ReadonlyMap<string, FileIdentity>, previous?: CheckpointData): CheckpointStore {
     const files: Record<string, FileState> = {};
     const byInput = new Map<string, string>();
     for (const [input, identity] of identities) {
@@ -103,7 +104,7 @@ export class CheckpointStore {
       const old = previous?.files[identity.path];
       files[identity.path] = old ? { identity, mark: { ...old.mark }, complete: old.complete } : { identity, mark: startMark(), complete: false };
     }
-    return new CheckpointStore(file, { version: 1, settings, updatedAt: new Date().toISOString(), files }, byInput);
+    return new CheckpointStore(file.file, file.temporary, { version: 1, settings, updatedAt: new Date().toISOString(), files }, byInput);
   }
 
   /** Rows settled by earlier runs (below the marks this run starts from). */
@@ -152,21 +153,30 @@ export class CheckpointStore {
     this.dirty = false;
     this.data.updatedAt = new Date().toISOString();
     const text = JSON.stringify(this.data, null, 1) + '\n';
-    this.writing = this.writing.then(() => writeAtomically(this.file, text)).catch((error: Error) => {
+    this.writing = this.writing.then(() => writeAtomically(this.file, this.temporary, text)).catch((error: Error) => {
       this.failure = error;
     });
     return this.writing;
   }
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w');
+/**
+ * The checkpoint holds paths of the user's files: only the user may read it. The temporary file is
+ * created anew (never an existing file, never through a link someone left in its place).
+ */
+const FILE_MODE = 0o600;
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+async function writeAtomically(file: string, temporary: string, text: string): Promise<void> {
+  const handle = await open(temporary, CREATE_NEW, FILE_MODE);
   try {
     await handle.writeFile(text);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw error;
   }
+  await handle.close();
   await rename(temporary, file);
 }

@@ -20,8 +20,32 @@ export interface PreparedCheckpoint {
  * input. With --resume, the run continues from it (after checking nothing that decides what is
  * written has changed). Standard input has no position to come back to.
  */
-export async function prepareCheckpoint(config: UploadConfig, tables: readonly string[]): Promise<PreparedCheckpoint | undefined> {
+export async function prepareCheckpoint(config: UploadConfig, tables: readonly string[], file: { file: string; temporary: string } | undefined): Promise<PreparedCheckpoint | undefined> {
+  if (file === undefined) return undefined;
   const files = config.inputs.filter((i) => i !== '-');
+  const identities = new Map(await Promise.all(files.map(async (input) => [input, await identify(input)] as const)));
+  const settings = await runSettings(config, tables);
+  if (!config.resume) {
+    return { store: CheckpointStore.fresh(file, settings, identities), starts: new Map(), done: [], previous: startMark() };
+  }
+  const data = await readCheckpoint(file.file);
+  if (data === undefined) throw usageError('CHECKPOINT_MISSING', `Expected a checkpoint to resume from at ${file.file}, found none (give its place with --checkpoint)`, { file: file.file });
+  const { starts, done } = planResume(data, settings, identities, file.file);
+  const store = CheckpointStore.fresh(file, settings, identities, data);
+  return { store, starts, done, previous: store.totals() };
+}
+
+/**
+ * Where the run keeps its checkpoint (undefined: it keeps none). A dry run keeps none and refuses
+ * `--resume`: it must neither read nor write the file a real run resumes from. `delete` and `upload`
+ * keep theirs apart, so a rollback never moves the marks of the load it rolls back.
+ */
+export function checkpointPath(config: UploadConfig, tables: readonly string[]): string | undefined {
+  const files = config.inputs.filter((i) => i !== '-');
+  if (config.dryRun) {
+    if (config.resume) throw usageError('OPTION_CONFLICT', 'Expected either `--dry-run` or `--resume`, got both: a dry run neither reads nor writes the checkpoint of a real run', { option: '--resume' });
+    return undefined;
+  }
   if (config.resume && config.inputs.includes('-')) {
     throw usageError('STDIN_RESUME', 'Expected files to resume, got `-`: standard input cannot be resumed (it has no position to come back to); save it to a file first');
   }
@@ -29,17 +53,8 @@ export async function prepareCheckpoint(config: UploadConfig, tables: readonly s
     if (config.resume) throw usageError('CHECKPOINT_MISSING', 'Expected a checkpoint to resume from, but the run keeps none (`--no-checkpoint` or no file inputs)');
     return undefined;
   }
-  const file = config.checkpoint ?? path.join(path.dirname(files[0] as string), `.dynaload-checkpoint-${tables.join('+')}.json`);
-  const identities = new Map(await Promise.all(files.map(async (input) => [input, await identify(input)] as const)));
-  const settings = await runSettings(config, tables);
-  if (!config.resume) {
-    return { store: CheckpointStore.fresh(file, settings, identities), starts: new Map(), done: [], previous: startMark() };
-  }
-  const data = await readCheckpoint(file);
-  if (data === undefined) throw usageError('CHECKPOINT_MISSING', `Expected a checkpoint to resume from at ${file}, found none (give its place with --checkpoint)`, { file });
-  const { starts, done } = planResume(data, settings, identities, file);
-  const store = CheckpointStore.fresh(file, settings, identities, data);
-  return { store, starts, done, previous: store.totals() };
+  const kind = config.kind === 'delete' ? 'delete-' : '';
+  return config.checkpoint ?? path.join(path.dirname(files[0] as string), `.dynaload-checkpoint-${kind}${tables.join('+')}.json`);
 }
 
 /** The options that decide what a row becomes: a resume must use the same. */

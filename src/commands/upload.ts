@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CHECKPOINT_INTERVAL_MS, prepareCheckpoint } from '../checkpoint/prepare.js';
+import { CHECKPOINT_INTERVAL_MS, checkpointPath, prepareCheckpoint } from '../checkpoint/prepare.js';
 import { parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
@@ -13,6 +13,7 @@ import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
 import { loadTransform } from '../pipeline/transform-module.js';
+import { checkOutputFiles, type OutputFiles } from '../output-files.js';
 import { startPool } from '../pool/pool.js';
 import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
 import { RateController, type BucketPolicy } from '../pool/rate-control.js';
@@ -51,16 +52,17 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   }
   const log = createLogger(config.logLevel);
   const tables = await targetTables(config);
+  const outputs = await outputFiles(config, tables, startedAt);
   if (raw.createTable) await ensureTable(config, raw, tables, log);
   const schemas = await readSchemas(config, tables, raw);
   checkKeyTypes(config, schemas);
 
-  const checkpoint = await prepareCheckpoint(config, tables);
+  const checkpoint = await prepareCheckpoint(config, tables, outputs.checkpoint);
   await checkpoint?.store.init();
   const run = checkpoint ? { ...config, inputs: config.inputs.filter((i) => !checkpoint.done.includes(i)) } : config;
   if (checkpoint?.done.length) log.info({ files: checkpoint.done }, 'finished in an earlier run: skipped');
 
-  const rejects = new RejectsFile(config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt), config.resume);
+  const rejects = new RejectsFile(outputs.rejects, outputs.rejectsMode);
   const rejectedByCode: Record<string, number> = {};
   const progress = createProgress({
     stream: process.stderr, isTTY: process.stderr.isTTY === true, noColor: raw.color === false,
@@ -119,6 +121,18 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     unreadFiles: result.unread,
     exitCode,
     error,
+  });
+}
+
+/** The rejects file and the checkpoint, checked against the inputs before anything is read or written. */
+function outputFiles(config: UploadConfig, tables: readonly string[], startedAt: Date): Promise<OutputFiles> {
+  return checkOutputFiles({
+    inputs: config.inputs,
+    rejects: config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt, config.dryRun),
+    rejectsGiven: config.rejectsPath !== undefined,
+    resume: config.resume,
+    force: config.force,
+    checkpoint: checkpointPath(config, tables),
   });
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,12 +8,15 @@ import { Worker } from 'node:worker_threads';
 import { CheckpointStore, identify, planResume, readCheckpoint, type CheckpointData, type FileIdentity } from '../../src/checkpoint/checkpoint.js';
 import { startMark } from '../../src/checkpoint/low-water.js';
 import { EXIT } from '../../src/errors.js';
+import { temporaryPath } from '../../src/output-files.js';
 
 let dir = '';
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'dynaload-checkpoint-'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
+
+const place = (file: string): { file: string; temporary: string } => ({ file, temporary: temporaryPath(file) });
 
 const SETTINGS = Object.freeze({ kind: 'put', tables: ['t'], types: { v: 'N' }, header: true, delimiter: undefined });
 
@@ -148,7 +151,7 @@ describe('CheckpointStore', () => {
   test('init writes the first version; updates are written on flush and stop; a resume carries the old marks', async () => {
     const file = path.join(dir, 'store.json');
     const a = identity('a.csv');
-    const store = CheckpointStore.fresh(file, SETTINGS, new Map([['in/a.csv', a]]));
+    const store = CheckpointStore.fresh(place(file), SETTINGS, new Map([['in/a.csv', a]]));
     await store.init();
     const first = await readCheckpoint(file);
     assert.ok(first);
@@ -162,13 +165,13 @@ describe('CheckpointStore', () => {
     assert.deepEqual(Object.keys(second.files), [a.path], 'an unknown input is ignored');
     assert.equal(second.files[a.path]?.mark.rows, 7);
 
-    const resumed = CheckpointStore.fresh(file, SETTINGS, new Map([['in/a.csv', a], ['in/b.csv', identity('b.csv')]]), second);
+    const resumed = CheckpointStore.fresh(place(file), SETTINGS, new Map([['in/a.csv', a], ['in/b.csv', identity('b.csv')]]), second);
     const { rows, written, rejected, skipped } = resumed.totals();
     assert.deepEqual({ rows, written, rejected, skipped }, { rows: 7, written: 6, rejected: 1, skipped: 0 }, 'rows settled by earlier runs, summed over files');
   });
 
   test('an unwritable place is found by init: CHECKPOINT_WRITE_FAILED (exit 2) naming --checkpoint', async () => {
-    const store = CheckpointStore.fresh(path.join(dir, 'no-such-dir', 'cp.json'), SETTINGS, new Map());
+    const store = CheckpointStore.fresh(place(path.join(dir, 'no-such-dir', 'cp.json')), SETTINGS, new Map());
     await assert.rejects(store.init(), (error: { code: string; exitCode: number; message: string }) => {
       assert.equal(error.code, 'CHECKPOINT_WRITE_FAILED');
       assert.equal(error.exitCode, EXIT.USAGE);
@@ -177,12 +180,26 @@ describe('CheckpointStore', () => {
     });
   });
 
+  test('the temporary file is created anew: a link or a file in its place is never written through, and the failure names --checkpoint', async () => {
+    const file = path.join(dir, 'guarded.json');
+    const victim = path.join(dir, 'victim.txt');
+    await writeFile(victim, 'keep me');
+    await symlink(victim, temporaryPath(file));
+    const store = CheckpointStore.fresh(place(file), SETTINGS, new Map());
+    await assert.rejects(store.init(), (error: { code: string; message: string }) => {
+      assert.equal(error.code, 'CHECKPOINT_WRITE_FAILED');
+      assert.match(error.message, /EEXIST/);
+      return true;
+    });
+    assert.equal(await readFile(victim, 'utf8'), 'keep me');
+  });
+
   test('rewritten again and again, the file is always whole, valid JSON (write, fsync, rename); no temporary file is left', async () => {
     const file = path.join(dir, 'atomic.json');
     // About 1 MB of checkpoint, so a rewrite takes long enough to be caught half-way if it were not atomic.
     const identities = new Map<string, FileIdentity>();
     for (let i = 0; i < 3_000; i++) identities.set(`in/f${i}.csv`, identity(`f${i}.csv`));
-    const store = CheckpointStore.fresh(file, SETTINGS, identities);
+    const store = CheckpointStore.fresh(place(file), SETTINGS, identities);
     await store.init();
     // A reader on another thread, reading as fast as it can while this thread rewrites.
     const reader = new Worker(

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { runCli, tempDir } from '../support/cli.js';
 import { createTable, scanAll, TEST_REGION, testClient } from '../support/dynalite.js';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { useDynalite } from './helpers.js';
+import { useDynalite, type Summary } from './helpers.js';
 
 const db = useDynalite();
 
@@ -51,10 +51,11 @@ describe('trying, checking, configuring (end to end)', () => {
     await writeFile(file, `id,v\nk1,${pad(1024)}\nk2,${pad(1025)}\nk3,${pad(3000)}\n,bad\n`);
     const run = await runCli(['upload', file, '--table', table, '--dry-run', '--max-wcu', '2', '--wru-price', '1.25', '--json', '--endpoint', db.endpoint, '--region', TEST_REGION, '--no-checkpoint', '--rejects', path.join(dir, 'r.ndjson')], { cwd: dir });
     assert.equal(run.code, 3, run.stderr);
-    const s = JSON.parse(run.stdout) as { dryRun: boolean; rows: number; items: number; rejected: number; writeUnits: number; estimatedCostUsd: number; secondsAtMaxWcu: number; rejectedByCode: Record<string, number> };
+    const s = JSON.parse(run.stdout) as Summary;
     assert.equal(s.dryRun, true);
     assert.equal(s.rows, 4);
-    assert.equal(s.items, 3);
+    assert.deepEqual(s.wouldWrite, { rows: 3, items: 3, tables: { [table]: 3 } });
+    assert.deepEqual([s.written, s.items, s.requests, s.notWritten], [0, 0, 0, 3], 'nothing written or sent');
     assert.equal(s.rejected, 1);
     assert.deepEqual(s.rejectedByCode, { KEY_EMPTY: 1 });
     assert.equal(s.writeUnits, 1 + 2 + 3);
