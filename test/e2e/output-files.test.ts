@@ -8,8 +8,8 @@ import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../support/cli.js';
-import { createTable, scanAll } from '../support/dynalite.js';
-import { assertExit, readRejects, upload, useDynalite } from './helpers.js';
+import { createTable, scanAll, TEST_REGION } from '../support/dynalite.js';
+import { assertExit, parseSummary, readRejects, run, upload, useDynalite } from './helpers.js';
 
 const db = useDynalite();
 const ROWS = 'id,v\na,1\nb,2\n,3\nc,4\n';
@@ -103,5 +103,23 @@ describe('output files (end to end)', () => {
       assert.equal(run.summary.error?.code, 'REJECTS_UNWRITABLE', place);
     }
     assert.equal((await scanAll(db.endpoint, table)).length, 0, 'nothing was written');
+  });
+
+  it('delete keeps its own checkpoint: a rollback does not break the --resume of the load', async () => {
+    const { dir, table } = await setup();
+    const input = path.join(dir, 'load.csv');
+    await writeFile(input, 'id,v\na,1\nb,2\n');
+    const loaded = await upload(db.endpoint, [input, '--table', table], { cwd: dir });
+    assertExit(loaded, 0);
+    const uploadCheckpoint = path.join(dir, `.dynaload-checkpoint-${table}.json`);
+    assert.equal(loaded.summary.checkpointFile, uploadCheckpoint);
+    const before = await readFile(uploadCheckpoint, 'utf8');
+    const deleted = await run(['delete', input, '--table', table, '--endpoint', db.endpoint, '--region', TEST_REGION, '--json'], { cwd: dir });
+    assertExit(deleted, 0);
+    assert.equal(parseSummary(deleted).checkpointFile, path.join(dir, `.dynaload-checkpoint-delete-${table}.json`));
+    assert.equal(await readFile(uploadCheckpoint, 'utf8'), before, 'the upload\'s checkpoint is untouched');
+    const resumed = await upload(db.endpoint, [input, '--table', table, '--resume'], { cwd: dir });
+    assertExit(resumed, 0);
+    assert.equal(resumed.summary.previous?.written, 2);
   });
 });
