@@ -164,7 +164,7 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     rejectsPath: raw.rejects,
     force: raw.force ?? false,
     json: raw.json ?? false,
-    logLevel: parseChoice('--log-level', raw.logLevel, DEFAULTS.logLevel, LOG_LEVELS),
+    logLevel: quietLevel(parseChoice('--log-level', raw.logLevel, DEFAULTS.logLevel, LOG_LEVELS), raw.quiet === true),
     maxRetries: parseInteger('--max-retries', raw.maxRetries, DEFAULTS.maxRetries, 0, 100),
     maxWcu: raw.maxWcu === undefined || raw.maxWcu === 'auto' ? raw.maxWcu : parseInteger('--max-wcu', raw.maxWcu, 0, 1, 10_000_000),
     capacityShare: parseFraction('--capacity-share', raw.capacityShare, DEFAULTS.capacityShare),
@@ -175,6 +175,11 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     dryRun: raw.dryRun ?? false,
     stopTimeout: parseInteger('--stop-timeout', raw.stopTimeout, DEFAULTS.stopTimeout, 1, 3600),
   });
+}
+
+/** `--quiet` prints nothing but errors: it raises a lower log level to `error` (and leaves `fatal` or `silent`). */
+function quietLevel(level: LogLevel, quiet: boolean): LogLevel {
+  return quiet && LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf('error') ? 'error' : level;
 }
 
 export function parseInteger(option: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
