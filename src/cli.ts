@@ -26,8 +26,7 @@ DynamoDB APIs used: DescribeTable (once per table, for the key schema), BatchWri
 request), CreateTable (only with --create-table).
 Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..., AWS_PROFILE, SSO, roles).
 
-Exit codes: 0 every row written (or skipped by the mapping or transform), 1 the run failed, 2 bad usage,
-3 finished but some rows were rejected.
+Exit codes: 0 every row written (or skipped), 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
 `;
 
 const PROGRAM_EXAMPLES = `Examples:
