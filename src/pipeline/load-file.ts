@@ -6,9 +6,10 @@ import type { RejectRecord } from '../pool/protocol.js';
 import { defaultDelimiter, detectFormat, type InputFormat } from './formats.js';
 import type { WriteKind } from './item-check.js';
 import { readJsonLines } from './json-lines.js';
-import { parseCsv, parseCsvChunks } from './parse.js';
+import { parseCsv, parseCsvChunks, type CsvFailure, type CsvRecord } from './parse.js';
 import type { Output, Plan, RowPlan } from './plan.js';
 import { openInput } from './read.js';
+import { loadRejects } from './replay.js';
 import type { BatchWriter, WriteEntry } from './write.js';
 
 /** A row read from a file, alive while any of its items is unresolved. */
@@ -92,7 +93,7 @@ async function isGzip(path: string): Promise<boolean> {
 }
 
 /** The header of a CSV file, for a read that starts past it. */
-async function readHeader(path: string, options: LoadOptions): Promise<string[] | undefined> {
+export async function readHeader(path: string, options: LoadOptions): Promise<string[] | undefined> {
   for await (const record of parseCsv(await openInput(path), { delimiter: defaultDelimiter(path, options.delimiter), escape: options.escape })) {
     return record.kind === 'record' ? record.fields : undefined;
   }
@@ -183,70 +184,13 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
   }
 }
 
-/**
- * `--from-rejects`: each line of a rejects file is loaded again as the row it was. A row kept by
- * name maps through the same plan as CSV cells; raw cells and broken lines (fixed by hand, say)
- * are named by the header of the file they came from, or by --columns. New rejections keep the
- * row's original file and line.
- */
-async function loadRejects(file: string, input: Readable, context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
-  const plans = new Map<string, RowPlan<readonly string[]>>();
-  const headers = new Map<string, Promise<string[] | undefined>>();
-  const planFor = (columns: readonly string[], source: string): RowPlan<readonly string[]> => {
-    const key = columns.join('\u0001');
-    let plan = plans.get(key);
-    if (plan === undefined) plans.set(key, (plan = context.plan.csv(columns, source)));
-    return plan;
-  };
-  for await (const record of readJsonLines(input, 'ndjson', from)) {
-    if (context.stopping() || context.writer.failure) break;
-    if (record.end <= skipBelow) continue;
-    context.rowRead();
-    const fail = (code: string, message: string): void => {
-      const row = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(row, code, message);
-      settle(row, 'rejected');
-    };
-    if (record.kind === 'failure') {
-      fail(record.code, record.message);
-      continue;
-    }
-    const origin = record.item.file?.S ?? file;
-    const line = Number(record.item.line?.N ?? record.line);
-    const kept = record.item.row;
-    let columns: readonly string[] | undefined;
-    let fields: string[];
-    if (kept?.M !== undefined) {
-      columns = Object.keys(kept.M);
-      fields = Object.values(kept.M).map((v) => v.S ?? '');
-    } else {
-      const named = context.options.columns ?? (await (headers.get(origin) ?? headers.set(origin, readHeader(origin, context.options).catch(() => undefined)).get(origin)));
-      columns = named;
-      if (kept?.L !== undefined) fields = kept.L.map((v) => v.S ?? '');
-      else if (kept?.S !== undefined) fields = (await parseLine(kept.S, origin, context.options)) ?? [];
-      else {
-        fail('REPLAY_INVALID', `Expected a rejects line with a \`row\` (object, array or text), got none`);
-        continue;
-      }
-    }
-    if (columns === undefined) {
-      fail('REPLAY_UNNAMED', `Expected column names for the row from ${origin} line ${line}: its file has no readable header; give --columns`);
-      continue;
-    }
-    const row = rowRef(origin, { line, end: record.end, lines: record.lines }, columns, fields, context.tracker);
-    const wait = route(row, planFor(columns, `the rejects file ${file}`)(fields, row), context);
-    if (wait) await wait;
-  }
+/** One CSV line's text (a rejects file keeps a broken line so), read as the file it came from reads. */
+export async function parseLine(text: string, origin: string, options: LoadOptions): Promise<CsvRecord | CsvFailure> {
+  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), { delimiter: defaultDelimiter(origin, options.delimiter), escape: options.escape })) return record;
+  return { kind: 'failure', line: 1, end: 0, lines: 0, code: 'REPLAY_INVALID', message: 'Expected the text of a CSV line, got none', raw: text };
 }
 
-async function parseLine(text: string, origin: string, options: LoadOptions): Promise<string[] | undefined> {
-  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), { delimiter: defaultDelimiter(origin, options.delimiter), escape: options.escape })) {
-    return record.kind === 'record' ? record.fields : undefined;
-  }
-  return undefined;
-}
-
-function rowRef(file: string, at: { line: number; end: number; lines: number }, columns: readonly string[] | undefined, fields: RowRef['fields'], tracker: LowWater): RowRef {
+export function rowRef(file: string, at: { line: number; end: number; lines: number }, columns: readonly string[] | undefined, fields: RowRef['fields'], tracker: LowWater): RowRef {
   return { file, line: at.line, seq: tracker.add(at.end, at.lines), outcome: undefined, tracker, columns, fields, pending: 0, rejected: false };
 }
 
@@ -255,7 +199,7 @@ function rowRef(file: string, at: { line: number; end: number; lines: number }, 
  * when the reader must wait (an async transform, a full writer, the mark too far behind): most rows
  * go through without one.
  */
-function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> | undefined {
+export function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> | undefined {
   // After the wait, a run that is stopping (or failed) leaves the row unrouted: it stays open, below
   // no mark, so a resume reads it again. Routing anyway would wait again, at once, for ever.
   if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => (halted(context) ? undefined : route(row, pending, context)));
