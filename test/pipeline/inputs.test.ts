@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +11,7 @@ let root = '';
 const FILES = [
   'shards/part-a.csv', 'shards/part-b.csv', 'shards/part-c.csv', 'shards/part-10.csv', 'shards/notes.txt',
   'shards/.hidden.csv', 'shards/sub/deep.csv', 'shards/sub/more/deeper.csv', 'shards/.git/x.csv', 'one.csv',
+  'named/data[1].csv', 'named/data1.csv',
 ];
 
 before(async () => {
@@ -20,6 +21,7 @@ before(async () => {
     await writeFile(path.join(root, file), 'id\n1\n');
   }
   await mkdir(path.join(root, 'empty'));
+  await symlink('loop', path.join(root, 'loop'));
 });
 after(async () => {
   await rm(root, { recursive: true, force: true });
@@ -45,6 +47,8 @@ describe('expandInputs', () => {
     ['a pattern starting with `.` matches hidden names', () => at('shards/.*.csv'), () => at('shards/.hidden.csv')],
     ['repeats dropped: the same path twice', () => at('one.csv', 'one.csv'), () => at('one.csv')],
     ['repeats dropped: a glob and a path it matches', () => at('shards/part-a.csv', 'shards/part-[ab].csv'), () => at('shards/part-a.csv', 'shards/part-b.csv')],
+    ['a name with `[...]` that exists is that file, not a glob', () => at('named/data[1].csv'), () => at('named/data[1].csv')],
+    ['a name with `[...]` that does not exist is a glob', () => at('named/data[0-9].csv'), () => at('named/data1.csv')],
     ['repeats dropped: overlapping globs', () => at('shards/part-[ab].csv', 'shards/part-?.csv'), () => at('shards/part-a.csv', 'shards/part-b.csv', 'shards/part-c.csv')],
   ];
   for (const [label, args, expected] of ok) {
@@ -80,6 +84,7 @@ describe('expandInputs', () => {
     ['a glob matching nothing', () => at('shards/*.json'), 'INPUT_NOT_FOUND', () => `Expected the glob \`${root}/shards/*.json\` to match at least one file, got none`],
     ['a glob in an empty directory', () => at('empty/*'), 'INPUT_NOT_FOUND', () => `Expected the glob \`${root}/empty/*\` to match at least one file, got none`],
     ['a glob under a missing directory', () => at('nowhere/**/*.csv'), 'INPUT_NOT_FOUND', () => `Expected the glob \`${root}/nowhere/**/*.csv\` to match at least one file, got none`],
+    ['a folder a glob cannot read (a link to itself)', () => at('loop/*.csv'), 'INPUT_UNREADABLE', () => `Expected to read \`${root}/loop/*.csv\`, got ELOOP`],
     ['a directory', () => at('shards'), 'INPUT_INVALID', () => `Expected \`${root}/shards\` to be a file, got a directory or device`],
   ];
   for (const [label, args, code, message] of bad) {
@@ -91,4 +96,17 @@ describe('expandInputs', () => {
       });
     });
   }
+
+  test('a folder that cannot be read (EACCES) is an error, not "matched nothing"', async () => {
+    const denied = (file: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, scandir '${file}'`), { code: 'EACCES' });
+    const fs = {
+      readdir: async (dir: string) => (dir.endsWith('/sub') ? Promise.reject(denied(dir)) : readdir(dir, { withFileTypes: true })),
+      stat,
+    };
+    await assert.rejects(expandInputs(at('shards/**/*.csv'), fs), (error: { code: string; message: string; exitCode: number }) => {
+      assert.deepEqual([error.code, error.exitCode], ['INPUT_UNREADABLE', 2]);
+      assert.equal(error.message, `Expected to read \`${root}/shards/sub\`, got EACCES`);
+      return true;
+    });
+  });
 });
