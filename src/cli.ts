@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { upload } from './commands/upload.js';
+import { upload, type RunOrigin } from './commands/upload.js';
 import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
 import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
@@ -74,8 +74,8 @@ export function buildProgram(): Command {
     .argument('[files...]', 'input files (.gz read as gzip), quoted globs, or - for standard input'))
     .addHelpText('after', UPLOAD_EXAMPLES)
     .action(async (files: string[], options: RawUploadOptions, command: Command) => {
-      const merged = await withConfigFile(options, command);
-      report(await upload(files, merged, 'put'), merged);
+      const { merged, origin } = await withConfigFile(options, command);
+      report(await upload(files, merged, 'put', origin), merged);
     });
 
   addLoadOptions(program
@@ -84,8 +84,8 @@ export function buildProgram(): Command {
     .argument('<files...>', 'files listing keys (other columns are ignored), quoted globs, or - for standard input'))
     .addHelpText('after', DELETE_EXAMPLES)
     .action(async (files: string[], options: RawUploadOptions, command: Command) => {
-      const merged = await withConfigFile(options, command);
-      report(await upload(files, merged, 'delete'), merged);
+      const { merged, origin } = await withConfigFile(options, command);
+      report(await upload(files, merged, 'delete', origin), merged);
     });
 
   program
@@ -151,10 +151,19 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel).env('DYNALOAD_LOG_LEVEL'));
 }
 
-/** Options from `--config` (or .dynaloadrc.json) under the flags the user typed. */
-async function withConfigFile(options: RawUploadOptions, command: Command): Promise<RawUploadOptions> {
-  const { values } = await loadConfigFile({ explicitPath: options.config, cwd: process.cwd(), known: knownOptions(command), pathOptions: ['map', 'transform', 'rejects', 'checkpoint', 'fromRejects'] });
-  return mergeOptions(values, options, (name) => command.getOptionValueSource(name) as OptionSource);
+/**
+ * Options from `--config` (or .dynaloadrc.json) under the flags the user typed and the environment
+ * (command line, then environment, then the file, then defaults); and where the file and the
+ * endpoint came from, for the summary.
+ */
+async function withConfigFile(options: RawUploadOptions, command: Command): Promise<{ merged: RawUploadOptions; origin: RunOrigin }> {
+  const file = await loadConfigFile({ explicitPath: options.config, cwd: process.cwd(), known: knownOptions(command), pathOptions: ['map', 'transform', 'rejects', 'checkpoint', 'fromRejects', 'local'] });
+  const source = command.getOptionValueSource('endpoint') as OptionSource;
+  const endpointSource = source === 'cli' ? '--endpoint' : source === 'env' ? 'AWS_ENDPOINT_URL_DYNAMODB' : file.values.endpoint !== undefined ? 'config file' : undefined;
+  return {
+    merged: mergeOptions(file.values, options, (name) => command.getOptionValueSource(name) as OptionSource),
+    origin: { configFile: file.path, endpointSource },
+  };
 }
 
 function report(summary: Summary, options: RawUploadOptions): void {

@@ -11,11 +11,13 @@ import { usageError } from './errors.js';
 
 export const DEFAULT_CONFIG_FILE = '.dynaloadrc.json';
 
-/** An option the file may set: its commander attribute name, and whether it is an on/off switch. */
+/** An option the file may set: its commander attribute name, and what it takes. */
 export interface KnownOption {
   readonly name: string;
-  /** `--json`, `--infer`, `--no-header` (name `header`): takes true or false, not a value. */
+  /** `--json`, `--infer`, `--no-header` (name `header`), `--local [dir]`: takes true or false. */
   readonly flag: boolean;
+  /** Takes a value too (`--checkpoint <file>` beside `--no-checkpoint`, `--local [dir]`); default: not a flag. */
+  readonly value?: boolean;
 }
 
 /** Option values as commander hands them to an action: strings and booleans. */
@@ -42,9 +44,17 @@ const MAP_OPTIONS = new Set(['types']);
 
 /** The options of a commander command, minus `--config` itself. */
 export function knownOptions(command: Command): KnownOption[] {
-  return command.options
-    .map((option) => ({ name: option.attributeName(), flag: option.isBoolean() || option.negate }))
-    .filter((option) => option.name !== 'config');
+  // `--checkpoint <file>` and `--no-checkpoint` are one option (`checkpoint`): a path, or false.
+  const byName = new Map<string, { flag: boolean; value: boolean }>();
+  for (const option of command.options) {
+    const name = option.attributeName();
+    if (name === 'config') continue;
+    const known = byName.get(name) ?? { flag: false, value: false };
+    known.flag ||= option.isBoolean() || option.negate || option.optional;
+    known.value ||= option.required || option.optional;
+    byName.set(name, known);
+  }
+  return [...byName].map(([name, known]) => ({ name, ...known }));
 }
 
 export async function loadConfigFile(options: LoadConfigFileOptions): Promise<LoadedConfigFile> {
@@ -104,10 +114,10 @@ export function parseConfigFile(text: string, file: string, known: readonly Know
 function normalise(value: unknown, option: KnownOption, key: string, file: string): string | boolean {
   const wrong = (expected: string) =>
     usageError('CONFIG_INVALID', `Expected \`${key}\` in ${file} to be ${expected}, got ${JSON.stringify(value)}`, { file, option: key });
-  if (option.flag) {
-    if (typeof value !== 'boolean') throw wrong('true or false');
-    return value;
-  }
+  const takesValue = option.value ?? !option.flag;
+  if (option.flag && typeof value === 'boolean') return value;
+  if (!takesValue) throw wrong('true or false');
+  if (option.flag && typeof value !== 'string') throw wrong('true, false or a string');
   const scalar = (v: unknown): v is string | number => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
   if (scalar(value)) return String(value);
   if (Array.isArray(value) && value.length > 0 && value.every(scalar)) return value.join(',');

@@ -41,6 +41,10 @@ export interface Summary {
   peakRssMb: number;
   /** CPU time of the whole process (all threads), user + system, in ms. */
   cpuMs: number;
+  /** The config file read (`--config` or `.dynaloadrc.json`), or null. */
+  configFile: string | null;
+  /** The endpoint URL (null: the AWS SDK's for the region) and what set it: `--endpoint`, `AWS_ENDPOINT_URL_DYNAMODB`, `config file`, ... */
+  endpoint: { url: string | null; source: string };
   rejectsFile: string | null;
   /** The checkpoint this run kept (null: none). */
   checkpointFile: string | null;
@@ -55,7 +59,7 @@ export interface Summary {
   error: { code: string; message: string } | null;
 }
 
-export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; durationMs: number; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; durationMs: number; configFile: string | null; endpoint: Summary['endpoint']; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
   const { rowsRead, rowsRejected, rowsSkipped } = counters;
   // A dry run acknowledges every batch itself: what it counts would be written, nothing was, nothing was sent.
   const dry = extra.dryRun;
@@ -89,6 +93,8 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     rowsPerSecond: extra.durationMs > 0 ? Math.round((rowsWritten * 1000) / extra.durationMs) : 0,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+    configFile: extra.configFile,
+    endpoint: extra.endpoint,
     rejectsFile: extra.rejectsFile,
     checkpointFile: extra.checkpointFile,
     previous: extra.previous,
@@ -119,6 +125,7 @@ export function formatSummary(s: Summary): string {
   ];
   if (s.previous) lines.push(`  earlier runs ${s.previous.rows} rows (${s.previous.written} written, ${s.previous.rejected} rejected, ${s.previous.skipped} skipped)`);
   if (s.checkpointFile) lines.push(`  checkpoint   ${s.checkpointFile}`);
+  lines.push(`  endpoint     ${s.endpoint.url ?? 'AWS'} (from ${s.endpoint.source})${s.configFile ? `; config file ${s.configFile}` : ''}`);
   if (s.stopped) lines.push(`  stopped      by ${s.stopped}`);
   if (s.error) lines.push(`  error        ${s.error.code}: ${s.error.message}`);
   if (s.resumeCommand) lines.push(`  to resume    ${s.resumeCommand}`);

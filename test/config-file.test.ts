@@ -133,14 +133,28 @@ describe('knownOptions and mergeOptions with commander', () => {
       .addOption(new Option('--max-wcu <n>'))
       .addOption(new Option('--no-header'))
       .addOption(new Option('--json'))
+      .addOption(new Option('--checkpoint <file>'))
+      .addOption(new Option('--no-checkpoint'))
+      .addOption(new Option('--local [dir]'))
       .action(() => {});
   }
 
-  test('knownOptions: attribute names, switches, never --config', () => {
+  test('knownOptions: attribute names, switches, values, never --config; --x <v> and --no-x are one option', () => {
     assert.deepEqual(knownOptions(program()), [
-      { name: 'table', flag: false }, { name: 'region', flag: false }, { name: 'concurrency', flag: false },
-      { name: 'maxWcu', flag: false }, { name: 'header', flag: true }, { name: 'json', flag: true },
+      { name: 'table', flag: false, value: true }, { name: 'region', flag: false, value: true }, { name: 'concurrency', flag: false, value: true },
+      { name: 'maxWcu', flag: false, value: true }, { name: 'header', flag: true, value: false }, { name: 'json', flag: true, value: false },
+      { name: 'checkpoint', flag: true, value: true }, { name: 'local', flag: true, value: true },
     ]);
+  });
+
+  test('a file takes a path or false for an option with a value and a --no- form, and true or a folder for an optional value', () => {
+    const known = knownOptions(program());
+    const parse = (json: object) => parseConfigFile(JSON.stringify(json), '/cfg/load.json', known, ['checkpoint']);
+    assert.deepEqual(parse({ checkpoint: 'cp.json', local: true }), { checkpoint: '/cfg/cp.json', local: true });
+    assert.deepEqual(parse({ checkpoint: false, local: './data' }), { checkpoint: false, local: './data' });
+    assert.deepEqual(parse({ 'no-checkpoint': true }), { checkpoint: false });
+    assert.throws(() => parse({ json: 'yes' }), /Expected `json` in \/cfg\/load.json to be true or false, got "yes"/);
+    assert.throws(() => parse({ local: 3 }), /Expected `local` in \/cfg\/load.json to be true, false or a string, got 3/);
   });
 
   const file = { table: 'file_table', region: 'eu-west-1', concurrency: '4', maxWcu: '100', header: false, json: true };

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { emptyCounters, type WorkerCounters } from '../src/pool/protocol.js';
 import { buildSummary, formatSummary } from '../src/summary.js';
 
-const extra = { kind: 'put' as const, rejectedByCode: {}, pricePerMillionWru: 0.625, maxWcu: undefined, durationMs: 1000, rejectsFile: null, checkpointFile: null, previous: null, stopped: null, resumeCommand: null, unreadFiles: [], exitCode: 0, error: undefined };
+const extra = { kind: 'put' as const, rejectedByCode: {}, pricePerMillionWru: 0.625, maxWcu: undefined, durationMs: 1000, configFile: null, endpoint: { url: null, source: 'the AWS SDK (region, profile)' }, rejectsFile: null, checkpointFile: null, previous: null, stopped: null, resumeCommand: null, unreadFiles: [], exitCode: 0, error: undefined };
 
 function counters(over: Partial<WorkerCounters>): WorkerCounters {
   return { ...emptyCounters(), ...over };

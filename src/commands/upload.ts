@@ -26,8 +26,15 @@ import { buildSummary, type Summary } from '../summary.js';
  * the pool, and account for every row. Returns the summary; the caller prints it and sets the
  * exit code.
  */
-export async function upload(args: readonly string[], raw: RawUploadOptions, kind: WriteKind = 'put'): Promise<Summary> {
-  if (raw.local === undefined || raw.local === false) return load(args, raw, kind);
+/** Where the options came from: the config file read, and what set the endpoint (for the summary). */
+export interface RunOrigin {
+  readonly configFile?: string | undefined;
+  /** `--endpoint`, `AWS_ENDPOINT_URL_DYNAMODB`, `config file`, `--local`; absent: the AWS SDK's own resolution. */
+  readonly endpointSource?: string | undefined;
+}
+
+export async function upload(args: readonly string[], raw: RawUploadOptions, kind: WriteKind = 'put', origin: RunOrigin = {}): Promise<Summary> {
+  if (raw.local === undefined || raw.local === false) return load(args, raw, kind, origin);
   // --local [dir]: the embedded DynamoDB-compatible server, in memory or persisted in dir.
   // Loaded only here: dynalite and its storage modules cost memory a normal run does not need.
   const { startLocalServer } = await import('../local/server.js');
@@ -36,13 +43,13 @@ export async function upload(args: readonly string[], raw: RawUploadOptions, kin
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   try {
-    return await load(args, { ...raw, endpoint: server.endpoint, region: raw.region ?? 'us-east-1' }, kind);
+    return await load(args, { ...raw, endpoint: server.endpoint, region: raw.region ?? 'us-east-1' }, kind, { ...origin, endpointSource: '--local' });
   } finally {
     await server.close();
   }
 }
 
-async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteKind): Promise<Summary> {
+async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteKind, origin: RunOrigin): Promise<Summary> {
   const startedAt = new Date();
   const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
@@ -51,6 +58,8 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     throw usageError('STDIN_TTY', 'Expected rows on standard input (`-`), but it is a terminal: pipe a file in, e.g. `cat rows.csv | dynaload upload - --table T`');
   }
   const log = createLogger(config.logLevel);
+  const endpoint = endpointOf(config, origin);
+  log.info({ configFile: origin.configFile ?? null, endpoint }, 'configuration');
   const tables = await targetTables(config);
   const outputs = await outputFiles(config, tables, startedAt);
   if (raw.createTable) await ensureTable(config, raw, tables, log);
@@ -113,6 +122,8 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),
     maxWcu: typeof config.maxWcu === 'number' ? config.maxWcu : undefined,
     durationMs: Date.now() - startedAt.getTime(),
+    configFile: origin.configFile ?? null,
+    endpoint,
     rejectsFile: rejects.toStdout ? (rejects.count > 0 ? '-' : null) : rejects.count > 0 || (config.resume && rejects.existed) ? path.resolve(rejects.path) : null,
     checkpointFile: checkpoint ? path.resolve(checkpoint.store.file) : null,
     previous: checkpoint && config.resume ? { rows: checkpoint.previous.rows, written: checkpoint.previous.written, rejected: checkpoint.previous.rejected, skipped: checkpoint.previous.skipped } : null,
@@ -122,6 +133,14 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     exitCode,
     error,
   });
+}
+
+/** The endpoint the run uses and what set it, as far as dynaload knows (the SDK resolves the rest). */
+function endpointOf(config: UploadConfig, origin: RunOrigin): { url: string | null; source: string } {
+  if (config.endpoint !== undefined) return { url: config.endpoint, source: origin.endpointSource ?? '--endpoint' };
+  const generic = process.env.AWS_ENDPOINT_URL;
+  if (generic) return { url: generic, source: 'AWS_ENDPOINT_URL' };
+  return { url: null, source: 'the AWS SDK (region, profile)' };
 }
 
 /** The rejects file and the checkpoint, checked against the inputs before anything is read or written. */
