@@ -29,6 +29,7 @@ describe('resolveUploadConfig defaults', () => {
       escape: '"',
       empty: 'drop',
       rejectsPath: undefined,
+      force: false,
       json: false,
       logLevel: DEFAULTS.logLevel,
       maxRetries: DEFAULTS.maxRetries,
