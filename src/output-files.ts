@@ -17,8 +17,6 @@ export interface OutputFiles {
 export interface OutputRequest {
   readonly inputs: readonly string[];
   readonly rejects: string;
-  /** `--rejects` was given (a default name is new by construction). */
-  readonly rejectsGiven: boolean;
   readonly resume: boolean;
   readonly force: boolean;
   readonly checkpoint: string | undefined;
@@ -44,7 +42,8 @@ export async function checkOutputFiles(request: OutputRequest): Promise<OutputFi
     await clash('--rejects', request.rejects);
     const existing = await stat(request.rejects).catch(() => undefined);
     if (existing?.isDirectory()) throw usageError('REJECTS_UNWRITABLE', `Expected \`--rejects\` to name a file, got the folder \`${request.rejects}\``, { option: '--rejects', file: request.rejects });
-    if (existing !== undefined && request.rejectsGiven) {
+    // A default name is new unless two runs start within the same millisecond: refused alike.
+    if (existing !== undefined) {
       if (request.resume) rejectsMode = 'append';
       else if (request.force) rejectsMode = 'replace';
       else throw usageError('REJECTS_EXISTS', `Expected \`--rejects\` to name a new file, got \`${request.rejects}\`, which exists: choose another name, pass --force to replace it, or --resume to append to it`, { option: '--rejects', file: request.rejects });

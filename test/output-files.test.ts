@@ -12,7 +12,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-const base = { rejectsGiven: true, resume: false, force: false, checkpoint: undefined };
+const base = { resume: false, force: false, checkpoint: undefined };
 
 describe('checkOutputFiles', () => {
   test('a checkpoint whose temporary file would be an input is refused, naming the temporary file', async () => {

@@ -148,7 +148,6 @@ function outputFiles(config: UploadConfig, tables: readonly string[], startedAt:
   return checkOutputFiles({
     inputs: config.inputs,
     rejects: config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt, config.dryRun),
-    rejectsGiven: config.rejectsPath !== undefined,
     resume: config.resume,
     force: config.force,
     checkpoint: checkpointPath(config, tables),
