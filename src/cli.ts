@@ -142,7 +142,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--max-wcu <n|auto>', 'cap on write capacity units per second for the whole run, shared by all workers; auto: --capacity-share of a provisioned table\'s capacity (default: auto for provisioned tables, else no cap)'))
     .addOption(new Option('--capacity-share <f>', 'fraction of a provisioned table\'s write capacity that auto targets').default(DEFAULTS.capacityShare))
     .addOption(new Option('--no-adaptive', 'do not slow down when DynamoDB throttles (by default the shared rate backs off and probes upward again)'))
-    .addOption(new Option('--checkpoint <file>', 'checkpoint file, rewritten every 2 s and at the end (default: .dynaload-checkpoint-<table>.json next to the first input)'))
+    .addOption(new Option('--checkpoint <file>', 'checkpoint file, rewritten every 2 s and at the end (default: .dynaload-checkpoint-<table>.json next to the first input; delete: .dynaload-checkpoint-delete-<table>.json; a dry run keeps none)'))
     .addOption(new Option('--no-checkpoint', 'keep no checkpoint'))
     .addOption(new Option('--from-rejects <file>', 'load the rows of a rejects file again (after fixing their cause), as they were first read'))
     .addOption(new Option('--resume', 'continue from the checkpoint: finished files are skipped, partly done ones continue from their mark'))
