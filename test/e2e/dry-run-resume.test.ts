@@ -20,7 +20,7 @@ describe('--dry-run between a stop and a resume (end to end)', () => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const shards = await writeShards(dir, { rows: ROWS, shards: 2, duplicates: 0, reach: 1, seed: 23 });
-    const proxy = await startFaultProxy(db.endpoint, { delayMs: 30, seed: 23 });
+    const proxy = await startFaultProxy(db.endpoint, { delayMs: 50, seed: 23 });
     t.after(() => proxy.close());
     // The default checkpoint place (next to the first input): the one a dry run used to rewrite.
     const args = [...shards.map((s) => s.file), '--table', table, '--types', 'v:N', '--workers', '2', '--concurrency', '2'];
