@@ -170,13 +170,16 @@ const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
 async function writeAtomically(file: string, temporary: string, text: string): Promise<void> {
   const handle = await open(temporary, CREATE_NEW, FILE_MODE);
   try {
-    await handle.writeFile(text);
-    await handle.sync();
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
   } catch (error) {
-    await handle.close().catch(() => undefined);
+    // Only the file this call created is removed (it was opened O_EXCL).
     await unlink(temporary).catch(() => undefined);
     throw error;
   }
-  await handle.close();
-  await rename(temporary, file);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -192,6 +192,14 @@ describe('CheckpointStore', () => {
       return true;
     });
     assert.equal(await readFile(victim, 'utf8'), 'keep me');
+  });
+
+  test('a checkpoint that cannot take the rename (a folder in its place) fails init and leaves no temporary file', async () => {
+    const file = path.join(dir, 'a-folder.json');
+    await mkdir(file);
+    const store = CheckpointStore.fresh(place(file), SETTINGS, new Map());
+    await assert.rejects(store.init(), { code: 'CHECKPOINT_WRITE_FAILED' });
+    assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('a-folder.json.')), []);
   });
 
   test('rewritten again and again, the file is always whole, valid JSON (write, fsync, rename); no temporary file is left', async () => {
