@@ -135,6 +135,8 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
     .addOption(new Option('-d, --delimiter <char>', 'CSV field delimiter; \\t for tab (default: "," or a tab for .tsv files)'))
     .addOption(new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(DEFAULTS.escape))
+    .addOption(new Option('--encoding <name>', 'encoding of the input files: utf-8, latin1 (read as windows-1252, as MySQL writes it), utf-16le; bytes that are not valid in it reject their row').default('utf-8'))
+    .addOption(new Option('--strict-quotes', 'reject a record with a quote inside an unquoted field (37\'36"N) or text after a closing quote, instead of reading it as data'))
     .addOption(new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL').choices(['drop', 'string', 'null']).default(DEFAULTS.empty))
     .addOption(new Option('--rejects <file>', 'rejects file, one JSON line per rejected row; - for stdout (the summary then goes to stderr) (default: dynaload-rejects-<table>-<time>.ndjson, created only when a row is rejected)'))
     .addOption(new Option('--max-retries <n>', 'attempts an item may fail in a row (unprocessed, throttled, 5xx, network) before the run fails').default(DEFAULTS.maxRetries))

@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import type { LowWater, Outcome } from '../checkpoint/low-water.js';
 import { DynaloadError } from '../errors.js';
 import type { RejectRecord } from '../pool/protocol.js';
+import { transcode, type Encoding } from './encoding.js';
 import { defaultDelimiter, detectFormat, type InputFormat } from './formats.js';
 import type { WriteKind } from './item-check.js';
 import { readJsonLines } from './json-lines.js';
-import { parseCsv, parseCsvChunks } from './parse.js';
+import { parseCsv, parseCsvChunks, type CsvFailure, type ParseOptions } from './parse.js';
 import type { Output, Plan, RowPlan } from './plan.js';
 import { openInput } from './read.js';
 import type { BatchWriter, WriteEntry } from './write.js';
@@ -38,6 +39,8 @@ export interface LoadOptions {
   readonly columns: readonly string[] | undefined;
   readonly delimiter: string | undefined;
   readonly escape: string;
+  readonly encoding: Encoding;
+  readonly strictQuotes: boolean;
   readonly format: InputFormat | undefined;
   /** Rejects files to replay (`--from-rejects`): their rows are loaded again, as first read. */
   readonly replay: readonly string[];
@@ -57,7 +60,16 @@ export interface LoadContext {
   /** A row whose outputs are all empty: the mapping or transform chose to write nothing for it. */
   readonly rowSkipped: () => void;
   /** Rejects a row (for one table, or for all when `table` is absent); the first rejection counts the row. */
-  readonly reject: (row: RowRef, code: string, message: string, extra?: { table?: string; column?: string }) => void;
+  readonly reject: (row: RowRef, code: string, message: string, extra?: RejectExtra) => void;
+}
+
+/** What a rejects line carries besides the row: the table and column, or where the bytes broke a rule. */
+export interface RejectExtra {
+  readonly table?: string;
+  readonly column?: string;
+  readonly offset?: number;
+  readonly length?: number;
+  readonly sha256?: string;
 }
 
 /**
@@ -68,14 +80,17 @@ export interface LoadContext {
 export async function loadFile(path: string, context: LoadContext): Promise<boolean> {
   const format = detectFormat(path, context.options.format);
   const start = context.tracker.mark;
-  // A resumed file seeks past its mark. A gzip file cannot seek: it is read from the start and
-  // the rows below the mark are parsed but not sent again.
-  const seek = start.offset > 0 && !(await isGzip(path));
-  const input = await openInput(path, seek ? start.offset : 0, context.bytesRead);
+  // A resumed file seeks past its mark. A gzip file cannot seek, nor a transcoded one (its marks
+  // count UTF-8 bytes, not the file's): it is read from the start and the rows below the mark are
+  // parsed but not sent again.
+  const seek = start.offset > 0 && context.options.encoding === 'utf-8' && !(await isGzip(path));
+  // A rejects file is written in UTF-8 whatever the inputs were.
+  const replay = context.options.replay.includes(path);
+  const input = await openDecoded(path, replay ? 'utf-8' : context.options.encoding, seek ? start.offset : 0, context.bytesRead);
   const from = seek ? { offset: start.offset, lines: start.lines } : undefined;
   const skipBelow = seek ? 0 : start.offset;
-  if (context.options.replay.includes(path)) await loadRejects(path, input, context, from, skipBelow);
-  else if (format === 'csv') await loadCsv(path, input, context, from, skipBelow);
+  if (replay) await loadRejects(path, input, context, from, skipBelow);
+  else if (format === 'csv' || format === 'tsv') await loadCsv(path, input, context, from, skipBelow);
   else await loadJson(path, input, format, context, from, skipBelow);
   return !context.stopping() && context.writer.failure === undefined;
 }
@@ -91,9 +106,27 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+/** An input as UTF-8 bytes, whatever `--encoding` it is in. */
+async function openDecoded(path: string, encoding: Encoding, start = 0, onBytes?: (n: number) => void): Promise<Readable> {
+  const bytes = await openInput(path, start, onBytes);
+  return encoding === 'utf-8' ? bytes : Readable.from(transcode(bytes, encoding), { objectMode: false });
+}
+
+/** How a CSV file of this name is read (TSV: tab-separated, a quote is data). */
+function csvOptions(file: string, options: LoadOptions): ParseOptions {
+  const format = detectFormat(file, options.format);
+  return { delimiter: defaultDelimiter(file, options.delimiter, format), escape: options.escape, quote: format !== 'tsv', strictQuotes: options.strictQuotes };
+}
+
+/** A broken record's rejects-line extras: where its bytes broke a rule, or its length and hash. */
+function failureExtra(failure: CsvFailure): RejectExtra {
+  const { offset, length, sha256 } = failure;
+  return { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length, sha256 }) };
+}
+
 /** The header of a CSV file, for a read that starts past it. */
 async function readHeader(path: string, options: LoadOptions): Promise<string[] | undefined> {
-  for await (const record of parseCsv(await openInput(path), { delimiter: defaultDelimiter(path, options.delimiter), escape: options.escape })) {
+  for await (const record of parseCsv(await openDecoded(path, options.encoding), csvOptions(path, options))) {
     return record.kind === 'record' ? record.fields : undefined;
   }
   return undefined;
@@ -135,7 +168,7 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
     columns = options.columns ?? header;
   }
   let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
-  const chunks = parseCsvChunks(input, { delimiter: defaultDelimiter(file, options.delimiter), escape: options.escape, ...(from ? { start: from } : {}) });
+  const chunks = parseCsvChunks(input, { ...csvOptions(file, options), ...(from ? { start: from } : {}) });
   for await (const records of chunks) for (const record of records) {
     if (context.stopping() || context.writer.failure) return;
     if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
@@ -143,7 +176,7 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
       if (record.end <= skipBelow) continue;
       context.rowRead();
       const row = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(row, record.code, record.message);
+      context.reject(row, record.code, record.message, failureExtra(record));
       settle(row, 'rejected');
       if (mapRow === undefined) {
         // The header line itself is broken: no row of this file can be named.
@@ -173,7 +206,7 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
     context.rowRead();
     if (record.kind === 'failure') {
       const failed = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(failed, record.code, record.message);
+      context.reject(failed, record.code, record.message, failureExtra(record));
       settle(failed, 'rejected');
       continue;
     }
@@ -211,6 +244,15 @@ async function loadRejects(file: string, input: Readable, context: LoadContext, 
       fail(record.code, record.message);
       continue;
     }
+    if (record.item.sha256 !== undefined) {
+      // Only the head of a record past the cap was kept: loading it would write a cut row.
+      fail('REPLAY_TRUNCATED', `Expected a whole row, got the first characters of a record of ${record.item.length?.N ?? 'unknown'} bytes (rejected as too long); fix it in its source file`);
+      continue;
+    }
+    if (record.item.code?.S === 'ENCODING_INVALID' && /\\x[0-9A-F]{2}/.test(record.item.row?.S ?? '')) {
+      fail('REPLAY_ENCODING', 'Expected a row fixed by hand, got one still holding bytes that are not UTF-8 (shown as \\xHH); fix them, or load its file again with `--encoding`');
+      continue;
+    }
     const origin = record.item.file?.S ?? file;
     const line = Number(record.item.line?.N ?? record.line);
     const kept = record.item.row;
@@ -240,7 +282,7 @@ async function loadRejects(file: string, input: Readable, context: LoadContext, 
 }
 
 async function parseLine(text: string, origin: string, options: LoadOptions): Promise<string[] | undefined> {
-  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), { delimiter: defaultDelimiter(origin, options.delimiter), escape: options.escape })) {
+  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), csvOptions(origin, options))) {
     return record.kind === 'record' ? record.fields : undefined;
   }
   return undefined;

@@ -31,7 +31,7 @@ describe('loadFile', () => {
     let stopping = false;
     setTimeout(() => (stopping = true), 100);
     const context: LoadContext = {
-      options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', format: undefined, replay: [] },
+      options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', encoding: 'utf-8', strictQuotes: false, format: undefined, replay: [] },
       tracker, writer, stopping: () => stopping,
       plan: new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: 'T', types: {}, empty: 'drop', infer: false }),
       rowRead: () => {}, rowSkipped: () => {}, reject: () => assert.fail('nothing is rejected'),
