@@ -110,6 +110,10 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
       // The byte order mark is dropped before parsing (withoutBom): a fresh parser after a broken
       // line must not take U+FEFF at the start of that line for one.
       bom: false,
+      // Every line break ends a record, as Python's csv reads them and as lines are counted here.
+      // csv-parse would otherwise take the first break it meets as the only one: a lone CR in the
+      // header made every later LF data, and a read resumed past that header split records anew.
+      record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
@@ -165,7 +169,9 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
       kind: 'failure', line: skip.line, end: lastEnd, lines: lastLine, ...kept,
       ...(tooLong
         ? { code: 'RECORD_TOO_LONG', message: `Expected a record of at most ${MAX_RECORD_BYTES} bytes, got ${kept.length === undefined ? 'a longer one' : `a line of ${kept.length} bytes`}; the line was skipped` }
-        : { code: 'CSV_INVALID', message: `Expected a well-formed CSV record: ${reason.message.replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped` }),
+        // csv-parse counts lines from where its parser started (after the last broken line): its own
+        // "at line N" would contradict `line`.
+        : { code: 'CSV_INVALID', message: `Expected a well-formed CSV record: ${reason.message.replace(/ at line \d+/g, '').replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped` }),
     });
     skip = undefined;
     return rest;
