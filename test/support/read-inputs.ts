@@ -55,7 +55,7 @@ const MUTATIONS: Mutation[] = [
 
 const mutated = (source: fc.Arbitrary<string>): fc.Arbitrary<Buffer> =>
   fc.tuple(source, fc.array(fc.tuple(fc.nat(MUTATIONS.length - 1), fc.nat(), fc.nat(255)), { maxLength: 4 })).map(([text, changes]) => {
-    let bytes = Buffer.from(text);
+    let bytes: Buffer = Buffer.from(text);
     for (const [kind, at, value] of changes) bytes = (MUTATIONS[kind] as Mutation)(bytes, bytes.length === 0 ? 0 : at % bytes.length, value);
     return bytes;
   });
