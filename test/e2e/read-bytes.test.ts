@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -155,3 +155,28 @@ describe('records past the cap (end to end)', () => {
     });
   }
 });
+
+describe('replaying what the read path rejected (end to end)', () => {
+  it('--from-rejects refuses a row cut to its first characters and one still holding \\xHH escapes; a row fixed by hand loads', async () => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const csv = await put(dir, 'dump.csv', Buffer.concat([latin1('id,v\nr1,caf\xE9\nr2,x\n'), Buffer.from(`r3,${'y'.repeat(5 * 1024 * 1024)}\n`)]));
+    const rejects = path.join(dir, 'rejects.ndjson');
+    const first = await upload(db.endpoint, [csv, '--table', table, '--rejects', rejects], { cwd: dir });
+    assertExit(first, 3);
+    assert.deepEqual((await readRejects(rejects)).map((r) => r.code), ['ENCODING_INVALID', 'RECORD_TOO_LONG']);
+
+    const again = path.join(dir, 'again.ndjson');
+    const replay = await upload(db.endpoint, ['--from-rejects', rejects, '--table', table, '--rejects', again], { cwd: dir });
+    assertExit(replay, 3);
+    assert.deepEqual([replay.summary.rows, replay.summary.written, replay.summary.rejected], [2, 0, 2]);
+    assert.deepEqual((await readRejects(again)).map((r) => r.code), ['REPLAY_ENCODING', 'REPLAY_TRUNCATED']);
+
+    const fixed = path.join(dir, 'fixed.ndjson');
+    await writeFile(fixed, (await readFile(rejects, 'utf8')).split('\n')[0]?.replace('\\\\xE9', 'é') + '\n');
+    const third = await upload(db.endpoint, ['--from-rejects', fixed, '--table', table], { cwd: dir });
+    assertExit(third, 0);
+    await assertTable(db.endpoint, table, [{ id: S('r1'), v: S('café') }, { id: S('r2'), v: S('x') }], 'id');
+  });
+});
+
