@@ -33,7 +33,7 @@ export function parseEncoding(text: string | undefined): Encoding {
  */
 export async function* transcode(input: AsyncIterable<Buffer | string>, encoding: Encoding): AsyncGenerator<Buffer> {
   if (encoding === 'utf-8') {
-    for await (const piece of input) yield typeof piece === 'string' ? Buffer.from(piece) : piece;
+    yield* toBuffers(input);
     return;
   }
   const decode = encoding === 'windows-1252' ? windows1252 : utf16le();
@@ -98,6 +98,10 @@ function wtf8(text: string): Buffer {
   }
   parts.push(Buffer.from(text.slice(from), 'utf8'));
   return Buffer.concat(parts);
+}
+
+export async function* toBuffers(input: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  for await (const piece of input) yield typeof piece === 'string' ? Buffer.from(piece) : piece;
 }
 
 const BOM = [0xef, 0xbb, 0xbf];

@@ -3,7 +3,7 @@ import { DynaloadError, isDynaloadError } from '../errors.js';
 import { BASE64, jsonToAttributeValue } from './exact-json.js';
 import { parseDynamoNumber, preview } from './number.js';
 import type { Item } from './item-check.js';
-import { withoutBom } from './encoding.js';
+import { toBuffers, withoutBom } from './encoding.js';
 import { LongLine, MAX_RECORD_BYTES } from './long-line.js';
 import { encodingFailure, type CsvFailure } from './parse.js';
 
@@ -97,10 +97,6 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
     const record = take(text, offset, offset + partBytes);
     if (record !== undefined) yield record;
   }
-}
-
-async function* toBuffers(input: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
-  for await (const piece of input) yield typeof piece === 'string' ? Buffer.from(piece) : piece;
 }
 
 function ndjsonItem(source: string): Item {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { parse, type CsvError, type Options, type Parser } from 'csv-parse';
-import { firstInvalidUtf8, locateByte, withoutBom } from './encoding.js';
+import { firstInvalidUtf8, locateByte, toBuffers, withoutBom } from './encoding.js';
 import { keptText, LongLine, MAX_RECORD_BYTES, type KeptText } from './long-line.js';
 
 /** One CSV record with where it came from. `line` is 1-based, where the record starts. */
@@ -224,10 +224,6 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
   if (out.length > 0) yield out.splice(0);
 }
 
-async function* toBuffers(input: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
-  for await (const piece of input) yield typeof piece === 'string' ? Buffer.from(piece) : piece;
-}
-
 /**
  * Which input ranges may hold bytes that are not UTF-8: each chunk is checked once, whole (a fast
  * native check), and only records overlapping a chunk that failed are checked one by one. A
@@ -274,7 +270,7 @@ function trimBreak(bytes: Buffer): Buffer {
  * csv-parse's synchronous core, under its stream: the same state machine the stream and the sync
  * API drive (csv-parse lib/index.js, lib/sync.js), fed chunk by chunk with a callback per record.
  * Driving it directly, rather than through `on_record`, spares an info object per record (two
- * object spreads: about 5% of the CPU of a load, issue 4). `info.bytes` is where the record just
+ * object spreads: about 5% of the CPU of a load). `info.bytes` is where the record just
  * pushed ends, the same figure `on_record`'s info carries.
  */
 interface CsvCore {
