@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { usageError } from './errors.js';
+import { parseEncoding, type Encoding } from './pipeline/encoding.js';
 import { parseFormat, type InputFormat } from './pipeline/formats.js';
 import type { WriteKind } from './pipeline/item-check.js';
 import type { MappingFile } from './pipeline/mapping-file.js';
@@ -32,6 +33,10 @@ export interface UploadConfig {
   readonly delimiter: string | undefined;
   /** Escapes a quote inside a quoted field: `"` (RFC 4180, `""`) or `\` (mysqldump's `\"`). */
   readonly escape: string;
+  /** `--encoding`: what the input bytes are; anything but UTF-8 is transcoded before parsing. */
+  readonly encoding: Encoding;
+  /** `--strict-quotes`: a quote inside an unquoted field rejects the record instead of being data. */
+  readonly strictQuotes: boolean;
   readonly empty: EmptyPolicy;
   readonly rejectsPath: string | undefined;
   /** `--force`: an existing `--rejects` file is replaced (without it, a run refuses to start). */
@@ -90,6 +95,8 @@ export interface RawUploadOptions {
   columns?: string;
   delimiter?: string;
   escape?: string;
+  encoding?: string;
+  strictQuotes?: boolean;
   empty?: string;
   rejects?: string;
   force?: boolean;
@@ -160,6 +167,8 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     columns,
     delimiter: raw.delimiter === undefined ? undefined : parseDelimiter(raw.delimiter),
     escape: parseEscape(raw.escape ?? DEFAULTS.escape),
+    encoding: parseEncoding(raw.encoding),
+    strictQuotes: raw.strictQuotes ?? false,
     empty: parseChoice('--empty', raw.empty, DEFAULTS.empty, EMPTY_POLICIES),
     rejectsPath: raw.rejects,
     force: raw.force ?? false,

@@ -27,6 +27,8 @@ describe('resolveUploadConfig defaults', () => {
       columns: undefined,
       delimiter: undefined,
       escape: '"',
+      encoding: 'utf-8',
+      strictQuotes: false,
       empty: 'drop',
       rejectsPath: undefined,
       force: false,

@@ -63,5 +63,7 @@ async function runSettings(config: UploadConfig, tables: readonly string[]): Pro
   return {
     kind: config.kind, tables: [...tables], transform, mapping: config.mapping, types: { ...config.types }, infer: config.infer, format: config.format,
     header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, empty: config.empty,
+    // Absent at their defaults, so a checkpoint written before these options existed still resumes.
+    encoding: config.encoding === 'utf-8' ? undefined : config.encoding, strictQuotes: config.strictQuotes || undefined,
   };
 }

@@ -181,7 +181,7 @@ class Parser {
 
 const SET_NAMES = { SS: 'string set', NS: 'number set', BS: 'binary set' } as const;
 /** Standard base64 (RFC 4648 section 4), padding optional; Buffer.from alone skips bad characters. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
 /**
  * A set cell is a JSON array: SS of strings; NS of numbers or strings holding numbers (kept as

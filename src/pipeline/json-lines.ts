@@ -1,9 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynaloadError, isDynaloadError } from '../errors.js';
-import { jsonToAttributeValue } from './exact-json.js';
-import { parseDynamoNumber } from './number.js';
+import { BASE64, jsonToAttributeValue } from './exact-json.js';
+import { parseDynamoNumber, preview } from './number.js';
 import type { Item } from './item-check.js';
-import { MAX_RECORD_BYTES, type CsvFailure } from './parse.js';
+import { toBuffers, withoutBom } from './encoding.js';
+import { LongLine, MAX_RECORD_BYTES } from './long-line.js';
+import { encodingFailure, type CsvFailure } from './parse.js';
 
 
 /** One line of a JSON-lines input, already an item in DynamoDB's wire form (numbers exact). */
@@ -26,59 +28,75 @@ const LF = 0x0a;
 /**
  * Reads NDJSON (one JSON object per line: `ndjson`) or DynamoDB JSON as DynamoDB's export to S3
  * writes it (`{"Item": {"pk": {"S": "a"}, ...}}` per line: `ddb-json`). Blank lines are skipped; a
- * line that is not what the format says becomes a failure, and reading goes on.
+ * line that is not what the format says becomes a failure, and reading goes on. A line past the
+ * record cap is not held: it streams through a LongLine up to its line break.
  */
 export async function* readJsonLines(input: AsyncIterable<Buffer | string>, format: 'ndjson' | 'ddb-json', start?: { offset: number; lines: number }): AsyncGenerator<JsonRecord | JsonFailure> {
-  let pending: Buffer = Buffer.alloc(0);
-  let offset = start?.offset ?? 0; // input offset of pending[0]
+  /** The current line's bytes so far, unless it is past the cap (then `long` takes them). */
+  const parts: Buffer[] = [];
+  let partBytes = 0;
+  let long: LongLine | undefined;
+  let offset = start?.offset ?? 0; // input offset of the current line's first byte
   let line = start?.lines ?? 0;
-  let skipping = false; // inside a line longer than MAX_RECORD_BYTES
   const toItem = format === 'ndjson' ? ndjsonItem : ddbJsonItem;
 
-  const tooLong = (end: number, raw: string): JsonFailure =>
-    ({ kind: 'failure', line, end, lines: line, code: 'JSON_LINE_TOO_LONG', message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got a longer one; it was skipped`, raw: `${raw.slice(0, 1000)}...` });
-
-  function* take(text: Buffer, end: number): Generator<JsonRecord | JsonFailure> {
+  function take(text: Buffer, textStart: number, end: number): JsonRecord | JsonFailure | undefined {
     line++;
-    if (text.length > MAX_RECORD_BYTES) {
-      yield tooLong(end, text.toString('utf8', 0, 1000));
-      return;
+    const at = { line, end, lines: line };
+    if (long === undefined && text.length > MAX_RECORD_BYTES) long = new LongLine();
+    if (long !== undefined) {
+      long.add(text);
+      const kept = long.kept();
+      long = undefined;
+      return { kind: 'failure', ...at, ...kept, code: 'RECORD_TOO_LONG', message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got one of ${kept.length} bytes; it was skipped` };
     }
+    const broken = encodingFailure(text, textStart, line, end, line);
+    if (broken !== undefined) return broken;
     const source = text.toString('utf8').replace(/\r$/, '');
-    if (source.trim() === '') return;
+    if (source.trim() === '') return undefined;
     try {
-      yield { kind: 'item', line, end, lines: line, item: toItem(source), raw: source };
+      return { kind: 'item', ...at, item: toItem(source), raw: source };
     } catch (error) {
       if (!isDynaloadError(error)) throw error;
-      yield { kind: 'failure', line, end, lines: line, code: error.code, message: error.message, raw: source.length > 1000 ? `${source.slice(0, 1000)}...` : source };
+      return { kind: 'failure', ...at, code: error.code, message: error.message, raw: source };
     }
   }
 
-  for await (const piece of input) {
-    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    let start = 0;
-    for (let lf = pending.indexOf(LF); lf !== -1; lf = pending.indexOf(LF, start)) {
-      if (skipping) {
-        skipping = false;
+  const bytes = start === undefined || start.offset === 0 ? withoutBom(toBuffers(input), (n) => (offset = n)) : toBuffers(input);
+  for await (const chunk of bytes) {
+    let from = 0;
+    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, from)) {
+      const piece = chunk.subarray(from, lf);
+      const text = parts.length === 0 ? piece : Buffer.concat([...parts.splice(0), piece]);
+      const end = offset + partBytes + piece.length + 1;
+      partBytes = 0;
+      const record = take(text, offset, end);
+      offset = end;
+      if (record !== undefined) yield record;
+      from = lf + 1;
+    }
+    if (from < chunk.length) {
+      const rest = chunk.subarray(from);
+      if (long !== undefined) {
+        long.add(rest);
+        offset += rest.length;
+      } else if (partBytes + rest.length > MAX_RECORD_BYTES) {
+        long = new LongLine();
+        for (const part of parts.splice(0)) long.add(part);
+        long.add(rest);
+        offset += partBytes + rest.length;
+        partBytes = 0;
       } else {
-        yield* take(pending.subarray(start, lf), offset + lf + 1);
+        parts.push(rest);
+        partBytes += rest.length;
       }
-      start = lf + 1;
-    }
-    offset += start;
-    pending = pending.subarray(start);
-    if (pending.length > MAX_RECORD_BYTES && !skipping) {
-      line++;
-      yield tooLong(offset + pending.length, pending.toString('utf8', 0, 1000));
-      skipping = true;
-    }
-    if (skipping) {
-      offset += pending.length;
-      pending = Buffer.alloc(0);
     }
   }
-  if (pending.length > 0 && !skipping) yield* take(pending, offset + pending.length);
+  if (partBytes > 0 || long !== undefined) {
+    const text = Buffer.concat(parts.splice(0));
+    const record = take(text, offset, offset + partBytes);
+    if (record !== undefined) yield record;
+  }
 }
 
 function ndjsonItem(source: string): Item {
@@ -119,6 +137,11 @@ function typedValue(typed: AttributeValue, path: string): AttributeValue {
       throw new DynaloadError((error as DynaloadError).code, `Attribute \`${path}\`: ${(error as Error).message}`);
     }
   };
+  // Buffer.from(text, 'base64') skips what is not base64: `QUJD!!` would be stored as other bytes.
+  const binary = (t: string): Uint8Array => {
+    if (!BASE64.test(t)) throw new DynaloadError('BINARY_INVALID', `Attribute \`${path}\`: Expected standard base64 inside {"${type}": ...}, got \`${preview(t)}\``);
+    return new Uint8Array(Buffer.from(t, 'base64'));
+  };
   const nonEmpty = <T>(values: T[]): T[] => {
     if (values.length === 0) throw new DynaloadError('SET_EMPTY', `Attribute \`${path}\`: Expected a non-empty set, got an empty one`);
     return values;
@@ -126,12 +149,12 @@ function typedValue(typed: AttributeValue, path: string): AttributeValue {
   switch (type) {
     case 'S': return { S: text(inner) };
     case 'N': return { N: number(text(inner)) };
-    case 'B': return { B: new Uint8Array(Buffer.from(text(inner), 'base64')) };
+    case 'B': return { B: binary(text(inner)) };
     case 'BOOL': if (inner.BOOL !== undefined) return { BOOL: inner.BOOL }; break;
     case 'NULL': if (inner.BOOL === true) return { NULL: true }; break;
     case 'SS': return { SS: nonEmpty(list(inner).map(text)) };
     case 'NS': return { NS: nonEmpty(list(inner).map((v) => number(text(v)))) };
-    case 'BS': return { BS: nonEmpty(list(inner).map((v) => new Uint8Array(Buffer.from(text(v), 'base64')))) };
+    case 'BS': return { BS: nonEmpty(list(inner).map((v) => binary(text(v)))) };
     case 'L': return { L: list(inner).map((v, i) => typedValue(v, `${path}[${i}]`)) };
     case 'M': {
       if (inner.M === undefined) break;

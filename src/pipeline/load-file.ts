@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import type { LowWater, Outcome } from '../checkpoint/low-water.js';
 import { DynaloadError } from '../errors.js';
 import type { RejectRecord } from '../pool/protocol.js';
+import { transcode, type Encoding } from './encoding.js';
 import { defaultDelimiter, detectFormat, type InputFormat } from './formats.js';
 import type { WriteKind } from './item-check.js';
 import { readJsonLines } from './json-lines.js';
-import { parseCsv, parseCsvChunks, type CsvFailure, type CsvRecord } from './parse.js';
+import { parseCsv, parseCsvChunks, type CsvFailure, type CsvRecord, type ParseOptions } from './parse.js';
 import type { Output, Plan, RowPlan } from './plan.js';
 import { openInput } from './read.js';
 import { loadRejects } from './replay.js';
@@ -39,6 +40,8 @@ export interface LoadOptions {
   readonly columns: readonly string[] | undefined;
   readonly delimiter: string | undefined;
   readonly escape: string;
+  readonly encoding: Encoding;
+  readonly strictQuotes: boolean;
   readonly format: InputFormat | undefined;
   /** Rejects files to replay (`--from-rejects`): their rows are loaded again, as first read. */
   readonly replay: readonly string[];
@@ -58,7 +61,16 @@ export interface LoadContext {
   /** A row whose outputs are all empty: the mapping or transform chose to write nothing for it. */
   readonly rowSkipped: () => void;
   /** Rejects a row (for one table, or for all when `table` is absent); the first rejection counts the row. */
-  readonly reject: (row: RowRef, code: string, message: string, extra?: { table?: string; column?: string }) => void;
+  readonly reject: (row: RowRef, code: string, message: string, extra?: RejectExtra) => void;
+}
+
+/** What a rejects line carries besides the row: the table and column, or where the bytes broke a rule. */
+export interface RejectExtra {
+  readonly table?: string;
+  readonly column?: string;
+  readonly offset?: number;
+  readonly length?: number;
+  readonly sha256?: string;
 }
 
 /**
@@ -69,14 +81,17 @@ export interface LoadContext {
 export async function loadFile(path: string, context: LoadContext): Promise<boolean> {
   const format = detectFormat(path, context.options.format);
   const start = context.tracker.mark;
-  // A resumed file seeks past its mark. A gzip file cannot seek: it is read from the start and
-  // the rows below the mark are parsed but not sent again.
-  const seek = start.offset > 0 && !(await isGzip(path));
-  const input = await openInput(path, seek ? start.offset : 0, context.bytesRead);
+  // A resumed file seeks past its mark. A gzip file cannot seek, nor a transcoded one (its marks
+  // count UTF-8 bytes, not the file's): it is read from the start and the rows below the mark are
+  // parsed but not sent again.
+  const seek = start.offset > 0 && context.options.encoding === 'utf-8' && !(await isGzip(path));
+  // A rejects file is written in UTF-8 whatever the inputs were.
+  const replay = context.options.replay.includes(path);
+  const input = await openDecoded(path, replay ? 'utf-8' : context.options.encoding, seek ? start.offset : 0, context.bytesRead);
   const from = seek ? { offset: start.offset, lines: start.lines } : undefined;
   const skipBelow = seek ? 0 : start.offset;
-  if (context.options.replay.includes(path)) await loadRejects(path, input, context, from, skipBelow);
-  else if (format === 'csv') await loadCsv(path, input, context, from, skipBelow);
+  if (replay) await loadRejects(path, input, context, from, skipBelow);
+  else if (format === 'csv' || format === 'tsv') await loadCsv(path, input, context, from, skipBelow);
   else await loadJson(path, input, format, context, from, skipBelow);
   return !context.stopping() && context.writer.failure === undefined;
 }
@@ -92,9 +107,27 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+/** An input as UTF-8 bytes, whatever `--encoding` it is in. */
+async function openDecoded(path: string, encoding: Encoding, start = 0, onBytes?: (n: number) => void): Promise<Readable> {
+  const bytes = await openInput(path, start, onBytes);
+  return encoding === 'utf-8' ? bytes : Readable.from(transcode(bytes, encoding), { objectMode: false });
+}
+
+/** How a CSV file of this name is read (TSV: tab-separated, a quote is data). */
+function csvOptions(file: string, options: LoadOptions): ParseOptions {
+  const format = detectFormat(file, options.format);
+  return { delimiter: defaultDelimiter(file, options.delimiter, format), escape: options.escape, quote: format !== 'tsv', strictQuotes: options.strictQuotes };
+}
+
+/** A broken record's rejects-line extras: where its bytes broke a rule, or its length and hash. */
+function failureExtra(failure: CsvFailure): RejectExtra {
+  const { offset, length, sha256 } = failure;
+  return { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length, sha256 }) };
+}
+
 /** The header of a CSV file, for a read that starts past it. */
 export async function readHeader(path: string, options: LoadOptions): Promise<string[] | undefined> {
-  for await (const record of parseCsv(await openInput(path), { delimiter: defaultDelimiter(path, options.delimiter), escape: options.escape })) {
+  for await (const record of parseCsv(await openDecoded(path, options.encoding), csvOptions(path, options))) {
     return record.kind === 'record' ? record.fields : undefined;
   }
   return undefined;
@@ -136,7 +169,7 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
     columns = options.columns ?? header;
   }
   let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
-  const chunks = parseCsvChunks(input, { delimiter: defaultDelimiter(file, options.delimiter), escape: options.escape, ...(from ? { start: from } : {}) });
+  const chunks = parseCsvChunks(input, { ...csvOptions(file, options), ...(from ? { start: from } : {}) });
   for await (const records of chunks) for (const record of records) {
     if (context.stopping() || context.writer.failure) return;
     if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
@@ -144,7 +177,7 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
       if (record.end <= skipBelow) continue;
       context.rowRead();
       const row = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(row, record.code, record.message);
+      context.reject(row, record.code, record.message, failureExtra(record));
       settle(row, 'rejected');
       if (mapRow === undefined) {
         // The header line itself is broken: no row of this file can be named.
@@ -174,7 +207,7 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
     context.rowRead();
     if (record.kind === 'failure') {
       const failed = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(failed, record.code, record.message);
+      context.reject(failed, record.code, record.message, failureExtra(record));
       settle(failed, 'rejected');
       continue;
     }
@@ -186,7 +219,7 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
 
 /** One CSV line's text (a rejects file keeps a broken line so), read as the file it came from reads. */
 export async function parseLine(text: string, origin: string, options: LoadOptions): Promise<CsvRecord | CsvFailure> {
-  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), { delimiter: defaultDelimiter(origin, options.delimiter), escape: options.escape })) return record;
+  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), csvOptions(origin, options))) return record;
   return { kind: 'failure', line: 1, end: 0, lines: 0, code: 'REPLAY_INVALID', message: 'Expected the text of a CSV line, got none', raw: text };
 }
 

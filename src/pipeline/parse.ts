@@ -1,4 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { parse, type CsvError, type Options, type Parser } from 'csv-parse';
+import { firstInvalidUtf8, locateByte, toBuffers, withoutBom } from './encoding.js';
+import { keptText, LongLine, MAX_RECORD_BYTES, type KeptText } from './long-line.js';
 
 /** One CSV record with where it came from. `line` is 1-based, where the record starts. */
 export interface CsvRecord {
@@ -11,27 +14,30 @@ export interface CsvRecord {
   readonly fields: string[];
 }
 
-/** A line csv-parse could not read (a stray quote, an unclosed quote, a record over the size limit). */
-export interface CsvFailure {
+/** A record that cannot be read: a stray or unclosed quote, bytes that are not UTF-8, a record over the cap. */
+export interface CsvFailure extends KeptText {
   readonly kind: 'failure';
   readonly line: number;
   readonly end: number;
   readonly lines: number;
   readonly code: string;
   readonly message: string;
-  /** The text of the line that was skipped. */
-  readonly raw: string;
+  /** Byte offset in the input of what broke the rule (the first byte that is not UTF-8). */
+  readonly offset?: number;
 }
 
 export interface ParseOptions {
   readonly delimiter: string;
   readonly escape?: string;
+  /** false: `"` is data like any other character (TSV as `mysqldump --tab` writes it). */
+  readonly quote?: boolean;
+  /** Refuse a quote inside an unquoted field, or text after a closing quote, instead of reading it as data. */
+  readonly strictQuotes?: boolean;
   /** Where the input starts in the file, when a resumed read seeks past what was done. */
   readonly start?: { readonly offset: number; readonly lines: number };
 }
 
-/** A record longer than this is refused, so an unclosed quote cannot buffer the rest of a file. */
-export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+export { MAX_RECORD_BYTES };
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -49,12 +55,23 @@ export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: 
   for await (const records of parseCsvChunks(input, options)) yield* records;
 }
 
+/** A broken line being skipped, up to its line break (absolute offsets). */
+interface Skip {
+  readonly line: number;
+  readonly reason: CsvError;
+  /** Where to look for the line break next. */
+  scanAt: number;
+  /** Bytes before this are already in `long` (or, without `long`, where the line starts). */
+  consumedTo: number;
+  long: LongLine | undefined;
+}
+
 /**
  * The same records, as one array per chunk read: a loader iterates them synchronously, instead of
- * paying a promise and an iterator result per record through an async generator (issue 4).
+ * paying a promise and an iterator result per record through an async generator.
  */
 export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<(CsvRecord | CsvFailure)[]> {
-  /** Bytes from `lastEnd` to what has been read so far: at most one record plus one chunk. */
+  /** Bytes from `lastEnd` (or a skipped line's `consumedTo`) to what has been read so far. */
   let pending: Buffer = Buffer.alloc(0);
   let pendingStart = options.start?.offset ?? 0;
   let lastEnd = pendingStart;
@@ -63,6 +80,8 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
   let base = pendingStart;
   let error: CsvError | undefined;
   let fatal: Error | undefined;
+  let skip: Skip | undefined;
+  const utf8 = new Utf8Suspects();
   const out: (CsvRecord | CsvFailure)[] = [];
 
   let parser: CsvCore;
@@ -71,10 +90,13 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
     const end = base + parser.info.bytes;
     const from = lastEnd - pendingStart;
     const to = end - pendingStart;
-    const line = lastLine + 1 + leadingBreaks(pending, from, to);
-    lastLine += countBreaks(pending, from, to);
+    const blank = Math.min(leadingBlank(pending, from), to);
+    const line = lastLine + 1 + countBreaks(pending, from, blank);
+    const breaks = countBreaks(pending, from, to);
+    const broken = utf8.suspect(lastEnd, end) ? encodingFailure(pending.subarray(blank, to), pendingStart + blank, line, end, lastLine + breaks) : undefined;
+    lastLine += breaks;
     lastEnd = end;
-    out.push({ kind: 'record', line, end, lines: lastLine, fields });
+    out.push(broken ?? { kind: 'record', line, end, lines: lastLine, fields });
   };
 
   const start = (): CsvCore => {
@@ -82,7 +104,16 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
     const parserOptions: Options<string[], string[]> = {
       delimiter: options.delimiter,
       ...(options.escape === undefined ? {} : { escape: options.escape }),
-      bom: true,
+      ...(options.quote === false ? { quote: false } : {}),
+      // Lenient as Python's csv, pandas and papaparse: `37°36'37.8"N` is data, kept as written.
+      relax_quotes: options.strictQuotes !== true,
+      // The byte order mark is dropped before parsing (withoutBom): a fresh parser after a broken
+      // line must not take U+FEFF at the start of that line for one.
+      bom: false,
+      // Every line break ends a record, as Python's csv reads them and as lines are counted here.
+      // csv-parse would otherwise take the first break it meets as the only one: a lone CR in the
+      // header made every later LF data, and a read resumed past that header split records anew.
+      record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
@@ -95,25 +126,55 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
     return csvCore(parse(parserOptions as Options));
   };
 
-  /** After an error: reject the line where the broken record starts; parse again after it. */
+  /**
+   * After an error: reject the line where the broken record starts, and return what follows it
+   * for a fresh parser, or undefined while its line break is still to come. A line past the cap
+   * is not held: it streams through a LongLine, so its length costs neither quadratic time nor memory.
+   */
   const resync = (atEof: boolean): Buffer | undefined => {
-    const from = lastEnd - pendingStart;
-    const skipped = leadingBlank(pending, from);
-    const lineEnd = nextBreak(pending, skipped);
-    if (lineEnd === -1 && !atEof) return undefined; // the rest of the line is still to come
-    const stop = lineEnd === -1 ? pending.length : lineEnd;
-    const line = lastLine + 1 + leadingBreaks(pending, from, pending.length);
-    const reason = error as CsvError;
-    out.push({
-      kind: 'failure', line, end: pendingStart + stop, lines: lastLine + countBreaks(pending, from, stop),
-      code: 'CSV_INVALID',
-      message: `Expected a well-formed CSV record: ${reason.message.replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped`,
-      raw: pending.toString('utf8', skipped, stop).replace(/\r?\n$|\r$/, ''),
-    });
-    lastLine += countBreaks(pending, from, stop);
+    if (skip === undefined) {
+      const from = lastEnd - pendingStart;
+      const blank = leadingBlank(pending, from);
+      lastLine += countBreaks(pending, from, blank);
+      lastEnd = pendingStart + blank;
+      skip = { line: lastLine + 1, reason: error as CsvError, scanAt: lastEnd, consumedTo: lastEnd, long: undefined };
+    }
+    const found = nextBreak(pending, skip.scanAt - pendingStart);
+    if (found.end === -1 && !atEof) {
+      skip.scanAt = pendingStart + found.scanned;
+      if (skip.long !== undefined || skip.scanAt - skip.consumedTo > MAX_RECORD_BYTES) {
+        skip.long ??= new LongLine();
+        skip.long.add(pending.subarray(skip.consumedTo - pendingStart, skip.scanAt - pendingStart));
+        skip.consumedTo = skip.scanAt;
+      }
+      return undefined;
+    }
+    const stop = found.end === -1 ? pending.length : found.end;
+    const contentEnd = found.end === -1 ? pending.length : found.content;
+    const rest = pending.subarray(stop);
+    const content = pending.subarray(skip.consumedTo - pendingStart, contentEnd);
+    let kept: KeptText;
+    if (skip.long !== undefined) {
+      skip.long.add(content);
+      kept = skip.long.kept();
+    } else {
+      kept = keptText(content);
+    }
+    const reason = skip.reason;
+    if (found.end !== -1) lastLine++;
     lastEnd = pendingStart + stop;
     base = lastEnd;
-    return pending.subarray(stop);
+    const tooLong = kept.length !== undefined || reason.code === 'CSV_MAX_RECORD_SIZE';
+    out.push({
+      kind: 'failure', line: skip.line, end: lastEnd, lines: lastLine, ...kept,
+      ...(tooLong
+        ? { code: 'RECORD_TOO_LONG', message: `Expected a record of at most ${MAX_RECORD_BYTES} bytes, got ${kept.length === undefined ? 'a longer one' : `a line of ${kept.length} bytes`}; the line was skipped` }
+        // csv-parse counts lines from where its parser started (after the last broken line): its own
+        // "at line N" would contradict `line`.
+        : { code: 'CSV_INVALID', message: `Expected a well-formed CSV record: ${reason.message.replace(/ at line \d+/g, '').replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped` }),
+    });
+    skip = undefined;
+    return rest;
   };
 
   parser = start();
@@ -134,12 +195,13 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
     }
   };
 
-  for await (const piece of input) {
-    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
+  const bytes = options.start === undefined || options.start.offset === 0 ? withoutBom(toBuffers(input), (n) => (pendingStart = lastEnd = base = n)) : toBuffers(input);
+  for await (const chunk of bytes) {
     // Keep the bytes from the last record's end: a resync needs them, and they count lines.
-    const keepFrom = Math.min(lastEnd - pendingStart, pending.length);
+    const keepFrom = Math.min((skip?.consumedTo ?? lastEnd) - pendingStart, pending.length);
     pending = keepFrom === pending.length ? chunk : Buffer.concat([pending.subarray(keepFrom), chunk]);
     pendingStart += keepFrom;
+    utf8.check(chunk, pendingStart + pending.length - chunk.length);
     if (error !== undefined) {
       // Still looking for the end of a broken line: the old parser is discarded, feed nothing new.
       const rest = resync(false);
@@ -163,10 +225,52 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
 }
 
 /**
+ * Which input ranges may hold bytes that are not UTF-8: each chunk is checked once, whole (a fast
+ * native check), and only records overlapping a chunk that failed are checked one by one. A
+ * character split across two chunks fails both checks; its records then pass their own.
+ */
+export class Utf8Suspects {
+  private readonly ranges: [number, number][] = [];
+
+  check(chunk: Buffer, offset: number): void {
+    if (!isUtf8(chunk)) this.ranges.push([offset, offset + chunk.length]);
+  }
+
+  suspect(from: number, to: number): boolean {
+    while (this.ranges.length > 0 && (this.ranges[0] as [number, number])[1] <= from) this.ranges.shift();
+    const first = this.ranges[0];
+    return first !== undefined && first[0] < to;
+  }
+}
+
+/**
+ * A record whose bytes are not all UTF-8 becomes a failure that names the first such byte, or
+ * undefined when they are (a character was only split across chunks).
+ */
+export function encodingFailure(record: Buffer, offset: number, line: number, end: number, lines: number): CsvFailure | undefined {
+  const bad = firstInvalidUtf8(record);
+  if (bad === -1) return undefined;
+  const at = locateByte(record, bad, line);
+  const hex = (record[bad] as number).toString(16).toUpperCase().padStart(2, '0');
+  return {
+    kind: 'failure', line, end, lines, offset: offset + bad, ...keptText(trimBreak(record)), code: 'ENCODING_INVALID',
+    message: `Expected UTF-8 text, got the byte 0x${hex} at line ${at.line}, column ${at.column} (byte offset ${offset + bad}); the row was skipped, nothing replaced. A file in another encoding needs \`--encoding\` (e.g. latin1, utf-16le)`,
+  };
+}
+
+/** The record without its line break. */
+function trimBreak(bytes: Buffer): Buffer {
+  let end = bytes.length;
+  if (bytes[end - 1] === LF) end--;
+  if (bytes[end - 1] === CR) end--;
+  return bytes.subarray(0, end);
+}
+
+/**
  * csv-parse's synchronous core, under its stream: the same state machine the stream and the sync
  * API drive (csv-parse lib/index.js, lib/sync.js), fed chunk by chunk with a callback per record.
  * Driving it directly, rather than through `on_record`, spares an info object per record (two
- * object spreads: about 5% of the CPU of a load, issue 4). `info.bytes` is where the record just
+ * object spreads: about 5% of the CPU of a load). `info.bytes` is where the record just
  * pushed ends, the same figure `on_record`'s info carries.
  */
 interface CsvCore {
@@ -194,26 +298,25 @@ export function countBreaks(buffer: Buffer, from: number, to: number): number {
   return count;
 }
 
-/** Line breaks in the run of blank lines at `from` (csv-parse skips empty lines before a record). */
-function leadingBreaks(buffer: Buffer, from: number, to: number): number {
-  return countBreaks(buffer, from, Math.min(leadingBlank(buffer, from), to));
-}
-
 function leadingBlank(buffer: Buffer, from: number): number {
   let i = from;
   while (i < buffer.length && (buffer[i] === LF || buffer[i] === CR)) i++;
   return i;
 }
 
-/** Index just past the first line break at or after `from`, or -1. */
-function nextBreak(buffer: Buffer, from: number): number {
-  for (let i = from; i < buffer.length; i++) {
-    const byte = buffer[i];
-    if (byte === LF) return i + 1;
-    if (byte === CR) {
-      if (i + 1 >= buffer.length) return -1; // a CRLF may be split across chunks
-      return buffer[i + 1] === LF ? i + 2 : i + 1;
-    }
+/**
+ * The first line break at or after `from`: `end` just past it and `content` where it starts, or
+ * `end` -1 with `scanned`, where a later look must start (a CR at the end may be half a CRLF).
+ */
+function nextBreak(buffer: Buffer, from: number): { end: number; content: number; scanned: number } {
+  const lf = buffer.indexOf(LF, from);
+  // Look for a CR only before the LF: a search of the whole rest per broken line would add up.
+  const crAt = buffer.subarray(from, lf === -1 ? buffer.length : lf).indexOf(CR);
+  const cr = crAt === -1 ? -1 : from + crAt;
+  if (cr !== -1) {
+    if (cr + 1 >= buffer.length) return { end: -1, content: cr, scanned: cr };
+    return { end: buffer[cr + 1] === LF ? cr + 2 : cr + 1, content: cr, scanned: cr };
   }
-  return -1;
+  if (lf !== -1) return { end: lf + 1, content: lf, scanned: lf };
+  return { end: -1, content: buffer.length, scanned: buffer.length };
 }

@@ -31,7 +31,8 @@ export async function openInput(path: string, start = 0, onBytes?: (n: number) =
   const source = Readable.from(all(), { objectMode: false });
   const head = first.done ? undefined : first.value;
   if (head === undefined || head.length < 2 || head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) return source;
-  const gunzip = createGunzip();
+  // Chunks as large as a file read's: a long record is gathered in fewer, larger pieces.
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   // pipeline() hands a read error to the gunzip stream (so it reaches whoever reads it) and
   // destroys the source when the reader stops early; the error itself surfaces through gunzip.
   pipeline(source, gunzip, () => undefined);

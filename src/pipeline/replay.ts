@@ -59,8 +59,17 @@ export async function loadRejects(file: string, input: Readable, context: LoadCo
       reject(where, 'REPLAY_INVALID', 'Expected a rejects line with a `row` (object, array or text), got none');
       continue;
     }
+    if (record.item.sha256 !== undefined) {
+      // Only the head of a record past the cap was kept: loading it would write a cut row.
+      reject(where, 'REPLAY_TRUNCATED', `Expected a whole row, got the first characters of a record of ${record.item.length?.N ?? 'unknown'} bytes (rejected as too long); fix it in its source file`);
+      continue;
+    }
+    if (record.item.code?.S === 'ENCODING_INVALID' && typeof kept === 'string' && /\\x[0-9A-F]{2}/.test(kept)) {
+      reject(where, 'REPLAY_ENCODING', 'Expected a row fixed by hand, got one still holding bytes that are not UTF-8 (shown as \\xHH); fix them, or load its file again with `--encoding`');
+      continue;
+    }
     const format = detectFormat(origin, context.options.format);
-    if (format !== 'csv') {
+    if (format === 'ndjson' || format === 'ddb-json') {
       if (typeof kept !== 'string') {
         reject(where, 'REPLAY_INVALID', `Expected the row of a ${format} line to be its text, got ${Array.isArray(kept) ? 'an array' : 'an object'}`);
         continue;

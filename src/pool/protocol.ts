@@ -44,6 +44,11 @@ export interface RejectRecord {
   readonly column?: string;
   /** The row as read: an object by column name, or the raw cells when they could not be named. */
   readonly row: Record<string, string> | string[] | string | null;
+  /** Byte offset in the input of what broke the rule (ENCODING_INVALID). */
+  readonly offset?: number;
+  /** A record past the cap keeps only its first characters in `row`: its whole length in bytes, and SHA-256. */
+  readonly length?: number;
+  readonly sha256?: string;
 }
 
 /** Where one input stands: its low-water mark, and whether every row of it has settled. */

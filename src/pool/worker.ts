@@ -12,7 +12,7 @@ import { createLogger } from '../log.js';
 import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
 import { LowWater } from '../checkpoint/low-water.js';
-import { loadFile, rowForReject, settle, type LoadOptions, type RowEntry, type RowRef } from '../pipeline/load-file.js';
+import { loadFile, rowForReject, settle, type LoadOptions, type RejectExtra, type RowEntry, type RowRef } from '../pipeline/load-file.js';
 import { Plan } from '../pipeline/plan.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
@@ -27,7 +27,7 @@ const data = workerData as WorkerData;
 const { config } = data;
 const log = createLogger(config.logLevel).child({ worker: data.workerId });
 const schemas = new Map<string, TableSchema>(data.schemas.map((s) => [s.table, s]));
-const loadOptions: LoadOptions = { kind: config.kind, header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, format: config.format, replay: config.replay };
+const loadOptions: LoadOptions = { kind: config.kind, header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, encoding: config.encoding, strictQuotes: config.strictQuotes, format: config.format, replay: config.replay };
 const counters: WorkerCounters = emptyCounters();
 const post = (message: FromWorker): void => port.postMessage(message);
 
@@ -40,7 +40,7 @@ function table(name: string): { written: number; rejected: number } {
   return (counters.tables[name] ??= { written: 0, rejected: 0 });
 }
 
-function reject(row: RowRef, code: string, message: string, extra: { table?: string; column?: string } = {}): void {
+function reject(row: RowRef, code: string, message: string, extra: RejectExtra = {}): void {
   if (extra.table !== undefined) table(extra.table).rejected++;
   if (row.rejected) return;
   row.rejected = true;

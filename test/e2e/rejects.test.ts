@@ -61,7 +61,8 @@ describe('rejected rows (end to end)', () => {
     const rejectsFile = path.join(dir, 'rejects.ndjson');
     const expected = RECORDS.flatMap((r) => (typeof r === 'string' ? [] : [r.bad]));
 
-    const run = await upload(db.endpoint, [file, '--table', table, '--types', 'n:N,flag:BOOL', '--rejects', rejectsFile], { cwd: dir });
+    // --strict-quotes: by default `"ab"c` is data, kept as written.
+    const run = await upload(db.endpoint, [file, '--table', table, '--types', 'n:N,flag:BOOL', '--rejects', rejectsFile, '--strict-quotes'], { cwd: dir });
     assertExit(run, 3);
     const rejects = (await readRejects(rejectsFile)).sort((a, b) => a.line - b.line);
     assert.deepEqual(rejects.map((r) => [r.line, r.code]), expected.map((e) => [e.line, e.code]), 'one reject per bad row, at its start line');

@@ -81,7 +81,8 @@ describe('dynaload upload (end to end)', () => {
   it('splits on a tab with --delimiter \\t (commas stay inside cells)', async () => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
-    const file = path.join(dir, 'tabs.tsv');
+    // Not a .tsv name: TSV reads unquoted; this is CSV with tabs, quotes and all.
+    const file = path.join(dir, 'tabs.txt');
     await writeFile(file, 'id\tn\tnote\na\t1\tx, y\nb\t2\t"quoted\ttab"\n');
     const run = await upload(db.endpoint, [file, '--table', table, '--delimiter', '\\t', '--types', 'n:N'], { cwd: dir });
     assertExit(run, 0);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readJsonLines, type JsonFailure, type JsonRecord } from '../../src/pipeline/json-lines.js';
+import { createHash } from 'node:crypto';
 import { MAX_RECORD_BYTES } from '../../src/pipeline/parse.js';
 
 // Issue 3, scope 5: NDJSON (a JSON object per line) and DynamoDB JSON as the S3 export writes it
@@ -68,10 +69,15 @@ describe('readJsonLines: lines', () => {
   /** `{"a":"xxx"}` of exactly `bytes` bytes. */
   const lineOf = (bytes: number): string => `{"a":"${'x'.repeat(bytes - 8)}"}`;
 
-  test(`a line far over ${MAX_RECORD_BYTES} bytes is one JSON_LINE_TOO_LONG failure; the lines after it keep their numbers`, async () => {
+  test(`a line far over ${MAX_RECORD_BYTES} bytes is one RECORD_TOO_LONG failure; the lines after it keep their numbers`, async () => {
     const records = await read(chunked(`{"id":1}\n${lineOf(MAX_RECORD_BYTES + 1024 * 1024)}\n{"id":3}\n`, 64 * 1024));
-    assert.deepEqual(kinds(records), [[1, 'item'], [2, 'JSON_LINE_TOO_LONG'], [3, 'item']]);
-    assert.ok((records[1] as JsonFailure).raw.length < 2000, 'the rejects file gets a preview, not 4 MB');
+    assert.deepEqual(kinds(records), [[1, 'item'], [2, 'RECORD_TOO_LONG'], [3, 'item']]);
+    const failure = records[1] as JsonFailure;
+    const long = lineOf(MAX_RECORD_BYTES + 1024 * 1024);
+    assert.equal(failure.raw, long.slice(0, 1000), 'the rejects file gets the first 1000 characters, not 4 MB');
+    assert.equal(failure.length, long.length);
+    assert.equal(failure.sha256, createHash('sha256').update(long).digest('hex'));
+    assert.equal(failure.end, 9 + long.length + 1, 'the failure ends at its line break, where a resume may start');
   });
 
   test('a line of exactly the limit is read, in any chunking', async () => {
@@ -80,9 +86,9 @@ describe('readJsonLines: lines', () => {
     }
   });
 
-  test('a line one byte over the limit is JSON_LINE_TOO_LONG, in any chunking', async () => {
+  test('a line one byte over the limit is RECORD_TOO_LONG, in any chunking', async () => {
     for (const size of [64 * 1024, 1_000_003, MAX_RECORD_BYTES * 2]) {
-      assert.deepEqual(kinds(await read(chunked(`${lineOf(MAX_RECORD_BYTES + 1)}\n{"id":2}\n`, size))), [[1, 'JSON_LINE_TOO_LONG'], [2, 'item']], `chunks of ${size}`);
+      assert.deepEqual(kinds(await read(chunked(`${lineOf(MAX_RECORD_BYTES + 1)}\n{"id":2}\n`, size))), [[1, 'RECORD_TOO_LONG'], [2, 'item']], `chunks of ${size}`);
     }
   });
 });
@@ -139,6 +145,10 @@ describe('readJsonLines: ddb-json type tags', () => {
     ['an empty NS', line('{"a":{"NS":[]}}'), 'SET_EMPTY', /`a`/],
     ['SS of numbers', line('{"a":{"SS":[1]}}'), 'DDB_JSON_INVALID', /`a`/],
     ['L not an array', line('{"a":{"L":{}}}'), 'DDB_JSON_INVALID', /`a`/],
+    ['B with a character outside base64', line('{"a":{"B":"QUJD!!"}}'), 'BINARY_INVALID', /`a`.*base64.*QUJD!!/],
+    ['B with base64url characters', line('{"a":{"B":"-_8="}}'), 'BINARY_INVALID', /`a`/],
+    ['B with misplaced padding', line('{"a":{"B":"QQ==QQ=="}}'), 'BINARY_INVALID', /`a`/],
+    ['BS with one bad element', line('{"a":{"BS":["AA==","A A="]}}'), 'BINARY_INVALID', /`a`/],
     ['a bad value deep inside', line('{"a":{"M":{"b":{"L":[{"S":"x"},{"Q":"y"}]}}}}'), 'DDB_JSON_INVALID', /`a\.b\[1\]`/],
   ];
   for (const [label, text, code, message] of bad) {
@@ -146,6 +156,27 @@ describe('readJsonLines: ddb-json type tags', () => {
       const records = await read([text, line('{"ok":{"S":"y"}}')], 'ddb-json');
       assert.deepEqual(summary(records), [[1, code], [2, { ok: { S: 'y' } }]]);
       if (message) assert.match((records[0] as JsonFailure).message, message);
+    });
+  }
+});
+
+describe('readJsonLines: bytes', () => {
+  for (const format of ['ndjson', 'ddb-json'] as const) {
+    const good = format === 'ndjson' ? '{"id":"x"}' : '{"Item":{"id":{"S":"x"}}}';
+    test(`${format}: a UTF-8 byte order mark is skipped, and offsets still count it`, async () => {
+      const records = await read([Buffer.from([0xef]), Buffer.from([0xbb, 0xbf]), `${good}\n`], format);
+      assert.deepEqual(records.map((r) => [r.line, r.kind, r.end]), [[1, 'item', 3 + good.length + 1]]);
+    });
+
+    test(`${format}: a line that is not UTF-8 is ENCODING_INVALID with its offset and the bytes escaped; the next line reads`, async () => {
+      const at = good.indexOf('"x"') + 4; // just past `"caf`
+      const [head, tail] = [`${good.slice(0, at - 4)}"caf`, `"${good.slice(at - 1)}`];
+      const records = await read([`${good}\n`, Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from(tail)]), '\n', `${good}\n`], format);
+      assert.deepEqual(records.map((r) => [r.line, r.kind === 'item' ? 'item' : r.code]), [[1, 'item'], [2, 'ENCODING_INVALID'], [3, 'item']]);
+      const failure = records[1] as JsonFailure;
+      assert.equal(failure.offset, good.length + 1 + at);
+      assert.equal(failure.raw, `${head}\\xE9${tail}`);
+      assert.match(failure.message, new RegExp(`0xE9 at line 2, column ${at + 1} \\(byte offset ${good.length + 1 + at}\\)`));
     });
   }
 });

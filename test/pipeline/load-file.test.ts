@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { LowWater } from '../../src/checkpoint/low-water.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
-import { loadFile, MAX_OPEN_ROWS, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
+import { loadFile, MAX_OPEN_ROWS, settle, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
 import { Plan } from '../../src/pipeline/plan.js';
 import { BatchWriter } from '../../src/pipeline/write.js';
 
@@ -31,7 +31,7 @@ describe('loadFile', () => {
     let stopping = false;
     setTimeout(() => (stopping = true), 100);
     const context: LoadContext = {
-      options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', format: undefined, replay: [] },
+      options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', encoding: 'utf-8', strictQuotes: false, format: undefined, replay: [] },
       tracker, writer, stopping: () => stopping,
       plan: new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: 'T', types: {}, empty: 'drop', infer: false }),
       rowRead: () => {}, rowSkipped: () => {}, reject: () => assert.fail('nothing is rejected'),
@@ -41,4 +41,37 @@ describe('loadFile', () => {
     assert.equal(writer.pending, 0, 'the waiting row was not sent');
     assert.equal(tracker.open, open + 1, 'the row read is open, not settled: a resume reads it again');
   });
+
+  test('a resumed file in another encoding is read from its start and rows below the mark are not sent again (its marks count UTF-8 bytes, not the file\'s)', { timeout: 20_000 }, async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dynaload-load-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'latin1.csv');
+    await writeFile(file, Buffer.from('id,v\na,caf\xE9\nb,\xE0 la\nc,y\n', 'latin1'));
+    const load = async (tracker: LowWater): Promise<string[]> => {
+      const sent: string[] = [];
+      const writer = new BatchWriter<RowEntry>({
+        send: (batch) => {
+          for (const entry of batch) sent.push(entry.json);
+          return Promise.resolve(undefined);
+        },
+        keyOf: () => '', concurrency: 1, maxRetries: 1, backoff: { baseMs: 1, capMs: 1, factor: 2 }, lingerMs: 1,
+        written: (entry) => settle(entry.row, 'written'), rejected: () => assert.fail('nothing is rejected'),
+      });
+      const context: LoadContext = {
+        options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', encoding: 'windows-1252', strictQuotes: false, format: undefined, replay: [] },
+        tracker, writer, stopping: () => false,
+        plan: new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: 'T', types: {}, empty: 'drop', infer: false }),
+        rowRead: () => {}, rowSkipped: () => {}, reject: () => assert.fail('nothing is rejected'),
+      };
+      assert.equal(await loadFile(file, context), true);
+      await writer.drain();
+      return sent.map((json) => (JSON.parse(json) as { PutRequest: { Item: { v: { S: string } } } }).PutRequest.Item.v.S);
+    };
+    const first = new LowWater();
+    assert.deepEqual(await load(first), ['café', 'à la', 'y']);
+    // The mark after row `a`: `id,v\n` and `a,café\n` are 13 bytes as UTF-8, 12 in the file.
+    const resumed = await load(new LowWater({ offset: 13, lines: 2, rows: 1, written: 1 }));
+    assert.deepEqual(resumed, ['à la', 'y']);
+  });
 });
+
