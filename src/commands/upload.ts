@@ -12,6 +12,7 @@ import { createProgress } from '../progress.js';
 import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
+import { checkDeclaredKeyTypes, preflight } from '../pipeline/preflight.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { startPool } from '../pool/pool.js';
 import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
@@ -54,10 +55,14 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   if (raw.createTable) await ensureTable(config, raw, tables, log);
   const schemas = await readSchemas(config, tables, raw);
   checkKeyTypes(config, schemas);
+  checkDeclaredKeyTypes(config, schemas);
+  const badFiles = (await preflight(config, schemas, raw.skipBadFiles === true, config.dryRun && !raw.quiet ? { say: (line) => process.stderr.write(line + '\n') } : {})).map((b) => b.file);
+  for (const file of badFiles) log.warn({ file }, 'header cannot give what the plan needs (--skip-bad-files): not read');
 
   const checkpoint = await prepareCheckpoint(config, tables);
   await checkpoint?.store.init();
-  const run = checkpoint ? { ...config, inputs: config.inputs.filter((i) => !checkpoint.done.includes(i)) } : config;
+  const skip = [...(checkpoint?.done ?? []), ...badFiles];
+  const run = skip.length > 0 ? { ...config, inputs: config.inputs.filter((i) => !skip.includes(i)) } : config;
   if (checkpoint?.done.length) log.info({ files: checkpoint.done }, 'finished in an earlier run: skipped');
 
   const rejects = new RejectsFile(config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt), config.resume);
@@ -102,7 +107,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   }
   const rejected = result.counters.rowsRejected;
   const signal = stopped.signal();
-  const exitCode = signal ? (signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : error ? error.exitCode : rejected > 0 ? EXIT.REJECTED : EXIT.OK;
+  const exitCode = signal ? (signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : error ? error.exitCode : rejected > 0 || badFiles.length > 0 ? EXIT.REJECTED : EXIT.OK;
   const unfinished = signal !== undefined || error !== undefined;
   return buildSummary(result.counters, {
     kind,
@@ -116,7 +121,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     previous: checkpoint && config.resume ? { rows: checkpoint.previous.rows, written: checkpoint.previous.written, rejected: checkpoint.previous.rejected, skipped: checkpoint.previous.skipped } : null,
     stopped: signal ?? null,
     resumeCommand: unfinished && checkpoint ? resumeCommand() : null,
-    unreadFiles: result.unread,
+    unreadFiles: [...badFiles, ...result.unread],
     exitCode,
     error,
   });

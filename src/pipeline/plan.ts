@@ -1,10 +1,12 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EmptyPolicy } from '../config.js';
-import type { TableSchema } from '../dynamo/schema.js';
+import { keyTypes, type TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError } from '../errors.js';
 import type { KeyType, TypeSpec } from '../type-spec.js';
 import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
 import { compileRules, type MappingFile, type MappingRow } from './mapping-file.js';
 import { marshalItem, unmarshalMap } from './marshal.js';
+import { checkArrivingHeader } from './preflight.js';
 import type { LoadedTransform, TransformResult } from './transform-module.js';
 import { convertCell, createRowMapper } from './transform.js';
 
@@ -63,8 +65,19 @@ export class Plan {
     };
   }
 
-  /** The plan for items read from NDJSON or DynamoDB JSON lines (values already typed and exact). */
-  json(): RowPlan<Item> {
+  /** Stops the run (a usage error) when a file's column names, as they arrive, cannot give what the plan needs. */
+  checkColumns(columns: readonly string[], file: string): void {
+    const { schemas, mapping, transform } = this.options;
+    checkArrivingHeader(columns, file, { schemas: [...schemas.values()], mapping, transform: transform !== undefined });
+  }
+
+  /**
+   * The plan for items read from NDJSON or DynamoDB JSON lines (values already typed and exact).
+   * NDJSON carries JSON's types, not DynamoDB's: its key attributes (the table's and its indexes')
+   * take the table's type: a string of a number as N, a number as S by its text as written. A
+   * DynamoDB JSON value names its type: one of the wrong type is rejected, never converted.
+   */
+  json(format: 'ndjson' | 'ddb-json' = 'ndjson'): RowPlan<Item> {
     const { mapping, transform } = this.options;
     if (transform) return (item, ctx) => this.transformRow(transform, unmarshalMap(item), ctx, undefined);
     if (mapping) {
@@ -75,22 +88,22 @@ export class Plan {
       };
     }
     const table = this.options.table as string;
-    const schema = this.schema(table);
-    const keys = [schema.hash, ...(schema.range ? [schema.range] : [])];
-    // JSON often carries numeric keys as strings ("user": "42"): key attributes take the table's type.
+    if (format === 'ddb-json') return (item) => [this.attempt(table, () => item)];
+    const keys = Object.entries(this.keyTypes(table));
     return (item) => [this.attempt(table, () => {
-      for (const key of keys) {
-        const value = item[key.name];
-        if (value?.S !== undefined && key.type !== 'S') item[key.name] = convertCell(key.type, value.S);
+      for (const [name, type] of keys) {
+        const value = item[name];
+        // A string that cannot be one (`"abc"` for an N key) stays as read: the key check rejects it for its type.
+        if (value?.S !== undefined && type !== 'S') item[name] = convertOr(type, value);
+        else if (value?.N !== undefined && type === 'S') item[name] = { S: value.N };
       }
       return item;
     })];
   }
 
-  /** Key attribute name -> type: a mapped key without a `types` entry takes the table's key type. */
+  /** Key attribute name -> type, the table's and its indexes': a key without a declared type takes the table's. */
   private keyTypes(table: string): Readonly<Record<string, KeyType>> {
-    const schema = this.schema(table);
-    return { [schema.hash.name]: schema.hash.type, ...(schema.range ? { [schema.range.name]: schema.range.type } : {}) };
+    return keyTypes(this.schema(table));
   }
 
   private schema(table: string): TableSchema {
@@ -144,6 +157,14 @@ export class Plan {
     if (result === null || result === undefined) return [];
     const list = Array.isArray(result) ? result : [result];
     return list.map((value) => this.attempt(table, () => marshalItem(value)));
+  }
+}
+
+function convertOr(type: KeyType, value: AttributeValue & { S: string }): AttributeValue {
+  try {
+    return convertCell(type, value.S);
+  } catch {
+    return value;
   }
 }
 
