@@ -9,6 +9,7 @@ import { compileTemplate, type MappingFile } from './mapping-file.js';
 import { marshalValue } from './marshal.js';
 import { parseCsv, type CsvFailure, type CsvRecord } from './parse.js';
 import { openInput } from './read.js';
+import { convertCell } from './transform.js';
 
 /**
  * What the headers tell before any row is read. A header that lacks a key column, or names a
@@ -77,9 +78,23 @@ export function checkDeclaredKeyTypes(config: Pick<UploadConfig, 'types' | 'mapp
         throw usageError('MAP_KEY_TYPE', `Expected the mapping's \`types\` to give ${what} the table's type ${type}, got ${declared}`, { column: name, table: schema.table });
       }
       const constant = rules.set && Object.hasOwn(rules.set, name) ? rules.set[name] : undefined;
-      if (constant !== undefined && typeof constant !== 'string') {
+      if (constant === undefined) continue;
+      const fail = (found: string): never => {
+        throw usageError('MAP_KEY_TYPE', `Expected the mapping's \`set.${name}\` to give ${what} a value of type ${type}, got ${found}`, { column: name, table: schema.table });
+      };
+      if (typeof constant !== 'string') {
         const found = typeOfConstant(marshalValue(constant, name, 1) as AttributeValue);
-        if (found !== type) throw usageError('MAP_KEY_TYPE', `Expected the mapping's \`set.${name}\` to give ${what} a value of type ${type}, got a constant of type ${found}`, { column: name, table: schema.table });
+        if (found !== type) fail(`a constant of type ${found}`);
+        continue;
+      }
+      // A template without a column is a constant too: one that cannot be of the key's type never will.
+      const parts = compileTemplate(constant, () => [] as never);
+      if (parts.every((p) => typeof p === 'string')) {
+        try {
+          convertCell(type, parts.join(''));
+        } catch (error) {
+          fail(`\`${constant}\` (${(error as Error).message})`);
+        }
       }
     }
   }
