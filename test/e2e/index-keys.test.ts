@@ -132,3 +132,24 @@ describe('secondary-index keys (end to end)', () => {
     await assertTable(db.endpoint, table, [{ id: S('a'), g: N(1) }], 'id');
   });
 });
+
+describe('key types in NDJSON (end to end)', () => {
+  it('one rule both ways: a key takes the table\'s type, a string of a number as N and a number as S by its text; what cannot be converted is KEY_TYPE', async () => {
+    const dir = await tempDir();
+    const table = await indexedTable({ hash: ['id', 'S'], range: ['n', 'N'] });
+    const file = path.join(dir, 'rows.ndjson');
+    await writeFile(file, [
+      '{"id":5,"n":"100001"}', //       1 both converted
+      '{"id":5.50,"n":2}', //           2 the number's text as written
+      '{"id":true,"n":1}', //           3 a boolean is no string
+      '{"id":"x","n":"abc"}', //        4 not a number
+      '{"id":"y","n":"1e400"}', //      5 out of DynamoDB's range: kept as read, so a type error
+    ].join('\n') + '\n');
+    const rejectsFile = path.join(dir, 'rejects.ndjson');
+    const run = await upload(db.endpoint, [file, '--table', table, '--rejects', rejectsFile], { cwd: dir });
+    assertExit(run, 3);
+    const rejects = await readRejects(rejectsFile);
+    assert.deepEqual(rejects.map((r) => [r.line, r.code, r.column]), [[3, 'KEY_TYPE', 'id'], [4, 'KEY_TYPE', 'n'], [5, 'KEY_TYPE', 'n']]);
+    await assertTable(db.endpoint, table, [{ id: S('5'), n: N(100001) }, { id: S('5.50'), n: N(2) }], 'id', 'n');
+  });
+});
