@@ -56,8 +56,8 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   const schemas = await readSchemas(config, tables, raw);
   checkKeyTypes(config, schemas);
   checkDeclaredKeyTypes(config, schemas);
-  const badFiles = (await preflight(config, schemas, raw.skipBadFiles === true, config.dryRun && !raw.quiet ? { say: (line) => process.stderr.write(line + '\n') } : {})).map((b) => b.file);
-  for (const file of badFiles) log.warn({ file }, 'header cannot give what the plan needs (--skip-bad-files): not read');
+  const say = config.dryRun && !raw.quiet ? (line: string) => process.stderr.write(line + '\n') : undefined;
+  const badFiles = await preflight(config, schemas, { skipBadFiles: raw.skipBadFiles === true, log, ...(say ? { say } : {}) });
 
   const checkpoint = await prepareCheckpoint(config, tables);
   await checkpoint?.store.init();

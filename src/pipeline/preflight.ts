@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { UploadConfig } from '../config.js';
+import type { Logger } from '../log.js';
 import { keyTypes, type TableSchema } from '../dynamo/schema.js';
 import { usageError } from '../errors.js';
 import type { KeyType } from '../type-spec.js';
@@ -111,13 +112,10 @@ function typeOfConstant(value: AttributeValue): KeyType | string {
   return Object.keys(value).find((t) => (value as unknown as Record<string, unknown>)[t] !== undefined) ?? '?';
 }
 
-/** One input that cannot be loaded as the plan needs, and why. */
-export interface BadFile {
-  readonly file: string;
-  readonly problems: readonly string[];
-}
-
 export interface PreflightOptions {
+  /** `--skip-bad-files`: a bad file is left unread instead of stopping the run. */
+  readonly skipBadFiles: boolean;
+  readonly log: Pick<Logger, 'warn'>;
   /** One line per file checked, for `--dry-run`. */
   readonly say?: (line: string) => void;
 }
@@ -125,10 +123,10 @@ export interface PreflightOptions {
 /**
  * Reads the first record of every local CSV input (gunzipped by content) and checks it against
  * the plan. Files that cannot be opened, JSON inputs, rejects files and standard input are left to
- * the run (standard input is checked when its header arrives). Returns the bad files; without
- * `--skip-bad-files` any bad file is a usage error naming every one.
+ * the run (standard input is checked when its header arrives). Without `--skip-bad-files` any bad
+ * file is a usage error naming every one; with it, returns the files to leave unread.
  */
-export async function preflight(config: UploadConfig, schemas: readonly TableSchema[], skipBadFiles: boolean, options: PreflightOptions = {}): Promise<BadFile[]> {
+export async function preflight(config: UploadConfig, schemas: readonly TableSchema[], options: PreflightOptions): Promise<string[]> {
   const target: ColumnTarget = { schemas, mapping: config.mapping, transform: config.transform !== undefined };
   const files = config.inputs.filter((f) => f !== '-' && !config.replay.includes(f) && detectFormat(f, config.format) === 'csv');
   const results = new Map<string, string[] | undefined>();
@@ -141,18 +139,19 @@ export async function preflight(config: UploadConfig, schemas: readonly TableSch
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
-  const bad: BadFile[] = [];
+  const bad: { file: string; problems: string[] }[] = [];
   for (const file of files) {
     const problems = results.get(file);
     if (problems === undefined) continue;
     options.say?.(`header check ${file}: ${problems.length === 0 ? 'ok' : problems.join('; ')}`);
     if (problems.length > 0) bad.push({ file, problems });
   }
-  if (bad.length > 0 && !skipBadFiles) {
+  if (bad.length > 0 && !options.skipBadFiles) {
     const list = bad.map((b) => `${b.file}: ${b.problems.join('; ')}`).join('\n  ');
-    throw usageError('HEADER_MISMATCH', `Expected every input's columns to give what the plan needs, but ${bad.length} of ${files.length} file${files.length > 1 ? 's do' : ' does'} not (nothing was written; \`--skip-bad-files\` loads the others):\n  ${list}`, { file: (bad[0] as BadFile).file, files: bad.length });
+    throw usageError('HEADER_MISMATCH', `Expected every input's columns to give what the plan needs, but ${bad.length} of ${files.length} file${files.length > 1 ? 's do' : ' does'} not (nothing was written; \`--skip-bad-files\` loads the others):\n  ${list}`, { file: bad[0]?.file, files: bad.length });
   }
-  return bad;
+  for (const { file, problems } of bad) options.log.warn({ file, problems }, 'not read (--skip-bad-files): its columns cannot give what the plan needs');
+  return bad.map((b) => b.file);
 }
 
 /** The problems of one file, or undefined when it is not checked here (unreadable, not a plain file). */
