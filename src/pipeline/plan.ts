@@ -80,25 +80,16 @@ export class Plan {
   json(format: 'ndjson' | 'ddb-json' = 'ndjson'): RowPlan<Item> {
     const { mapping, transform } = this.options;
     if (transform) return (item, ctx) => this.transformRow(transform, unmarshalMap(item), ctx, undefined);
+    const typed = format === 'ddb-json' ? (_table: string, item: Item) => item : (table: string, item: Item) => toKeyTypes(item, this.keyTypes(table));
     if (mapping) {
       return (item) => {
         const columns = Object.keys(item);
         return Object.entries(mapping).map(([table, rules]) =>
-          this.attempt(table, () => compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table) })(item as MappingRow)));
+          this.attempt(table, () => typed(table, compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table) })(item as MappingRow))));
       };
     }
     const table = this.options.table as string;
-    if (format === 'ddb-json') return (item) => [this.attempt(table, () => item)];
-    const keys = Object.entries(this.keyTypes(table));
-    return (item) => [this.attempt(table, () => {
-      for (const [name, type] of keys) {
-        const value = item[name];
-        // A string that cannot be one (`"abc"` for an N key) stays as read: the key check rejects it for its type.
-        if (value?.S !== undefined && type !== 'S') item[name] = convertOr(type, value);
-        else if (value?.N !== undefined && type === 'S') item[name] = { S: value.N };
-      }
-      return item;
-    })];
+    return (item) => [this.attempt(table, () => typed(table, item))];
   }
 
   /** Key attribute name -> type, the table's and its indexes': a key without a declared type takes the table's. */
@@ -160,9 +151,21 @@ export class Plan {
   }
 }
 
-function convertOr(type: KeyType, value: AttributeValue & { S: string }): AttributeValue {
+/** NDJSON's key values as the table's types (see Plan.json); the item is changed in place. */
+function toKeyTypes(item: Item, keys: Readonly<Record<string, KeyType>>): Item {
+  for (const name in keys) {
+    const type = keys[name] as KeyType;
+    const value = item[name];
+    // A string that cannot be one (`"abc"` for an N key) stays as read: the key check rejects it for its type.
+    if (value?.S !== undefined && type !== 'S') item[name] = convertOr(type, value.S, value);
+    else if (value?.N !== undefined && type === 'S') item[name] = { S: value.N };
+  }
+  return item;
+}
+
+function convertOr(type: KeyType, text: string, value: AttributeValue): AttributeValue {
   try {
-    return convertCell(type, value.S);
+    return convertCell(type, text);
   } catch {
     return value;
   }

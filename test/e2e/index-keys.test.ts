@@ -152,4 +152,18 @@ describe('key types in NDJSON (end to end)', () => {
     assert.deepEqual(rejects.map((r) => [r.line, r.code, r.column]), [[3, 'KEY_TYPE', 'id'], [4, 'KEY_TYPE', 'n'], [5, 'KEY_TYPE', 'n']]);
     await assertTable(db.endpoint, table, [{ id: S('5'), n: N(100001) }, { id: S('5.50'), n: N(2) }], 'id', 'n');
   });
+
+  it('the same rule through a mapping file, for the table\'s keys and its index keys', async () => {
+    const dir = await tempDir();
+    const table = await indexedTable({ hash: ['pk', 'N'], gsi: { hash: ['g', 'S'] } });
+    const file = path.join(dir, 'rows.ndjson');
+    await writeFile(file, '{"user":"42","group":7}\n{"user":"x","group":8}\n');
+    const mapping = path.join(dir, 'map.json');
+    await writeFile(mapping, JSON.stringify({ rename: { user: 'pk', group: 'g' } }));
+    const rejectsFile = path.join(dir, 'rejects.ndjson');
+    const run = await upload(db.endpoint, [file, '--table', table, '--map', mapping, '--rejects', rejectsFile], { cwd: dir });
+    assertExit(run, 3);
+    assert.deepEqual((await readRejects(rejectsFile)).map((r) => [r.line, r.code, r.column]), [[2, 'KEY_TYPE', 'pk']]);
+    await assertTable(db.endpoint, table, [{ pk: N(42), g: S('7') }], 'pk');
+  });
 });
