@@ -147,6 +147,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--checkpoint <file>', 'checkpoint file, rewritten every 2 s and at the end (default: .dynaload-checkpoint-<table>.json next to the first input; delete: .dynaload-checkpoint-delete-<table>.json; a dry run keeps none)'))
     .addOption(new Option('--no-checkpoint', 'keep no checkpoint'))
     .addOption(new Option('--from-rejects <file>', 'load the rows of a rejects file again (after fixing their cause), as they were first read'))
+    .addOption(new Option('--skip-bad-files', 'leave unread (and list in the summary) the files whose header cannot give the table\'s keys, instead of stopping before the first write'))
     .addOption(new Option('--resume', 'continue from the checkpoint: finished files are skipped, partly done ones continue from their mark'))
     .addOption(new Option('--stop-timeout <s>', 'on Ctrl-C or SIGTERM, seconds to finish in-flight writes before stopping at once').default(DEFAULTS.stopTimeout))
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))

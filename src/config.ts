@@ -110,6 +110,7 @@ export interface RawUploadOptions {
   resume?: boolean;
   fromRejects?: string;
   dryRun?: boolean;
+  skipBadFiles?: boolean;
   local?: string | boolean;
   createTable?: boolean;
   key?: string;

@@ -12,6 +12,7 @@ import { createProgress } from '../progress.js';
 import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
+import { checkDeclaredKeyTypes, preflight } from '../pipeline/preflight.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { checkOutputFiles, type OutputFiles } from '../output-files.js';
 import { startPool } from '../pool/pool.js';
@@ -65,10 +66,14 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   if (raw.createTable) await ensureTable(config, raw, tables, log);
   const schemas = await readSchemas(config, tables, raw);
   checkKeyTypes(config, schemas);
+  checkDeclaredKeyTypes(config, schemas);
+  const say = config.dryRun && !raw.quiet ? (line: string) => process.stderr.write(line + '\n') : undefined;
+  const badFiles = await preflight(config, schemas, { skipBadFiles: raw.skipBadFiles === true, log, ...(say ? { say } : {}) });
 
   const checkpoint = await prepareCheckpoint(config, tables, outputs.checkpoint);
   await checkpoint?.store.init();
-  const run = checkpoint ? { ...config, inputs: config.inputs.filter((i) => !checkpoint.done.includes(i)) } : config;
+  const skip = [...(checkpoint?.done ?? []), ...badFiles];
+  const run = skip.length > 0 ? { ...config, inputs: config.inputs.filter((i) => !skip.includes(i)) } : config;
   if (checkpoint?.done.length) log.info({ files: checkpoint.done }, 'finished in an earlier run: skipped');
 
   const rejects = new RejectsFile(outputs.rejects, outputs.rejectsMode);
@@ -113,7 +118,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   }
   const rejected = result.counters.rowsRejected;
   const signal = stopped.signal();
-  const exitCode = signal ? (signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : error ? error.exitCode : rejected > 0 ? EXIT.REJECTED : EXIT.OK;
+  const exitCode = signal ? (signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : error ? error.exitCode : rejected > 0 || badFiles.length > 0 ? EXIT.REJECTED : EXIT.OK;
   const unfinished = signal !== undefined || error !== undefined;
   return buildSummary(result.counters, {
     kind,
@@ -129,7 +134,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     previous: checkpoint && config.resume ? { rows: checkpoint.previous.rows, written: checkpoint.previous.written, rejected: checkpoint.previous.rejected, skipped: checkpoint.previous.skipped } : null,
     stopped: signal ?? null,
     resumeCommand: unfinished && checkpoint ? resumeCommand() : null,
-    unreadFiles: result.unread,
+    unreadFiles: [...badFiles, ...result.unread],
     exitCode,
     error,
   });

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
+import type { IndexKeyAttribute, KeyAttribute, TableSchema } from '../dynamo/schema.js';
 import { DynaloadError } from '../errors.js';
 import { serializeWriteRequest } from '../dynamo/wire.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
@@ -29,11 +29,14 @@ export const MAX_SORT_KEY_BYTES = 1024;
 /**
  * Checks an item against its table before it can join a batch (where one bad item would make
  * DynamoDB refuse all 25): key attributes present, of the schema's type, not empty, not too long;
- * the item at most 400 KB. Throws a DynaloadError naming the attribute and the rule.
+ * secondary-index key attributes, when present, likewise (absent is fine: the item is just not in
+ * that index); the item at most 400 KB. Throws a DynaloadError naming the attribute and the rule.
  */
 export function checkItem(schema: TableSchema, item: Item, kind: WriteKind = 'put'): MappedItem {
   checkKey(schema, schema.hash, item, MAX_PARTITION_KEY_BYTES);
   if (schema.range) checkKey(schema, schema.range, item, MAX_SORT_KEY_BYTES);
+  // A delete sends only the table's keys: the indexes' are not part of it.
+  if (kind === 'put') for (const key of schema.indexKeys ?? []) checkIndexKey(schema, key, item);
   const written = kind === 'put' ? item : keyOnly(schema, item);
   const size = itemSize(written);
   if (size > MAX_ITEM_BYTES) {
@@ -48,11 +51,33 @@ function checkKey(schema: TableSchema, key: KeyAttribute, item: Item, max: numbe
   const where = `Attribute \`${key.name}\` (${key === schema.hash ? 'partition' : 'sort'} key of table \`${schema.table}\`)`;
   const context = { column: key.name, table: schema.table };
   if (value === undefined) throw new DynaloadError('KEY_MISSING', `${where}: Expected a value, got none`, { context });
-  const type = Object.keys(value).find((t) => (value as unknown as Record<string, unknown>)[t] !== undefined) ?? '?';
+  const type = typeOf(value);
   if (type !== key.type) throw new DynaloadError('KEY_TYPE', `${where}: Expected type ${key.type}, got ${type}`, { context });
-  const bytes = value.S !== undefined ? Buffer.byteLength(value.S) : value.B !== undefined ? value.B.length : 1;
+  const bytes = keyBytes(value);
   if (bytes === 0) throw new DynaloadError('KEY_EMPTY', `${where}: Expected a non-empty value, got an empty ${type === 'S' ? 'string' : 'binary'}`, { context });
   if (bytes > max) throw new DynaloadError('KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, { context: { ...context, bytes } });
+}
+
+function checkIndexKey(schema: TableSchema, key: IndexKeyAttribute, item: Item): void {
+  const value = item[key.name];
+  if (value === undefined) return;
+  const plural = key.indexes.length > 1 ? 'es' : '';
+  const where = `Attribute \`${key.name}\` (${key.role} key of index${plural} ${key.indexes.map((i) => `\`${i}\``).join(', ')} of table \`${schema.table}\`)`;
+  const context = { column: key.name, table: schema.table, index: key.indexes.join(',') };
+  const type = typeOf(value);
+  if (type !== key.type) throw new DynaloadError('INDEX_KEY_TYPE', `${where}: Expected type ${key.type} or no value, got ${type}`, { context });
+  const bytes = keyBytes(value);
+  if (bytes === 0) throw new DynaloadError('INDEX_KEY_EMPTY', `${where}: Expected a non-empty value or none, got an empty ${type === 'S' ? 'string' : 'binary'}`, { context });
+  const max = key.role === 'sort' ? MAX_SORT_KEY_BYTES : MAX_PARTITION_KEY_BYTES;
+  if (bytes > max) throw new DynaloadError('INDEX_KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, { context: { ...context, bytes } });
+}
+
+function typeOf(value: AttributeValue): string {
+  return Object.keys(value).find((t) => (value as unknown as Record<string, unknown>)[t] !== undefined) ?? '?';
+}
+
+function keyBytes(value: AttributeValue): number {
+  return value.S !== undefined ? Buffer.byteLength(value.S) : value.B !== undefined ? value.B.length : 1;
 }
 
 function keyOnly(schema: TableSchema, item: Item): Item {

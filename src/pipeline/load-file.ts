@@ -189,6 +189,7 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
     if (mapRow === undefined) {
       // The header line: names come from it, or from --columns when both are given.
       columns = options.columns ?? record.fields;
+      plan.checkColumns(columns, file);
       mapRow = plan.csv(columns, options.columns ? '`--columns`' : `the header of ${file}`);
       continue;
     }
@@ -200,7 +201,7 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
 }
 
 async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-json', context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
-  const mapItem = context.plan.json();
+  const mapItem = context.plan.json(format);
   for await (const record of readJsonLines(input, format, from)) {
     if (context.stopping() || context.writer.failure) break;
     if (record.end <= skipBelow) continue; // done by an earlier run

@@ -1,10 +1,12 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EmptyPolicy } from '../config.js';
-import type { TableSchema } from '../dynamo/schema.js';
+import { keyTypes, type TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError } from '../errors.js';
 import type { KeyType, TypeSpec } from '../type-spec.js';
 import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
 import { compileRules, type MappingFile, type MappingRow } from './mapping-file.js';
 import { marshalItem, unmarshalMap } from './marshal.js';
+import { checkArrivingHeader } from './preflight.js';
 import type { LoadedTransform, TransformResult } from './transform-module.js';
 import { convertCell, createRowMapper } from './transform.js';
 
@@ -63,34 +65,36 @@ export class Plan {
     };
   }
 
-  /** The plan for items read from NDJSON or DynamoDB JSON lines (values already typed and exact). */
-  json(): RowPlan<Item> {
+  /** Stops the run (a usage error) when a file's column names, as they arrive, cannot give what the plan needs. */
+  checkColumns(columns: readonly string[], file: string): void {
+    const { schemas, mapping, transform } = this.options;
+    checkArrivingHeader(columns, file, { schemas: [...schemas.values()], mapping, transform: transform !== undefined });
+  }
+
+  /**
+   * The plan for items read from NDJSON or DynamoDB JSON lines (values already typed and exact).
+   * NDJSON carries JSON's types, not DynamoDB's: its key attributes (the table's and its indexes')
+   * take the table's type: a string of a number as N, a number as S by its text as written. A
+   * DynamoDB JSON value names its type: one of the wrong type is rejected, never converted.
+   */
+  json(format: 'ndjson' | 'ddb-json' = 'ndjson'): RowPlan<Item> {
     const { mapping, transform } = this.options;
     if (transform) return (item, ctx) => this.transformRow(transform, unmarshalMap(item), ctx, undefined);
+    const typed = format === 'ddb-json' ? (_table: string, item: Item) => item : (table: string, item: Item) => toKeyTypes(item, this.keyTypes(table));
     if (mapping) {
       return (item) => {
         const columns = Object.keys(item);
         return Object.entries(mapping).map(([table, rules]) =>
-          this.attempt(table, () => compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table) })(item as MappingRow)));
+          this.attempt(table, () => typed(table, compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table) })(item as MappingRow))));
       };
     }
     const table = this.options.table as string;
-    const schema = this.schema(table);
-    const keys = [schema.hash, ...(schema.range ? [schema.range] : [])];
-    // JSON often carries numeric keys as strings ("user": "42"): key attributes take the table's type.
-    return (item) => [this.attempt(table, () => {
-      for (const key of keys) {
-        const value = item[key.name];
-        if (value?.S !== undefined && key.type !== 'S') item[key.name] = convertCell(key.type, value.S);
-      }
-      return item;
-    })];
+    return (item) => [this.attempt(table, () => typed(table, item))];
   }
 
-  /** Key attribute name -> type: a mapped key without a `types` entry takes the table's key type. */
+  /** Key attribute name -> type, the table's and its indexes': a key without a declared type takes the table's. */
   private keyTypes(table: string): Readonly<Record<string, KeyType>> {
-    const schema = this.schema(table);
-    return { [schema.hash.name]: schema.hash.type, ...(schema.range ? { [schema.range.name]: schema.range.type } : {}) };
+    return keyTypes(this.schema(table));
   }
 
   private schema(table: string): TableSchema {
@@ -144,6 +148,26 @@ export class Plan {
     if (result === null || result === undefined) return [];
     const list = Array.isArray(result) ? result : [result];
     return list.map((value) => this.attempt(table, () => marshalItem(value)));
+  }
+}
+
+/** NDJSON's key values as the table's types (see Plan.json); the item is changed in place. */
+function toKeyTypes(item: Item, keys: Readonly<Record<string, KeyType>>): Item {
+  for (const name in keys) {
+    const type = keys[name] as KeyType;
+    const value = item[name];
+    // A string that cannot be one (`"abc"` for an N key) stays as read: the key check rejects it for its type.
+    if (value?.S !== undefined && type !== 'S') item[name] = convertOr(type, value.S, value);
+    else if (value?.N !== undefined && type === 'S') item[name] = { S: value.N };
+  }
+  return item;
+}
+
+function convertOr(type: KeyType, text: string, value: AttributeValue): AttributeValue {
+  try {
+    return convertCell(type, text);
+  } catch {
+    return value;
   }
 }
 

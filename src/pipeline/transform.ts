@@ -43,7 +43,8 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
   const columns: Column[] = options.columns.map((name) => {
     const key = keys.find((k) => k.name === name);
     const declared = Object.hasOwn(options.types, name) ? options.types[name] : undefined;
-    const type = key?.type ?? declared;
+    // Index keys take the table's type too: a column of digits keying a numeric index is N.
+    const type = key?.type ?? schema.indexKeys?.find((k) => k.name === name)?.type ?? declared;
     return { name, isKey: key !== undefined, convert: type === undefined ? (options.infer ? inferCell : converter('S')) : converter(type) };
   });
   const missing = keys.filter((k) => !options.columns.includes(k.name));

@@ -82,15 +82,16 @@ describe('dynaload delete (end to end)', () => {
     await assertTable(db.endpoint, table, items.filter((_, i) => i !== 0 && i !== 5), 'user', 'timestamp');
   });
 
-  it('a keys file without a key column rejects every row with KEY_MISSING and deletes nothing', async () => {
+  it('a keys file without a key column is refused before anything is deleted (exit 2, no rejects file)', async () => {
     const dir = await tempDir();
     const { table, items } = await loaded(dir, 3);
     const keys = await put(dir, 'keys.csv', 'user,title\n100,t0\n101,t1\n');
     const rejectsFile = path.join(dir, 'rejects.ndjson');
     const run = await remove(db.endpoint, [keys, '--table', table, '--rejects', rejectsFile], { cwd: dir });
-    assertExit(run, 3);
-    assert.deepEqual([run.summary.rows, run.summary.written, run.summary.rejected], [2, 0, 2]);
-    assert.deepEqual((await readRejects(rejectsFile)).map((r) => [r.line, r.code, r.column]), [[2, 'KEY_MISSING', 'timestamp'], [3, 'KEY_MISSING', 'timestamp']]);
+    assertExit(run, 2);
+    assert.equal(run.summary.error?.code, 'HEADER_MISMATCH');
+    assert.match(run.summary.error?.message ?? '', /keys\.csv: table `t_[0-9a-f]+` needs key attribute `timestamp`/);
+    await assert.rejects(readRejects(rejectsFile), { code: 'ENOENT' });
     await assertTable(db.endpoint, table, items, 'user', 'timestamp');
   });
 

@@ -142,15 +142,15 @@ describe('mapping files (end to end)', () => {
     await assertTable(db.endpoint, table, [{ pk: N('12345678901234567890'), sk: S('77#3'), series: N(77), episode: S('3'), extra: { L: [N(1), { M: { a: { BOOL: true } } }] } }], 'pk', 'sk');
   });
 
-  it('a template naming a column the file does not have is a usage error (exit 2, MAP_COLUMN_MISSING)', async () => {
+  it('a template naming a column the file does not have is a usage error before writing (exit 2, HEADER_MISMATCH)', async () => {
     const dir = await tempDir();
     const table = await watchTable();
     const csv = await put(dir, 'in.csv', 'user,series\n1,77\n');
     const mapping = await put(dir, 'mapping.json', JSON.stringify({ rename: { user: 'pk' }, set: { sk: '${series}#${episode}' }, types: { pk: 'N' } }));
     const run = await upload(db.endpoint, [csv, '--table', table, '--map', mapping], { cwd: dir });
     assertExit(run, 2);
-    assert.equal(run.summary.error?.code, 'MAP_COLUMN_MISSING');
-    assert.match(run.summary.error?.message ?? '', /`episode`/);
+    assert.equal(run.summary.error?.code, 'HEADER_MISMATCH');
+    assert.match(run.summary.error?.message ?? '', /in\.csv: .*`episode` \(used by set\.sk\)/);
     assert.equal((await scanAll(db.endpoint, table)).length, 0);
   });
 

@@ -90,25 +90,17 @@ describe('rejected rows (end to end)', () => {
     await assertTable(db.endpoint, table, GOOD, 'id');
   });
 
-  it('rejects every row with KEY_MISSING when the header lacks the key column', async () => {
+  it('refuses a file whose header lacks the key column before reading its rows (exit 2, no rejects file)', async () => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const file = path.join(dir, 'nokey.csv');
     await writeFile(file, 'name,n\r\na,1\r\nb,"2\n3"\r\nc,4\r\n');
     const rejectsFile = path.join(dir, 'rejects.ndjson');
     const run = await upload(db.endpoint, [file, '--table', table, '--rejects', rejectsFile], { cwd: dir });
-    assertExit(run, 3);
-    assert.equal(run.summary.rows, 3);
-    assert.equal(run.summary.written, 0);
-    assert.equal(run.summary.rejected, 3);
-    const rejects = (await readRejects(rejectsFile)).sort((a, b) => a.line - b.line);
-    assert.deepEqual(rejects.map((r) => [r.line, r.code]), [[2, 'KEY_MISSING'], [3, 'KEY_MISSING'], [5, 'KEY_MISSING']]);
-    for (const r of rejects) {
-      assert.equal(r.file, file);
-      assert.equal(r.column, 'id');
-      assert.equal(r.message, `Expected a column \`id\` (key of table \`${table}\`) in the header of ${file}, got columns name,n`);
-    }
-    assert.deepEqual(rejects[1]?.row, { name: 'b', n: '2\n3' });
+    assertExit(run, 2);
+    assert.equal(run.summary.error?.code, 'HEADER_MISMATCH');
+    assert.match(run.summary.error?.message ?? '', new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: table \`${table}\` needs key attribute \`id\``));
+    await assert.rejects(readRejects(rejectsFile), { code: 'ENOENT' });
     await assertTable(db.endpoint, table, [], 'id');
   });
 

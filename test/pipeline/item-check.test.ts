@@ -107,3 +107,31 @@ describe('keyOf', () => {
     assert.notEqual(keyOf(BINARY, { b: { B: new Uint8Array([1, 2]) } }), keyOf(BINARY, { b: { B: new Uint8Array([1, 3]) } }));
   });
 });
+
+describe('checkItem: secondary-index keys', () => {
+  // g keys two indexes (a GSI's partition key, an LSI's sort key); at only a GSI's partition key.
+  const INDEXED: TableSchema = {
+    ...HASH_ONLY,
+    indexKeys: [
+      { name: 'g', type: 'N', indexes: ['by_g', 'by_l'], role: 'sort' },
+      { name: 'at', type: 'S', indexes: ['by_at'], role: 'partition' },
+    ],
+  };
+  const cases: { label: string; item: Item; code: string; context: Record<string, unknown>; message?: RegExp }[] = [
+    { label: 'a GSI key of the wrong type', item: { id: { S: 'a' }, g: { S: 'abc' } }, code: 'INDEX_KEY_TYPE', context: { column: 'g', table: 'H', index: 'by_g,by_l' }, message: /`g` \(sort key of indexes `by_g`, `by_l` of table `H`\): Expected type N or no value, got S/ },
+    { label: 'a NULL index key', item: { id: { S: 'a' }, at: { NULL: true } }, code: 'INDEX_KEY_TYPE', context: { column: 'at', index: 'by_at' }, message: /partition key of index `by_at`/ },
+    { label: 'an empty string index key', item: { id: { S: 'a' }, at: { S: '' } }, code: 'INDEX_KEY_EMPTY', context: { column: 'at', index: 'by_at' } },
+    { label: 'an index sort key over 1024 bytes', item: { id: { S: 'a' }, g: { N: '1' }, at: { S: 'x'.repeat(2049) } }, code: 'INDEX_KEY_TOO_LONG', context: { column: 'at', bytes: 2049 } },
+  ];
+  for (const c of cases) test(`rejects: ${c.label}`, () => rejects(INDEXED, c.item, c.code, c.context, c.message));
+
+  test('absent index keys are fine; present ones of the right type too; a delete ignores them', () => {
+    assert.doesNotThrow(() => checkItem(INDEXED, { id: { S: 'a' } }));
+    assert.doesNotThrow(() => checkItem(INDEXED, { id: { S: 'a' }, g: { N: '5' }, at: { S: 'x'.repeat(2048) } }));
+    assert.deepEqual(checkItem(INDEXED, { id: { S: 'a' }, g: { S: 'abc' } }, 'delete').item, { id: { S: 'a' } });
+  });
+
+  test('the table\'s own keys are checked first', () => {
+    rejects(INDEXED, { g: { S: 'abc' } }, 'KEY_MISSING', { column: 'id' });
+  });
+});
