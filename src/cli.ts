@@ -110,6 +110,8 @@ function addLoadOptions(command: Command): Command {
   return command
     .addOption(new Option('-t, --table <name>', 'table to write to (its key schema is read with DescribeTable); not needed when --map or --transform name the tables'))
     .addOption(new Option('--transform <file>', 'module (.mjs .js .cjs .ts) whose default export maps a row to items: (row, ctx) => item | item[] | null, or { table: fn, ... } to fan out'))
+    .addOption(new Option('--transform-concurrency <n>', 'async transform calls in flight per worker; rows are still written in input order').default(DEFAULTS.transformConcurrency))
+    .addOption(new Option('--transform-timeout <s>', 'seconds a transform call may take; a row whose call has not settled is rejected (TRANSFORM_TIMEOUT)').default(DEFAULTS.transformTimeout))
     .addOption(new Option('--map <file>', 'mapping file (JSON): rename, types, templates like "${series}#${episode}", constants, drop; see README'))
     .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
     .addOption(new Option('--infer', 'columns without a type become N when the text is a number DynamoDB gives back unchanged, BOOL for true/false, else S'))

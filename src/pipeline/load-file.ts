@@ -9,6 +9,7 @@ import { readJsonLines } from './json-lines.js';
 import { parseCsv, parseCsvChunks } from './parse.js';
 import type { Output, Plan, RowPlan } from './plan.js';
 import { openInput } from './read.js';
+import { RowOrder } from './row-order.js';
 import type { BatchWriter, WriteEntry } from './write.js';
 
 /** A row read from a file, alive while any of its items is unresolved. */
@@ -136,15 +137,15 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
   }
   let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
   const chunks = parseCsvChunks(input, { delimiter: defaultDelimiter(file, options.delimiter), escape: options.escape, ...(from ? { start: from } : {}) });
+  const order = rowOrder(context);
   for await (const records of chunks) for (const record of records) {
-    if (context.stopping() || context.writer.failure) return;
+    if (halted(context)) return;
     if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
     if (record.kind === 'failure') {
       if (record.end <= skipBelow) continue;
       context.rowRead();
-      const row = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(row, record.code, record.message);
-      settle(row, 'rejected');
+      const wait = order.push(rowRef(file, record, undefined, record.raw, context.tracker), failure(record));
+      if (wait) await wait;
       if (mapRow === undefined) {
         // The header line itself is broken: no row of this file can be named.
         const message = `Expected a readable header line at line ${record.line} of ${file}, got a broken record; no row of this file can be mapped`;
@@ -159,28 +160,24 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
       continue;
     }
     context.rowRead();
-    const row = rowRef(file, record, columns, record.fields, context.tracker);
-    const wait = route(row, mapRow(record.fields, row), context);
+    const wait = mapInOrder(rowRef(file, record, columns, record.fields, context.tracker), record.fields, mapRow, order, context);
     if (wait) await wait;
   }
+  await order.idle();
 }
 
 async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-json', context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
   const mapItem = context.plan.json();
+  const order = rowOrder(context);
   for await (const record of readJsonLines(input, format, from)) {
-    if (context.stopping() || context.writer.failure) break;
+    if (halted(context)) break;
     if (record.end <= skipBelow) continue; // done by an earlier run
     context.rowRead();
-    if (record.kind === 'failure') {
-      const failed = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(failed, record.code, record.message);
-      settle(failed, 'rejected');
-      continue;
-    }
     const row = rowRef(file, record, undefined, record.raw, context.tracker);
-    const wait = route(row, mapItem(record.item, row), context);
+    const wait = record.kind === 'failure' ? order.push(row, failure(record)) : mapInOrder(row, record.item, mapItem, order, context);
     if (wait) await wait;
   }
+  await order.idle();
 }
 
 /**
@@ -198,17 +195,15 @@ async function loadRejects(file: string, input: Readable, context: LoadContext, 
     if (plan === undefined) plans.set(key, (plan = context.plan.csv(columns, source)));
     return plan;
   };
+  const order = rowOrder(context);
   for await (const record of readJsonLines(input, 'ndjson', from)) {
-    if (context.stopping() || context.writer.failure) break;
+    if (halted(context)) break;
     if (record.end <= skipBelow) continue;
     context.rowRead();
-    const fail = (code: string, message: string): void => {
-      const row = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(row, code, message);
-      settle(row, 'rejected');
-    };
+    const fail = (code: string, message: string): Promise<void> | undefined => order.push(rowRef(file, record, undefined, record.raw, context.tracker), failure({ code, message }));
     if (record.kind === 'failure') {
-      fail(record.code, record.message);
+      const wait = fail(record.code, record.message);
+      if (wait) await wait;
       continue;
     }
     const origin = record.item.file?.S ?? file;
@@ -225,18 +220,21 @@ async function loadRejects(file: string, input: Readable, context: LoadContext, 
       if (kept?.L !== undefined) fields = kept.L.map((v) => v.S ?? '');
       else if (kept?.S !== undefined) fields = (await parseLine(kept.S, origin, context.options)) ?? [];
       else {
-        fail('REPLAY_INVALID', `Expected a rejects line with a \`row\` (object, array or text), got none`);
+        const wait = fail('REPLAY_INVALID', `Expected a rejects line with a \`row\` (object, array or text), got none`);
+        if (wait) await wait;
         continue;
       }
     }
     if (columns === undefined) {
-      fail('REPLAY_UNNAMED', `Expected column names for the row from ${origin} line ${line}: its file has no readable header; give --columns`);
+      const wait = fail('REPLAY_UNNAMED', `Expected column names for the row from ${origin} line ${line}: its file has no readable header; give --columns`);
+      if (wait) await wait;
       continue;
     }
     const row = rowRef(origin, { line, end: record.end, lines: record.lines }, columns, fields, context.tracker);
-    const wait = route(row, planFor(columns, `the rejects file ${file}`)(fields, row), context);
+    const wait = mapInOrder(row, fields, planFor(columns, `the rejects file ${file}`), order, context);
     if (wait) await wait;
   }
+  await order.idle();
 }
 
 async function parseLine(text: string, origin: string, options: LoadOptions): Promise<string[] | undefined> {
@@ -251,16 +249,54 @@ function rowRef(file: string, at: { line: number; end: number; lines: number }, 
 }
 
 /**
- * Sends a row's items to the writer and its rejections to the rejects file. Returns a promise only
- * when the reader must wait (an async transform, a full writer, the mark too far behind): most rows
- * go through without one.
+ * Rows held in order while async transforms settle, per file, before reading waits. Enough for
+ * every call in flight to settle while one slow call holds the head, and well within a worker's
+ * heap: rows are counted at their text's length plus their items' size.
  */
-function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> | undefined {
+export const ORDER_MAX_ROWS = 8192;
+export const ORDER_MAX_BYTES = 32 * 1024 * 1024;
+
+function rowOrder(context: LoadContext): RowOrder<RowRef, Output[]> {
+  return new RowOrder<RowRef, Output[]>({
+    route: (row, outputs) => route(row, outputs, context),
+    halted: () => halted(context),
+    bytes: (row, outputs) => (outputs === undefined ? fieldsBytes(row.fields) : outputs.reduce((sum, output) => sum + (output.item?.size ?? 0), 0)),
+    maxRows: ORDER_MAX_ROWS,
+    maxBytes: ORDER_MAX_BYTES,
+  });
+}
+
+function fieldsBytes(fields: RowRef['fields']): number {
+  if (fields === null) return 0;
+  if (typeof fields === 'string') return fields.length;
+  if (Array.isArray(fields)) return fields.reduce((sum: number, cell: string) => sum + cell.length, 0);
+  return 1024; // an NDJSON row is held as its line (a string); this is a guess for any other shape
+}
+
+/** A record that could not be read: rejected for every table, in its place among the rows. */
+function failure(record: { code: string; message: string }): Output[] {
+  return [{ table: '', error: new DynaloadError(record.code, record.message) }];
+}
+
+/**
+ * Maps a row and hands its outputs to the row order. With an async transform, first waits for
+ * room under `--transform-concurrency`; a run that halts meanwhile leaves the row open and unmapped.
+ */
+function mapInOrder<T>(row: RowRef, input: T, map: RowPlan<T>, order: RowOrder<RowRef, Output[]>, context: LoadContext): Promise<void> | undefined {
+  const room = context.plan.room();
+  if (room === undefined) return order.push(row, map(input, row));
+  return order.whileRunning(room).then(() => (halted(context) ? undefined : order.push(row, map(input, row))));
+}
+
+/**
+ * Sends a row's items to the writer and its rejections to the rejects file, in input order.
+ * Returns a promise only when routing must wait (a full writer, the mark too far behind): most
+ * rows go through without one.
+ */
+function route(row: RowRef, outputs: Output[], context: LoadContext): Promise<void> | undefined {
   // After the wait, a run that is stopping (or failed) leaves the row unrouted: it stays open, below
   // no mark, so a resume reads it again. Routing anyway would wait again, at once, for ever.
-  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => (halted(context) ? undefined : route(row, pending, context)));
-  if (!Array.isArray(pending)) return pending.then((outputs) => route(row, outputs, context));
-  const outputs = pending;
+  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => (halted(context) ? undefined : route(row, outputs, context)));
   let items = 0;
   for (const output of outputs) {
     if (output.error) {

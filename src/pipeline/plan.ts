@@ -5,6 +5,7 @@ import type { KeyType, TypeSpec } from '../type-spec.js';
 import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
 import { compileRules, type MappingFile, type MappingRow } from './mapping-file.js';
 import { marshalItem, unmarshalMap } from './marshal.js';
+import type { TransformCalls } from './transform-calls.js';
 import type { LoadedTransform, TransformResult } from './transform-module.js';
 import { convertCell, createRowMapper } from './transform.js';
 
@@ -30,6 +31,8 @@ export interface PlanOptions {
   readonly infer: boolean;
   readonly mapping?: MappingFile;
   readonly transform?: LoadedTransform;
+  /** Bounds and times the async calls of `transform` (`--transform-concurrency`, `--transform-timeout`). */
+  readonly calls?: TransformCalls;
 }
 
 /**
@@ -108,36 +111,54 @@ export class Plan {
     }
   }
 
+  /**
+   * Resolves once this row's transform calls fit under `--transform-concurrency`; undefined when
+   * they fit now (always, while no async call is in flight: a synchronous transform never waits).
+   */
+  room(): Promise<void> | undefined {
+    const { transform, calls } = this.options;
+    return transform && calls ? calls.room(transform.size) : undefined;
+  }
+
   private transformRow(transform: LoadedTransform, row: Readonly<Record<string, unknown>>, ctx: RowContext, countError: DynaloadError | undefined): Output[] | Promise<Output[]> {
     if (countError) return [...transform.keys()].map((table) => ({ table, error: countError }));
-    const results: { table: string; result: unknown }[] = [];
+    const results: CallResult[] = [];
     let async = false;
     for (const [table, fn] of transform) {
-      let result: unknown;
       try {
-        result = fn(row, { file: ctx.file, line: ctx.line, table });
-      } catch (error) {
-        result = Promise.reject(error);
-      }
-      if (result instanceof Promise) async = true;
-      results.push({ table, result });
-    }
-    const finish = (settled: { table: string; result: unknown; failure?: unknown }[]): Output[] =>
-      settled.flatMap(({ table, result, failure }) => {
-        if (failure !== undefined) {
-          const message = failure instanceof Error ? failure.message : String(failure);
-          return [{ table, error: new DynaloadError('TRANSFORM_FAILED', `The transform for table \`${table}\` threw: ${message}`, { cause: failure }) }];
+        const value = fn(row, { file: ctx.file, line: ctx.line, table });
+        if (isThenable(value)) {
+          async = true;
+          results.push({ table, pending: this.track(value) });
+        } else {
+          results.push({ table, settled: { value } });
         }
-        return this.transformItems(table, result as TransformResult);
-      });
-    if (!async) return finish(results);
-    return Promise.all(results.map(async ({ table, result }) => {
-      try {
-        return { table, result: await result };
       } catch (failure) {
-        return { table, result: undefined, failure: failure ?? new Error('rejected without a reason') };
+        results.push({ table, settled: { failure: failure ?? new Error('threw without a reason') } });
       }
-    })).then(finish);
+    }
+    if (!async) return results.flatMap((r) => this.callOutputs(r.table, r.settled as Settled));
+    return Promise.all(results.map(async (r) => this.callOutputs(r.table, r.settled ?? (await (r.pending as Promise<Settled>))))).then((lists) => lists.flat());
+  }
+
+  private track(value: PromiseLike<unknown>): Promise<Settled> {
+    const { calls } = this.options;
+    if (calls) return calls.track(value);
+    return Promise.resolve(value).then((v) => ({ value: v }), (failure: unknown) => ({ failure: failure ?? new Error('rejected without a reason') }));
+  }
+
+  /** One call's outcome as the items (or the rejection) it gives its table. */
+  private callOutputs(table: string, settled: Settled): Output[] {
+    if ('timeout' in settled) {
+      const seconds = (this.options.calls?.timeoutMs ?? 0) / 1000;
+      return [{ table, error: new DynaloadError('TRANSFORM_TIMEOUT', `Expected the transform for table \`${table}\` to settle within ${seconds} s (\`--transform-timeout\`), got no result`) }];
+    }
+    if ('failure' in settled) {
+      const { failure } = settled;
+      const message = failure instanceof Error ? failure.message : String(failure);
+      return [{ table, error: new DynaloadError('TRANSFORM_FAILED', `The transform for table \`${table}\` threw: ${message}`, { cause: failure }) }];
+    }
+    return this.transformItems(table, settled.value as TransformResult);
   }
 
   private transformItems(table: string, result: TransformResult): Output[] {
@@ -145,6 +166,13 @@ export class Plan {
     const list = Array.isArray(result) ? result : [result];
     return list.map((value) => this.attempt(table, () => marshalItem(value)));
   }
+}
+
+type Settled = { value: unknown } | { failure: unknown } | { timeout: true };
+type CallResult = { readonly table: string; readonly settled?: Settled; readonly pending?: Promise<Settled> };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function named(columns: readonly string[], fields: readonly string[]): Record<string, string> {

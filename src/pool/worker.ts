@@ -14,6 +14,7 @@ import { keyOf } from '../pipeline/item-check.js';
 import { LowWater } from '../checkpoint/low-water.js';
 import { loadFile, rowForReject, settle, type LoadOptions, type RowEntry, type RowRef } from '../pipeline/load-file.js';
 import { Plan } from '../pipeline/plan.js';
+import { TransformCalls } from '../pipeline/transform-calls.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
 import { RateLimiter } from './rate-limit.js';
@@ -124,7 +125,8 @@ async function run(): Promise<void> {
     const transform = config.transform === undefined ? undefined : await loadTransform(config.transform, config.table);
     const plan = new Plan({
       kind: config.kind, schemas, table: config.table, types: config.types, empty: config.empty, infer: config.infer,
-      ...(config.mapping ? { mapping: config.mapping } : {}), ...(transform ? { transform } : {}),
+      ...(config.mapping ? { mapping: config.mapping } : {}),
+      ...(transform ? { transform, calls: new TransformCalls(config.transformConcurrency, config.transformTimeout * 1000) } : {}),
     });
     for (;;) {
       if (stopping || writer.failure) break;
