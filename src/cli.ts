@@ -114,7 +114,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--transform-timeout <s>', 'seconds a transform call may take; a row whose call has not settled is rejected (TRANSFORM_TIMEOUT)').default(DEFAULTS.transformTimeout))
     .addOption(new Option('--map <file>', 'mapping file (JSON): rename, types, templates like "${series}#${episode}", constants, drop; see README'))
     .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
-    .addOption(new Option('--infer', 'columns without a type become N when the text is a number DynamoDB gives back unchanged, BOOL for true/false, else S'))
+    .addOption(new Option('--infer', 'each cell of a column without a type becomes N when its text is a number DynamoDB gives back unchanged, BOOL for true/false, else S (per cell: a column may get several types; a warning names it)'))
     .addOption(new Option('--format <format>', 'input format: csv, ndjson (a JSON object per line), ddb-json (DynamoDB S3 export lines) (default: from the name; else csv)'))
     .addOption(new Option('--config <file>', 'JSON file of options (keys as the long flags: "table", "max-wcu", ...); flags given here win (default: .dynaloadrc.json in the working directory, if any)'))
     .addOption(new Option('--create-table', 'create the table (with --key, --sort-key) if it does not exist, and wait until it is ACTIVE; never done without this flag'))

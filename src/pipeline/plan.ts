@@ -8,6 +8,7 @@ import { marshalItem, unmarshalMap } from './marshal.js';
 import type { TransformCalls } from './transform-calls.js';
 import type { LoadedTransform, TransformResult } from './transform-module.js';
 import { convertCell, createRowMapper } from './transform.js';
+import { InferTally, type MixedColumn } from './infer.js';
 
 /** What one row gives one table: an item to write, or the reason the row is rejected for it. */
 export type Output = { readonly table: string; readonly item: MappedItem; readonly error?: undefined } | { readonly table: string; readonly item?: undefined; readonly error: DynaloadError };
@@ -41,14 +42,21 @@ export interface PlanOptions {
  * checked against its own table before it can join a batch.
  */
 export class Plan {
+  private readonly tally = new InferTally();
+
   constructor(private readonly options: PlanOptions) {}
+
+  /** Columns `--infer` wrote with more than one type, so far. */
+  mixedColumns(): MixedColumn[] {
+    return this.tally.mixed();
+  }
 
   /** The plan for the records of one CSV file, once its column names are known. */
   csv(columns: readonly string[], source: string): RowPlan<readonly string[]> {
     const { mapping, transform, kind } = this.options;
     if (transform) return (fields, ctx) => this.transformRow(transform, named(columns, fields), ctx, fields.length === columns.length ? undefined : columnCount(columns, fields));
     if (mapping) {
-      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source, keys: this.keyTypes(table) }) }));
+      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source, keys: this.keyTypes(table), tally: this.tally }) }));
       return (fields) => {
         if (fields.length !== columns.length) return compiled.map(({ table }) => ({ table, error: columnCount(columns, fields) }));
         const row = named(columns, fields);
@@ -56,7 +64,7 @@ export class Plan {
       };
     }
     const table = this.options.table as string;
-    const mapper = createRowMapper({ schema: this.schema(table), columns, types: this.options.types, empty: this.options.empty, infer: this.options.infer, kind, columnsSource: source });
+    const mapper = createRowMapper({ schema: this.schema(table), columns, types: this.options.types, empty: this.options.empty, infer: this.options.infer, tally: this.tally, kind, columnsSource: source });
     return (fields) => {
       try {
         return [{ table, item: mapper(fields) }];
@@ -74,7 +82,7 @@ export class Plan {
       return (item) => {
         const columns = Object.keys(item);
         return Object.entries(mapping).map(([table, rules]) =>
-          this.attempt(table, () => compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table) })(item as MappingRow)));
+          this.attempt(table, () => compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table), tally: this.tally })(item as MappingRow)));
       };
     }
     const table = this.options.table as string;

@@ -13,6 +13,7 @@ import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
 import { LowWater } from '../checkpoint/low-water.js';
 import { loadFile, rowForReject, settle, type LoadOptions, type RowEntry, type RowRef } from '../pipeline/load-file.js';
+import { mixedColumnMessage } from '../pipeline/infer.js';
 import { Plan } from '../pipeline/plan.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
 import { loadTransform } from '../pipeline/transform-module.js';
@@ -159,6 +160,7 @@ async function run(): Promise<void> {
     }
     await writer.drain();
     if (writer.failure) reportFailure(writer.failure);
+    for (const mixed of plan.mixedColumns()) log.warn({ column: mixed.column }, mixedColumnMessage(mixed));
   } catch (error) {
     reportFailure(error);
   } finally {
