@@ -1,6 +1,7 @@
 /**
  * `npm run bench` options, validated once and frozen, and the scenarios they select.
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EndpointSpec } from './protocol.js';
 
@@ -10,11 +11,14 @@ export const USAGE = `Usage: npm run bench -- [options] [-- <extra dynaload uplo
   --shards <n>            CSV shards the rows are split into (default 8)
   --workers <n>           passed to dynaload as --workers
   --concurrency <n>       passed to dynaload as --concurrency
-  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity'} (default all; --quick: null,withhold20,capacity)
+  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,transform,transform20'} (default dynalite,null,withhold20,capacity; --quick: null,withhold20,capacity);
+                          transform, transform20: dynaload alone on the null endpoint through a synchronous
+                          transform, and one that awaits 20 ms per row
   --clients <a,b>         baseline,dynaload (default both)
   --capacity <n>          write units per second of the capacity-limited endpoint (default 5000)
   --capacity-seconds <n>  the capacity scenario loads capacity x this many rows (default 60; --quick 10)
   --dynalite-rows <n>     rows for the dynalite scenario, which is slow (default min(rows, 200000))
+  --transform-rows <n>    rows for the transform scenarios (default min(rows, 100000))
   --baseline-withheld-rows <n>
                           rows for the baseline on the 20%-withheld endpoint, where its backoff makes it
                           slow (default min(rows, 10000); --quick skips that run unless --clients is given)
@@ -68,7 +72,9 @@ export interface BenchOptions {
   readonly cliArgs: readonly string[];
 }
 
-export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity'] as const;
+export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 'transform', 'transform20'] as const;
+
+const transformModule = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
 
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values, positionals } = parseArgs({
@@ -77,7 +83,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     options: {
       rows: { type: 'string' }, shards: { type: 'string' }, workers: { type: 'string' }, concurrency: { type: 'string' },
       scenarios: { type: 'string' }, clients: { type: 'string' }, capacity: { type: 'string' }, 'capacity-seconds': { type: 'string' },
-      'dynalite-rows': { type: 'string' }, 'baseline-withheld-rows': { type: 'string' }, 'max-wcu': { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, repeat: { type: 'string' },
+      'dynalite-rows': { type: 'string' }, 'transform-rows': { type: 'string' }, 'baseline-withheld-rows': { type: 'string' }, 'max-wcu': { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, repeat: { type: 'string' },
       quick: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -86,6 +92,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const capacity = integer('--capacity', values.capacity, 5_000, 1, 10_000_000);
   const capacitySeconds = integer('--capacity-seconds', values['capacity-seconds'], quick ? 10 : 60, 1, 3_600);
   const dynaliteRows = integer('--dynalite-rows', values['dynalite-rows'], Math.min(rows, 200_000), 1, 100_000_000);
+  const transformRows = integer('--transform-rows', values['transform-rows'], Math.min(rows, 100_000), 1, 100_000_000);
   const maxWcu = values['max-wcu'];
   if (maxWcu !== undefined && maxWcu !== 'auto' && !/^\d+$/.test(maxWcu)) throw new Error(`Expected \`--max-wcu\` to be a positive integer or \`auto\`, got \`${maxWcu}\``);
   const meter = maxWcu !== undefined;
@@ -108,8 +115,18 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity,
       dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
     },
+    // A transform per row, as users enrich rows: computed at once, or after a 20 ms lookup (async
+    // calls overlap up to --transform-concurrency per worker). dynaload only: the baseline has none.
+    transform: {
+      key: 'transform', label: 'null, sync transform', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined,
+      dynaloadArgs: ['--transform', transformModule('transform-sync.mjs')],
+    },
+    transform20: {
+      key: 'transform20', label: 'null, transform awaiting 20 ms', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined,
+      dynaloadArgs: ['--transform', transformModule('transform-async20.mjs')],
+    },
   };
-  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity' : SCENARIO_KEYS.join(',')), SCENARIO_KEYS);
+  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity' : 'dynalite,null,withhold20,capacity'), SCENARIO_KEYS);
   const clients = list('--clients', values.clients ?? 'baseline,dynaload', ['baseline', 'dynaload'] as const);
 
   const cliArgs: string[] = [];

@@ -110,9 +110,11 @@ function addLoadOptions(command: Command): Command {
   return command
     .addOption(new Option('-t, --table <name>', 'table to write to (its key schema is read with DescribeTable); not needed when --map or --transform name the tables'))
     .addOption(new Option('--transform <file>', 'module (.mjs .js .cjs .ts) whose default export maps a row to items: (row, ctx) => item | item[] | null, or { table: fn, ... } to fan out'))
+    .addOption(new Option('--transform-concurrency <n>', 'async transform calls in flight per worker; rows are still written in input order').default(DEFAULTS.transformConcurrency))
+    .addOption(new Option('--transform-timeout <s>', 'seconds a transform call may take; a row whose call has not settled is rejected (TRANSFORM_TIMEOUT)').default(DEFAULTS.transformTimeout))
     .addOption(new Option('--map <file>', 'mapping file (JSON): rename, types, templates like "${series}#${episode}", constants, drop; see README'))
     .addOption(new Option('--types <spec>', 'column types, e.g. user:N,series:N,moddt:S (S N B BOOL NULL JSON L M SS NS BS; default S; keys use the table schema)'))
-    .addOption(new Option('--infer', 'columns without a type become N when the text is a number DynamoDB gives back unchanged, BOOL for true/false, else S'))
+    .addOption(new Option('--infer', 'each cell of a column without a type becomes N when its text is a number DynamoDB gives back unchanged, BOOL for true/false, else S (per cell: a column may get several types; a warning names it)'))
     .addOption(new Option('--format <format>', 'input format: csv, tsv (tab-separated, no quoting), ndjson (a JSON object per line), ddb-json (DynamoDB S3 export lines) (default: from the name; else csv)'))
     .addOption(new Option('--config <file>', 'JSON file of options (keys as the long flags: "table", "max-wcu", ...); flags given here win (default: .dynaloadrc.json in the working directory, if any)'))
     .addOption(new Option('--create-table', 'create the table (with --key, --sort-key) if it does not exist, and wait until it is ACTIVE; never done without this flag'))

@@ -43,6 +43,8 @@ describe('resolveUploadConfig defaults', () => {
       resume: false,
       dryRun: false,
       stopTimeout: DEFAULTS.stopTimeout,
+      transformConcurrency: DEFAULTS.transformConcurrency,
+      transformTimeout: DEFAULTS.transformTimeout,
     });
     assert.ok(DEFAULTS.concurrency >= 1 && DEFAULTS.concurrency <= 50);
     assert.ok(Object.isFrozen(DEFAULTS));
@@ -117,6 +119,8 @@ describe('resolveUploadConfig usage errors', () => {
     ['workers 0', { workers: '0' }, 'OPTION_INVALID', integer('--workers', 1, 64, '0')],
     ['workers 65', { workers: '65' }, 'OPTION_INVALID', integer('--workers', 1, 64, '65')],
     ['workers many', { workers: 'many' }, 'OPTION_INVALID', integer('--workers', 1, 64, 'many')],
+    ['transform-concurrency 0', { transformConcurrency: '0' }, 'OPTION_INVALID', integer('--transform-concurrency', 1, 1024, '0')],
+    ['transform-timeout 1.5', { transformTimeout: '1.5' }, 'OPTION_INVALID', integer('--transform-timeout', 1, 86400, '1.5')],
     ['max-retries -1', { maxRetries: '-1' }, 'OPTION_INVALID', integer('--max-retries', 0, 100, '-1')],
     ['max-retries 101', { maxRetries: '101' }, 'OPTION_INVALID', integer('--max-retries', 0, 100, '101')],
     ['empty keep', { empty: 'keep' }, 'OPTION_INVALID', 'Expected `--empty` to be one of drop, string, null, got `keep`'],

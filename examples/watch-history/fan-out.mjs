@@ -24,11 +24,14 @@ export default {
 
   /**
    * Where each user stands in each series: (user, series). Rows of one file are written in order,
-   * so the last row of a (user, series) pair is what stays: the log is sorted by time.
-   * Rows without a position are not a position: skip them for this table only.
+   * so the last row of a (user, series) pair is what stays: the log is sorted by time. A row
+   * without a position leaves the attribute out, as mapping.json does (empty cells dropped).
    */
-  latest: (row) =>
-    row.position === ''
-      ? null
-      : { user: int(row.user), series: int(row.series), episode: int(row.episode), position: int(row.position), at: row.moddt },
+  latest: (row) => ({
+    user: int(row.user),
+    series: int(row.series),
+    episode: int(row.episode),
+    ...(row.position === '' ? {} : { position: int(row.position) }),
+    at: row.moddt,
+  }),
 };

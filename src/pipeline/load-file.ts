@@ -11,6 +11,7 @@ import { parseCsv, parseCsvChunks, type CsvFailure, type CsvRecord, type ParseOp
 import type { Output, Plan, RowPlan } from './plan.js';
 import { openInput } from './read.js';
 import { loadRejects } from './replay.js';
+import { RowOrder } from './row-order.js';
 import type { BatchWriter, WriteEntry } from './write.js';
 
 /** A row read from a file, alive while any of its items is unresolved. */
@@ -119,12 +120,6 @@ function csvOptions(file: string, options: LoadOptions): ParseOptions {
   return { delimiter: defaultDelimiter(file, options.delimiter, format), escape: options.escape, quote: format !== 'tsv', strictQuotes: options.strictQuotes };
 }
 
-/** A broken record's rejects-line extras: where its bytes broke a rule, or its length and hash. */
-function failureExtra(failure: CsvFailure): RejectExtra {
-  const { offset, length, sha256 } = failure;
-  return { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length, sha256 }) };
-}
-
 /** The header of a CSV file, for a read that starts past it. */
 export async function readHeader(path: string, options: LoadOptions): Promise<string[] | undefined> {
   for await (const record of parseCsv(await openDecoded(path, options.encoding), csvOptions(path, options))) {
@@ -170,15 +165,15 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
   }
   let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
   const chunks = parseCsvChunks(input, { ...csvOptions(file, options), ...(from ? { start: from } : {}) });
+  const order = rowOrder(context);
   for await (const records of chunks) for (const record of records) {
-    if (context.stopping() || context.writer.failure) return;
+    if (halted(context)) return;
     if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
     if (record.kind === 'failure') {
       if (record.end <= skipBelow) continue;
       context.rowRead();
-      const row = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(row, record.code, record.message, failureExtra(record));
-      settle(row, 'rejected');
+      const wait = order.push(rowRef(file, record, undefined, record.raw, context.tracker), failure(record));
+      if (wait) await wait;
       if (mapRow === undefined) {
         // The header line itself is broken: no row of this file can be named.
         const message = `Expected a readable header line at line ${record.line} of ${file}, got a broken record; no row of this file can be mapped`;
@@ -194,28 +189,24 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
       continue;
     }
     context.rowRead();
-    const row = rowRef(file, record, columns, record.fields, context.tracker);
-    const wait = route(row, mapRow(record.fields, row), context);
+    const wait = mapInOrder(rowRef(file, record, columns, record.fields, context.tracker), record.fields, mapRow, order, context);
     if (wait) await wait;
   }
+  await order.idle();
 }
 
 async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-json', context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
   const mapItem = context.plan.json(format);
+  const order = rowOrder(context);
   for await (const record of readJsonLines(input, format, from)) {
-    if (context.stopping() || context.writer.failure) break;
+    if (halted(context)) break;
     if (record.end <= skipBelow) continue; // done by an earlier run
     context.rowRead();
-    if (record.kind === 'failure') {
-      const failed = rowRef(file, record, undefined, record.raw, context.tracker);
-      context.reject(failed, record.code, record.message, failureExtra(record));
-      settle(failed, 'rejected');
-      continue;
-    }
     const row = rowRef(file, record, undefined, record.raw, context.tracker);
-    const wait = route(row, mapItem(record.item, row), context);
+    const wait = record.kind === 'failure' ? order.push(row, failure(record)) : mapInOrder(row, record.item, mapItem, order, context);
     if (wait) await wait;
   }
+  await order.idle();
 }
 
 /** One CSV line's text (a rejects file keeps a broken line so), read as the file it came from reads. */
@@ -229,21 +220,69 @@ export function rowRef(file: string, at: { line: number; end: number; lines: num
 }
 
 /**
- * Sends a row's items to the writer and its rejections to the rejects file. Returns a promise only
- * when the reader must wait (an async transform, a full writer, the mark too far behind): most rows
- * go through without one.
+ * Rows held in order while async transforms settle, per file, before reading waits. Enough for
+ * every call in flight to settle while one slow call holds the head, and well within a worker's
+ * heap: rows are counted at their text's length plus their items' size.
  */
-export function route(row: RowRef, pending: Output[] | Promise<Output[]>, context: LoadContext): Promise<void> | undefined {
+export const ORDER_MAX_ROWS = 8192;
+export const ORDER_MAX_BYTES = 32 * 1024 * 1024;
+
+export function rowOrder(context: LoadContext): RowOrder<RowRef, Output[]> {
+  return new RowOrder<RowRef, Output[]>({
+    route: (row, outputs) => route(row, outputs, context),
+    halted: () => halted(context),
+    bytes: (row, outputs) => (outputs === undefined ? fieldsBytes(row.fields) : outputs.reduce((sum, output) => sum + (output.item?.size ?? 0), 0)),
+    maxRows: ORDER_MAX_ROWS,
+    maxBytes: ORDER_MAX_BYTES,
+  });
+}
+
+function fieldsBytes(fields: RowRef['fields']): number {
+  if (fields === null) return 0;
+  if (typeof fields === 'string') return fields.length;
+  if (Array.isArray(fields)) return fields.reduce((sum: number, cell: string) => sum + cell.length, 0);
+  return 1024; // an NDJSON row is held as its line (a string); this is a guess for any other shape
+}
+
+/**
+ * A record that could not be read: rejected for every table, in its place among the rows. Where its
+ * bytes broke a rule, or its length and hash, ride in the error's context to the rejects line.
+ */
+export function failure(record: { code: string; message: string; offset?: number; length?: number; sha256?: string }): Output[] {
+  const { offset, length, sha256 } = record;
+  const extra = { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length, sha256 }) };
+  return [{ table: '', error: new DynaloadError(record.code, record.message, { context: extra }) }];
+}
+
+/**
+ * Maps a row and hands its outputs to the row order. With an async transform, first waits for
+ * room under `--transform-concurrency`; a run that halts meanwhile leaves the row open and unmapped.
+ */
+export function mapInOrder<T>(row: RowRef, input: T, map: RowPlan<T>, order: RowOrder<RowRef, Output[]>, context: LoadContext): Promise<void> | undefined {
+  const room = context.plan.room();
+  if (room === undefined) return order.push(row, map(input, row));
+  return order.whileRunning(room).then(() => (halted(context) ? undefined : order.push(row, map(input, row))));
+}
+
+/**
+ * Sends a row's items to the writer and its rejections to the rejects file, in input order.
+ * Returns a promise only when routing must wait (a full writer, the mark too far behind): most
+ * rows go through without one.
+ */
+function route(row: RowRef, outputs: Output[], context: LoadContext): Promise<void> | undefined {
   // After the wait, a run that is stopping (or failed) leaves the row unrouted: it stays open, below
   // no mark, so a resume reads it again. Routing anyway would wait again, at once, for ever.
-  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => (halted(context) ? undefined : route(row, pending, context)));
-  if (!Array.isArray(pending)) return pending.then((outputs) => route(row, outputs, context));
-  const outputs = pending;
+  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => (halted(context) ? undefined : route(row, outputs, context)));
   let items = 0;
   for (const output of outputs) {
     if (output.error) {
-      const column = output.error.context.column;
-      context.reject(row, output.error.code, output.error.message, { ...(output.table ? { table: output.table } : {}), ...(typeof column === 'string' ? { column } : {}) });
+      const { column, offset, length, sha256 } = output.error.context;
+      context.reject(row, output.error.code, output.error.message, {
+        ...(output.table ? { table: output.table } : {}),
+        ...(typeof column === 'string' ? { column } : {}),
+        ...(typeof offset === 'number' ? { offset } : {}),
+        ...(typeof length === 'number' ? { length, sha256: sha256 as string } : {}),
+      });
     } else {
       items++;
     }

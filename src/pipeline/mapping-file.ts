@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EmptyPolicy } from '../config.js';
 import { DynaloadError, usageError } from '../errors.js';
 import { ATTRIBUTE_TYPES, type AttributeType } from '../type-spec.js';
-import { inferCell } from './infer.js';
+import { inferCell, type InferTally } from './infer.js';
 import type { Item } from './item-check.js';
 import { marshalValue } from './marshal.js';
 import { convertCell } from './transform.js';
@@ -123,14 +123,20 @@ export function compileTemplate(text: string, fail: (why: string) => never): Par
  * Compiles one table's rules for the columns of one file into a function from a row to an item.
  * It throws a DynaloadError (rejecting the row for this table) when a template needs an empty cell.
  */
-export function compileRules(rules: TableRules, columns: readonly string[], options: { empty: EmptyPolicy; infer: boolean; source: string; keys?: Readonly<Record<string, AttributeType>> }): (row: MappingRow) => Item {
+export function compileRules(rules: TableRules, columns: readonly string[], options: { empty: EmptyPolicy; infer: boolean; source: string; keys?: Readonly<Record<string, AttributeType>>; tally?: InferTally }): (row: MappingRow) => Item {
   const empty = rules.empty ?? options.empty;
   const copied = columns.filter((c) => (rules.only === undefined || rules.only.includes(c)) && !(rules.drop ?? []).includes(c));
   const typeOf = (name: string): AttributeType | undefined =>
     rules.types && Object.hasOwn(rules.types, name) ? rules.types[name] : options.keys && Object.hasOwn(options.keys, name) ? options.keys[name] : undefined;
+  const inferred = new Map<string, (cell: string) => AttributeValue>();
+  const inferFor = (name: string): ((cell: string) => AttributeValue) => {
+    let infer = inferred.get(name);
+    if (infer === undefined) inferred.set(name, (infer = options.tally?.infer(name) ?? inferCell));
+    return infer;
+  };
   const convert = (name: string, cell: string): AttributeValue => {
     const type = typeOf(name);
-    return type === undefined ? (options.infer ? inferCell(cell) : { S: cell }) : convertCell(type, cell);
+    return type === undefined ? (options.infer ? inferFor(name)(cell) : { S: cell }) : convertCell(type, cell);
   };
   const computed = Object.entries(rules.set ?? {}).map(([name, value]) => {
     if (typeof value !== 'string') return { name, constant: marshalValue(value, name, 1) as AttributeValue };

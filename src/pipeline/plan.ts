@@ -7,8 +7,10 @@ import { checkItem, type Item, type MappedItem, type WriteKind } from './item-ch
 import { compileRules, type MappingFile, type MappingRow } from './mapping-file.js';
 import { marshalItem, unmarshalMap } from './marshal.js';
 import { checkArrivingHeader } from './preflight.js';
+import type { TransformCalls } from './transform-calls.js';
 import type { LoadedTransform, TransformResult } from './transform-module.js';
 import { convertCell, createRowMapper } from './transform.js';
+import { InferTally, type MixedColumn } from './infer.js';
 
 /** What one row gives one table: an item to write, or the reason the row is rejected for it. */
 export type Output = { readonly table: string; readonly item: MappedItem; readonly error?: undefined } | { readonly table: string; readonly item?: undefined; readonly error: DynaloadError };
@@ -32,6 +34,8 @@ export interface PlanOptions {
   readonly infer: boolean;
   readonly mapping?: MappingFile;
   readonly transform?: LoadedTransform;
+  /** Bounds and times the async calls of `transform` (`--transform-concurrency`, `--transform-timeout`). */
+  readonly calls?: TransformCalls;
 }
 
 /**
@@ -40,14 +44,21 @@ export interface PlanOptions {
  * checked against its own table before it can join a batch.
  */
 export class Plan {
+  private readonly tally = new InferTally();
+
   constructor(private readonly options: PlanOptions) {}
+
+  /** Columns `--infer` wrote with more than one type, so far. */
+  mixedColumns(): MixedColumn[] {
+    return this.tally.mixed();
+  }
 
   /** The plan for the records of one CSV file, once its column names are known. */
   csv(columns: readonly string[], source: string): RowPlan<readonly string[]> {
     const { mapping, transform, kind } = this.options;
     if (transform) return (fields, ctx) => this.transformRow(transform, named(columns, fields), ctx, fields.length === columns.length ? undefined : columnCount(columns, fields));
     if (mapping) {
-      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source, keys: this.keyTypes(table) }) }));
+      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source, keys: this.keyTypes(table), tally: this.tally }) }));
       return (fields) => {
         if (fields.length !== columns.length) return compiled.map(({ table }) => ({ table, error: columnCount(columns, fields) }));
         const row = named(columns, fields);
@@ -55,7 +66,7 @@ export class Plan {
       };
     }
     const table = this.options.table as string;
-    const mapper = createRowMapper({ schema: this.schema(table), columns, types: this.options.types, empty: this.options.empty, infer: this.options.infer, kind, columnsSource: source });
+    const mapper = createRowMapper({ schema: this.schema(table), columns, types: this.options.types, empty: this.options.empty, infer: this.options.infer, tally: this.tally, kind, columnsSource: source });
     return (fields) => {
       try {
         return [{ table, item: mapper(fields) }];
@@ -85,7 +96,7 @@ export class Plan {
       return (item) => {
         const columns = Object.keys(item);
         return Object.entries(mapping).map(([table, rules]) =>
-          this.attempt(table, () => typed(table, compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table) })(item as MappingRow))));
+          this.attempt(table, () => typed(table, compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table), tally: this.tally })(item as MappingRow))));
       };
     }
     const table = this.options.table as string;
@@ -112,36 +123,54 @@ export class Plan {
     }
   }
 
+  /**
+   * Resolves once this row's transform calls fit under `--transform-concurrency`; undefined when
+   * they fit now (always, while no async call is in flight: a synchronous transform never waits).
+   */
+  room(): Promise<void> | undefined {
+    const { transform, calls } = this.options;
+    return transform && calls ? calls.room(transform.size) : undefined;
+  }
+
   private transformRow(transform: LoadedTransform, row: Readonly<Record<string, unknown>>, ctx: RowContext, countError: DynaloadError | undefined): Output[] | Promise<Output[]> {
     if (countError) return [...transform.keys()].map((table) => ({ table, error: countError }));
-    const results: { table: string; result: unknown }[] = [];
+    const results: CallResult[] = [];
     let async = false;
     for (const [table, fn] of transform) {
-      let result: unknown;
       try {
-        result = fn(row, { file: ctx.file, line: ctx.line, table });
-      } catch (error) {
-        result = Promise.reject(error);
-      }
-      if (result instanceof Promise) async = true;
-      results.push({ table, result });
-    }
-    const finish = (settled: { table: string; result: unknown; failure?: unknown }[]): Output[] =>
-      settled.flatMap(({ table, result, failure }) => {
-        if (failure !== undefined) {
-          const message = failure instanceof Error ? failure.message : String(failure);
-          return [{ table, error: new DynaloadError('TRANSFORM_FAILED', `The transform for table \`${table}\` threw: ${message}`, { cause: failure }) }];
+        const value = fn(row, { file: ctx.file, line: ctx.line, table });
+        if (isThenable(value)) {
+          async = true;
+          results.push({ table, pending: this.track(value) });
+        } else {
+          results.push({ table, settled: { value } });
         }
-        return this.transformItems(table, result as TransformResult);
-      });
-    if (!async) return finish(results);
-    return Promise.all(results.map(async ({ table, result }) => {
-      try {
-        return { table, result: await result };
       } catch (failure) {
-        return { table, result: undefined, failure: failure ?? new Error('rejected without a reason') };
+        results.push({ table, settled: { failure: failure ?? new Error('threw without a reason') } });
       }
-    })).then(finish);
+    }
+    if (!async) return results.flatMap((r) => this.callOutputs(r.table, r.settled as Settled));
+    return Promise.all(results.map(async (r) => this.callOutputs(r.table, r.settled ?? (await (r.pending as Promise<Settled>))))).then((lists) => lists.flat());
+  }
+
+  private track(value: PromiseLike<unknown>): Promise<Settled> {
+    const { calls } = this.options;
+    if (calls) return calls.track(value);
+    return Promise.resolve(value).then((v) => ({ value: v }), (failure: unknown) => ({ failure: failure ?? new Error('rejected without a reason') }));
+  }
+
+  /** One call's outcome as the items (or the rejection) it gives its table. */
+  private callOutputs(table: string, settled: Settled): Output[] {
+    if ('timeout' in settled) {
+      const seconds = (this.options.calls?.timeoutMs ?? 0) / 1000;
+      return [{ table, error: new DynaloadError('TRANSFORM_TIMEOUT', `Expected the transform for table \`${table}\` to settle within ${seconds} s (\`--transform-timeout\`), got no result`) }];
+    }
+    if ('failure' in settled) {
+      const { failure } = settled;
+      const message = failure instanceof Error ? failure.message : String(failure);
+      return [{ table, error: new DynaloadError('TRANSFORM_FAILED', `The transform for table \`${table}\` threw: ${message}`, { cause: failure }) }];
+    }
+    return this.transformItems(table, settled.value as TransformResult);
   }
 
   private transformItems(table: string, result: TransformResult): Output[] {
@@ -169,6 +198,13 @@ function convertOr(type: KeyType, text: string, value: AttributeValue): Attribut
   } catch {
     return value;
   }
+}
+
+type Settled = { value: unknown } | { failure: unknown } | { timeout: true };
+type CallResult = { readonly table: string; readonly settled?: Settled; readonly pending?: Promise<Settled> };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function named(columns: readonly string[], fields: readonly string[]): Record<string, string> {

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { Readable } from 'node:stream';
 import { detectFormat } from './formats.js';
 import { readJsonLines } from './json-lines.js';
-import { readHeader, rowRef, route, settle, parseLine, type LoadContext, type RowRef } from './load-file.js';
+import { failure, mapInOrder, parseLine, readHeader, rowOrder, rowRef, type LoadContext, type RowRef } from './load-file.js';
 import type { RowPlan } from './plan.js';
 
 /** Where a rejects line's row came from, and the row exactly as the rejects file keeps it. */
@@ -37,11 +37,10 @@ export async function loadRejects(file: string, input: Readable, context: LoadCo
     if (named === undefined) headers.set(origin, (named = readHeader(origin, context.options).catch(() => undefined)));
     return named;
   };
-  const reject = (kept: Kept, code: string, message: string): void => {
-    const row = rowRef(kept.origin, kept.at, undefined, kept.row, context.tracker);
-    context.reject(row, code, message);
-    settle(row, 'rejected');
-  };
+  // Rejections and rows go through one order, so rejects keep their lines' order under async transforms.
+  const order = rowOrder(context);
+  const reject = (kept: Kept, code: string, message: string): Promise<void> | undefined =>
+    order.push(rowRef(kept.origin, kept.at, undefined, kept.row, context.tracker), failure({ code, message }));
 
   for await (const record of readJsonLines(input, 'ndjson', from)) {
     if (context.stopping() || context.writer.failure) break;
@@ -49,38 +48,38 @@ export async function loadRejects(file: string, input: Readable, context: LoadCo
     context.rowRead();
     const at = { line: record.line, end: record.end, lines: record.lines };
     if (record.kind === 'failure') {
-      reject({ origin: file, at, row: record.raw }, record.code, record.message);
+      await reject({ origin: file, at, row: record.raw }, record.code, record.message);
       continue;
     }
     const origin = record.item.file?.S ?? file;
     const kept = keptRow(record.item.row);
     const where: Kept = { origin, at: { ...at, line: Number(record.item.line?.N ?? record.line) }, row: kept ?? record.raw };
     if (kept === undefined) {
-      reject(where, 'REPLAY_INVALID', 'Expected a rejects line with a `row` (object, array or text), got none');
+      await reject(where, 'REPLAY_INVALID', 'Expected a rejects line with a `row` (object, array or text), got none');
       continue;
     }
     if (record.item.sha256 !== undefined) {
       // Only the head of a record past the cap was kept: loading it would write a cut row.
-      reject(where, 'REPLAY_TRUNCATED', `Expected a whole row, got the first characters of a record of ${record.item.length?.N ?? 'unknown'} bytes (rejected as too long); fix it in its source file`);
+      await reject(where, 'REPLAY_TRUNCATED', `Expected a whole row, got the first characters of a record of ${record.item.length?.N ?? 'unknown'} bytes (rejected as too long); fix it in its source file`);
       continue;
     }
     if (record.item.code?.S === 'ENCODING_INVALID' && typeof kept === 'string' && /\\x[0-9A-F]{2}/.test(kept)) {
-      reject(where, 'REPLAY_ENCODING', 'Expected a row fixed by hand, got one still holding bytes that are not UTF-8 (shown as \\xHH); fix them, or load its file again with `--encoding`');
+      await reject(where, 'REPLAY_ENCODING', 'Expected a row fixed by hand, got one still holding bytes that are not UTF-8 (shown as \\xHH); fix them, or load its file again with `--encoding`');
       continue;
     }
     const format = detectFormat(origin, context.options.format);
     if (format === 'ndjson' || format === 'ddb-json') {
       if (typeof kept !== 'string') {
-        reject(where, 'REPLAY_INVALID', `Expected the row of a ${format} line to be its text, got ${Array.isArray(kept) ? 'an array' : 'an object'}`);
+        await reject(where, 'REPLAY_INVALID', `Expected the row of a ${format} line to be its text, got ${Array.isArray(kept) ? 'an array' : 'an object'}`);
         continue;
       }
       const parsed = await jsonLine(kept, format);
       if (parsed === undefined || parsed.kind === 'failure') {
-        reject(where, parsed?.code ?? 'REPLAY_INVALID', parsed?.message ?? `Expected a ${format} line, got none`);
+        await reject(where, parsed?.code ?? 'REPLAY_INVALID', parsed?.message ?? `Expected a ${format} line, got none`);
         continue;
       }
       const row = rowRef(origin, where.at, undefined, kept, context.tracker);
-      const wait = route(row, jsonPlan(parsed.item, row), context);
+      const wait = mapInOrder(row, parsed.item, jsonPlan, order, context);
       if (wait) await wait;
       continue;
     }
@@ -93,7 +92,7 @@ export async function loadRejects(file: string, input: Readable, context: LoadCo
       if (typeof kept === 'string') {
         const parsed = await parseLine(kept, origin, context.options);
         if (parsed.kind === 'failure') {
-          reject(where, parsed.code, parsed.message);
+          await reject(where, parsed.code, parsed.message);
           continue;
         }
         fields = parsed.fields;
@@ -104,13 +103,14 @@ export async function loadRejects(file: string, input: Readable, context: LoadCo
     }
     if (columns === undefined) {
       const why = origin === '-' ? 'rows from standard input have no header to read again' : 'its file has no readable header';
-      reject(where, 'REPLAY_UNNAMED', `Expected column names for the row from ${origin} line ${where.at.line}: ${why}; give --columns`);
+      await reject(where, 'REPLAY_UNNAMED', `Expected column names for the row from ${origin} line ${where.at.line}: ${why}; give --columns`);
       continue;
     }
     const row = rowRef(origin, where.at, columns, kept, context.tracker);
-    const wait = route(row, csvPlan(columns)(fields, row), context);
+    const wait = mapInOrder(row, fields, csvPlan(columns), order, context);
     if (wait) await wait;
   }
+  await order.idle();
 }
 
 /** The `row` of a rejects line as it was written: text, raw cells, or cells by name. */

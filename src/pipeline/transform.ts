@@ -4,7 +4,7 @@ import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError } from '../errors.js';
 import type { AttributeType, TypeSpec } from '../type-spec.js';
 import { jsonToAttributeValue, jsonToSet } from './exact-json.js';
-import { inferCell } from './infer.js';
+import { inferCell, type InferTally } from './infer.js';
 import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
 import { parseDynamoNumber } from './number.js';
 
@@ -18,6 +18,8 @@ export interface MapperOptions {
   readonly empty: EmptyPolicy;
   /** Columns without a declared type: `S`, or inferred (`--infer`). */
   readonly infer?: boolean;
+  /** Counts the types `--infer` chose per column, to warn about a column given several. */
+  readonly tally?: InferTally;
   /** A delete needs only the key columns: the others are not converted (nor rejected). */
   readonly kind?: WriteKind;
   /** Where the column names came from, for messages: "the header of a.csv" or "--columns". */
@@ -45,7 +47,7 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
     const declared = Object.hasOwn(options.types, name) ? options.types[name] : undefined;
     // Index keys take the table's type too: a column of digits keying a numeric index is N.
     const type = key?.type ?? schema.indexKeys?.find((k) => k.name === name)?.type ?? declared;
-    return { name, isKey: key !== undefined, convert: type === undefined ? (options.infer ? inferCell : converter('S')) : converter(type) };
+    return { name, isKey: key !== undefined, convert: type === undefined ? (options.infer ? (options.tally?.infer(name) ?? inferCell) : converter('S')) : converter(type) };
   });
   const missing = keys.filter((k) => !options.columns.includes(k.name));
   const kind = options.kind ?? 'put';

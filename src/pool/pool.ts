@@ -18,6 +18,9 @@ import { addCounters, emptyCounters, type FileProgress, type FromWorker, type Re
  */
 export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 1024 } as const;
 
+/** How long a worker that reported may take to exit by itself (closing its connections, its log). */
+const WORKER_EXIT_GRACE_MS = 2000;
+
 export interface PoolEvents {
   readonly reject: (reject: RejectRecord) => void;
   /** Called whenever a worker reports; `totals` sums every worker's latest counters. */
@@ -105,6 +108,9 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
             if (message.files.length > 0) events.files?.(message.files);
             reported = true;
             events.progress?.(totals());
+            // A worker has nothing left to do once it reported, but a transform call that never
+            // settled (a lookup on a socket that hangs) can keep its thread alive: end it.
+            setTimeout(() => void worker.terminate(), WORKER_EXIT_GRACE_MS).unref();
             break;
         }
       });

@@ -13,7 +13,9 @@ import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
 import { LowWater } from '../checkpoint/low-water.js';
 import { loadFile, rowForReject, settle, type LoadOptions, type RejectExtra, type RowEntry, type RowRef } from '../pipeline/load-file.js';
+import { mixedColumnMessage } from '../pipeline/infer.js';
 import { Plan } from '../pipeline/plan.js';
+import { TransformCalls } from '../pipeline/transform-calls.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
 import { RateLimiter } from './rate-limit.js';
@@ -124,7 +126,8 @@ async function run(): Promise<void> {
     const transform = config.transform === undefined ? undefined : await loadTransform(config.transform, config.table);
     const plan = new Plan({
       kind: config.kind, schemas, table: config.table, types: config.types, empty: config.empty, infer: config.infer,
-      ...(config.mapping ? { mapping: config.mapping } : {}), ...(transform ? { transform } : {}),
+      ...(config.mapping ? { mapping: config.mapping } : {}),
+      ...(transform ? { transform, calls: new TransformCalls(config.transformConcurrency, config.transformTimeout * 1000) } : {}),
     });
     for (;;) {
       if (stopping || writer.failure) break;
@@ -157,6 +160,7 @@ async function run(): Promise<void> {
     }
     await writer.drain();
     if (writer.failure) reportFailure(writer.failure);
+    for (const mixed of plan.mixedColumns()) log.warn({ column: mixed.column }, mixedColumnMessage(mixed));
   } catch (error) {
     reportFailure(error);
   } finally {

@@ -69,26 +69,14 @@ const WATCH_BY_SERIES: Item[] = [
 ];
 
 /**
- * fan-out.mjs: the last row of each (user, series) wins; the last row (1003, 12, empty position)
- * is skipped for `latest` only, so (1003, 12) keeps row 6 (episode 3, position 900).
+ * Both fan-out.mjs and mapping.json: the last row of each (user, series) wins, `at` from moddt; the
+ * last row (1003, 12) has no position, so its item leaves the attribute out, and being last it wins.
  */
-const LATEST_TRANSFORM: Item[] = [
+const LATEST: Item[] = [
   { user: N(1001), series: N(77), episode: N(2), position: N(1800), at: S('2023-11-14T23:43:20Z') },
   { user: N(1002), series: N(77), episode: N(2), position: N(300), at: S('2023-11-14T23:20:00Z') },
   { user: N(1001), series: N(91), episode: N(5), position: N(15), at: S('2023-11-15T00:13:20Z') },
-  { user: N(1003), series: N(12), episode: N(3), position: N(900), at: S('2023-11-14T22:16:40Z') },
-];
-
-/**
- * mapping.json: `only` keeps user, series, episode, position (so moddt, and its rename to `at`, is
- * gone); constants source and version; empty cells NULL, so the last row *is* written for `latest`
- * with position NULL and, being last, wins for (1003, 12).
- */
-const LATEST_MAPPING: Item[] = [
-  { user: N(1001), series: N(77), episode: N(2), position: N(1800), source: S('mysql-dump'), version: N(2) },
-  { user: N(1002), series: N(77), episode: N(2), position: N(300), source: S('mysql-dump'), version: N(2) },
-  { user: N(1001), series: N(91), episode: N(5), position: N(15), source: S('mysql-dump'), version: N(2) },
-  { user: N(1003), series: N(12), episode: N(4), position: { NULL: true }, source: S('mysql-dump'), version: N(2) },
+  { user: N(1003), series: N(12), episode: N(4), at: S('2023-11-15T00:43:20Z') },
 ];
 
 function assertCounts(s: Summary, rows: number, tables: Record<string, number>): void {
@@ -109,16 +97,16 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
     const { direct, proxy } = await exampleServer(t, 0.3, 31);
     const run = await upload(proxy.endpoint, [`${EXAMPLE}/watch.csv`, '--transform', `${EXAMPLE}/fan-out.mjs`, '--rejects', path.join(dir, 'rejects.ndjson')], { cwd: REPO_ROOT });
     assertExit(run, 0);
-    // latest gets 7 writes (row 8 is skipped for it); two of them are overwritten by later rows.
-    assertCounts(run.summary, 8, { watch_by_user: 8, watch_by_series: 8, latest: 7 });
+    // latest gets 8 writes; four of them are overwritten by later rows of the same (user, series).
+    assertCounts(run.summary, 8, { watch_by_user: 8, watch_by_series: 8, latest: 8 });
     assert.ok(proxy.stats.itemsWithheld > 0, 'the proxy withheld some items');
     assert.equal(run.summary.unprocessedRetries, proxy.stats.itemsWithheld);
     await assertTable(direct, 'watch_by_user', WATCH_BY_USER, 'user', 'timestamp');
     await assertTable(direct, 'watch_by_series', WATCH_BY_SERIES, 'series', 'viewer');
-    await assertTable(direct, 'latest', LATEST_TRANSFORM, 'user', 'series');
+    await assertTable(direct, 'latest', LATEST, 'user', 'series');
   });
 
-  it('the example mapping file: the same tables, with the mapping\'s own `latest` attributes', async (t) => {
+  it('the example mapping file: the same three tables', async (t) => {
     const dir = await tempDir();
     const { direct, proxy } = await exampleServer(t, 0.3, 32);
     const run = await upload(proxy.endpoint, [`${EXAMPLE}/watch.csv`, '--map', `${EXAMPLE}/mapping.json`, '--rejects', path.join(dir, 'rejects.ndjson')], { cwd: REPO_ROOT });
@@ -127,7 +115,24 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
     assert.ok(proxy.stats.itemsWithheld > 0);
     await assertTable(direct, 'watch_by_user', WATCH_BY_USER, 'user', 'timestamp');
     await assertTable(direct, 'watch_by_series', WATCH_BY_SERIES, 'series', 'viewer');
-    await assertTable(direct, 'latest', LATEST_MAPPING, 'user', 'series');
+    await assertTable(direct, 'latest', LATEST, 'user', 'series');
+  });
+
+  it('the example transform and mapping file, loaded side by side, give the same three tables', async (t) => {
+    const dir = await tempDir();
+    const tables = [['watch_by_user', 'user', 'timestamp'], ['watch_by_series', 'series', 'viewer'], ['latest', 'user', 'series']] as const;
+    const loaded: Item[][][] = [];
+    for (const [how, file] of [['--transform', 'fan-out.mjs'], ['--map', 'mapping.json']] as const) {
+      const { direct } = await exampleServer(t, 0, 34);
+      const run = await upload(direct, [`${EXAMPLE}/watch.csv`, how, `${EXAMPLE}/${file}`, '--rejects', path.join(dir, 'rejects.ndjson'), '--no-checkpoint'], { cwd: REPO_ROOT });
+      assertExit(run, 0);
+      loaded.push(await Promise.all(tables.map(([name, ...keys]) => scanSorted(direct, name, ...keys))));
+    }
+    const [byTransform, byMapping] = loaded as [Item[][], Item[][]];
+    tables.forEach(([name], i) => {
+      assert.ok((byTransform[i] as Item[]).length > 0, `${name} holds items`);
+      assert.deepEqual(byMapping[i], byTransform[i], `${name}: the mapping file and the transform wrote the same items`);
+    });
   });
 
   it('12,000 generated rows in 4 shards fan out to 3 tables with exact counts, 30% withheld', async (t) => {
@@ -135,11 +140,10 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
     const { direct, proxy } = await exampleServer(t, 0.3, 33);
     const SHARDS = 4;
     const PER_SHARD = 3_000;
-    const USERS = 200; // per shard; with 7 series every (user, series) pair has 2 or 3 rows, one at least with a position
+    const USERS = 200; // per shard; with 7 series every (user, series) pair has 2 or 3 rows
     const byUser: Item[] = [];
     const bySeries: Item[] = [];
     const latest = new Map<string, Item>();
-    let latestWrites = 0;
     const files: string[] = [];
     for (let s = 0; s < SHARDS; s++) {
       // Users of a shard appear in no other shard, so "last row wins" is decided within one file.
@@ -154,10 +158,7 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
         lines.push(`${user},${series},${episode},${position},${timestamp},${moddt}`);
         byUser.push({ user: N(user), timestamp: N(timestamp), series: N(series), episode: N(episode), ...(position === '' ? {} : { position: N(position) }) });
         bySeries.push({ series: N(series), viewer: S(`${user}#${timestamp}`), episode: N(episode) });
-        if (position !== '') {
-          latestWrites++;
-          latest.set(`${user}/${series}`, { user: N(user), series: N(series), episode: N(episode), position: N(position), at: S(moddt) });
-        }
+        latest.set(`${user}/${series}`, { user: N(user), series: N(series), episode: N(episode), ...(position === '' ? {} : { position: N(position) }), at: S(moddt) });
       }
       const file = path.join(dir, `watch-${s}.csv`);
       await writeFile(file, lines.join('\n') + '\n');
@@ -168,7 +169,7 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
     t.diagnostic(`12,000 rows x 3 tables through the proxy: ${Date.now() - started} ms`);
     assertExit(run, 0);
     const rows = SHARDS * PER_SHARD;
-    assertCounts(run.summary, rows, { watch_by_user: rows, watch_by_series: rows, latest: latestWrites });
+    assertCounts(run.summary, rows, { watch_by_user: rows, watch_by_series: rows, latest: rows });
     assert.ok(run.summary.unprocessedRetries > 0);
     assert.equal(run.summary.unprocessedRetries, proxy.stats.itemsWithheld);
     await assertTable(direct, 'watch_by_user', byUser, 'user', 'timestamp');

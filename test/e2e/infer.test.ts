@@ -44,5 +44,24 @@ describe('--infer (end to end)', () => {
     assert.equal(run.summary.written, CELLS.length);
     assert.equal(run.summary.rejected, 0, 'inference rejects nothing');
     await assertTable(db.endpoint, table, expected, 'id');
+    // Inference decides per cell: the column given several types is named, with counts and examples.
+    const warnings = run.stderr.split('\n').filter((line) => line.includes('--infer decides per cell'));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(warnings[0] ?? '', /column `v` was written as S in 7 \(e\.g\. `00123`\), N in 3 \(e\.g\. `0`\), BOOL in 2 \(e\.g\. `true`\)/);
+    assert.match(warnings[0] ?? '', /`--types v:S`/);
+  });
+
+  it('a column whose cells all infer alike draws no warning', async () => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const file = path.join(dir, 'cells.csv');
+    await writeFile(file, 'id,n,b,s\na,1,true,x\nb,2.5,false,00123\n');
+    const run = await upload(db.endpoint, [file, '--table', table, '--infer'], { cwd: dir });
+    assertExit(run, 0);
+    assert.doesNotMatch(run.stderr, /--infer decides per cell/);
+    await assertTable(db.endpoint, table, [
+      { id: S('a'), n: N(1), b: { BOOL: true }, s: S('x') },
+      { id: S('b'), n: N('2.5'), b: { BOOL: false }, s: S('00123') },
+    ], 'id');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { inferCell, isCanonicalNumber } from '../../src/pipeline/infer.js';
+import { InferTally, inferCell, isCanonicalNumber, mixedColumnMessage } from '../../src/pipeline/infer.js';
 
 // Issue 3, scope 4: a cell becomes N only when DynamoDB gives the same text back, BOOL only for
 // exactly `true`/`false`; everything else stays S, so inference never changes a value.
@@ -48,5 +48,21 @@ describe('isCanonicalNumber', () => {
   test('numbers outside DynamoDB\'s range (1E-130 to below 1E+126) are not numbers', () => {
     assert.equal(isCanonicalNumber(`0.${'0'.repeat(130)}1`), false, '1E-131');
     assert.equal(isCanonicalNumber(`1${'0'.repeat(126)}`), false, '1E+126');
+  });
+});
+
+describe('InferTally', () => {
+  test('counts the type chosen per column, with the first example of each; only mixed columns are listed', () => {
+    const tally = new InferTally();
+    const zip = tally.infer('zip');
+    const n = tally.infer('n');
+    for (const cell of ['00123', '42', '7', 'true']) zip(cell);
+    assert.deepEqual(n('5'), { N: '5' });
+    assert.deepEqual(tally.mixed(), [{ column: 'zip', types: [{ type: 'N', count: 2, example: '42' }, { type: 'S', count: 1, example: '00123' }, { type: 'BOOL', count: 1, example: 'true' }] }]);
+  });
+
+  test('the warning names the column, the types with counts and examples, and the option that gives one type', () => {
+    const message = mixedColumnMessage({ column: 'zip', types: [{ type: 'N', count: 2, example: '42' }, { type: 'S', count: 1, example: '00123' }] });
+    assert.equal(message, '--infer decides per cell: column `zip` was written as N in 2 (e.g. `42`), S in 1 (e.g. `00123`); for one type in every item, give it one (`--types zip:S`, or `types` in a mapping file)');
   });
 });

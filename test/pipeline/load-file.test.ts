@@ -9,8 +9,10 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { LowWater } from '../../src/checkpoint/low-water.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
-import { loadFile, MAX_OPEN_ROWS, settle, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
+import { loadFile, MAX_OPEN_ROWS, ORDER_MAX_ROWS, settle, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
 import { Plan } from '../../src/pipeline/plan.js';
+import { TransformCalls } from '../../src/pipeline/transform-calls.js';
+import type { LoadedTransform } from '../../src/pipeline/transform-module.js';
 import { BatchWriter } from '../../src/pipeline/write.js';
 
 const schema: TableSchema = { table: 'T', hash: { name: 'id', type: 'S' }, range: undefined, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
@@ -72,6 +74,45 @@ describe('loadFile', () => {
     // The mark after row `a`: `id,v\n` and `a,café\n` are 13 bytes as UTF-8, 12 in the file.
     const resumed = await load(new LowWater({ offset: 13, lines: 2, rows: 1, written: 1 }));
     assert.deepEqual(resumed, ['à la', 'y']);
+  });
+
+  test('an async call that holds the head: reading waits once the rows behind it fill the order; nothing behind it is written', { timeout: 60_000 }, async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dynaload-load-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'rows.csv');
+    const rows = ORDER_MAX_ROWS * 2;
+    await writeFile(file, 'id\n' + Array.from({ length: rows }, (_, i) => `r${i}`).join('\n') + '\n');
+    let sent = 0;
+    const writer = new BatchWriter<RowEntry>({
+      send: (batch) => {
+        sent += batch.length;
+        return Promise.resolve(undefined);
+      },
+      keyOf: () => '', concurrency: 4, maxRetries: 1, backoff: { baseMs: 1, capMs: 1, factor: 2 },
+      written: () => {}, rejected: () => {},
+    });
+    // Row r0 waits until the test ends it; every other row settles at once.
+    const transform: LoadedTransform = new Map([['T', ((row: Record<string, string>) => (row.id === 'r0' ? new Promise(() => {}) : Promise.resolve({ id: row.id }))) as never]]);
+    let read = 0;
+    let stopping = false;
+    const context: LoadContext = {
+      options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', encoding: 'utf-8', strictQuotes: false, format: undefined, replay: [] },
+      tracker: new LowWater(), writer, stopping: () => stopping,
+      plan: new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: undefined, types: {}, empty: 'drop', infer: false, transform, calls: new TransformCalls(64, 600_000) }),
+      rowRead: () => read++, rowSkipped: () => {}, reject: () => assert.fail('nothing is rejected'),
+    };
+    const loading = loadFile(file, context);
+    // Wait (counting, not timing) until reading stops moving.
+    let last = -1;
+    while (read !== last) {
+      last = read;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(read >= ORDER_MAX_ROWS && read <= ORDER_MAX_ROWS + 1, `reading waits at the order's bound: read ${read} of ${rows}`);
+    assert.equal(sent, 0, 'no row behind the unsettled head is written');
+    stopping = true;
+    assert.equal(await loading, false);
+    assert.equal(context.tracker.open, read, 'every row read stays open for a resume');
   });
 });
 
