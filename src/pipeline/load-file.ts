@@ -3,13 +3,13 @@ import { Readable } from 'node:stream';
 import type { LowWater, Outcome } from '../checkpoint/low-water.js';
 import { DynaloadError } from '../errors.js';
 import type { RejectRecord } from '../pool/protocol.js';
-import { transcode, type Encoding } from './encoding.js';
-import { defaultDelimiter, detectFormat, type InputFormat } from './formats.js';
+import { csvOptions, openDecoded } from './csv-input.js';
+import type { Encoding } from './encoding.js';
+import { detectFormat, type InputFormat } from './formats.js';
 import type { WriteKind } from './item-check.js';
 import { readJsonLines } from './json-lines.js';
-import { parseCsv, parseCsvChunks, type CsvFailure, type CsvRecord, type ParseOptions } from './parse.js';
+import { parseCsv, parseCsvChunks, type CsvFailure, type CsvRecord } from './parse.js';
 import type { Output, Plan, RowPlan } from './plan.js';
-import { openInput } from './read.js';
 import { loadRejects } from './replay.js';
 import { RowOrder } from './row-order.js';
 import type { BatchWriter, WriteEntry } from './write.js';
@@ -106,18 +106,6 @@ async function isGzip(path: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
-}
-
-/** An input as UTF-8 bytes, whatever `--encoding` it is in. */
-async function openDecoded(path: string, encoding: Encoding, start = 0, onBytes?: (n: number) => void): Promise<Readable> {
-  const bytes = await openInput(path, start, onBytes);
-  return encoding === 'utf-8' ? bytes : Readable.from(transcode(bytes, encoding), { objectMode: false });
-}
-
-/** How a CSV file of this name is read (TSV: tab-separated, a quote is data). */
-function csvOptions(file: string, options: LoadOptions): ParseOptions {
-  const format = detectFormat(file, options.format);
-  return { delimiter: defaultDelimiter(file, options.delimiter, format), escape: options.escape, quote: format !== 'tsv', strictQuotes: options.strictQuotes };
 }
 
 /** The header of a CSV file, for a read that starts past it. */

@@ -5,11 +5,11 @@ import type { Logger } from '../log.js';
 import { keyTypes, type TableSchema } from '../dynamo/schema.js';
 import { usageError } from '../errors.js';
 import type { KeyType } from '../type-spec.js';
-import { defaultDelimiter, detectFormat } from './formats.js';
+import { csvOptions, openDecoded } from './csv-input.js';
+import { detectFormat } from './formats.js';
 import { compileTemplate, type MappingFile } from './mapping-file.js';
 import { marshalValue } from './marshal.js';
 import { parseCsv, type CsvFailure, type CsvRecord } from './parse.js';
-import { openInput } from './read.js';
 import { convertCell } from './transform.js';
 
 /**
@@ -128,7 +128,7 @@ export interface PreflightOptions {
  */
 export async function preflight(config: UploadConfig, schemas: readonly TableSchema[], options: PreflightOptions): Promise<string[]> {
   const target: ColumnTarget = { schemas, mapping: config.mapping, transform: config.transform !== undefined };
-  const files = config.inputs.filter((f) => f !== '-' && !config.replay.includes(f) && detectFormat(f, config.format) === 'csv');
+  const files = config.inputs.filter((f) => f !== '-' && !config.replay.includes(f) && ['csv', 'tsv'].includes(detectFormat(f, config.format)));
   const results = new Map<string, string[] | undefined>();
   // A few at a time: a run of thousands of shards opens each for one record, not all at once.
   let next = 0;
@@ -173,9 +173,9 @@ async function checkFile(file: string, config: UploadConfig, target: ColumnTarge
 }
 
 async function firstRecord(file: string, config: UploadConfig): Promise<CsvRecord | CsvFailure | undefined> {
-  const input = await openInput(file);
+  const input = await openDecoded(file, config.encoding);
   try {
-    for await (const record of parseCsv(input, { delimiter: defaultDelimiter(file, config.delimiter), escape: config.escape })) return record;
+    for await (const record of parseCsv(input, csvOptions(file, config))) return record;
     return undefined;
   } finally {
     input.destroy();
