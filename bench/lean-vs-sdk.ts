@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { createTransport as createSocketTransport } from '../src/dynamo/http-transport.js';
 import { createLeanSend } from '../src/dynamo/lean-writer.js';
 
 const REQUESTS = Number(process.argv[2] ?? 6000);
@@ -91,11 +90,9 @@ function client(endpoint: string): DynamoDBClient {
 const server = await startNullServer();
 const sdk = client(server.endpoint);
 const lean = await createLeanSend(client(server.endpoint), { maxSockets: IN_FLIGHT });
-const sockets = await createLeanSend(client(server.endpoint), { maxSockets: IN_FLIGHT, createTransport: createSocketTransport });
 const paths: [string, Send][] = [
   ['sdk', (items) => sdk.send(new BatchWriteItemCommand({ RequestItems: items }))],
   ['lean', (items) => lean.send(items)],
-  ['sockets', (items) => sockets.send(items)],
 ];
 try {
   for (const [, send] of paths) await measure(send, 2000); // warm-up: JIT, sockets, credentials
@@ -106,11 +103,10 @@ try {
   const best = (name: string): number => Math.min(...(results.get(name) ?? [Number.NaN]));
   const [sdkUs, leanUs] = [best('sdk'), best('lean')];
   process.stdout.write(`BatchWriteItem x25 items, ${REQUESTS} requests x ${ROUNDS} rounds, ${IN_FLIGHT} in flight, node ${process.version}\n`);
-  for (const [name] of paths) process.stdout.write(`${name.padEnd(7)} CPU/request: best ${best(name).toFixed(0)} us  (rounds: ${results.get(name)?.map((v) => v.toFixed(0)).join(', ')})\n`);
+  for (const [name] of paths) process.stdout.write(`${name.padEnd(5)} CPU/request: best ${best(name).toFixed(0)} us  (rounds: ${results.get(name)?.map((v) => v.toFixed(0)).join(', ')})\n`);
   process.stdout.write(`lean/sdk CPU: ${(leanUs / sdkUs).toFixed(2)}  (${(leanUs / 25).toFixed(1)} vs ${(sdkUs / 25).toFixed(1)} us per item)\n`);
 } finally {
   lean.destroy();
-  sockets.destroy();
   sdk.destroy();
   server.stop();
 }

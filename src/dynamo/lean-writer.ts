@@ -7,7 +7,7 @@
  */
 import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { resolveBatchWriteTarget, type ResolvedTarget } from './endpoint.js';
-import { caBundleOptions, createTransport, type HttpAnswer, type Transport, type TransportOptions } from './undici-transport.js';
+import { caBundleOptions, createTransport, type HttpAnswer } from './http-transport.js';
 import { answerError, crcError, deserializationError } from './lean-errors.js';
 import { CLOCK_SKEW_THRESHOLD_MS, createSigner, updatedClockOffset } from './sign.js';
 import { scanUnprocessed, type UnprocessedTexts } from './unprocessed-text.js';
@@ -32,8 +32,6 @@ export interface LeanSendOptions {
   requestTimeoutMs?: number;
   /** The whole answer's deadline; default DYNALOAD_ANSWER_TIMEOUT_MS, else 90 s. */
   answerTimeoutMs?: number;
-  /** Another transport (the bench compares them). */
-  createTransport?: (options: TransportOptions) => Transport;
 }
 
 const DEFAULT_ANSWER_TIMEOUT_MS = 90_000;
@@ -62,7 +60,7 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
   // Read once: the SDK reads its settings when the client is built, too.
   const noSkewCorrection = (await skew.disableClockSkewCorrection?.()) === true;
   const ca = caBundleOptions()?.ca;
-  const transport = (options.createTransport ?? createTransport)({
+  const transport = createTransport({
     maxSockets: options.maxSockets,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,

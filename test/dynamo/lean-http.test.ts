@@ -26,7 +26,7 @@ const json = (res: ServerResponse, status: number, data: unknown, headers: http.
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amz-crc32': String(crc32(body)), 'x-amzn-requestid': 'REQ1', ...headers });
   res.end(body);
 };
-const ok: Handler = (_req, res) => json(res, 200, {});
+const ok: Handler = (_req, res) => json(res, 200, { UnprocessedItems: {} });
 
 /** An HTTP(S) server on 127.0.0.1:0 that records every request and answers through `handler`. */
 async function recorder(t: TestContext, handler: Handler, tlsOptions?: https.ServerOptions): Promise<{ endpoint: string; seen: Seen[] }> {
@@ -75,7 +75,7 @@ describe('lean request', () => {
   it('sends the headers DynamoDB expects, signed, with the body as JSON', async (t) => {
     const server = await recorder(t, ok);
     const { sender } = await lean(t, { endpoint: `${server.endpoint}/base` });
-    assert.equal(await sender.send(ITEMS), undefined);
+    assert.deepEqual(await sender.send(ITEMS), {});
     const [request] = server.seen;
     assert.equal(request?.url, '/base/');
     assert.equal(request?.headers['content-type'], 'application/x-amz-json-1.0');
@@ -151,7 +151,7 @@ describe('lean clock skew', () => {
       if (Math.abs(signedMs - skewed.getTime()) > 300_000) {
         json(res, 400, { __type: 'com.amazon.coral.service#InvalidSignatureException', message: `Signature expired: ${signedAt} is now earlier than ...` }, { date: skewed.toUTCString() });
       } else {
-        json(res, 200, {}, { date: skewed.toUTCString() });
+        json(res, 200, { UnprocessedItems: {} }, { date: skewed.toUTCString() });
       }
     });
     const { client, sender } = await lean(t, { endpoint: server.endpoint });
@@ -160,7 +160,7 @@ describe('lean clock skew', () => {
     assert.equal(error.$metadata?.clockSkewCorrected, true);
     const offset = (client.config as unknown as { systemClockOffset: number }).systemClockOffset;
     assert.ok(Math.abs(offset - ahead) < 2_000, `offset ${offset}`);
-    assert.equal(await sender.send(ITEMS), undefined);
+    assert.deepEqual(await sender.send(ITEMS), {});
   });
 });
 
@@ -200,6 +200,7 @@ describe('lean transport faults', () => {
     ['a 502 page from a proxy', 502, 'Bad gateway', {}],
     ['an error type only in the x-amzn-ErrorType header', 400, '{"message":"bad token"}', { 'x-amzn-errortype': 'UnrecognizedClientException:http://internal.amazon.com/coral/com.amazon.coral.service/' }],
     ['an error without a type', 400, '{}', {}],
+    ['a 429 from a gateway (throttled, on either path)', 429, '{"message":"Too Many Requests"}', {}],
   ] as const) {
     it(`shapes ${label} like the SDK`, async (t) => {
       const server = await recorder(t, (_req, res) => {
@@ -244,7 +245,7 @@ describe('lean HTTPS', () => {
 
     process.env.AWS_CA_BUNDLE = cert;
     const trusted = await lean(t, { endpoint: server.endpoint });
-    assert.equal(await trusted.sender.send(ITEMS), undefined);
+    assert.deepEqual(await trusted.sender.send(ITEMS), {});
     assert.equal(server.seen.length, 1);
   });
 });
