@@ -150,22 +150,11 @@ function fromBase64(text: string): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-// zlib.crc32 exists from Node 20.15 / 22.2; fall back to a table for older 20.x.
-const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-let crcTable: Uint32Array | undefined;
-
 /**
  * CRC32 of the response body, as DynamoDB sends it in `x-amz-crc32` so clients can detect a
  * corrupted or truncated answer (SDK v2 checked it: aws-sdk-js lib/services/dynamodb.js).
+ * zlib.crc32 is native and unsigned (Node 20.15 and later; engines ask for more, for undici).
  */
 export function crc32(data: Uint8Array): number {
-  if (zlibCrc32) return zlibCrc32(data) >>> 0;
-  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  let crc = 0xffffffff;
-  for (const byte of data) crc = (crcTable[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlib.crc32(data);
 }
