@@ -1,5 +1,5 @@
 // The lean path against small scripted servers: credentials refresh, clock skew, timeouts, CRC,
-// the configured-endpoint variable and HTTPS with AWS_CA_BUNDLE.
+// the configured-endpoint variable and HTTPS with AWS_CA_BUNDLE, directly and through HTTPS_PROXY.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { classifyError } from '../../src/dynamo/classify.js';
+import { createClient } from '../../src/dynamo/client.js';
 import { createLeanSend, type LeanSendOptions } from '../../src/dynamo/lean-writer.js';
 import { crc32 } from '../../src/dynamo/wire.js';
+import { startConnectProxy } from '../support/connect-proxy.js';
 
 interface Seen {
   url: string;
@@ -247,5 +249,27 @@ describe('lean HTTPS', () => {
     const trusted = await lean(t, { endpoint: server.endpoint });
     assert.deepEqual(await trusted.sender.send(ITEMS), {});
     assert.equal(server.seen.length, 1);
+
+    // The same endpoint through a CONNECT tunnel that HTTPS_PROXY names: TLS to the endpoint inside
+    // it, trusting the same bundle, for the lean path and the SDK client dynaload builds alike.
+    const proxy = await startConnectProxy(Number(new URL(server.endpoint).port));
+    t.after(() => proxy.close());
+    // createClient takes credentials from the SDK's default chain, as dynaload does.
+    const vars = { HTTPS_PROXY: proxy.url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const savedVars = Object.keys(vars).map((name) => [name, process.env[name]] as const);
+    t.after(() => {
+      for (const [name, value] of savedVars) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    Object.assign(process.env, vars);
+    const viaTunnel = await lean(t, { endpoint: server.endpoint });
+    assert.deepEqual(await viaTunnel.sender.send(ITEMS), {});
+    const viaSdk = createClient({ region: 'us-east-1', endpoint: server.endpoint, maxSockets: 2, maxAttempts: 1 });
+    t.after(() => viaSdk.destroy());
+    await viaSdk.send(new DescribeTableCommand({ TableName: 't' }));
+    assert.equal(server.seen.length, 3);
+    assert.deepEqual(proxy.tunnels, [new URL(server.endpoint).host, new URL(server.endpoint).host]);
   });
 });
