@@ -1,6 +1,6 @@
 /**
  * CPU per BatchWriteItem of 25 items: `DynamoDBClient.send` versus the lean path
- * (src/dynamo/lean-writer.ts), against a null endpoint that answers `{}` at once. The endpoint runs in
+ * (src/dynamo/lean-writer.ts), against a null endpoint that answers `{"UnprocessedItems":{}}` at once. The endpoint runs in
  * a child process so its CPU is not counted; process.cpuUsage() covers this process only.
  *
  *   node --import tsx bench/lean-vs-sdk.ts [requests=6000] [inFlight=8]
@@ -20,8 +20,8 @@ const http = require('node:http');
 const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': 2, 'x-amz-crc32': '2745614147', 'x-amzn-requestid': 'NULL' });
-    res.end('{}');
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': 23, 'x-amz-crc32': '4185382651', 'x-amzn-requestid': 'NULL' });
+    res.end('{"UnprocessedItems":{}}');
   });
 });
 server.keepAliveTimeout = 60000;

@@ -25,6 +25,8 @@ export function classifyError(error: unknown): ErrorKind {
   if (THROTTLING.has(name)) return 'throttled';
   if (VALIDATION.has(name)) return 'validation';
   const status = e.$metadata?.httpStatusCode;
+  // A gateway or proxy in front of DynamoDB says "slow down" with 429 and a body of its own.
+  if (status === 429) return 'throttled';
   if (status !== undefined && status >= 500) return 'server';
   if (name === 'InternalServerError' || name === 'ServiceUnavailable' || name === 'InternalFailure') return 'server';
   if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_NAMES.has(name)) return 'network';

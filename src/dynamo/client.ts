@@ -1,7 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { caBundleOptions } from './http-transport.js';
+import { caBundleOptions, createDispatcher } from './http-transport.js';
+import { createSdkHttpHandler } from './sdk-http-handler.js';
 
 export interface ClientOptions {
   region: string | undefined;
@@ -12,23 +11,27 @@ export interface ClientOptions {
   maxAttempts: number;
 }
 
+const CONNECTION_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+
 /**
- * A DynamoDB client with keep-alive agents sized to the caller's concurrency. Credentials come only
- * from the SDK's default provider chain; region and endpoint fall back to the SDK's own resolution
- * (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, ...).
+ * A DynamoDB client on an undici pool sized to the caller's concurrency, through the proxy that
+ * HTTPS_PROXY / HTTP_PROXY name (NO_PROXY), trusting AWS_CA_BUNDLE (the SDK reads neither in Node).
+ * Credentials come only from the SDK's default provider chain; region and endpoint fall back to the
+ * SDK's own resolution (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, ...).
  */
 export function createClient(options: ClientOptions): DynamoDBClient {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+  const ca = caBundleOptions()?.ca;
+  const dispatcher = createDispatcher({
+    maxSockets: options.maxSockets,
+    connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    ...(ca === undefined ? {} : { ca }),
+  });
   return new DynamoDBClient({
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     maxAttempts: options.maxAttempts,
-    requestHandler: {
-      httpAgent: new http.Agent(agentOptions),
-      // The SDK does not read AWS_CA_BUNDLE in Node; the lean path does, and so does this agent.
-      httpsAgent: new https.Agent({ ...agentOptions, ...caBundleOptions() }),
-      connectionTimeout: 5_000,
-      requestTimeout: 60_000,
-    },
+    requestHandler: createSdkHttpHandler(dispatcher, REQUEST_TIMEOUT_MS),
   });
 }

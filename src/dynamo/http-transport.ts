@@ -1,43 +1,64 @@
 /**
- * One POST at a time per keep-alive connection, over plain `net` / `tls` sockets, with the SDK's
- * timeouts and error shapes (@smithy/node-http-handler), so the writer's classifier sees the same
- * errors either way.
+ * POSTs of signed, serialized requests on undici (the client under Node's own fetch), through
+ * `dispatch()` with a small handler: the cheapest of its APIs (no body stream, no promise per chunk).
+ * One Agent holds a Pool per origin with `maxSockets` keep-alive connections, set with the writer's
+ * concurrency. Errors take the SDK's shapes (@smithy/node-http-handler), so the writer's classifier
+ * sees the same errors from either path.
  *
- * Why not node:http: with the request already signed and serialized, ClientRequest, IncomingMessage
- * and the agent's bookkeeping were the largest part of a worker's CPU per request (issue 4: about
- * 150 µs of a 25-item request on the bench machine). Here a request is one socket write of head and
- * body, and the answer is parsed by src/dynamo/http1-response.ts. Each origin keeps at most
- * `maxSockets` connections (set with the writer's concurrency), reuses the most recently freed one,
- * and closes idle ones after `idleTimeoutMs` or the server's Keep-Alive hint, whichever is shorter.
+ * An answer is bounded twice: in size (`maxAnswerBytes`, far above DynamoDB's largest) and in time
+ * (`answerTimeoutMs`, from the request's dispatch to its last byte), so an endless or trickling
+ * answer from something between us and DynamoDB ends as an error instead of growing or hanging.
+ * Proxies come from HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case), as the AWS CLI reads them.
  */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import tls from 'node:tls';
-import { type HttpAnswer, ResponseParser, TOKEN } from './http1-response.js';
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 
-export type { HttpAnswer } from './http1-response.js';
+export interface HttpAnswer {
+  status: number;
+  /** Lower-case names; a repeated header's values joined with ", " (RFC 9110 5.3). */
+  headers: Record<string, string>;
+  body: Buffer;
+}
 
 export interface TransportOptions {
   maxSockets: number;
   /** No TCP/TLS connection within this time: TimeoutError (SDK: connectionTimeout). */
   connectionTimeoutMs: number;
-  /** No bytes on the socket for this long: TimeoutError, code ETIMEDOUT (SDK: requestTimeout). */
+  /** No answer head, or no body bytes, for this long: TimeoutError, code ETIMEDOUT (SDK: requestTimeout). */
   requestTimeoutMs: number;
+  /** The whole answer must be in within this time of the request's dispatch: TimeoutError, code ETIMEDOUT. */
+  answerTimeoutMs?: number;
+  /** An answer body larger than this fails the request (ERR_ANSWER_TOO_LARGE). */
+  maxAnswerBytes?: number;
   /** The whole HTTPS trust store when set (see caBundleOptions); Node's defaults otherwise. */
   ca?: string[];
   /** An idle keep-alive connection is closed after this long (default 20 s), or sooner if the server says so. */
   idleTimeoutMs?: number;
+  /** Proxy variables are read from here (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Transport {
   /** `headers` must hold host and content-length (the signed request has both). */
   post(url: URL, headers: Record<string, string>, body: Buffer): Promise<HttpAnswer>;
-  /** Closes every connection; requests in flight or waiting for one fail. */
+  /** Closes every connection; requests in flight fail with ERR_TRANSPORT_DESTROYED. */
   destroy(): void;
 }
 
-// The SDK renames these socket errors to TimeoutError and keeps `code` (node-http-handler constants.ts).
-const TIMEOUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const DEFAULT_IDLE_TIMEOUT_MS = 20_000;
+const DEFAULT_ANSWER_TIMEOUT_MS = 90_000;
+/**
+ * A BatchWriteItem answer holds at most the requests sent back (a request is at most 16 MB) as JSON,
+ * plus ConsumedCapacity and ItemCollectionMetrics: 32 MiB is well above any answer DynamoDB can send,
+ * and a runaway answer ends there, with its memory given back.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+// undici's codes for a connection that failed under a request; the SDK reports these as TimeoutError
+// with code ECONNRESET (node-http-handler renames ECONNRESET, EPIPE and ETIMEDOUT).
+const RESET_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /**
  * TLS options for AWS_CA_BUNDLE, the variable the AWS CLI and SDKs read for a private CA. Setting
@@ -59,110 +80,61 @@ function extraCerts(env: NodeJS.ProcessEnv): string[] {
   return path ? [readFileSync(path, 'utf8')] : [];
 }
 
-const DEFAULT_IDLE_TIMEOUT_MS = 20_000;
-// node:http's rule for header values (ERR_INVALID_CHAR): tab, visible ASCII and latin1 only. The head
-// is written as latin1, so a character above U+00FF would lose its high byte (U+010D would become CR).
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
-interface Job {
-  bytes: Buffer;
-  resolve(answer: HttpAnswer): void;
-  reject(error: Error): void;
+/** Whether any proxy variable is set, in either case (the AWS CLI and undici read both). */
+export function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => (env[name] ?? '') !== '');
 }
 
-interface Origin {
-  readonly secure: boolean;
-  readonly host: string;
-  readonly port: number;
-  /** Free connections, the most recently freed last (reused first: it is the least likely to have been closed). */
-  readonly idle: Connection[];
-  readonly waiting: Job[];
-  count: number;
-  /** The last TLS session, offered again so a new connection can resume it (as https.Agent does). */
-  session: Buffer | undefined;
+export interface DispatcherOptions {
+  maxSockets: number;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs?: number;
+  ca?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * An undici dispatcher with a Pool of `maxSockets` keep-alive connections per origin, going through
+ * the proxy that HTTPS_PROXY / HTTP_PROXY name unless NO_PROXY excludes the host. Without a proxy
+ * variable it is a plain Agent: EnvHttpProxyAgent parses the origin of every request to decide.
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const env = options.env ?? process.env;
+  const tlsOptions = { timeout: options.connectionTimeoutMs, ...(options.ca === undefined ? {} : { ca: options.ca }) };
+  const agentOptions = {
+    connections: options.maxSockets,
+    pipelining: 1,
+    keepAliveTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    keepAliveMaxTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    headersTimeout: options.requestTimeoutMs,
+    bodyTimeout: options.requestTimeoutMs,
+    connect: tlsOptions,
+  };
+  if (!proxyConfigured(env)) return new Agent(agentOptions);
+  const variable = (name: string): string | undefined => env[name.toLowerCase()] || env[name] || undefined;
+  const httpProxy = variable('HTTP_PROXY');
+  const httpsProxy = variable('HTTPS_PROXY');
+  const noProxy = variable('NO_PROXY');
+  return new EnvHttpProxyAgent({
+    ...agentOptions,
+    ...(httpProxy === undefined ? {} : { httpProxy }),
+    ...(httpsProxy === undefined ? {} : { httpsProxy }),
+    ...(noProxy === undefined ? {} : { noProxy }),
+    // Through a tunnel, TLS to DynamoDB and to an https:// proxy each need the same trust store.
+    requestTls: tlsOptions,
+    proxyTls: tlsOptions,
+  });
 }
 
 export function createTransport(options: TransportOptions): Transport {
   // A limit below 1 would make every request wait for ever.
   if (!Number.isInteger(options.maxSockets) || options.maxSockets < 1) throw new RangeError(`Expected maxSockets to be an integer of at least 1, got ${options.maxSockets}`);
-  const origins = new Map<string, Origin>();
-  // One secure context for every connection: built from the whole trust store, it is costly.
-  const secureContext = options.ca === undefined ? undefined : tls.createSecureContext({ ca: options.ca });
-  const open = new Set<Connection>();
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const dispatcher = createDispatcher(options);
+  const answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
+  const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  const pending = new Set<Exchange>();
   let destroyed = false;
-
-  const originOf = (url: URL): Origin => {
-    const key = `${url.protocol}//${url.host}`;
-    let origin = origins.get(key);
-    if (origin === undefined) {
-      const secure = url.protocol === 'https:';
-      const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-      origin = { secure, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), idle: [], waiting: [], count: 0, session: undefined };
-      origins.set(key, origin);
-    }
-    return origin;
-  };
-
-  const connect = (origin: Origin, job: Job): void => {
-    origin.count++;
-    const socket = origin.secure
-      ? tls.connect({
-          host: origin.host,
-          port: origin.port,
-          // SNI takes a host name, never an address (RFC 6066 3).
-          ...(net.isIP(origin.host) === 0 ? { servername: origin.host } : {}),
-          ALPNProtocols: ['http/1.1'],
-          ...(origin.session === undefined ? {} : { session: origin.session }),
-          ...(secureContext === undefined ? {} : { secureContext }),
-        })
-      : net.connect({ host: origin.host, port: origin.port });
-    socket.setNoDelay(true);
-    // As node:http's keep-alive agent: TCP keep-alive probes find a peer that vanished while idle.
-    socket.setKeepAlive(true, 1_000);
-    if (origin.secure) socket.on('session', (session: Buffer) => (origin.session = session));
-    const connection = new Connection(socket, origin, lifecycle, options.requestTimeoutMs);
-    // 0: no connection timeout, as in the SDK.
-    if (options.connectionTimeoutMs > 0) {
-      const timer = setTimeout(() => {
-        socket.destroy(timeoutError(`the request socket did not establish a connection with the server within ${options.connectionTimeoutMs} ms`));
-      }, options.connectionTimeoutMs);
-      socket.once(origin.secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    }
-    connection.start(job);
-  };
-
-  const lifecycle: Lifecycle = {
-    opened(connection) {
-      open.add(connection);
-    },
-    freed(connection, hintMs) {
-      const { origin } = connection;
-      const next = origin.waiting.shift();
-      if (next !== undefined) {
-        connection.start(next);
-        return;
-      }
-      // The server's Keep-Alive hint, less a second for the answer's travel (as node:http's agent does).
-      const idleMs = hintMs === undefined ? idleTimeoutMs : Math.min(idleTimeoutMs, Math.max(hintMs - 1_000, 0));
-      if (destroyed || idleMs === 0) {
-        connection.close();
-        return;
-      }
-      connection.rest(idleMs);
-      origin.idle.push(connection);
-    },
-    closed(connection) {
-      open.delete(connection);
-      const { origin } = connection;
-      origin.count--;
-      const at = origin.idle.indexOf(connection);
-      if (at >= 0) origin.idle.splice(at, 1);
-      const next = origin.waiting.shift();
-      if (next !== undefined) connect(origin, next);
-    },
-  };
 
   const post = (url: URL, headers: Record<string, string>, body: Buffer): Promise<HttpAnswer> =>
     new Promise((resolve, reject) => {
@@ -170,154 +142,143 @@ export function createTransport(options: TransportOptions): Transport {
         reject(destroyedError());
         return;
       }
-      let head = `POST ${url.pathname} HTTP/1.1\r\n`;
-      for (const name of Object.keys(headers)) {
-        const value = headers[name] as string;
-        if (!TOKEN.test(name) || INVALID_VALUE.test(value)) {
-          reject(Object.assign(new TypeError(`Invalid character in header content [${JSON.stringify(name)}]`), { code: 'ERR_INVALID_CHAR' }));
-          return;
-        }
-        head += `${name}: ${value}\r\n`;
+      const exchange = new Exchange(resolve, reject, maxAnswerBytes, () => pending.delete(exchange));
+      pending.add(exchange);
+      exchange.deadline(answerTimeoutMs);
+      try {
+        dispatcher.dispatch({ origin: url.origin, path: url.pathname, method: 'POST', headers, body }, exchange as Dispatcher.DispatchHandler);
+      } catch (error) {
+        // Invalid headers are refused before anything is sent.
+        exchange.fail(error as Error);
       }
-      head += '\r\n';
-      // One write of head and body: one segment on the wire for a small request, and no writev.
-      const bytes = Buffer.allocUnsafe(Buffer.byteLength(head, 'latin1') + body.length);
-      const at = bytes.write(head, 0, 'latin1');
-      body.copy(bytes, at);
-      const job: Job = { bytes, resolve, reject };
-      const origin = originOf(url);
-      for (let connection = origin.idle.pop(); connection !== undefined; connection = origin.idle.pop()) {
-        if (connection.usable) {
-          connection.start(job);
-          return;
-        }
-        connection.close();
-      }
-      if (origin.count < options.maxSockets) connect(origin, job);
-      else origin.waiting.push(job);
     });
 
   return {
     post,
     destroy() {
       destroyed = true;
-      for (const origin of origins.values()) {
-        for (const job of origin.waiting.splice(0)) job.reject(destroyedError());
-        for (const connection of origin.idle.splice(0)) connection.close();
-      }
-      // Requests in flight fail with the same code: not a network error, which would be retried.
-      for (const connection of open) connection.close(destroyedError());
+      // Requests in flight fail with this code: not a network error, which would be retried.
+      for (const exchange of pending) exchange.abort(destroyedError());
+      void dispatcher.destroy().catch(() => undefined);
     },
   };
 }
 
-interface Lifecycle {
-  opened(connection: Connection): void;
-  /** The answer is in and the connection can carry another request. */
-  freed(connection: Connection, keepAliveHintMs: number | undefined): void;
-  /** The socket closed, for whatever reason. */
-  closed(connection: Connection): void;
-}
-
-/** One keep-alive socket, carrying one request at a time. */
-class Connection {
-  private job: Job | undefined;
-  private parser: ResponseParser | undefined;
-  private error: Error | undefined;
+/**
+ * One request's answer, gathered by undici's dispatch handler. The handler uses the callbacks that
+ * take the raw header list (onHeaders ...): the newer controller API wraps each request in another
+ * object and parses every header into one, which cost measurably more CPU per request (bench/lean-vs-sdk.ts).
+ */
+class Exchange {
+  private abortRequest: ((error: Error) => void) | undefined;
+  private status = 0;
+  private headers: Record<string, string> = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private settled = false;
+  private reason: Error | undefined;
 
   constructor(
-    private readonly socket: net.Socket,
-    readonly origin: Origin,
-    private readonly lifecycle: Lifecycle,
-    private readonly requestTimeoutMs: number,
-  ) {
-    lifecycle.opened(this);
-    socket.on('data', (chunk: Buffer) => this.data(chunk));
-    socket.on('end', () => this.ended());
-    socket.on('error', (error: Error) => (this.error ??= error));
-    socket.on('timeout', () => this.timedOut());
-    socket.on('close', () => this.closed());
+    private readonly resolve: (answer: HttpAnswer) => void,
+    private readonly reject: (error: Error) => void,
+    private readonly maxBytes: number,
+    private readonly done: () => void,
+  ) {}
+
+  deadline(ms: number): void {
+    if (ms <= 0) return;
+    this.timer = setTimeout(() => this.abort(Object.assign(timeoutError(`the answer was not complete within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
   }
 
-  get usable(): boolean {
-    return !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded;
+  /** Ends the exchange with `error`, and the request with it if it is on a connection. */
+  abort(error: Error): void {
+    this.reason ??= error;
+    this.abortRequest?.(error);
+    this.fail(error);
   }
 
-  start(job: Job): void {
-    this.job = job;
-    this.parser = new ResponseParser();
-    this.socket.ref();
-    // No bytes either way for this long: ETIMEDOUT (the SDK's requestTimeout, node:http's setTimeout).
-    this.socket.setTimeout(this.requestTimeoutMs);
-    this.socket.write(job.bytes);
+  onConnect(abort: (error: Error) => void): void {
+    this.abortRequest = abort;
+    if (this.reason !== undefined) abort(this.reason);
   }
 
-  /** Idle in the pool: the process may exit, and the socket closes after `idleMs`. */
-  rest(idleMs: number): void {
-    this.socket.unref();
-    this.socket.setTimeout(idleMs);
-  }
-
-  close(error?: Error): void {
-    this.socket.destroy(error);
-  }
-
-  private data(chunk: Buffer): void {
-    const parser = this.parser;
-    // Bytes nobody asked for: the connection's state is unknown, so it is not used again.
-    if (parser === undefined) {
-      this.socket.destroy();
-      return;
+  onHeaders(statusCode: number, raw: Buffer[]): boolean {
+    // 1xx answers come before the real one; only the last head counts.
+    this.status = statusCode;
+    const headers: Record<string, string> = {};
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
+      const value = (raw[i + 1] as Buffer).toString('latin1');
+      const previous = headers[name];
+      headers[name] = previous === undefined ? value : `${previous}, ${value}`;
     }
-    let answer: HttpAnswer | undefined;
-    try {
-      answer = parser.push(chunk);
-    } catch (error) {
-      this.socket.destroy(error as Error);
-      return;
+    this.headers = headers;
+    const declared = Number(headers['content-length']);
+    if (declared > this.maxBytes) this.abort(tooLargeError(this.maxBytes, `declares ${declared} bytes`));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.abort(tooLargeError(this.maxBytes, 'went past it'));
+      return false;
     }
-    if (answer !== undefined) this.complete(answer, parser.keepAlive && !parser.trailing && this.socket.writableLength === 0, parser.keepAliveHintMs);
+    this.chunks.push(chunk);
+    return true;
   }
 
-  private ended(): void {
-    // An answer framed by the end of the connection is complete now; any other is cut short ('close' says so).
-    const answer = this.parser?.end();
-    if (answer !== undefined) this.complete(answer, false, undefined);
+  onComplete(): void {
+    if (this.settled) return;
+    this.finish();
+    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+    this.resolve({ status: this.status, headers: this.headers, body });
   }
 
-  private timedOut(): void {
-    if (this.job === undefined) this.socket.destroy();
-    else this.socket.destroy(Object.assign(timeoutError(`no answer within the ${this.requestTimeoutMs} ms request timeout`), { code: 'ETIMEDOUT' }));
+  onError(error: Error): void {
+    this.fail(this.reason ?? sdkShaped(error));
   }
 
-  private complete(answer: HttpAnswer, reusable: boolean, keepAliveHintMs: number | undefined): void {
-    const job = this.job as Job;
-    this.job = undefined;
-    this.parser = undefined;
-    job.resolve(answer);
-    if (reusable) this.lifecycle.freed(this, keepAliveHintMs);
-    else this.socket.destroy();
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.finish();
+    this.chunks.length = 0;
+    this.reject(error);
   }
 
-  private closed(): void {
-    const job = this.job;
-    if (job !== undefined) {
-      this.job = undefined;
-      // Node's wording: 'socket hang up' before any of the answer, 'aborted' once it had begun.
-      const error = this.error ?? Object.assign(new Error(this.parser?.started === true ? 'aborted' : 'socket hang up'), { code: 'ECONNRESET' });
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== undefined && TIMEOUT_CODES.has(code)) error.name = 'TimeoutError';
-      job.reject(error);
-    }
-    this.parser = undefined;
-    this.lifecycle.closed(this);
+  private finish(): void {
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.done();
   }
+}
+
+/**
+ * undici's errors in the shapes @smithy/node-http-handler gives node:http's: timeouts and dropped
+ * connections are TimeoutError with code ETIMEDOUT or ECONNRESET (which the writer retries), and
+ * the original error is kept as `cause`.
+ */
+export function sdkShaped(error: Error): Error {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return timeoutError(`the request socket did not establish a connection with the server in time (${error.message})`, error);
+  if (TIMEOUT_CODES.has(code)) return Object.assign(timeoutError(`no answer in time (${error.message})`, error), { code: 'ETIMEDOUT' });
+  if (RESET_CODES.has(code)) return Object.assign(timeoutError(`the connection closed before the answer was complete (${error.message})`, error), { code: 'ECONNRESET' });
+  return error;
 }
 
 function destroyedError(): Error {
   return Object.assign(new Error('The transport was destroyed'), { code: 'ERR_TRANSPORT_DESTROYED' });
 }
 
-function timeoutError(message: string): Error {
-  return Object.assign(new Error(`dynaload lean writer - ${message}.`), { name: 'TimeoutError' });
+function timeoutError(message: string, cause?: Error): Error {
+  return Object.assign(new Error(`dynaload lean writer - ${message}.`, cause === undefined ? {} : { cause }), { name: 'TimeoutError' });
+}
+
+/** Not a network fault: an answer this large is not DynamoDB's, and sending again would not help. */
+function tooLargeError(limit: number, found: string): Error {
+  return Object.assign(new Error(`Expected an answer of at most ${limit} bytes, got one that ${found}: it is not an answer DynamoDB sends.`), {
+    name: 'AnswerTooLarge',
+    code: 'ERR_ANSWER_TOO_LARGE',
+  });
 }

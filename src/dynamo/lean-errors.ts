@@ -70,9 +70,11 @@ function sanitizeErrorCode(value: string): string {
 /** An answer body that is not the JSON it claims to be; name SyntaxError, like the SDK's. */
 export function deserializationError(answer: HttpAnswer, cause: unknown): LeanError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return Object.assign(new Error(`${reason}\n  Deserialization error: the answer (HTTP ${answer.status}) is not valid JSON.`, { cause }), {
+  const meta = metadata(answer);
+  const id = meta.requestId === undefined ? 'no request id' : `request id ${meta.requestId}`;
+  return Object.assign(new Error(`${reason}\n  Deserialization error: the answer (HTTP ${answer.status}, ${id}) is not the JSON expected.`, { cause }), {
     name: 'SyntaxError',
-    $metadata: metadata(answer),
+    $metadata: meta,
   });
 }
 

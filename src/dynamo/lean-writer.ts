@@ -1,9 +1,9 @@
 /**
  * A lean BatchWriteItem: the SDK client's resolved config (credentials, region, endpoint, clock
- * offset) with our own serialization, SigV4 signing and keep-alive HTTP/1.1 (http-transport.ts).
- * About a sixth of the CPU per request of `DynamoDBClient.send` (79 against 488 µs for 25 items;
- * issue 4, point 2; `bench/lean-vs-sdk.ts`). Same contract as
- * the SDK call the writer used: resolves to UnprocessedItems, rejects with SDK-shaped errors.
+ * offset) with our own serialization, SigV4 signing and undici's keep-alive HTTP/1.1 (http-transport.ts).
+ * A small part of the CPU per request of `DynamoDBClient.send` (`bench/lean-vs-sdk.ts`). Same
+ * contract as the SDK call the writer used: resolves to UnprocessedItems (an object, `{}` when
+ * nothing was withheld), rejects with SDK-shaped errors.
  */
 import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { resolveBatchWriteTarget, type ResolvedTarget } from './endpoint.js';
@@ -14,12 +14,12 @@ import { scanUnprocessed, type UnprocessedTexts } from './unprocessed-text.js';
 import { crc32, parseBatchWriteOutput, serializeBatchWrite, type SerializedBatch } from './wire.js';
 
 export interface LeanSend {
-  send(items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined>;
+  send(items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]>>;
   /**
-   * The same for a body already serialized (the writer keeps each item's JSON: issue 4); the
+   * The same for a body already serialized (the writer keeps each item's JSON); the
    * UnprocessedItems come back as the texts of the requests, to be matched with what was sent.
    */
-  sendSerialized(batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts | undefined>;
+  sendSerialized(batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts>;
   /** Closes the keep-alive sockets; the SDK client stays the caller's to destroy. */
   destroy(): void;
 }
@@ -30,6 +30,19 @@ export interface LeanSendOptions {
   /** Defaults match src/dynamo/client.ts. */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** The whole answer's deadline; default DYNALOAD_ANSWER_TIMEOUT_MS, else 90 s. */
+  answerTimeoutMs?: number;
+}
+
+const DEFAULT_ANSWER_TIMEOUT_MS = 90_000;
+
+/** DYNALOAD_ANSWER_TIMEOUT_MS, for a slow link (or a test) that needs another deadline than 90 s. */
+export function answerTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DYNALOAD_ANSWER_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return DEFAULT_ANSWER_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1) throw new RangeError(`Expected DYNALOAD_ANSWER_TIMEOUT_MS to be a whole number of milliseconds of at least 1, got \`${raw}\``);
+  return ms;
 }
 
 const TARGET = 'DynamoDB_20120810.BatchWriteItem';
@@ -51,6 +64,7 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
     maxSockets: options.maxSockets,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    answerTimeoutMs: options.answerTimeoutMs ?? answerTimeoutFromEnv(),
     ...(ca === undefined ? {} : { ca }),
   });
   // config.credentials is the SDK's memoized provider (default chain or the caller's), refreshed
@@ -103,8 +117,8 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
     return answer;
   };
 
-  const send = async (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]> | undefined> => readAnswer(await post({ tables: Object.keys(items), body: serializeBatchWrite(items) }));
-  const sendSerialized = async (batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts | undefined> => readAnswerTexts(await post(batch));
+  const send = async (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]>> => readAnswer(await post({ tables: Object.keys(items), body: serializeBatchWrite(items) }));
+  const sendSerialized = async (batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts> => readAnswerTexts(await post(batch));
   return { send, sendSerialized, destroy: () => transport.destroy() };
 }
 
@@ -128,7 +142,7 @@ function checkAnswer(answer: HttpAnswer, skewCorrected: boolean): void {
   if (answer.status < 200 || answer.status >= 300) throw answerError(answer, skewCorrected);
 }
 
-function readAnswer(answer: HttpAnswer): Record<string, WriteRequest[]> | undefined {
+function readAnswer(answer: HttpAnswer): Record<string, WriteRequest[]> {
   try {
     return parseBatchWriteOutput(answer.body);
   } catch (error) {
@@ -136,10 +150,13 @@ function readAnswer(answer: HttpAnswer): Record<string, WriteRequest[]> | undefi
   }
 }
 
-/** The UnprocessedItems as request texts; parsed like `send`'s when the answer is not of the usual shape. */
-function readAnswerTexts(answer: HttpAnswer): Record<string, WriteRequest[]> | UnprocessedTexts | undefined {
+/**
+ * The UnprocessedItems as request texts. An answer the scan cannot read, or one without
+ * UnprocessedItems, is parsed like `send`'s, which says what is wrong with it.
+ */
+function readAnswerTexts(answer: HttpAnswer): Record<string, WriteRequest[]> | UnprocessedTexts {
   const texts = scanUnprocessed(answer.body.toString('utf8'));
-  return texts === null ? readAnswer(answer) : texts === undefined ? undefined : { texts };
+  return texts === null || texts === undefined ? readAnswer(answer) : { texts };
 }
 
 function header(answer: HttpAnswer, name: string): string | undefined {

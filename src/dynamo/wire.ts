@@ -75,19 +75,21 @@ function binaryToBase64(this: Record<string, unknown>, key: string, value: unkno
 }
 
 /**
- * The UnprocessedItems of a BatchWriteItem answer, with B/BS decoded, or undefined when the answer
- * has none. Throws SyntaxError on a body that is not JSON (the caller shapes it like the SDK does),
- * including an empty one: DynamoDB always answers a JSON object, and the SDK's reading of an empty
- * body as "nothing withheld" would count a batch as written on an answer that said nothing.
+ * The UnprocessedItems of a BatchWriteItem answer, with B/BS decoded (`{}` when nothing was
+ * withheld). Throws SyntaxError (the caller shapes it like the SDK does) on a body that is not JSON,
+ * including an empty one, and on a JSON answer without an UnprocessedItems object: DynamoDB always
+ * sends that member, and an answer without it (a proxy's `{}`) says nothing about which items were
+ * written. The SDK reads both as "nothing withheld", which would count a batch nobody stored.
  */
-export function parseBatchWriteOutput(body: Buffer): RequestItems | undefined {
+export function parseBatchWriteOutput(body: Buffer): RequestItems {
   if (body.length === 0) throw new SyntaxError('Expected a JSON object holding UnprocessedItems, got an empty body');
   const text = body.toString('utf8');
-  const output = JSON.parse(text) as { UnprocessedItems?: Record<string, unknown[]> } | null;
-  const unprocessed = output?.UnprocessedItems;
-  if (unprocessed === undefined || unprocessed === null) return undefined;
+  const output = JSON.parse(text) as unknown;
+  const unprocessed = typeof output === 'object' && output !== null ? (output as { UnprocessedItems?: unknown }).UnprocessedItems : undefined;
   // A withheld request must never go unseen: an answer of another shape is not trusted at all.
-  if (typeof unprocessed !== 'object' || Array.isArray(unprocessed)) throw new SyntaxError('Expected UnprocessedItems to be an object of tables');
+  if (typeof unprocessed !== 'object' || unprocessed === null || Array.isArray(unprocessed)) {
+    throw new SyntaxError(`Expected a JSON object holding UnprocessedItems, got ${describeAnswer(text)}`);
+  }
   for (const [table, requests] of Object.entries(unprocessed)) {
     if (!Array.isArray(requests) || requests.some((request) => typeof request !== 'object' || request === null || Array.isArray(request))) {
       throw new SyntaxError(`Expected UnprocessedItems of table ${table} to be a list of write requests`);
@@ -98,10 +100,16 @@ export function parseBatchWriteOutput(body: Buffer): RequestItems | undefined {
   // items withheld, decoding every answer cost about 1% of the run's CPU.
   if (!text.includes('"B"') && !text.includes('"BS"')) return unprocessed as RequestItems;
   const result: RequestItems = {};
-  for (const [table, requests] of Object.entries(unprocessed)) {
+  for (const [table, requests] of Object.entries(unprocessed as Record<string, unknown[]>)) {
     result[table] = requests.map((request) => decodeWriteRequest(request as WireWriteRequest));
   }
   return result;
+}
+
+/** The start of an answer's text, for a message: enough to recognise `{}` or an HTML page. */
+function describeAnswer(text: string): string {
+  const head = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+  return `\`${head}\``;
 }
 
 /** One write request as DynamoDB sent it back (JSON text), with B/BS decoded. Throws SyntaxError. */
@@ -142,22 +150,11 @@ function fromBase64(text: string): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-// zlib.crc32 exists from Node 20.15 / 22.2; fall back to a table for older 20.x.
-const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-let crcTable: Uint32Array | undefined;
-
 /**
  * CRC32 of the response body, as DynamoDB sends it in `x-amz-crc32` so clients can detect a
  * corrupted or truncated answer (SDK v2 checked it: aws-sdk-js lib/services/dynamodb.js).
+ * zlib.crc32 is native and unsigned (Node 20.15 and later; engines ask for more, for undici).
  */
 export function crc32(data: Uint8Array): number {
-  if (zlibCrc32) return zlibCrc32(data) >>> 0;
-  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  let crc = 0xffffffff;
-  for (const byte of data) crc = (crcTable[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlib.crc32(data);
 }

@@ -1,5 +1,6 @@
-// The lean transport's connection pool against raw TCP servers that answer byte by byte as scripted:
-// keep-alive reuse, the socket limit, connections the server closes, and the errors of broken answers.
+// The lean transport (undici) against raw TCP servers that answer byte by byte as scripted: keep-alive
+// reuse, the socket limit, connections the server closes, the bounds on an answer, and the errors of
+// broken answers in the SDK's shapes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
@@ -73,11 +74,11 @@ async function failure(promise: Promise<unknown>): Promise<Error & { code?: stri
 describe('lean transport connections', () => {
   it('sends the head and body as HTTP/1.1, and reuses one connection for requests one after another', async (t) => {
     const srv = await server(t, (socket) => socket.write(OK));
-    const lean = transport(t);
+    const lean = transport(t, { maxSockets: 1 });
     for (let i = 0; i < 5; i++) assert.deepEqual(await post(lean, srv.url, `{"n":${i}}`), { status: 200, body: '{}' });
     assert.equal(srv.connections(), 1);
     assert.equal(srv.requests.length, 5);
-    assert.match(srv.requests[4] as string, /^POST \/ HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\ncontent-length: 7\r\nx-amz-target: DynamoDB_20120810\.BatchWriteItem\r\n\r\n\{"n":4\}$/);
+    assert.match(srv.requests[4] as string, /^POST \/ HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\nconnection: keep-alive\r\nx-amz-target: DynamoDB_20120810\.BatchWriteItem\r\ncontent-length: 7\r\n\r\n\{"n":4\}$/);
   });
 
   it('never opens more than maxSockets connections, and answers every request waiting for one', async (t) => {
@@ -175,10 +176,10 @@ describe('lean transport answers', () => {
     assert.deepEqual(await post(transport(t), srv.url), { status: 200, body: '{}' });
   });
 
-  for (const [label, script, message] of [
-    ['closed before any answer', (socket: net.Socket) => socket.end(), 'socket hang up'],
-    ['reset before any answer', (socket: net.Socket) => socket.resetAndDestroy(), undefined],
-    ['closed part-way through the body', (socket: net.Socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"a"'), 'aborted'],
+  for (const [label, script] of [
+    ['closed before any answer', (socket: net.Socket) => socket.end()],
+    ['reset before any answer', (socket: net.Socket) => socket.resetAndDestroy()],
+    ['closed part-way through the body', (socket: net.Socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"a"')],
   ] as const) {
     it(`fails a request whose connection was ${label}: ECONNRESET, a TimeoutError, classified network, and the next request works`, async (t) => {
       let first = true;
@@ -191,20 +192,22 @@ describe('lean transport answers', () => {
       const error = await failure(post(lean, srv.url));
       assert.equal(error.code, 'ECONNRESET');
       assert.equal(error.name, 'TimeoutError');
-      if (message !== undefined) assert.equal(error.message, message);
+      assert.match(error.message, /the connection closed before the answer was complete/);
       assert.equal(classifyError(error), 'network');
       assert.equal((await post(lean, srv.url)).status, 200);
     });
   }
 
-  it('fails a request answered with bytes that are not HTTP, with the parser code, and does not reuse that connection', async (t) => {
+  it('fails a request answered with bytes that are not HTTP (not retried), and does not reuse that connection', async (t) => {
     let first = true;
     const srv = await server(t, (socket) => {
       socket.write(first ? 'SSH-2.0-OpenSSH_9\r\n\r\n' : OK);
       first = false;
     });
-    const lean = transport(t);
-    assert.equal((await failure(post(lean, srv.url))).code, 'HPE_INVALID_CONSTANT');
+    const lean = transport(t, { maxSockets: 1 });
+    const error = await failure(post(lean, srv.url));
+    assert.equal(error.name, 'HTTPParserError');
+    assert.equal(classifyError(error), 'fatal');
     assert.equal((await post(lean, srv.url)).status, 200);
     assert.equal(srv.connections(), 2);
   });
@@ -225,7 +228,7 @@ describe('lean transport answers', () => {
     const started = performance.now();
     const error = await failure(post(transport(t, { connectionTimeoutMs: 150 }), url));
     assert.equal(error.name, 'TimeoutError');
-    assert.match(error.message, /did not establish a connection with the server within 150 ms/);
+    assert.match(error.message, /did not establish a connection with the server in time/);
     assert.equal(classifyError(error), 'network');
     assert.ok(performance.now() - started < 3_000);
   });
@@ -237,25 +240,66 @@ describe('lean transport answers', () => {
       const lean = transport(t);
       const body = Buffer.from('{}');
       const error = await failure(lean.post(srv.url, { host: srv.url.host, 'content-length': '2', 'x-evil': value }, body));
-      assert.equal(error.code, 'ERR_INVALID_CHAR');
+      assert.equal(error.code, 'UND_ERR_INVALID_ARG');
       assert.equal(srv.connections(), 0);
     });
   }
 
   it('keeps an answer followed by a stray CRLF, and reuses the connection', async (t) => {
     const srv = await server(t, (socket) => socket.write(`${OK}\r\n`));
-    const lean = transport(t);
+    const lean = transport(t, { maxSockets: 1 });
     assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
     assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
     assert.equal(srv.connections(), 1);
   });
 
-  it('keeps an answer followed by other bytes, and sends the next request on a new connection', async (t) => {
-    const srv = await server(t, (socket) => socket.write(`${OK}garbage`));
-    const lean = transport(t);
-    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
-    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{}' });
+  it('reads answers framed by the end of the connection, each on a new connection', async (t) => {
+    const srv = await server(t, (socket) => socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"UnprocessedItems":{}}'));
+    const lean = transport(t, { maxSockets: 1 });
+    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{"UnprocessedItems":{}}' });
+    assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{"UnprocessedItems":{}}' });
     assert.equal(srv.connections(), 2);
+  });
+
+  for (const [label, head] of [
+    ['declares a length over the cap', 'HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n'],
+    ['goes past the cap in chunks', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'],
+  ] as const) {
+    it(`fails an answer that ${label}, without reading it all: ERR_ANSWER_TOO_LARGE, fatal`, async (t) => {
+      let written = 0;
+      const srv = await server(t, (socket) => {
+        socket.write(head);
+        // Chunks until the client hangs up (bounded, in case it never does).
+        const pump = (): void => {
+          while (!socket.destroyed && written < 10_000_000) {
+            written += 100;
+            if (!socket.write(`64\r\n${' '.repeat(100)}\r\n`)) return void socket.once('drain', pump);
+          }
+        };
+        pump();
+      });
+      const error = await failure(post(transport(t, { maxAnswerBytes: 1_000 }), srv.url));
+      assert.equal(error.code, 'ERR_ANSWER_TOO_LARGE');
+      assert.match(error.message, /at most 1000 bytes/);
+      assert.equal(classifyError(error), 'fatal');
+      assert.ok(written < 10_000_000, 'the client read on to the end');
+    });
+  }
+
+  it('fails an answer that trickles past its deadline: TimeoutError, ETIMEDOUT, classified network', async (t) => {
+    let timer: NodeJS.Timeout | undefined;
+    const srv = await server(t, (socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n');
+      timer = setInterval(() => socket.write(' '), 20);
+      socket.on('close', () => clearInterval(timer));
+    });
+    t.after(() => clearInterval(timer));
+    // Each byte comes well within the idle timeout, so only the whole-answer deadline can end it.
+    const error = await failure(post(transport(t, { requestTimeoutMs: 10_000, answerTimeoutMs: 300 }), srv.url));
+    assert.equal(error.name, 'TimeoutError');
+    assert.equal(error.code, 'ETIMEDOUT');
+    assert.match(error.message, /not complete within 300 ms/);
+    assert.equal(classifyError(error), 'network');
   });
 
   it('refuses a socket limit below 1, which would make every request wait for ever', () => {

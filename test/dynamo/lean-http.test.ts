@@ -1,5 +1,5 @@
 // The lean path against small scripted servers: credentials refresh, clock skew, timeouts, CRC,
-// the configured-endpoint variable and HTTPS with AWS_CA_BUNDLE.
+// the configured-endpoint variable and HTTPS with AWS_CA_BUNDLE, directly and through HTTPS_PROXY.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { classifyError } from '../../src/dynamo/classify.js';
+import { createClient } from '../../src/dynamo/client.js';
 import { createLeanSend, type LeanSendOptions } from '../../src/dynamo/lean-writer.js';
 import { crc32 } from '../../src/dynamo/wire.js';
+import { startConnectProxy } from '../support/connect-proxy.js';
 
 interface Seen {
   url: string;
@@ -26,7 +28,7 @@ const json = (res: ServerResponse, status: number, data: unknown, headers: http.
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amz-crc32': String(crc32(body)), 'x-amzn-requestid': 'REQ1', ...headers });
   res.end(body);
 };
-const ok: Handler = (_req, res) => json(res, 200, {});
+const ok: Handler = (_req, res) => json(res, 200, { UnprocessedItems: {} });
 
 /** An HTTP(S) server on 127.0.0.1:0 that records every request and answers through `handler`. */
 async function recorder(t: TestContext, handler: Handler, tlsOptions?: https.ServerOptions): Promise<{ endpoint: string; seen: Seen[] }> {
@@ -75,7 +77,7 @@ describe('lean request', () => {
   it('sends the headers DynamoDB expects, signed, with the body as JSON', async (t) => {
     const server = await recorder(t, ok);
     const { sender } = await lean(t, { endpoint: `${server.endpoint}/base` });
-    assert.equal(await sender.send(ITEMS), undefined);
+    assert.deepEqual(await sender.send(ITEMS), {});
     const [request] = server.seen;
     assert.equal(request?.url, '/base/');
     assert.equal(request?.headers['content-type'], 'application/x-amz-json-1.0');
@@ -151,7 +153,7 @@ describe('lean clock skew', () => {
       if (Math.abs(signedMs - skewed.getTime()) > 300_000) {
         json(res, 400, { __type: 'com.amazon.coral.service#InvalidSignatureException', message: `Signature expired: ${signedAt} is now earlier than ...` }, { date: skewed.toUTCString() });
       } else {
-        json(res, 200, {}, { date: skewed.toUTCString() });
+        json(res, 200, { UnprocessedItems: {} }, { date: skewed.toUTCString() });
       }
     });
     const { client, sender } = await lean(t, { endpoint: server.endpoint });
@@ -160,7 +162,7 @@ describe('lean clock skew', () => {
     assert.equal(error.$metadata?.clockSkewCorrected, true);
     const offset = (client.config as unknown as { systemClockOffset: number }).systemClockOffset;
     assert.ok(Math.abs(offset - ahead) < 2_000, `offset ${offset}`);
-    assert.equal(await sender.send(ITEMS), undefined);
+    assert.deepEqual(await sender.send(ITEMS), {});
   });
 });
 
@@ -200,6 +202,7 @@ describe('lean transport faults', () => {
     ['a 502 page from a proxy', 502, 'Bad gateway', {}],
     ['an error type only in the x-amzn-ErrorType header', 400, '{"message":"bad token"}', { 'x-amzn-errortype': 'UnrecognizedClientException:http://internal.amazon.com/coral/com.amazon.coral.service/' }],
     ['an error without a type', 400, '{}', {}],
+    ['a 429 from a gateway (throttled, on either path)', 429, '{"message":"Too Many Requests"}', {}],
   ] as const) {
     it(`shapes ${label} like the SDK`, async (t) => {
       const server = await recorder(t, (_req, res) => {
@@ -244,7 +247,29 @@ describe('lean HTTPS', () => {
 
     process.env.AWS_CA_BUNDLE = cert;
     const trusted = await lean(t, { endpoint: server.endpoint });
-    assert.equal(await trusted.sender.send(ITEMS), undefined);
+    assert.deepEqual(await trusted.sender.send(ITEMS), {});
     assert.equal(server.seen.length, 1);
+
+    // The same endpoint through a CONNECT tunnel that HTTPS_PROXY names: TLS to the endpoint inside
+    // it, trusting the same bundle, for the lean path and the SDK client dynaload builds alike.
+    const proxy = await startConnectProxy(Number(new URL(server.endpoint).port));
+    t.after(() => proxy.close());
+    // createClient takes credentials from the SDK's default chain, as dynaload does.
+    const vars = { HTTPS_PROXY: proxy.url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const savedVars = Object.keys(vars).map((name) => [name, process.env[name]] as const);
+    t.after(() => {
+      for (const [name, value] of savedVars) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    Object.assign(process.env, vars);
+    const viaTunnel = await lean(t, { endpoint: server.endpoint });
+    assert.deepEqual(await viaTunnel.sender.send(ITEMS), {});
+    const viaSdk = createClient({ region: 'us-east-1', endpoint: server.endpoint, maxSockets: 2, maxAttempts: 1 });
+    t.after(() => viaSdk.destroy());
+    await viaSdk.send(new DescribeTableCommand({ TableName: 't' }));
+    assert.equal(server.seen.length, 3);
+    assert.deepEqual(proxy.tunnels, [new URL(server.endpoint).host, new URL(server.endpoint).host]);
   });
 });

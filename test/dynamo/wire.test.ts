@@ -169,20 +169,20 @@ describe('parseBatchWriteOutput', () => {
     assert.deepStrictEqual(parseBatchWriteOutput(Buffer.from(JSON.stringify({ UnprocessedItems: { t: requests } }))), { t: requests });
   });
 
-  for (const [label, body, expected] of [
-    ['no UnprocessedItems', '{}', undefined],
-    ['an empty UnprocessedItems', '{"UnprocessedItems":{}}', {}],
-  ] as const) {
-    it(`returns ${JSON.stringify(expected)} for ${label}`, () => {
-      assert.deepStrictEqual(parseBatchWriteOutput(Buffer.from(body)), expected);
-    });
-  }
+  it('returns {} for an empty UnprocessedItems', () => {
+    assert.deepStrictEqual(parseBatchWriteOutput(Buffer.from('{"UnprocessedItems":{}}')), {});
+  });
 
   for (const [label, body] of [
     ['a table of null', '{"UnprocessedItems":{"t":null}}'],
     ['a table that is an object', '{"UnprocessedItems":{"t":{"PutRequest":{}}}}'],
     ['a request that is a string', '{"UnprocessedItems":{"t":["x"]}}'],
     ['UnprocessedItems as a list', '{"UnprocessedItems":[]}'],
+    // DynamoDB always sends UnprocessedItems: an answer without it says nothing about what was written.
+    ['no UnprocessedItems', '{}'],
+    ['UnprocessedItems of null', '{"UnprocessedItems":null}'],
+    ['another member only', '{"ConsumedCapacity":[]}'],
+    ['a JSON value that is not an object', '[]'],
     // The SDK reads an empty body as {}: 25 items counted as written on an answer that said nothing.
     ['an empty body', ''],
   ] as const) {

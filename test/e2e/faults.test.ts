@@ -154,3 +154,76 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     await assertAccounted(run.summary, table);
   });
 });
+
+describe('answers of every shape between dynaload and DynamoDB (end to end, through the fault proxy)', () => {
+  const args = (files: string[], table: string): string[] => [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'];
+
+  it('stops on a 200 `{}` answer, without UnprocessedItems, naming the request id and never counting its items as written', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files } = await writeShards(dir, 3_000, 3);
+    const proxy = await proxyFor(t, { emptyObject: 0.1, seed: 7 });
+    const run = await upload(proxy.endpoint, args(files, table), { cwd: dir });
+    assertExit(run, 1);
+    assert.ok(proxy.stats.emptyObjects > 0);
+    assert.equal(run.summary.error?.code, 'WRITE_FAILED');
+    assert.match(run.summary.error?.message ?? '', /SyntaxError.*Expected a JSON object holding UnprocessedItems, got `\{\}`/s);
+    assert.match(run.summary.error?.message ?? '', /HTTP 200, request id [A-Z0-9]{52}/);
+    assert.ok(run.summary.notWritten >= 25, `not written ${run.summary.notWritten}`);
+    await assertAccounted(run.summary, table);
+  });
+
+  it('reads answers framed by chunks and by the end of the connection, with and without withheld items', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files, items } = await writeShards(dir, 3_000, 2);
+    const proxy = await proxyFor(t, { withhold: 0.2, chunkedAnswer: 0.4, closeDelimitedAnswer: 0.5, seed: 8 });
+    const run = await upload(proxy.endpoint, args(files, table), { cwd: dir });
+    assertExit(run, 0);
+    assertAllWritten(run.summary, 3_000, table);
+    assert.ok(proxy.stats.chunkedAnswers > 0 && proxy.stats.closeDelimitedAnswers > 0, JSON.stringify(proxy.stats));
+    assert.equal(run.summary.unprocessedRetries, proxy.stats.itemsWithheld);
+    await assertTable(db.endpoint, table, items, 'id');
+  });
+
+  it('stops on an endless 200 answer once it passes the size cap, without reading on', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files } = await writeShards(dir, 200, 1);
+    const proxy = await proxyFor(t, { endlessAnswer: 1, seed: 9 });
+    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '2'], { cwd: dir, timeoutMs: 120_000 });
+    assertExit(run, 1);
+    assert.equal(run.summary.error?.code, 'WRITE_FAILED');
+    assert.match(run.summary.error?.message ?? '', /AnswerTooLarge.*at most 33554432 bytes/s);
+    // Two answers in flight at most, each cut at the cap (plus what the sockets held).
+    assert.ok(proxy.stats.endlessBytes < 4 * 32 * 1024 * 1024, `the proxy sent ${proxy.stats.endlessBytes} bytes`);
+    assert.equal(run.summary.written, 0);
+    await assertAccounted(run.summary, table);
+  });
+
+  it('gives up on an answer that trickles past the answer deadline, and sends its items again', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files, items } = await writeShards(dir, 500, 1);
+    const proxy = await proxyFor(t, { trickleAnswer: 0.3, trickleMs: 100, seed: 10 });
+    const run = await upload(proxy.endpoint, args(files, table), { cwd: dir, env: { DYNALOAD_ANSWER_TIMEOUT_MS: '1500' }, timeoutMs: 120_000 });
+    assertExit(run, 0);
+    assertAllWritten(run.summary, 500, table);
+    assert.ok(proxy.stats.trickledAnswers > 0);
+    assert.equal(run.summary.networkErrors, proxy.stats.trickledAnswers);
+    await assertTable(db.endpoint, table, items, 'id');
+  });
+
+  it('takes a gateway 429 as throttling: backs off and sends again', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files, items } = await writeShards(dir, 2_000, 2);
+    const proxy = await proxyFor(t, { tooManyRequests: 0.2, seed: 11 });
+    const run = await upload(proxy.endpoint, args(files, table), { cwd: dir });
+    assertExit(run, 0);
+    assertAllWritten(run.summary, 2_000, table);
+    assert.ok(proxy.stats.tooManyRequests > 0);
+    assert.equal(run.summary.throttledRequests, proxy.stats.tooManyRequests);
+    await assertTable(db.endpoint, table, items, 'id');
+  });
+});

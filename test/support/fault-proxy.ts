@@ -19,6 +19,20 @@ export interface Faults {
   serverError?: number;
   /** Fraction of requests answered 200 with an empty body, as a broken proxy might (nothing written). */
   emptyAnswer?: number;
+  /** Fraction of requests answered 200 `{}`, without UnprocessedItems, as a broken gateway might (nothing written). */
+  emptyObject?: number;
+  /** Fraction of requests forwarded, and DynamoDB's answer relayed with chunked transfer coding (written). */
+  chunkedAnswer?: number;
+  /** Fraction of requests forwarded, and the answer relayed without a length, ended by closing the connection (written). */
+  closeDelimitedAnswer?: number;
+  /** Fraction of requests answered 200 with a chunked body that never ends, until the client hangs up (nothing written). */
+  endlessAnswer?: number;
+  /** Fraction of requests answered 200 whose body then trickles, a byte every `trickleMs`, never complete (nothing written). */
+  trickleAnswer?: number;
+  /** Milliseconds between the bytes of a trickling answer (default 200). */
+  trickleMs?: number;
+  /** Fraction of requests answered 429 Too Many Requests by a gateway, with its own body (nothing written). */
+  tooManyRequests?: number;
   /** Fraction of requests whose client socket is destroyed before forwarding (nothing written). */
   resetBefore?: number;
   /** Fraction of requests forwarded, then the client socket destroyed (written, client sees an error). */
@@ -43,6 +57,14 @@ export interface ProxyStats {
   throttled: number;
   serverErrors: number;
   emptyAnswers: number;
+  emptyObjects: number;
+  chunkedAnswers: number;
+  closeDelimitedAnswers: number;
+  endlessAnswers: number;
+  /** Bytes of endless answers written, all requests together. */
+  endlessBytes: number;
+  trickledAnswers: number;
+  tooManyRequests: number;
   resetsBefore: number;
   resetsAfter: number;
   failed: number;
@@ -88,6 +110,13 @@ export function startFaultProxy(target: string, faults: Faults = {}): Promise<Fa
     throttled: 0,
     serverErrors: 0,
     emptyAnswers: 0,
+    emptyObjects: 0,
+    chunkedAnswers: 0,
+    closeDelimitedAnswers: 0,
+    endlessAnswers: 0,
+    endlessBytes: 0,
+    trickledAnswers: 0,
+    tooManyRequests: 0,
     resetsBefore: 0,
     resetsAfter: 0,
     failed: 0,
@@ -168,6 +197,28 @@ export function startFaultProxy(target: string, faults: Faults = {}): Promise<Fa
       return void res.end();
     }
 
+    if (hit(f.emptyObject)) {
+      stats.emptyObjects++;
+      return answer(res, 200, {});
+    }
+    if (hit(f.tooManyRequests)) {
+      stats.tooManyRequests++;
+      // A gateway's answer, not DynamoDB's: no __type, no crc32.
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      return void res.end('{"message":"Too Many Requests"}');
+    }
+    if (hit(f.endlessAnswer)) {
+      stats.endlessAnswers++;
+      return endless(res, (bytes) => (stats.endlessBytes += bytes));
+    }
+    if (hit(f.trickleAnswer)) {
+      stats.trickledAnswers++;
+      return trickle(res, f.trickleMs ?? 200, timers);
+    }
+    const shape = hit(f.chunkedAnswer) ? 'chunked' : hit(f.closeDelimitedAnswer) ? 'closeDelimited' : 'length';
+    if (shape === 'chunked') stats.chunkedAnswers++;
+    if (shape === 'closeDelimited') stats.closeDelimitedAnswers++;
+
     const parsed = parseBatch(body);
     const withheld: RequestItems = {};
     let forwarded = 0;
@@ -205,9 +256,9 @@ export function startFaultProxy(target: string, faults: Faults = {}): Promise<Fa
       const merged: RequestItems = { ...(result.UnprocessedItems ?? {}) };
       for (const [table, requests] of Object.entries(withheld)) merged[table] = [...(merged[table] ?? []), ...requests];
       result.UnprocessedItems = merged;
-      return answer(res, 200, result, upstream.headers);
+      return answer(res, 200, result, upstream.headers, shape);
     }
-    relay(res, upstream);
+    relay(res, upstream, shape);
   };
 
   const server = http.createServer((req, res) => {
@@ -290,22 +341,89 @@ function copyHeaders(headers: IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return out;
 }
 
-function relay(res: ServerResponse, upstream: Upstream): void {
-  const headers = copyHeaders(upstream.headers);
-  headers['content-length'] = upstream.body.length;
-  res.writeHead(upstream.status, headers);
-  res.end(upstream.body);
+/** How an answer's body is framed: a length, chunked transfer coding, or the end of the connection. */
+type Shape = 'length' | 'chunked' | 'closeDelimited';
+
+function relay(res: ServerResponse, upstream: Upstream, shape: Shape = 'length'): void {
+  send(res, upstream.status, copyHeaders(upstream.headers), upstream.body, shape);
 }
 
-function answer(res: ServerResponse, status: number, data: unknown, base?: IncomingHttpHeaders): void {
+function answer(res: ServerResponse, status: number, data: unknown, base?: IncomingHttpHeaders, shape: Shape = 'length'): void {
   const body = Buffer.from(JSON.stringify(data));
   const headers = base ? copyHeaders(base) : {};
   headers['content-type'] = JSON_TYPE;
   headers['x-amzn-requestid'] ??= requestId();
   headers['x-amz-crc32'] = String(crc32(body));
-  headers['content-length'] = body.length;
-  res.writeHead(status, headers);
-  res.end(body);
+  send(res, status, headers, body, shape);
+}
+
+function send(res: ServerResponse, status: number, headers: http.OutgoingHttpHeaders, body: Buffer, shape: Shape): void {
+  if (shape === 'length') {
+    headers['content-length'] = body.length;
+    res.writeHead(status, headers);
+    res.end(body);
+    return;
+  }
+  if (shape === 'chunked') {
+    // node:http chunks a body written in parts when no length is set.
+    res.writeHead(status, headers);
+    const third = Math.ceil(body.length / 3);
+    for (let at = 0; at < body.length; at += third) res.write(body.subarray(at, at + third));
+    res.end();
+    return;
+  }
+  // HTTP/1.0 framing on a 1.1 connection: no length, no chunks, the body ends with the connection.
+  const socket = res.socket;
+  if (socket === null) return;
+  const head = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`, 'connection: close', ...Object.entries(headers).map(([name, value]) => `${name}: ${String(value)}`)];
+  res.detachSocket(socket);
+  socket.end(Buffer.concat([Buffer.from(head.join('\r\n') + '\r\n\r\n', 'latin1'), body]));
+}
+
+// An endless answer stops by itself after this much, whether or not the client ever hangs up.
+const ENDLESS_LIMIT = 1024 * 1024 * 1024;
+
+/** A 200 whose chunked body goes on (with backpressure) until the client closes the connection. */
+function endless(res: ServerResponse, sent: (bytes: number) => void): void {
+  res.writeHead(200, { 'content-type': JSON_TYPE, 'x-amzn-requestid': requestId() });
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  let total = 0;
+  const pump = (): void => {
+    while (!res.destroyed && total < ENDLESS_LIMIT) {
+      total += chunk.length;
+      sent(chunk.length);
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!res.destroyed) res.destroy();
+  };
+  res.write('{"UnprocessedItems":{');
+  pump();
+}
+
+// A trickling answer stops by itself after this long.
+const TRICKLE_LIMIT_MS = 120_000;
+
+/** A 200 that promises a body and sends it a byte every `everyMs`, never all of it. */
+function trickle(res: ServerResponse, everyMs: number, timers: Set<NodeJS.Timeout>): void {
+  res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': 1_000_000, 'x-amzn-requestid': requestId() });
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (res.destroyed || Date.now() - started > TRICKLE_LIMIT_MS) {
+      clearInterval(timer);
+      timers.delete(timer);
+      res.destroy();
+      return;
+    }
+    res.write(' ');
+  }, everyMs);
+  timers.add(timer);
+  res.on('close', () => {
+    clearInterval(timer);
+    timers.delete(timer);
+  });
 }
 
 function answerError(res: ServerResponse, status: number, type: string, message: string): void {
