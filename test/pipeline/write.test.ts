@@ -362,6 +362,22 @@ describe('BatchWriter', () => {
     assert.ok(Date.now() - started < 5_000, 'long before 100 retries of up to 20 ms each');
   });
 
+  test('stop: the requests in flight are answered, nothing more is sent (queue, retries), and drain resolves', T, async () => {
+    const entries = range(200);
+    const { server, send } = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r).endsWith('/k0') }), () => 20);
+    const { w, written } = writer(send, { concurrency: 2, highWater: 1_000 });
+    for (const e of entries) void w.add(e);
+    await sleep(5);
+    const sentAtStop = server.calls.length;
+    assert.ok(sentAtStop >= 1 && sentAtStop <= 2, `in flight at the stop: ${sentAtStop}`);
+    w.stop();
+    await w.drain();
+    assert.equal(server.calls.length, sentAtStop, 'nothing sent after the stop');
+    assert.equal(w.failure, undefined);
+    assert.equal(written.length, sentAtStop * 25 - 1, 'the answers in flight counted, k0 withheld and not resent');
+    assert.equal(w.pending, 200 - written.length);
+  });
+
   test('never has more than `concurrency` sends in flight', T, async () => {
     const random = prng(7);
     const { server, send } = fakeServer(() => ({ withhold: () => random() < 0.2 }), () => Math.floor(random() * 4));
