@@ -118,7 +118,8 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   const { cap } = policy;
   if (!policy.adaptive) return cap ?? Number.POSITIVE_INFINITY;
   // Learned background must be earned again: it fades, so a fraction learned by mistake (or one
-  // that is gone) stops shielding the rate within seconds.
+  // that is gone) stops shielding the rate, and a true one is learned again by the back-offs that
+  // follow (small ones: only what faded is taken for throttling).
   if (state.background > 0) state.background *= 0.5 ** (seen.intervalMs / 1000 / BACKGROUND_HALF_LIFE_S);
   if (state.judgePending) {
     // Answers to requests booked before a back-off (at the old rate, in flight, or answered late on
