@@ -86,6 +86,8 @@ export interface BucketState {
   rateBeforeStrikes: number;
   /** Withheld fraction that is not caused by our rate (at most MAX_BACKGROUND, fading). */
   background: number;
+  /** The background as last learned, before it faded: one back-off that does not help at up to it earns it again. */
+  learned: number;
   /**
    * The last full sample had more withheld than the background allows while the table accepted
    * some: the loader itself sends more than the table takes. Its items' failures are then the
@@ -110,7 +112,7 @@ export function initialState(policy: BucketPolicy): BucketState {
   // there: stepping by 4% of the cap, a 200-unit table under a cap of 5,000 was overshot by a
   // quarter every tick, and with answers lagging the rate the throttling was learned as background.
   const start = policy.adaptive && policy.start !== undefined && policy.start < cap ? Math.max(MIN_RATE, policy.start) : undefined;
-  return { rate: start ?? cap, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: start ?? 0, probeByPeak: start !== undefined, judgePending: false, strikes: 0, rateBeforeStrikes: Number.POSITIVE_INFINITY, background: 0, overdrive: false, refusing: false, sent: 0, throttled: 0, sinceMs: 0 };
+  return { rate: start ?? cap, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: start ?? 0, probeByPeak: start !== undefined, judgePending: false, strikes: 0, rateBeforeStrikes: Number.POSITIVE_INFINITY, background: 0, learned: 0, overdrive: false, refusing: false, sent: 0, throttled: 0, sinceMs: 0 };
 }
 
 /** Updates `state` with one interval's observation and returns the new rate. */
@@ -180,9 +182,13 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     const before = Math.min(state.rateBeforeDecrease, state.sentAtDecrease);
     const helped = fraction < state.fractionAtDecrease * 0.7 || fraction > MAX_BACKGROUND
       || goodput > ((1 - state.fractionAtDecrease) * (before + pooledRate)) / 2;
-    if (judging && !helped && state.strikes >= 1) {
+    // Two back-offs in a row learn a background; one earns again a background that faded, at up
+    // to what was learned before (re-earned at two back-offs each time, it cost the slow climb
+    // after them every half minute).
+    if (judging && !helped && (state.strikes >= 1 || fraction <= state.learned + TOLERANCE)) {
       // Learn it, and undo the back-offs, which only cost throughput.
       state.background = fraction;
+      state.learned = fraction;
       state.overdrive = false;
       state.strikes = 0;
       state.lastDecreaseAt = Number.NEGATIVE_INFINITY;
