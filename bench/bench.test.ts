@@ -5,7 +5,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { itemUnits, PerSecond, TokenBucket, worstWindow } from './capacity.js';
 import { startNullEndpoint } from './null-endpoint.js';
 import { parseBenchOptions, type Scenario } from './options.js';
-import { goalLines } from './goals.js';
+import { goalLines, goalSection, perRunLines } from './goals.js';
 import { computeMetrics, median, medianRun, roundRatios, runOrder, type RunResult } from './report.js';
 
 describe('capacity', () => {
@@ -156,5 +156,40 @@ describe('null endpoint', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('hidden capacity and quick mode', () => {
+  const [hidden] = parseBenchOptions(['--scenarios', 'hidden', '--capacity', '1000']).scenarios as [Scenario];
+  const run = (unitsAdmitted: number, itemsWithheld: number, exitCode: number, written: number): RunResult => ({
+    scenario: hidden, client: 'dynaload', problem: undefined, target: 1000,
+    report: { written, exitCode, rowsPerSecond: 1, ...(exitCode === 0 ? {} : { error: { code: 'RETRIES_EXHAUSTED', message: 'x' } }) },
+    stats: { kind: 'null', cpuMs: 0, requests: 1, batchWriteRequests: 1, invalidRequests: 0, invalidSamples: [], itemsAdmitted: unitsAdmitted, itemsWithheld, unitsAdmitted, unitsPerSecond: [], activeMs: unitsAdmitted },
+  });
+
+  it('the hidden scenario describes an on-demand table, but its endpoint admits the capacity', () => {
+    assert.equal(hidden.provisioned, undefined);
+    assert.equal(hidden.capacity, 1000);
+    assert.deepEqual(hidden.dynaloadArgs, []);
+    assert.equal(parseBenchOptions([]).scenarios.some((s) => s.key === 'hidden'), false, 'not in the default set');
+    assert.equal(parseBenchOptions(['--busy', '1']).busy, 1);
+  });
+
+  it('reports every run, and counts a failed or wasteful one against the goal (no median hides it)', () => {
+    const runs = computeMetrics([run(60_000, 1_200, 0, 60_000), run(60_000, 9_000, 0, 60_000), run(20_000, 90_000, 1, 20_000)], 10, 10);
+    const lines = perRunLines([{ label: 'hidden/dynaload', rows: 60_000, runs }], 1);
+    assert.equal(lines.length, 4);
+    assert.match(lines[0] ?? '', /run 1: 100\.0% of capacity, 2\.0% wasted, 60000 of 60000 rows, exit 0$/);
+    assert.match(lines[1] ?? '', /run 2: .*15\.0% wasted/);
+    assert.match(lines[2] ?? '', /run 3: .*20000 of 60000 rows, exit 1 RETRIES_EXHAUSTED$/);
+    assert.match(lines[3] ?? '', /with 1 busy process\(es\): 1 of 3 runs .*: NOT met$/);
+  });
+
+  it('--quick prints no verdict, and says so', () => {
+    const metrics = computeMetrics([run(60_000, 1_200, 0, 60_000)], 2, 5);
+    const lines = goalSection(metrics, { quick: true, windowSeconds: 5, maxWcu: undefined });
+    assert.equal(lines.length, 1);
+    assert.doesNotMatch(lines[0] ?? '', /\bmet\b/);
+    assert.match(lines[0] ?? '', /not judged in --quick mode/);
   });
 });

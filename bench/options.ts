@@ -11,12 +11,15 @@ export const USAGE = `Usage: npm run bench -- [options] [-- <extra dynaload uplo
   --shards <n>            CSV shards the rows are split into (default 8)
   --workers <n>           passed to dynaload as --workers
   --concurrency <n>       passed to dynaload as --concurrency
-  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,transform,transform20'} (default dynalite,null,withhold20,capacity; --quick: null,withhold20,capacity);
+  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,hidden,transform,transform20'} (default dynalite,null,withhold20,capacity; --quick: null,withhold20,capacity);
+                          hidden: the capacity endpoint described as on demand;
                           transform, transform20: dynaload alone on the null endpoint through a synchronous
                           transform, and one that awaits 20 ms per row
   --clients <a,b>         baseline,dynaload (default both)
   --capacity <n>          write units per second of the capacity-limited endpoint (default 5000)
-  --capacity-seconds <n>  the capacity scenario loads capacity x this many rows (default 60; --quick 10)
+  --capacity-seconds <n>  the capacity and hidden scenarios load capacity x this many rows (default 60; --quick 10)
+  --busy <n>              run n busy-looping processes during every client run (default 0): a busy machine,
+                          whose answers arrive late
   --dynalite-rows <n>     rows for the dynalite scenario, which is slow (default min(rows, 200000))
   --transform-rows <n>    rows for the transform scenarios (default min(rows, 100000))
   --baseline-withheld-rows <n>
@@ -47,6 +50,8 @@ export interface Scenario {
   readonly baselineRows: number | undefined;
   /** Write capacity the table is created with (PROVISIONED); on-demand when undefined. */
   readonly provisioned: number | undefined;
+  /** Write units per second the endpoint admits, whether the table says so or not (hidden: on demand). */
+  readonly capacity: number | undefined;
   /** Arguments dynaload gets in this scenario only (before the ones given to the bench, which win). */
   readonly dynaloadArgs: readonly string[];
 }
@@ -57,6 +62,8 @@ export interface BenchOptions {
   readonly scenarios: readonly Scenario[];
   readonly clients: readonly ClientName[];
   readonly capacity: number;
+  /** Busy-looping processes run beside every client run. */
+  readonly busy: number;
   /** The `--max-wcu` value as given, passed through to the CLI. */
   readonly maxWcu: string | undefined;
   readonly warmup: number;
@@ -72,7 +79,9 @@ export interface BenchOptions {
   readonly cliArgs: readonly string[];
 }
 
-export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 'transform', 'transform20'] as const;
+export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 'hidden', 'transform', 'transform20'] as const;
+/** Run unless --scenarios names them: the hidden-capacity runs are long, and judged run by run. */
+const DEFAULT_SCENARIOS = ['dynalite', 'null', 'withhold20', 'capacity'];
 
 const transformModule = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
 
@@ -83,7 +92,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     options: {
       rows: { type: 'string' }, shards: { type: 'string' }, workers: { type: 'string' }, concurrency: { type: 'string' },
       scenarios: { type: 'string' }, clients: { type: 'string' }, capacity: { type: 'string' }, 'capacity-seconds': { type: 'string' },
-      'dynalite-rows': { type: 'string' }, 'transform-rows': { type: 'string' }, 'baseline-withheld-rows': { type: 'string' }, 'max-wcu': { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, repeat: { type: 'string' },
+      'dynalite-rows': { type: 'string' }, 'transform-rows': { type: 'string' }, 'baseline-withheld-rows': { type: 'string' }, 'max-wcu': { type: 'string' }, busy: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, repeat: { type: 'string' },
       quick: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -99,12 +108,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
 
   const shareGiven = positionals.some((arg) => arg === '--capacity-share' || arg.startsWith('--capacity-share='));
   const all: Record<(typeof SCENARIO_KEYS)[number], Scenario> = {
-    dynalite: { key: 'dynalite', label: 'dynalite', spec: { kind: 'dynalite' }, rows: dynaliteRows, baselineRows: dynaliteRows, provisioned: undefined, dynaloadArgs: [] },
-    null: { key: 'null', label: 'null', spec: { kind: 'null', meter }, rows, baselineRows: rows, provisioned: undefined, dynaloadArgs: [] },
+    dynalite: { key: 'dynalite', label: 'dynalite', spec: { kind: 'dynalite' }, rows: dynaliteRows, baselineRows: dynaliteRows, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
+    null: { key: 'null', label: 'null', spec: { kind: 'null', meter }, rows, baselineRows: rows, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
     withhold20: {
       key: 'withhold20', label: 'null, 20% withheld', spec: { kind: 'null', withhold: 0.2, seed: 20, meter }, rows,
       baselineRows: quick && values.clients === undefined ? undefined : integer('--baseline-withheld-rows', values['baseline-withheld-rows'], Math.min(rows, 10_000), 1, 100_000_000),
       provisioned: undefined,
+      capacity: undefined,
       dynaloadArgs: [],
     },
     // Point 5 measures how close the adaptive rate gets to a table's capacity. By default dynaload
@@ -112,21 +122,28 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     // application): that would measure the policy, not the adaptation. `-- --capacity-share 0.8` shows it.
     capacity: {
       key: 'capacity', label: `null, ${capacity} WCU/s${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`, spec: { kind: 'null', capacity, burstSeconds: 1 },
-      rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity,
+      rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity, capacity,
       dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
+    },
+    // The same endpoint, but the table says it is on demand: dynaload cannot read the capacity (a
+    // partition's limit, a new table's warm throughput, an account quota) and must find it by
+    // what is withheld. dynaload runs with its defaults.
+    hidden: {
+      key: 'hidden', label: `null, ${capacity} WCU/s hidden (on demand)`, spec: { kind: 'null', capacity, burstSeconds: 1 },
+      rows: capacity * capacitySeconds, baselineRows: undefined, provisioned: undefined, capacity, dynaloadArgs: [],
     },
     // A transform per row, as users enrich rows: computed at once, or after a 20 ms lookup (async
     // calls overlap up to --transform-concurrency per worker). dynaload only: the baseline has none.
     transform: {
-      key: 'transform', label: 'null, sync transform', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined,
+      key: 'transform', label: 'null, sync transform', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
       dynaloadArgs: ['--transform', transformModule('transform-sync.mjs')],
     },
     transform20: {
-      key: 'transform20', label: 'null, transform awaiting 20 ms', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined,
+      key: 'transform20', label: 'null, transform awaiting 20 ms', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
       dynaloadArgs: ['--transform', transformModule('transform-async20.mjs')],
     },
   };
-  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity' : 'dynalite,null,withhold20,capacity'), SCENARIO_KEYS);
+  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity' : DEFAULT_SCENARIOS.join(',')), SCENARIO_KEYS);
   const clients = list('--clients', values.clients ?? 'baseline,dynaload', ['baseline', 'dynaload'] as const);
 
   const cliArgs: string[] = [];
@@ -141,6 +158,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     scenarios: scenarioKeys.map((key) => all[key]),
     clients,
     capacity,
+    busy: integer('--busy', values.busy, 0, 0, 16),
     maxWcu,
     warmup: integer('--warmup', values.warmup, quick ? 2 : 10, 0, 3_600),
     windowSeconds: quick ? 5 : 10,

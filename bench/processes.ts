@@ -110,3 +110,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
   const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * `n` processes that loop on the CPU until stopped: a machine busy with other work, where the
+ * client's answers are handled late. Returns the function that ends them.
+ */
+export function startBusy(n: number): () => void {
+  const busy = Array.from({ length: n }, () => track(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })));
+  return () => {
+    for (const child of busy) child.kill('SIGKILL');
+  };
+}

@@ -101,7 +101,7 @@ export function computeMetrics(results: readonly RunResult[], warmup: number, wi
       cpuPerMillion: ok && rep.cpuMs !== undefined && written > 0 ? rep.cpuMs / 1000 / (written / 1e6) : undefined,
       peakRssMb: ok ? rep.peakRssMb : undefined,
       unitsPerSecond,
-      capacityShare: unitsPerSecond !== undefined && r.scenario.provisioned !== undefined ? unitsPerSecond / r.scenario.provisioned : undefined,
+      capacityShare: unitsPerSecond !== undefined && r.scenario.capacity !== undefined ? unitsPerSecond / r.scenario.capacity : undefined,
       wasted: ok && s?.kind === 'null' && s.itemsAdmitted > 0 ? s.itemsWithheld / s.itemsAdmitted : undefined,
       window: metered && r.target !== undefined ? worstWindow(s.unitsPerSecond, r.target, windowSeconds, warmup) : undefined,
     };

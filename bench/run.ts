@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateShards } from './generate.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ClientName, type Scenario } from './options.js';
-import { buildBaseline, killChildren, runClient, startEndpoint } from './processes.js';
-import { goalLines } from './goals.js';
+import { buildBaseline, killChildren, runClient, startBusy, startEndpoint } from './processes.js';
+import { goalSection, perRunLines } from './goals.js';
 import { computeMetrics, fixed, formatTable, header, medianRun, runOrder, tableRows, type RunResult } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -71,8 +71,9 @@ async function bench(o: BenchOptions): Promise<void> {
   const head = header(o.windowSeconds);
   process.stdout.write(formatTable(head, tableRows(metrics, head.length), o.markdown));
   process.stdout.write(notes(o, results, (performance.now() - began) / 1000));
-  const goals = goalLines(metrics, o.windowSeconds, o.maxWcu);
-  if (goals.length > 0) process.stdout.write('\n' + goals.map((l) => (o.markdown ? `- ${l}` : l)).join('\n') + '\n');
+  const runs = perRunLines(pairs.filter((p) => p.scenario.capacity !== undefined && p.client === 'dynaload').map((p) => ({ label: `${p.scenario.key}/${p.client}`, rows: p.rows, runs: computeMetrics(p.runs, o.warmup, o.windowSeconds) })), o.busy);
+  const lines = [...runs, ...goalSection(metrics, o)];
+  if (lines.length > 0) process.stdout.write('\n' + lines.map((l) => (o.markdown ? `- ${l}` : l)).join('\n') + '\n');
   if (results.some((r) => r.problem !== undefined && !r.problem.startsWith('n/a'))) process.exitCode = 1;
 }
 
@@ -86,8 +87,13 @@ async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, f
     const args = client === 'baseline'
       ? [...command, '--endpoint', endpoint.endpoint, '--table', table, ...files]
       : [...command, ...files, '--table', table, '--endpoint', endpoint.endpoint, ...scenario.dynaloadArgs, ...o.cliArgs];
-    process.stderr.write(`bench: ${scenario.label} / ${client}: ${rows} rows...\n`);
-    run = await runClient(args, ENV, o.timeoutMs);
+    process.stderr.write(`bench: ${scenario.label} / ${client}: ${rows} rows${o.busy > 0 ? `, ${o.busy} busy process(es)` : ''}...\n`);
+    const stopBusy = startBusy(o.busy);
+    try {
+      run = await runClient(args, ENV, o.timeoutMs);
+    } finally {
+      stopBusy();
+    }
   } finally {
     stats = await endpoint.stop();
   }
@@ -97,7 +103,7 @@ async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, f
   process.stderr.write(`bench: ${scenario.label} / ${client}: ${problem ?? `${report?.written} written, ${report?.rowsPerSecond} items/s`} (${(run.wallMs / 1000).toFixed(1)} s wall, endpoint CPU ${stats?.cpuMs ?? '?'} ms${stats?.invalidRequests ? `, ${stats.invalidRequests} invalid requests: ${stats.invalidSamples.join('; ')}` : ''})\n`);
   if (problem !== undefined && report?.error) process.stderr.write(`bench:   ${report.error.code}: ${report.error.message}\n`);
   const numericMaxWcu = o.maxWcu !== undefined && o.maxWcu !== 'auto' ? Number(o.maxWcu) : undefined;
-  const target = client === 'dynaload' && numericMaxWcu !== undefined ? numericMaxWcu : scenario.provisioned;
+  const target = client === 'dynaload' && numericMaxWcu !== undefined ? numericMaxWcu : scenario.capacity;
   return { scenario, client, report, stats, problem, target };
 }
 
@@ -128,7 +134,8 @@ function notes(o: BenchOptions, results: readonly RunResult[], seconds: number):
     `first to last BatchWriteItem; wasted %: items sent and withheld / items admitted; worst ${o.windowSeconds}-s dev: the sliding ${o.windowSeconds}-s window after the first ${o.warmup} s`,
     'furthest from the target (--max-wcu when given, else the capacity). Item weight: ceil(bytes of the item\'s wire JSON / 1024).',
     'Baseline: DynamoDBDocumentClient + BatchWriteCommand, 25 items a request, one at a time, UnprocessedItems resent after 50 ms doubling (cap 5 s).',
-    `Capacity endpoint: token bucket of ${o.capacity} units/s holding 1 s of capacity, empty at the start; what it cannot admit comes back as UnprocessedItems.`,
+    `Capacity endpoint: token bucket of ${o.capacity} units/s holding 1 s of capacity, empty at the start; what it cannot admit comes back as UnprocessedItems (hidden: the table says it is on demand).`,
+    ...(o.busy > 0 ? [`${o.busy} busy-looping process(es) ran beside every client run.`] : []),
   ];
   if (o.repeat > 1) {
     const each = results.map((r) => `${r.scenario.key}/${r.client} ${(r.runs ?? []).map((v) => fixed(v, 0)).join(', ')}`);

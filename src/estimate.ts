@@ -50,6 +50,8 @@ export interface DryRunReport extends EstimateInput {
   /** Rejected rows by reason code (`NUMBER_INVALID`: 2, ...). */
   readonly rejectedByCode?: Readonly<Record<string, number>>;
   readonly rejectsFile?: string | null;
+  /** Where `maxWcu` comes from, as the summary says it (`800 WCU/s on T (auto: ...)`). */
+  readonly maxWcuSource?: string;
 }
 
 /** The human report of `--dry-run`, for stdout (with `--json`, use `estimate`'s fields instead). */
@@ -66,7 +68,7 @@ export function formatDryRun(report: DryRunReport): string {
     `  write units  ${n(result.writeUnits)} (1 per started KB of each item)`,
     `  cost         ${formatUsd(result.estimatedCostUsd)} on demand, at USD ${report.pricePerMillionWru} per million write request units`,
   ];
-  if (result.secondsAtMaxWcu !== undefined) lines.push(`  time         ${formatDuration(result.secondsAtMaxWcu)} at ${n(report.maxWcu as number)} WCU/s`);
+  if (result.secondsAtMaxWcu !== undefined) lines.push(`  time         ${formatDuration(result.secondsAtMaxWcu)} at ${n(report.maxWcu as number)} WCU/s${report.maxWcuSource ? ` (the cap in force: ${report.maxWcuSource})` : ''}`);
   return lines.join('\n') + '\n';
 }
 

@@ -12,7 +12,9 @@ import type { Logger } from './log.js';
 /** Cumulative counters, as `WorkerCounters` plus the bytes of input read (any superset fits). */
 export interface ProgressSnapshot {
   readonly rowsRead: number;
+  readonly rowsWritten: number;
   readonly rowsRejected: number;
+  readonly rowsSkipped: number;
   readonly itemsWritten: number;
   readonly unitsWritten: number;
   readonly unprocessedRetries: number;
@@ -29,7 +31,8 @@ interface Sample {
   readonly atMs: number;
   readonly items: number;
   readonly units: number;
-  readonly bytes: number;
+  /** Rows done: written, rejected or skipped (what the percentage and the ETA follow). */
+  readonly done: number;
 }
 
 /** What the formatter remembers between two calls: the samples of the last `RATE_WINDOW_MS`. */
@@ -55,7 +58,7 @@ const RESET = '\x1b[39m';
 
 /** Adds a sample taken at `nowMs`, keeping the window plus one older sample as its anchor. */
 export function advanceProgress(previous: ProgressState | undefined, snapshot: ProgressSnapshot, nowMs: number): ProgressState {
-  const sample: Sample = { atMs: nowMs, items: snapshot.itemsWritten, units: snapshot.unitsWritten, bytes: snapshot.bytesRead ?? 0 };
+  const sample: Sample = { atMs: nowMs, items: snapshot.itemsWritten, units: snapshot.unitsWritten, done: rowsDone(snapshot) };
   const samples = [...(previous?.samples ?? []), sample];
   let first = 0;
   while (first + 1 < samples.length - 1 && (samples[first + 1] as Sample).atMs <= nowMs - RATE_WINDOW_MS) first += 1;
@@ -67,15 +70,14 @@ export function formatProgress(snapshot: ProgressSnapshot, previous: ProgressSta
   const state = advanceProgress(previous, snapshot, nowMs);
   const rates = ratesOf(state);
   const total = snapshot.bytesTotal;
-  const bytesRead = snapshot.bytesRead ?? 0;
   const retries = snapshot.unprocessedRetries + snapshot.throttledRequests + snapshot.serverErrors + snapshot.networkErrors;
 
   // Display order; `keep` ranks what survives a narrow terminal (0 is dropped last).
   const segments: { text: string; keep: number; color?: string }[] = [];
-  if (total !== undefined && total > 0 && bytesRead > 0) {
-    const fraction = Math.min(1, bytesRead / total);
-    const rowsTotal = Math.max(snapshot.rowsRead, Math.round(snapshot.rowsRead / fraction));
-    segments.push({ text: `${formatCount(snapshot.rowsRead)} of ~${formatCount(rowsTotal)} rows (${Math.floor(fraction * 100)}%)`, keep: 0 });
+  const rowsTotal = estimatedRows(snapshot);
+  const done = rowsDone(snapshot);
+  if (rowsTotal !== undefined) {
+    segments.push({ text: `${formatCount(done)} of ~${formatCount(rowsTotal)} rows done (${Math.floor(Math.min(1, done / Math.max(1, rowsTotal)) * 100)}%)`, keep: 0 });
   } else {
     segments.push({ text: `${formatCount(snapshot.rowsRead)} rows`, keep: 0 });
   }
@@ -85,8 +87,7 @@ export function formatProgress(snapshot: ProgressSnapshot, previous: ProgressSta
   segments.push({ text: `${formatCount(retries)} retries`, keep: 6, ...(retries > 0 ? { color: YELLOW } : {}) });
   segments.push({ text: `${formatCount(snapshot.rowsRejected)} rejected`, keep: 3, ...(snapshot.rowsRejected > 0 ? { color: RED } : {}) });
   if (total !== undefined && total > 0) {
-    const remaining = Math.max(0, total - bytesRead);
-    const eta = remaining === 0 ? 0 : rates && rates.bytes > 0 ? remaining / rates.bytes : undefined;
+    const eta = etaSeconds(snapshot, rates);
     segments.push({ text: `ETA ${eta === undefined ? '-' : formatDuration(eta)}`, keep: 1 });
   }
 
@@ -101,12 +102,35 @@ export function formatProgress(snapshot: ProgressSnapshot, previous: ProgressSta
   return shown.map((s) => (options.color && s.color ? `${s.color}${s.text}${RESET}` : s.text)).join(separator);
 }
 
-function ratesOf(state: ProgressState): { items: number; units: number; bytes: number } | undefined {
+function ratesOf(state: ProgressState): { items: number; units: number; done: number } | undefined {
   const first = state.samples[0];
   const last = state.samples[state.samples.length - 1];
   if (first === undefined || last === undefined || last.atMs <= first.atMs) return undefined;
   const seconds = (last.atMs - first.atMs) / 1000;
-  return { items: (last.items - first.items) / seconds, units: (last.units - first.units) / seconds, bytes: (last.bytes - first.bytes) / seconds };
+  return { items: (last.items - first.items) / seconds, units: (last.units - first.units) / seconds, done: (last.done - first.done) / seconds };
+}
+
+/** Rows written, rejected or skipped: what is finished, not just read (reading runs far ahead of a slow table). */
+function rowsDone(snapshot: ProgressSnapshot): number {
+  return snapshot.rowsWritten + snapshot.rowsRejected + snapshot.rowsSkipped;
+}
+
+/** The rows the inputs hold, estimated from the rows read per byte; undefined while unknown. */
+function estimatedRows(snapshot: ProgressSnapshot): number | undefined {
+  const total = snapshot.bytesTotal;
+  const bytesRead = snapshot.bytesRead ?? 0;
+  if (total === undefined || total <= 0 || bytesRead <= 0) return undefined;
+  const fraction = Math.min(1, bytesRead / total);
+  return Math.max(snapshot.rowsRead, Math.round(snapshot.rowsRead / fraction));
+}
+
+/** Seconds until every row is done, at the rate rows got done lately; 0 when done, undefined while unknown. */
+function etaSeconds(snapshot: ProgressSnapshot, rates: { done: number } | undefined): number | undefined {
+  const total = estimatedRows(snapshot);
+  if (total === undefined) return undefined;
+  const remaining = Math.max(0, total - rowsDone(snapshot));
+  if (remaining === 0 && (snapshot.bytesRead ?? 0) >= (snapshot.bytesTotal ?? 0)) return 0;
+  return rates && rates.done > 0 ? remaining / rates.done : undefined;
 }
 
 function formatRate(rate: number | undefined): string {
@@ -230,17 +254,17 @@ export function createProgress(options: ProgressOptions): Progress {
 /** The fields of a non-TTY progress log line (rates over the window; null while unknown). */
 export function progressFields(snapshot: ProgressSnapshot, state: ProgressState): Record<string, number | null> {
   const rates = ratesOf(state);
-  const total = snapshot.bytesTotal;
-  const bytesRead = snapshot.bytesRead ?? 0;
-  const remaining = total === undefined ? undefined : Math.max(0, total - bytesRead);
+  const rowsTotal = estimatedRows(snapshot);
+  const eta = snapshot.bytesTotal === undefined ? undefined : etaSeconds(snapshot, rates);
   return {
     rows: snapshot.rowsRead,
+    done: rowsDone(snapshot),
     items: snapshot.itemsWritten,
     rejected: snapshot.rowsRejected,
     retries: snapshot.unprocessedRetries + snapshot.throttledRequests + snapshot.serverErrors + snapshot.networkErrors,
     itemsPerSecond: rates ? Math.round(rates.items) : null,
     wcuPerSecond: rates ? Math.round(rates.units) : null,
-    percent: total ? Math.floor(Math.min(1, bytesRead / total) * 100) : null,
-    etaSeconds: remaining === undefined ? null : remaining === 0 ? 0 : rates && rates.bytes > 0 ? Math.ceil(remaining / rates.bytes) : null,
+    percent: rowsTotal === undefined ? null : Math.floor(Math.min(1, rowsDone(snapshot) / Math.max(1, rowsTotal)) * 100),
+    etaSeconds: eta === undefined ? null : Math.ceil(eta),
   };
 }

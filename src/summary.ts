@@ -2,6 +2,15 @@ import type { DynaloadError } from './errors.js';
 import { estimate, formatDryRun } from './estimate.js';
 import type { TableCounters, WorkerCounters } from './pool/protocol.js';
 
+/** A write cap the run held: `--max-wcu` on every table (`*`), or `auto`'s share of a provisioned table's capacity. */
+export interface WriteCap {
+  readonly table: string;
+  readonly wcu: number;
+  readonly source: '--max-wcu' | 'auto';
+  /** `auto`: the `--capacity-share` of the table's provisioned write capacity. */
+  readonly capacityShare?: number;
+}
+
 /** The result of a run: what `--json` prints, and what the human summary is made of. */
 export interface Summary {
   /** `--dry-run`: nothing was written or sent; `wouldWrite` counts what a real run would write. */
@@ -25,9 +34,14 @@ export interface Summary {
   /** What those write units cost on demand, at `pricePerMillionWru` (`--wru-price`). */
   estimatedCostUsd: number;
   pricePerMillionWru: number;
-  /** `--max-wcu` when numeric, and the seconds the write units take at it (null without a numeric cap). */
+  /**
+   * The write cap in force for the whole run (`--max-wcu n`, or what `auto` made of the provisioned
+   * tables' capacity), and the seconds the write units take at it; null without a cap.
+   */
   maxWcu: number | null;
   secondsAtMaxWcu: number | null;
+  /** Every cap in force, with its source. */
+  writeCaps: WriteCap[];
   /** Rejected rows by reason code. */
   rejectedByCode: Record<string, number>;
   requests: number;
@@ -59,7 +73,7 @@ export interface Summary {
   error: { code: string; message: string } | null;
 }
 
-export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; durationMs: number; configFile: string | null; endpoint: Summary['endpoint']; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; writeCaps?: readonly WriteCap[]; durationMs: number; configFile: string | null; endpoint: Summary['endpoint']; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
   const { rowsRead, rowsRejected, rowsSkipped } = counters;
   // A dry run acknowledges every batch itself: what it counts would be written, nothing was, nothing was sent.
   const dry = extra.dryRun;
@@ -83,6 +97,7 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     pricePerMillionWru: extra.pricePerMillionWru,
     maxWcu: extra.maxWcu ?? null,
     secondsAtMaxWcu: costs.secondsAtMaxWcu ?? null,
+    writeCaps: [...(extra.writeCaps ?? [])],
     rejectedByCode: extra.rejectedByCode,
     requests: dry ? 0 : counters.requests,
     unprocessedRetries: counters.unprocessedRetries,
@@ -109,7 +124,7 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
 export function formatSummary(s: Summary): string {
   if (s.dryRun) {
     const itemsPerTable = s.wouldWrite?.tables ?? {};
-    return formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
+    return formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu, maxWcuSource: formatCaps(s.writeCaps) } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
   }
   const seconds = (s.durationMs / 1000).toFixed(1);
   const tables = Object.entries(s.tables)
@@ -123,6 +138,7 @@ export function formatSummary(s: Summary): string {
     `  not written  ${s.notWritten} rows${s.unreadFiles.length ? `, and ${s.unreadFiles.length} files not read: ${s.unreadFiles.join(' ')}` : ''}`,
     `  retries      ${s.unprocessedRetries} unprocessed items resent, ${s.throttledRequests} throttled requests, ${s.serverErrors} server errors, ${s.networkErrors} network errors (${s.requests} requests)`,
   ];
+  if (s.writeCaps.length > 0) lines.push(`  write cap    ${formatCaps(s.writeCaps)}`);
   if (s.previous) lines.push(`  earlier runs ${s.previous.rows} rows (${s.previous.written} written, ${s.previous.rejected} rejected, ${s.previous.skipped} skipped)`);
   if (s.checkpointFile) lines.push(`  checkpoint   ${s.checkpointFile}`);
   lines.push(`  endpoint     ${s.endpoint.url ?? 'AWS'} (from ${s.endpoint.source})${s.configFile ? `; config file ${s.configFile}` : ''}`);
@@ -130,4 +146,9 @@ export function formatSummary(s: Summary): string {
   if (s.error) lines.push(`  error        ${s.error.code}: ${s.error.message}`);
   if (s.resumeCommand) lines.push(`  to resume    ${s.resumeCommand}`);
   return lines.join('\n') + '\n';
+}
+
+/** `800 WCU/s on watch_history (auto: 0.8 of its provisioned capacity)`, `2000 WCU/s (--max-wcu)`; joined by `; `. */
+export function formatCaps(caps: readonly WriteCap[]): string {
+  return caps.map((c) => (c.source === '--max-wcu' ? `${c.wcu} WCU/s (--max-wcu)` : `${c.wcu} WCU/s on ${c.table} (auto: ${c.capacityShare ?? ''} of its provisioned capacity)`)).join('; ');
 }

@@ -12,15 +12,16 @@ import {
 } from '../src/progress.js';
 
 const zero: ProgressSnapshot = {
-  rowsRead: 0, rowsRejected: 0, itemsWritten: 0, unitsWritten: 0,
+  rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsSkipped: 0, itemsWritten: 0, unitsWritten: 0,
   unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0,
 };
 const snap = (fields: Partial<ProgressSnapshot>): ProgressSnapshot => ({ ...zero, ...fields });
 
-// At 0 s nothing; at 2 s: a quarter of 2 MB read, 10,000 rows, 5,000 items/s, 6,000 WCU/s, 7 retries, 3 rejects.
+// At 0 s nothing; at 2 s: a quarter of 2 MB read, 10,000 rows read, 8,000 done (7,997 written, 3
+// rejected), 5,000 items/s, 6,000 WCU/s, 7 retries.
 const start = advanceProgress(undefined, snap({ bytesRead: 0, bytesTotal: 2_000_000 }), 0);
 const midway = snap({
-  rowsRead: 10_000, itemsWritten: 10_000, unitsWritten: 12_000, rowsRejected: 3,
+  rowsRead: 10_000, rowsWritten: 7_997, itemsWritten: 10_000, unitsWritten: 12_000, rowsRejected: 3,
   unprocessedRetries: 5, throttledRequests: 2, bytesRead: 500_000, bytesTotal: 2_000_000,
 });
 
@@ -29,17 +30,20 @@ describe('formatProgress', () => {
     ['first snapshot, total unknown (stdin): no rates, no ETA', snap({ rowsRead: 1234, itemsWritten: 1200, unitsWritten: 1300 }), undefined, 0, 200,
       '1,234 rows · 1,200 items · - items/s · - WCU/s · 0 retries · 0 rejected'],
     ['with a previous sample and a known total', midway, start, 2000, 200,
-      '10,000 of ~40,000 rows (25%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · 7 retries · 3 rejected · ETA 6s'],
-    ['107 columns fit exactly', midway, start, 2000, 107,
-      '10,000 of ~40,000 rows (25%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · 7 retries · 3 rejected · ETA 6s'],
+      '8,000 of ~40,000 rows done (20%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · 7 retries · 3 rejected · ETA 8s'],
+    ['111 columns fit exactly', midway, start, 2000, 111,
+      '8,000 of ~40,000 rows done (20%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · 7 retries · 3 rejected · ETA 8s'],
     ['100 columns: retries go first', midway, start, 2000, 100,
-      '10,000 of ~40,000 rows (25%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · 3 rejected · ETA 6s'],
+      '8,000 of ~40,000 rows done (20%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · 3 rejected · ETA 8s'],
     ['80 columns: then WCU/s and items', midway, start, 2000, 80,
-      '10,000 of ~40,000 rows (25%) · 5,000 items/s · 3 rejected · ETA 6s'],
-    ['40 columns: rows and ETA', midway, start, 2000, 40, '10,000 of ~40,000 rows (25%) · ETA 6s'],
-    ['20 columns: the rows, cut', midway, start, 2000, 20, '10,000 of ~40,000 ro'],
-    ['every byte read: 100%, ETA 0s', snap({ rowsRead: 40_000, itemsWritten: 40_000, unitsWritten: 40_000, bytesRead: 2_000_000, bytesTotal: 2_000_000 }), start, 8000, 200,
-      '40,000 of ~40,000 rows (100%) · 40,000 items · 5,000 items/s · 5,000 WCU/s · 0 retries · 0 rejected · ETA 0s'],
+      '8,000 of ~40,000 rows done (20%) · 5,000 items/s · 3 rejected · ETA 8s'],
+    ['41 columns: rows and ETA', midway, start, 2000, 41, '8,000 of ~40,000 rows done (20%) · ETA 8s'],
+    ['20 columns: the rows, cut', midway, start, 2000, 20, '8,000 of ~40,000 row'],
+    ['every row written: 100%, ETA 0s', snap({ rowsRead: 40_000, rowsWritten: 40_000, itemsWritten: 40_000, unitsWritten: 40_000, bytesRead: 2_000_000, bytesTotal: 2_000_000 }), start, 8000, 200,
+      '40,000 of ~40,000 rows done (100%) · 40,000 items · 5,000 items/s · 5,000 WCU/s · 0 retries · 0 rejected · ETA 0s'],
+    // Reading runs far ahead of a slow table (--max-wcu): every byte read is not every row written.
+    ['every byte read, a quarter written: 25%, and the ETA of the rest at the rate rows get written', snap({ rowsRead: 40_000, rowsWritten: 10_000, itemsWritten: 10_000, unitsWritten: 10_000, bytesRead: 2_000_000, bytesTotal: 2_000_000 }), start, 8000, 200,
+      '10,000 of ~40,000 rows done (25%) · 10,000 items · 1,250 items/s · 1,250 WCU/s · 0 retries · 0 rejected · ETA 24s'],
     ['total known, nothing read yet: no percentage, ETA unknown', snap({ bytesTotal: 100 }), undefined, 0, 200,
       '0 rows · 0 items · - items/s · - WCU/s · 0 retries · 0 rejected · ETA -'],
     ['large counts are compact', snap({ rowsRead: 12_345_678, itemsWritten: 1_234_567_890, serverErrors: 1, networkErrors: 1 }), undefined, 0, 200,
@@ -55,8 +59,8 @@ describe('formatProgress', () => {
 
   test('colors only retries and rejects, and only when asked; width ignores the escapes', () => {
     assert.equal(
-      formatProgress(midway, start, 2000, { width: 107, color: true }),
-      '10,000 of ~40,000 rows (25%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · \x1b[33m7 retries\x1b[39m · \x1b[31m3 rejected\x1b[39m · ETA 6s',
+      formatProgress(midway, start, 2000, { width: 111, color: true }),
+      '8,000 of ~40,000 rows done (20%) · 10,000 items · 5,000 items/s · 6,000 WCU/s · \x1b[33m7 retries\x1b[39m · \x1b[31m3 rejected\x1b[39m · ETA 8s',
     );
     assert.ok(!formatProgress(snap({ rowsRead: 1 }), undefined, 0, { width: 200, color: true }).includes('\x1b'));
   });
@@ -155,7 +159,7 @@ describe('createProgress on a terminal', () => {
       assert.equal(stream.writes.length, 2, 'the rate became 0/s once: one redraw, then the same line');
       progress.update(midway);
       clock.advance(200);
-      assert.ok(stream.writes.at(-1)?.startsWith('\r\x1b[2K10,000 of ~40,000 rows (25%) · 10,000 items · '));
+      assert.ok(stream.writes.at(-1)?.startsWith('\r\x1b[2K8,000 of ~40,000 rows done (20%) · 10,000 items · '));
       assert.ok(stream.writes.at(-1)?.includes('\x1b[31m3 rejected\x1b[39m'));
       progress.done();
       assert.equal(stream.writes.at(-1), '\r\x1b[2K');
@@ -173,7 +177,7 @@ describe('createProgress on a terminal', () => {
     const stream = fakeStream(41);
     const progress = createProgress({ stream, isTTY: true, log: fakeLog() as never, clock: fakeClock(), env: {} });
     progress.update(midway);
-    assert.equal(stream.writes[0], '\r\x1b[2K10,000 of ~40,000 rows (25%) · ETA -');
+    assert.equal(stream.writes[0], '\r\x1b[2K8,000 of ~40,000 rows done (20%) · ETA -');
     progress.done();
   });
 
@@ -210,8 +214,8 @@ describe('createProgress elsewhere', () => {
       assert.equal(log.lines.length, 0);
       clock.advance(1);
       assert.deepEqual(log.lines, [[{
-        rows: 10_000, items: 10_000, rejected: 3, retries: 7,
-        itemsPerSecond: 1000, wcuPerSecond: 1200, percent: 25, etaSeconds: 30,
+        rows: 10_000, done: 8_000, items: 10_000, rejected: 3, retries: 7,
+        itemsPerSecond: 1000, wcuPerSecond: 1200, percent: 20, etaSeconds: 40,
       }, 'progress']]);
       clock.advance(10_000);
       assert.equal(log.lines.length, 2);

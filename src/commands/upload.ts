@@ -20,7 +20,7 @@ import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
 import { RateController, type BucketPolicy } from '../pool/rate-control.js';
 import { createRateState, RateLimiter, type BucketSpec, type SharedRateState } from '../pool/rate-limit.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
-import { buildSummary, type Summary } from '../summary.js';
+import { buildSummary, type Summary, type WriteCap } from '../summary.js';
 
 /**
  * `dynaload upload` (and `delete`): validate options, read every target table's key schema, run
@@ -86,8 +86,10 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     ...(run.inputs.includes('-') ? {} : { bytesTotal: await totalBytes(run.inputs) }),
   });
   log.info({ inputs: run.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: schemas }, 'starting');
-  // A dry run sends nothing, so nothing is limited (the time at --max-wcu is computed instead).
-  const limits = config.dryRun ? { state: createRateState([]), policies: [] } : rateLimits(config, schemas);
+  // A dry run sends nothing, so nothing is limited (the time at the cap is computed instead).
+  const planned = rateLimits(config, schemas);
+  const caps = capsInForce(config, planned, schemas.length);
+  const limits = config.dryRun ? { state: createRateState([]), policies: [] } : planned;
   for (const [i, policy] of limits.policies.entries()) {
     log.info({ bucket: limits.state.buckets[i]?.table, cap: policy.cap ?? null, adaptive: policy.adaptive, start: policy.start ?? null }, 'write rate');
     if (policy.start !== undefined) log.warn({ maxWcu: policy.cap, provisioned: policy.start }, `--max-wcu ${policy.cap} is above the ${policy.start} write units the table${schemas.length > 1 ? 's are' : ' is'} provisioned for: starting at ${policy.start} and probing upward`);
@@ -125,7 +127,8 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     dryRun: config.dryRun,
     rejectedByCode,
     pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),
-    maxWcu: typeof config.maxWcu === 'number' ? config.maxWcu : undefined,
+    maxWcu: caps.maxWcu,
+    writeCaps: caps.caps,
     durationMs: Date.now() - startedAt.getTime(),
     configFile: origin.configFile ?? null,
     endpoint,
@@ -223,7 +226,9 @@ async function ensureTable(config: UploadConfig, raw: RawUploadOptions, tables: 
 function keySpecSchema(table: string, raw: RawUploadOptions): TableSchema {
   if (raw.key === undefined) throw usageError('OPTION_REQUIRED', 'Expected `--key name:S|N|B` with `--create-table`: the partition key of the table to create', { option: '--key' });
   const billing = raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST';
-  return { table, hash: parseKeySpec(raw.key), range: raw.sortKey === undefined ? undefined : parseKeySpec(raw.sortKey, '--sort-key'), billingMode: billing, writeCapacityUnits: undefined };
+  // A dry run against the table it would create: its capacity sets the cap (and so the time) as it would.
+  const wcu = billing === 'PROVISIONED' && raw.wcu !== undefined ? parseInteger('--wcu', raw.wcu, 0, 1, 1_000_000) : undefined;
+  return { table, hash: parseKeySpec(raw.key), range: raw.sortKey === undefined ? undefined : parseKeySpec(raw.sortKey, '--sort-key'), billingMode: billing, writeCapacityUnits: wcu };
 }
 
 async function totalBytes(inputs: readonly string[]): Promise<number> {
@@ -264,6 +269,24 @@ export function rateLimits(config: UploadConfig, schemas: readonly TableSchema[]
     }
   }
   return { state: createRateState(buckets), policies };
+}
+
+/**
+ * The write caps a run holds, for the summary: `--max-wcu n` on every table, or `auto`'s share of
+ * each provisioned table's capacity. `maxWcu` is the one figure for the whole run (the time
+ * estimate's rate): the explicit cap, else the sum of the tables' automatic caps when every table has one.
+ */
+export function capsInForce(config: UploadConfig, limits: { state: SharedRateState; policies: readonly BucketPolicy[] }, tables: number): { maxWcu: number | undefined; caps: WriteCap[] } {
+  const caps: WriteCap[] = [];
+  limits.policies.forEach((policy, i) => {
+    const table = limits.state.buckets[i]?.table ?? '*';
+    if (policy.cap === undefined) return;
+    caps.push(table === '*' ? { table, wcu: policy.cap, source: '--max-wcu' } : { table, wcu: policy.cap, source: 'auto', capacityShare: config.capacityShare });
+  });
+  const explicit = caps.find((c) => c.table === '*');
+  const auto = caps.filter((c) => c.table !== '*');
+  const maxWcu = explicit?.wcu ?? (auto.length > 0 && auto.length >= tables ? auto.reduce((sum, c) => sum + c.wcu, 0) : undefined);
+  return { maxWcu, caps };
 }
 
 function checkKeyTypes(config: UploadConfig, schemas: readonly TableSchema[]): void {

@@ -3,7 +3,7 @@ import { classifyError, errorMessage, errorName } from '../dynamo/classify.js';
 import type { UnprocessedTexts } from '../dynamo/unprocessed-text.js';
 import { parseWriteRequestText } from '../dynamo/wire.js';
 import { DynaloadError } from '../errors.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, maxFailingMs, type BackoffOptions } from './backoff.js';
 import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
 
 export type RequestItems = Record<string, WriteRequest[]>;
@@ -21,6 +21,10 @@ export interface WriteEntry extends QueueEntry {
   readonly json: string;
   /** Write capacity units this write costs, as DynamoDB bills it (1 per started KB). */
   readonly units: number;
+  /** Failures in a row that count toward `--max-retries` (set by the writer; not those of its own overdrive). */
+  failures?: number;
+  /** When the counted failures began (ms, the writer's clock); cleared by a failure of the loader's own overdrive. */
+  failingSince?: number | undefined;
 }
 
 /** How far ahead a request may book its time to send (see launch). */
@@ -36,8 +40,18 @@ export interface WriteLimiter {
    * which to ask again.
    */
   reserve(unitsByTable: ReadonlyMap<string, number>, horizonMs?: number): number;
-  /** Reports an answered request: units sent, and of those the units withheld or throttled. */
-  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>): void;
+  /**
+   * Reports an answered request: units sent, and of those the units withheld or throttled;
+   * `bookedAt`, the request's `mark()` when it was booked.
+   */
+  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>, bookedAt?: number): void;
+  /** A token for the time a request is booked: answers to requests booked before a rate change are told apart. */
+  mark?(): number;
+  /**
+   * How the tables push back, as the rate controller last saw them: `overdrive` (the loader sends
+   * more than they accept: withheld items are the loader's own doing) or `refusing` (they accept nothing).
+   */
+  pushback?(unitsByTable: ReadonlyMap<string, number>): 'overdrive' | 'refusing' | undefined;
 }
 
 export interface WriterStats {
@@ -60,6 +74,12 @@ export interface WriterOptions<E extends WriteEntry> {
   readonly concurrency: number;
   readonly maxRetries: number;
   readonly backoff: BackoffOptions;
+  /**
+   * While a table accepts nothing, the longest an item may go on failing (ms since its first
+   * counted failure): the rate's slowdown must not stretch `--max-retries`. Default: the sum of
+   * the backoff ceilings of `maxRetries` attempts (maxFailingMs).
+   */
+  readonly patienceMs?: number;
   readonly written: (entry: E) => void;
   readonly rejected: (entry: E, error: DynaloadError) => void;
   /** How long a part-filled batch may wait for more items while the reader is still reading. */
@@ -91,8 +111,11 @@ export class BatchWriter<E extends WriteEntry> {
   private readonly highWater: number;
   private readonly highWaterBytes: number;
   private readonly now: () => number;
+  private readonly patienceMs: number;
   private requests = 0;
   private draining = false;
+  /** Graceful stop: the requests in flight finish; nothing more is sent. */
+  private stopped = false;
   private lingerExpired = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -104,6 +127,7 @@ export class BatchWriter<E extends WriteEntry> {
     this.highWater = options.highWater ?? Math.max(200, options.concurrency * MAX_BATCH_ITEMS * 4);
     this.highWaterBytes = options.highWaterBytes ?? WRITER_HIGH_WATER_BYTES;
     this.now = options.now ?? Date.now;
+    this.patienceMs = options.patienceMs ?? maxFailingMs(options.maxRetries, options.backoff);
   }
 
   /** Entries not yet written or rejected. */
@@ -127,7 +151,18 @@ export class BatchWriter<E extends WriteEntry> {
     });
   }
 
-  /** Sends everything still queued; resolves when nothing is pending, or after a failure once nothing is in flight. */
+  /**
+   * Graceful stop (Ctrl-C): the requests in flight are answered, nothing more is sent (not what is
+   * queued, nor a retry, nor a request still waiting for the rate limiter), and `drain` resolves
+   * once nothing is in flight. What was not sent stays unwritten, below the checkpoint's marks.
+   * Sending the queue too took seconds at a low `--max-wcu`.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.pump();
+  }
+
+  /** Sends everything still queued; resolves when nothing is pending, or after a failure or a stop once nothing is in flight. */
   drain(): Promise<void> {
     this.draining = true;
     const settled = new Promise<void>((resolve) => this.drainWaiters.push(resolve));
@@ -137,7 +172,7 @@ export class BatchWriter<E extends WriteEntry> {
 
   private pump(): void {
     const now = this.now();
-    if (!this.failure) {
+    if (!this.failure && !this.stopped) {
       while (this.requests < this.options.concurrency) {
         const available = this.queue.available(now);
         if (available === 0) break;
@@ -148,12 +183,12 @@ export class BatchWriter<E extends WriteEntry> {
       }
     }
     this.schedule(now);
-    if (this.capacityWaiter && (!this.full || this.failure)) {
+    if (this.capacityWaiter && (!this.full || this.failure || this.stopped)) {
       const resolve = this.capacityWaiter;
       this.capacityWaiter = undefined;
       resolve();
     }
-    if (this.draining && this.requests === 0 && (this.queue.size === 0 || this.failure)) {
+    if (this.draining && this.requests === 0 && (this.queue.size === 0 || this.failure || this.stopped)) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
   }
@@ -161,7 +196,7 @@ export class BatchWriter<E extends WriteEntry> {
   /** One timer: the next due retry, or the linger deadline of a part-filled batch. */
   private schedule(now: number): void {
     let at = Number.POSITIVE_INFINITY;
-    if (!this.failure) {
+    if (!this.failure && !this.stopped) {
       const due = this.queue.nextDue();
       if (due !== undefined) at = due;
       if (this.queue.available(now) > 0 && this.requests < this.options.concurrency) at = Math.min(at, now + (this.options.lingerMs ?? 20));
@@ -187,8 +222,9 @@ export class BatchWriter<E extends WriteEntry> {
     const limiter = this.options.limiter;
     // Weighed once: the limiter reserves these units, and is told of them again with the answer.
     const units = limiter === undefined ? undefined : unitsByTable(batch);
+    let bookedAt: number | undefined;
     const send = (): void => {
-      void this.sendBatch(batch, units).finally(() => {
+      void this.sendBatch(batch, units, bookedAt).finally(() => {
         this.requests--;
         this.pump();
       });
@@ -202,41 +238,50 @@ export class BatchWriter<E extends WriteEntry> {
     // whole round of requests would go out at the old rate after the controller lowered it (at a
     // 500-unit table, seconds of them), and the back-off would seem not to have helped.
     const reserve = (): void => {
-      // A run that failed while this request waited sends nothing more: the batch goes back unsent.
-      if (this.failure) {
+      // An item of a table that accepts nothing gives up after the patience, however slow the rate
+      // has become: waiting here for a rate slowed to a trickle stretched it tenfold.
+      if (!this.failure && (batch[0] as E).failingSince !== undefined && limiter.pushback?.(units) === 'refusing') {
+        const now = this.now();
+        for (const entry of batch) this.outOfPatience(entry, now, undefined, true);
+      }
+      // A run that failed or stopped while this request waited sends nothing more: the batch goes back unsent.
+      if (this.failure || this.stopped) {
         for (const entry of batch) this.queue.retry(entry, Number.POSITIVE_INFINITY);
         this.requests--;
         this.pump();
         return;
       }
+      bookedAt = limiter.mark?.();
       const wait = limiter.reserve(units, RESERVE_HORIZON_MS);
       // Refused: ask again when the slot is near, but spread over half the horizon (requests refused
       // together would all wake together, and all but one be refused again), and within REASK_MAX_MS
       // (so a rate raised meanwhile reaches them). Never later than the slot: the cap stays exact.
       if (wait < 0) setTimeout(reserve, Math.min(-wait, REASK_MAX_MS) + (this.options.random ?? Math.random)() * (RESERVE_HORIZON_MS / 2));
-      else if (wait > 0) setTimeout(() => (this.failure ? reserve() : send()), wait);
+      else if (wait > 0) setTimeout(() => (this.failure || this.stopped ? reserve() : send()), wait);
       else send();
     };
     reserve();
   }
 
-  /** `units`: the batch's units by table, when the caller weighed them already. */
-  private async sendBatch(batch: E[], units?: Map<string, number>): Promise<void> {
+  /** `units`: the batch's units by table, when the caller weighed them already; `bookedAt`: the limiter's mark when it was booked. */
+  private async sendBatch(batch: E[], units?: Map<string, number>, bookedAt?: number): Promise<void> {
     let unprocessed: RequestItems | UnprocessedTexts | undefined;
     try {
       unprocessed = await this.options.send(batch);
     } catch (error) {
       this.stats.requests++;
-      await this.failed(batch, error);
+      await this.failed(batch, error, bookedAt);
       return;
     }
     this.stats.requests++;
     const withheld = this.withheld(batch, unprocessed);
-    this.options.limiter?.answered(units ?? unitsByTable(batch), withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined);
+    const weighed = units ?? unitsByTable(batch);
+    this.options.limiter?.answered(weighed, withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined, bookedAt);
+    const pushback = withheld && withheld.size > 0 ? this.options.limiter?.pushback?.(weighed) : undefined;
     for (const entry of batch) {
       if (withheld?.has(entry)) {
         this.stats.unprocessedRetries++;
-        this.retry(entry);
+        this.retry(entry, undefined, pushback);
       } else {
         this.queue.done(entry);
         this.stats.itemsWritten++;
@@ -296,7 +341,7 @@ export class BatchWriter<E extends WriteEntry> {
     return withheld;
   }
 
-  private async failed(batch: E[], error: unknown): Promise<void> {
+  private async failed(batch: E[], error: unknown, bookedAt?: number): Promise<void> {
     const kind = classifyError(error);
     if (kind === 'validation') {
       if (batch.length > 1) {
@@ -317,24 +362,48 @@ export class BatchWriter<E extends WriteEntry> {
       this.fail(fatalError(error, batch[0]?.table));
       return;
     }
+    let pushback: 'overdrive' | 'refusing' | undefined;
     if (kind === 'throttled') {
       this.stats.throttledRequests++;
       const units = unitsByTable(batch);
-      this.options.limiter?.answered(units, units);
+      this.options.limiter?.answered(units, units, bookedAt);
+      pushback = this.options.limiter?.pushback?.(units);
     }
     else if (kind === 'server') this.stats.serverErrors++;
     else this.stats.networkErrors++;
-    for (const entry of batch) this.retry(entry, error);
+    for (const entry of batch) this.retry(entry, error, pushback);
   }
 
-  private retry(entry: E, error?: unknown): void {
-    const attempts = entry.attempts + 1;
-    const delay = backoffDelay(attempts, this.options.backoff, this.options.random);
-    this.queue.retry(entry, this.now() + delay);
-    if (attempts > this.options.maxRetries && !this.failure) {
-      const reason = error === undefined ? 'returned in UnprocessedItems' : `failed with ${errorName(error)}: ${errorMessage(error)}`;
-      this.fail(new DynaloadError('RETRIES_EXHAUSTED', `Expected an item of table \`${entry.table}\` to be written within ${this.options.maxRetries} retries (\`--max-retries\`), but it was ${reason} ${attempts} times in a row`, { context: { table: entry.table, attempts } }));
+  /**
+   * `pushback`: for an item withheld or throttled, how its table pushes back. While the loader
+   * itself sends more than the table accepts (`overdrive`), the failure is the loader's to fix
+   * (the rate controller slows it down), not the table's: it does not count toward `--max-retries`.
+   * Counted, they failed runs that had only to slow down (a hidden-capacity table, a busy machine).
+   */
+  private retry(entry: E, error?: unknown, pushback?: 'overdrive' | 'refusing'): void {
+    const now = this.now();
+    // The wait grows with every attempt, counted or not.
+    const delay = backoffDelay(entry.attempts + 1, this.options.backoff, this.options.random);
+    this.queue.retry(entry, now + delay);
+    if (pushback === 'overdrive') {
+      entry.failingSince = undefined;
+      return;
     }
+    entry.failures = (entry.failures ?? 0) + 1;
+    entry.failingSince ??= now;
+    this.outOfPatience(entry, now, error, pushback === 'refusing');
+  }
+
+  /** Fails the run when `entry` failed more than `--max-retries` times, or (`refusing`) for longer than the patience. */
+  private outOfPatience(entry: E, now: number, error: unknown, refusing: boolean): void {
+    if (this.failure || entry.failingSince === undefined) return;
+    const failures = entry.failures ?? 0;
+    const failingMs = now - entry.failingSince;
+    const overTime = refusing && failingMs > this.patienceMs;
+    if (failures <= this.options.maxRetries && !overTime) return;
+    const reason = error === undefined ? 'returned in UnprocessedItems' : `failed with ${errorName(error)}: ${errorMessage(error)}`;
+    const time = overTime ? ` over ${(failingMs / 1000).toFixed(1)} s while the table accepted nothing (the retries allow about ${(this.patienceMs / 1000).toFixed(1)} s)` : '';
+    this.fail(new DynaloadError('RETRIES_EXHAUSTED', `Expected an item of table \`${entry.table}\` to be written within ${this.options.maxRetries} retries (\`--max-retries\`), but it was ${reason} ${failures} times in a row${time}`, { context: { table: entry.table, attempts: failures } }));
   }
 
   private fail(error: DynaloadError): void {

@@ -10,6 +10,11 @@ import type { RateLimiter } from './rate-limit.js';
  * fraction fall, the withholding has nothing to do with our rate (a hot partition, a proxy that
  * withholds at random): that fraction becomes the background, and the rate stops falling for it.
  * Otherwise a constant 20% withheld would drive the rate to zero.
+ *
+ * Capacity throttling always wins over what was learned: the background is at most MAX_BACKGROUND,
+ * fades (BACKGROUND_HALF_LIFE_S) unless a back-off that did not help earns it again, and a back-off
+ * is only judged on answers to requests sent after it took effect, with the table's goodput
+ * falling along with the rate (at a capacity limit it stays flat).
  */
 export const TICK_MS = 250;
 /** The rate after a back-off, as a fraction of the goodput. */
@@ -26,6 +31,12 @@ export const MIN_SAMPLE_MS = 250;
 export const MIN_RATE = 1;
 /** The recent peak goodput halves in about 20 s. */
 export const PEAK_DECAY_PER_SECOND = 0.966;
+/** The most that can be learned as background: beyond it, withholding counts as throttling whatever slowing down did. */
+export const MAX_BACKGROUND = 0.5;
+/** The learned background halves in this many seconds unless a back-off that did not help learns it again. */
+export const BACKGROUND_HALF_LIFE_S = 60;
+/** A back-off with no such sample within this long (or 3 minimum samples' time) is taken as having helped. */
+export const JUDGE_WITHIN_MS = 2_000;
 
 export interface BucketPolicy {
   /** `--max-wcu` (or the share of provisioned capacity): never above this. Undefined: no cap. */
@@ -42,6 +53,9 @@ export interface BucketPolicy {
 export interface Observation {
   readonly sent: number;
   readonly throttled: number;
+  /** Of the answers, those to requests booked before the last rate change (not counted in sent/throttled). */
+  readonly staleSent?: number;
+  readonly staleThrottled?: number;
   readonly intervalMs: number;
   readonly now: number;
 }
@@ -62,8 +76,30 @@ export interface BucketState {
   probeByPeak: boolean;
   /** A back-off happened and its effect has not been judged yet. */
   judgePending: boolean;
-  /** Withheld fraction that is not caused by our rate. */
+  /**
+   * Back-offs in a row judged not to have helped. One is not enough to learn a background: a
+   * back-off computed from answers that lagged the rate can be too small to help (it still sends
+   * above the capacity); a second one, computed from answers at the lowered rate, is not.
+   */
+  strikes: number;
+  /** The rate before the first back-off of those: where an undo returns to. */
+  rateBeforeStrikes: number;
+  /** Withheld fraction that is not caused by our rate (at most MAX_BACKGROUND, fading). */
   background: number;
+  /** The background as last learned, before it faded: one back-off that does not help at up to it earns it again. */
+  learned: number;
+  /**
+   * The last full sample had more withheld than the background allows while the table accepted
+   * some: the loader itself sends more than the table takes. Its items' failures are then the
+   * loader's own doing and do not count toward `--max-retries` (src/pipeline/write.ts).
+   */
+  overdrive: boolean;
+  /**
+   * The last full sample had everything withheld: the table accepts nothing, and slowing down
+   * cannot be told from not. Then an item's `--max-retries` patience is also a time (the slowed rate
+   * must not stretch it).
+   */
+  refusing: boolean;
   /** Units seen since the last decision (small intervals are pooled). */
   sent: number;
   throttled: number;
@@ -76,32 +112,52 @@ export function initialState(policy: BucketPolicy): BucketState {
   // there: stepping by 4% of the cap, a 200-unit table under a cap of 5,000 was overshot by a
   // quarter every tick, and with answers lagging the rate the throttling was learned as background.
   const start = policy.adaptive && policy.start !== undefined && policy.start < cap ? Math.max(MIN_RATE, policy.start) : undefined;
-  return { rate: start ?? cap, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: start ?? 0, probeByPeak: start !== undefined, judgePending: false, background: 0, sent: 0, throttled: 0, sinceMs: 0 };
+  return { rate: start ?? cap, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: start ?? 0, probeByPeak: start !== undefined, judgePending: false, strikes: 0, rateBeforeStrikes: Number.POSITIVE_INFINITY, background: 0, learned: 0, overdrive: false, refusing: false, sent: 0, throttled: 0, sinceMs: 0 };
 }
 
 /** Updates `state` with one interval's observation and returns the new rate. */
 export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observation): number {
   const { cap } = policy;
   if (!policy.adaptive) return cap ?? Number.POSITIVE_INFINITY;
-  // Answers that came in right after a back-off are mostly to requests sent before it took effect
-  // (booked ahead at the old rate, or in flight): they say nothing about the new rate. The first
-  // interval after a back-off is left out, and so is any later one answered nearer the old rate
-  // than the new; the back-off is judged on the intervals after those. Judged on such answers, real
-  // throttling was learned as background (measured: a 500-unit table under a 2,000 cap, 290% of
-  // the writes withheld and sent again).
-  const lastRate = (seen.sent * 1000) / Math.max(1, seen.intervalMs);
-  if (state.judgePending && (seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5 || lastRate > (state.rate + state.sentAtDecrease) / 2)) {
+  // Learned background must be earned again: it fades, so a fraction learned by mistake (or one
+  // that is gone) stops shielding the rate, and a true one is learned again by the back-offs that
+  // follow (small ones: only what faded is taken for throttling).
+  if (state.background > 0) state.background *= 0.5 ** (seen.intervalMs / 1000 / BACKGROUND_HALF_LIFE_S);
+  if (state.judgePending) {
+    // Answers to requests booked before a back-off (at the old rate, in flight, or answered late on
+    // a busy machine) say nothing about the new rate: a back-off is judged on the others only.
+    // Judged on lagging answers, capacity throttling was learned as background and the rate ran
+    // away (simulated: answers one to three intervals late, the rate held far above capacity).
+    const patience = Math.max(JUDGE_WITHIN_MS, (3 * MIN_SAMPLE * 1000) / Math.max(state.rate, MIN_RATE));
+    if (seen.now - state.lastDecreaseAt > patience) {
+      // Never judged: taken as having helped (the safe side), and the rate climbs from here.
+      state.judgePending = false;
+      state.strikes = 0;
+    } else if (seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5) {
+      state.sent = state.throttled = state.sinceMs = 0;
+      return state.rate;
+    }
+  }
+  const sent = seen.sent + (state.judgePending ? 0 : seen.staleSent ?? 0);
+  const lastRate = (sent * 1000) / Math.max(1, seen.intervalMs);
+  state.sent += sent;
+  state.throttled += seen.throttled + (state.judgePending ? 0 : seen.staleThrottled ?? 0);
+  state.sinceMs += seen.intervalMs;
+  if (state.sent < MIN_SAMPLE || state.sinceMs < MIN_SAMPLE_MS) return state.rate;
+  // Where the answers' booking time is not known, a sample answered nearer the old rate than the
+  // new one is taken as lagging. The sample as a whole, not each interval: at a few hundred units
+  // per second an interval holds one batch or three, and judged interval by interval no sample was
+  // ever complete.
+  if (state.judgePending && (state.sent * 1000) / state.sinceMs > judgeableRate(state)) {
     state.sent = state.throttled = state.sinceMs = 0;
     return state.rate;
   }
-  state.sent += seen.sent;
-  state.throttled += seen.throttled;
-  state.sinceMs += seen.intervalMs;
-  if (state.sent < MIN_SAMPLE || state.sinceMs < MIN_SAMPLE_MS) return state.rate;
   const fraction = Math.min(1, state.throttled / state.sent);
   // The pooled rate, or the last interval's when higher: while a run warms up its rate climbs, and
   // a back-off from the pooled average would undercut what the table took a moment ago.
   const sentRate = Math.max((state.sent * 1000) / state.sinceMs, lastRate);
+  const pooledRate = (state.sent * 1000) / state.sinceMs;
+  const pooledSent = state.sent;
   const sinceMs = state.sinceMs;
   const goodput = ((state.sent - state.throttled) * 1000) / sinceMs;
   state.peakGoodput = Math.max(goodput, state.peakGoodput * PEAK_DECAY_PER_SECOND ** (sinceMs / 1000));
@@ -111,13 +167,37 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // sample missed it, and 20% withheld at random drove the rate down to single digits.
   const judging = state.judgePending;
   state.judgePending = false;
-  if (fraction > state.background + TOLERANCE) {
-    if (judging && fraction >= state.fractionAtDecrease * 0.7) {
-      // Slowing down did not help: this much is withheld whatever our rate. Learn it, and undo
-      // the back-off, which only cost throughput.
+  // A sample of a few hundred units withholds a background of 20% give or take 3%: the tolerance
+  // widens by two of those standard deviations, or random withholding at a small table's rate
+  // looked like throttling every other sample.
+  const noise = 2 * Math.sqrt((Math.max(state.background, 0.01) * (1 - state.background)) / Math.max(1, pooledSent));
+  const over = fraction > state.background + TOLERANCE + noise;
+  state.overdrive = over && goodput > 0;
+  state.refusing = goodput <= 0;
+  if (over) {
+    // Slowing down did not help when this much is still withheld at the lower rate and the
+    // goodput fell with the rate: a fixed share is withheld whatever our rate. At a capacity limit
+    // the goodput stays flat as the rate falls, and a share above MAX_BACKGROUND is throttling
+    // whatever it looks like: the rate keeps falling.
+    const before = Math.min(state.rateBeforeDecrease, state.sentAtDecrease);
+    const helped = fraction < state.fractionAtDecrease * 0.7 || fraction > MAX_BACKGROUND
+      || goodput > ((1 - state.fractionAtDecrease) * (before + pooledRate)) / 2;
+    // Two back-offs in a row learn a background; one earns again a background that faded, at up
+    // to what was learned before (re-earned at two back-offs each time, it cost the slow climb
+    // after them every half minute).
+    if (judging && !helped && (state.strikes >= 1 || fraction <= state.learned + TOLERANCE)) {
+      // Learn it, and undo the back-offs, which only cost throughput.
       state.background = fraction;
+      state.learned = fraction;
+      state.overdrive = false;
+      state.strikes = 0;
       state.lastDecreaseAt = Number.NEGATIVE_INFINITY;
-      return state.rateBeforeDecrease;
+      return state.rateBeforeStrikes;
+    }
+    if (judging && !helped) state.strikes++;
+    else {
+      state.strikes = 0;
+      state.rateBeforeStrikes = state.rate;
     }
     state.lastDecreaseAt = seen.now;
     state.judgePending = true;
@@ -133,7 +213,10 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // of each probe fed it, which widened the tolerance, which allowed larger overshoots: under a cap
   // four times a 5,000-unit table's capacity, the rate crept to 9,650 with 24% of the writes
   // withheld (simulated, 60 s).
-  if (fraction < state.background) state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
+  state.strikes = 0;
+  // Only a fraction clearly below it pulls it down: pulled by every sample below it and by none
+  // above, noise alone wore a true background away.
+  if (fraction < state.background - noise) state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
   if (!Number.isFinite(state.rate)) return state.rate;
   // Once the table has pushed back, the probe's step scales with what it took lately, not with the
   // cap: under a cap four times a table's capacity, steps of 4% of the cap overshot the capacity by
@@ -142,6 +225,11 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   const scale = state.probeByPeak ? Math.min(cap ?? Number.POSITIVE_INFINITY, Math.max(state.peakGoodput, MIN_RATE)) : cap ?? state.rate;
   const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000);
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
+}
+
+/** The highest rate a sample may have been answered at to judge the last back-off: nearer the new rate than the old. */
+function judgeableRate(state: BucketState): number {
+  return (state.rate + Math.min(state.rateBeforeDecrease, state.sentAtDecrease)) / 2;
 }
 
 export class RateController {
@@ -182,11 +270,12 @@ export class RateController {
       const before = state.rate;
       const counters = this.limiter.drainCounters(i);
       if (!this.started[i]) {
-        this.started[i] = counters.sent > 0;
+        this.started[i] = counters.sent + counters.staleSent > 0;
         return;
       }
       const rate = nextRate(policy, state, { ...counters, intervalMs, now });
       state.rate = rate;
+      this.limiter.setPushback(i, state.refusing ? 'refusing' : state.overdrive ? 'overdrive' : undefined);
       if (rate !== before) {
         this.limiter.setRate(i, rate);
         this.onChange?.(i, rate);

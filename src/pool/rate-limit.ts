@@ -13,10 +13,20 @@ const TAT = 0; // theoretical arrival time, microseconds since timeOrigin
 const RATE = 1; // write units per second x 1000; 0 = unlimited
 const SENT = 2; // units answered since the controller last looked
 const THROTTLED = 3; // of those, units withheld or throttled
-const SLOTS = 4;
+const PUSHBACK = 4; // what the controller last saw: 0 nothing, 1 overdrive, 2 refusing (see Pushback)
+const CHANGED_AT = 5; // when the rate was last set, microseconds (the clock of TAT)
+const STALE_SENT = 6; // like SENT and THROTTLED, for requests booked before CHANGED_AT
+const STALE_THROTTLED = 7;
+const SLOTS = 8;
 
 /** Idle time a bucket may bank, so a paused writer does not come back with a burst. */
 export const BURST_MS = 100;
+
+/**
+ * `overdrive`: the loader sends more than a table accepts (its own doing: failures then do not
+ * count toward `--max-retries`); `refusing`: a table accepts nothing (the patience is also a time).
+ */
+export type Pushback = 'overdrive' | 'refusing';
 
 export interface BucketSpec {
   /** A table name, or `*` for every table. */
@@ -61,6 +71,31 @@ export class RateLimiter {
   setRate(i: number, unitsPerSecond: number): void {
     const milli = Number.isFinite(unitsPerSecond) ? Math.max(1, Math.round(unitsPerSecond * 1000)) : 0;
     Atomics.store(this.slots, i * SLOTS + RATE, BigInt(milli));
+    Atomics.store(this.slots, i * SLOTS + CHANGED_AT, BigInt(this.now()));
+  }
+
+  /** The time a request is booked, to pass to `answered`: answers to requests booked before a rate change are told apart. */
+  mark(): number {
+    return this.now();
+  }
+
+  /** Set by the controller from its last full sample of bucket `i` (BucketState.overdrive, .refusing). */
+  setPushback(i: number, pushback: Pushback | undefined): void {
+    Atomics.store(this.slots, i * SLOTS + PUSHBACK, pushback === 'refusing' ? 2n : pushback === 'overdrive' ? 1n : 0n);
+  }
+
+  /**
+   * How the tables of these units push back, by the buckets covering them: `refusing` (one accepts
+   * nothing) before `overdrive` (the loader sends more than one accepts); undefined when neither.
+   */
+  pushback(unitsByTable: ReadonlyMap<string, number>): Pushback | undefined {
+    let worst = 0n;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (this.unitsIn(i, unitsByTable) === 0) continue;
+      const value = Atomics.load(this.slots, i * SLOTS + PUSHBACK);
+      if (value > worst) worst = value;
+    }
+    return worst === 2n ? 'refusing' : worst === 1n ? 'overdrive' : undefined;
   }
 
   /**
@@ -120,20 +155,24 @@ export class RateLimiter {
    * fraction lag behind by the limiter's queue: at a small table's rate, seconds of writes, and a
    * back-off judged on that looked like it had not helped (issue 4, point 5).
    */
-  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>): void {
+  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>, bookedAt?: number): void {
     for (let i = 0; i < this.buckets.length; i++) {
       const units = this.unitsIn(i, sent);
       const withheld = this.unitsIn(i, throttled);
-      if (units > 0) Atomics.add(this.slots, i * SLOTS + SENT, BigInt(units));
-      if (withheld > 0) Atomics.add(this.slots, i * SLOTS + THROTTLED, BigInt(withheld));
+      // Booked before the last rate change: it went out at the old rate, and says nothing of the new one.
+      const stale = bookedAt !== undefined && bookedAt < Number(Atomics.load(this.slots, i * SLOTS + CHANGED_AT));
+      if (units > 0) Atomics.add(this.slots, i * SLOTS + (stale ? STALE_SENT : SENT), BigInt(units));
+      if (withheld > 0) Atomics.add(this.slots, i * SLOTS + (stale ? STALE_THROTTLED : THROTTLED), BigInt(withheld));
     }
   }
 
-  /** Reads and resets the units sent and throttled in bucket `i` since the last call. */
-  drainCounters(i: number): { sent: number; throttled: number } {
+  /** Reads and resets the units sent and throttled in bucket `i` since the last call (`stale*`: booked before the last rate change). */
+  drainCounters(i: number): { sent: number; throttled: number; staleSent: number; staleThrottled: number } {
     return {
       sent: Number(Atomics.exchange(this.slots, i * SLOTS + SENT, 0n)),
       throttled: Number(Atomics.exchange(this.slots, i * SLOTS + THROTTLED, 0n)),
+      staleSent: Number(Atomics.exchange(this.slots, i * SLOTS + STALE_SENT, 0n)),
+      staleThrottled: Number(Atomics.exchange(this.slots, i * SLOTS + STALE_THROTTLED, 0n)),
     };
   }
 }

@@ -114,7 +114,10 @@ async function nextMessage(): Promise<ToWorker> {
 }
 
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'stop') stopping = true;
+  if (message.type === 'stop') {
+    stopping = true;
+    writer.stop();
+  }
   inbox.push(message);
   wake?.();
 });

@@ -126,6 +126,24 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     await assertAccounted(run.summary, table);
   });
 
+  it('a table that accepts nothing: items give up within the time --max-retries allows, however far the adaptive rate slowed', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files } = await writeShards(dir, 2_000, 1);
+    const proxy = await proxyFor(t, { withhold: 1, seed: 7 });
+    const started = Date.now();
+    // 12 retries allow about 1.3 s of failing (the backoff's ceilings added up). The adaptive rate
+    // meanwhile falls toward one unit per second, at which 2,000 rows' retries would take minutes.
+    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--max-retries', '12'], { cwd: dir, timeoutMs: 90_000 });
+    const seconds = (Date.now() - started) / 1000;
+    t.diagnostic(`gave up after ${seconds.toFixed(1)} s`);
+    assertExit(run, 1);
+    assert.equal(run.summary.error?.code, 'RETRIES_EXHAUSTED');
+    assert.ok(seconds < 45, `gave up after ${seconds.toFixed(1)} s`);
+    assert.equal(run.summary.written, 0);
+    await assertAccounted(run.summary, table);
+  });
+
   it('stops on a 200 answer with an empty body mid-run, never counting its items as written', async (t) => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });

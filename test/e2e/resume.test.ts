@@ -91,15 +91,15 @@ describe('graceful stop and resume (end to end)', () => {
     assert.ok(!/--resume.*--resume/.test(first.resumeCommand ?? ''));
     assert.match(stopped.stderr, /SIGINT: stopping after the writes in flight/);
     assert.ok(first.rows > 0 && first.rows < 20_000, `stopped mid-run: ${first.rows} rows read`);
-    // A graceful stop drains: every row read is written, and nothing beyond what was read.
-    assert.equal(first.notWritten, 0);
-    assert.equal(first.written, first.rows);
+    // A graceful stop finishes the requests in flight and sends nothing more: the rows read and
+    // queued are not written, and said so.
+    assert.equal(first.written + first.notWritten, first.rows);
     assert.equal(stopped.forwarded, first.written, 'the proxy forwarded exactly the rows the summary counts');
 
     const data = await readCheckpointFile(checkpoint);
     assert.ok(data, 'the checkpoint is present and valid JSON');
     assert.equal(data.version, 1);
-    assert.equal(markedRows(data), first.rows, 'after a drain the marks cover every row read');
+    assert.ok(markedRows(data) <= first.written, `the marks cover ${markedRows(data)} rows, at most the ${first.written} written`);
     assert.ok(Object.values(data.files).some((f) => !f.complete), 'some file is not complete');
     await assertMarksHonest(db.endpoint, table, data, shards);
 
@@ -108,9 +108,9 @@ describe('graceful stop and resume (end to end)', () => {
     assert.equal(second.stopped, null);
     assert.equal(second.resumeCommand, null);
     const { rows, written, rejected, skipped } = second.previous ?? {};
-    assert.deepEqual({ rows, written, rejected, skipped }, { rows: first.rows, written: first.written, rejected: 0, skipped: 0 });
+    assert.deepEqual({ rows, written, rejected, skipped }, { rows: markedRows(data), written: markedRows(data), rejected: 0, skipped: 0 });
     assert.equal((second.previous?.rows ?? 0) + second.rows, 20_000);
-    assert.equal(proxy.stats.itemsForwarded - stopped.forwarded, 20_000 - first.rows, 'the resume sent only the rows after the marks');
+    assert.equal(proxy.stats.itemsForwarded - stopped.forwarded, 20_000 - markedRows(data), 'the resume sent only the rows after the marks');
     await assertLastWriteWins(db.endpoint, table, shards);
     const final = await readCheckpointFile(checkpoint);
     assert.ok(final && Object.values(final.files).every((f) => f.complete));
@@ -224,7 +224,7 @@ describe('graceful stop and resume (end to end)', () => {
     const data = await readCheckpointFile(checkpoint);
     assert.ok(data);
     const mark = markedRows(data);
-    assert.equal(mark, stopped.summary.rows);
+    assert.ok(mark <= stopped.summary.written, `the mark covers ${mark} rows, at most the ${stopped.summary.written} written`);
     // The mark is an offset in the decompressed text: the end of the last settled row.
     await assertMarksHonest(db.endpoint, table, data, [shard]);
 

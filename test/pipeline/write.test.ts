@@ -329,6 +329,55 @@ describe('BatchWriter', () => {
     assert.equal(w.pending, 1);
   });
 
+  test('withheld while the loader itself sends more than the table accepts (overdrive): not counted toward maxRetries, and written in the end', T, async () => {
+    const entries = range(10);
+    const stuck = (entries[3] as Entry).key;
+    // Withheld 12 times, with the limiter's controller reporting overdrive meanwhile, then accepted.
+    let overdrive = true;
+    const { server, send } = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r) === stuck && server.calls.filter((c) => c.includes(stuck)).length <= 12 }));
+    const limiter = { reserve: (): number => 0, answered: () => undefined, pushback: () => (overdrive ? ('overdrive' as const) : undefined) };
+    const { w, written } = writer(send, { maxRetries: 3, limiter });
+    await load(w, entries);
+    assert.equal(w.failure, undefined);
+    assert.equal(written.length, 10);
+    assert.equal(server.store.has(stuck), true);
+    // The same without overdrive: the fourth retry fails the run.
+    overdrive = false;
+    const again = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r) === stuck }));
+    const plain = writer(again.send, { maxRetries: 3, limiter });
+    await load(plain.w, range(10));
+    assert.equal(plain.w.failure?.code, 'RETRIES_EXHAUSTED');
+  });
+
+  test('while the table accepts nothing, an item gives up after patienceMs of failing, however many retries are left', T, async () => {
+    const { send } = fakeServer(() => ({ withhold: () => true }));
+    // The limiter books every request at once, but says the table accepts nothing.
+    const limiter = { reserve: (): number => 0, answered: () => undefined, pushback: () => 'refusing' as const };
+    const started = Date.now();
+    const { w, written } = writer(send, { maxRetries: 100, backoff: { baseMs: 5, capMs: 20, factor: 2 }, patienceMs: 100, limiter });
+    await load(w, range(5));
+    assert.equal(w.failure?.code, 'RETRIES_EXHAUSTED');
+    assert.match(w.failure?.message ?? '', /within 100 retries \(`--max-retries`\), but it was returned in UnprocessedItems \d+ times in a row over \d+\.\d s while the table accepted nothing/);
+    assert.equal(written.length, 0);
+    assert.ok(Date.now() - started < 5_000, 'long before 100 retries of up to 20 ms each');
+  });
+
+  test('stop: the requests in flight are answered, nothing more is sent (queue, retries), and drain resolves', T, async () => {
+    const entries = range(200);
+    const { server, send } = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r).endsWith('/k0') }), () => 20);
+    const { w, written } = writer(send, { concurrency: 2, highWater: 1_000 });
+    for (const e of entries) void w.add(e);
+    await sleep(5);
+    const sentAtStop = server.calls.length;
+    assert.ok(sentAtStop >= 1 && sentAtStop <= 2, `in flight at the stop: ${sentAtStop}`);
+    w.stop();
+    await w.drain();
+    assert.equal(server.calls.length, sentAtStop, 'nothing sent after the stop');
+    assert.equal(w.failure, undefined);
+    assert.equal(written.length, sentAtStop * 25 - 1, 'the answers in flight counted, k0 withheld and not resent');
+    assert.equal(w.pending, 200 - written.length);
+  });
+
   test('never has more than `concurrency` sends in flight', T, async () => {
     const random = prng(7);
     const { server, send } = fakeServer(() => ({ withhold: () => random() < 0.2 }), () => Math.floor(random() * 4));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BACKOFF, COOLDOWN_MS, INCREASE_PER_SECOND, initialState, MIN_SAMPLE, MIN_SAMPLE_MS, nextRate, RateController, TICK_MS, TOLERANCE } from '../../src/pool/rate-control.js';
+import { BACKGROUND_HALF_LIFE_S, BACKOFF, COOLDOWN_MS, INCREASE_PER_SECOND, initialState, MAX_BACKGROUND, MIN_SAMPLE, MIN_SAMPLE_MS, nextRate, RateController, TICK_MS, TOLERANCE } from '../../src/pool/rate-control.js';
+import { mulberry32 } from '../../src/random.js';
 import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
 
 const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({ sent, throttled, intervalMs, now });
@@ -60,11 +61,18 @@ describe('nextRate (AIMD with a learned background)', () => {
     // The interval right after the back-off is left out: its answers are to requests sent before it took effect.
     assert.equal(nextRate(policy, state, seen(10_000, 2_000, 10_000 + COOLDOWN_MS)), first);
     assert.equal(state.background, 0);
-    const second = nextRate(policy, state, seen(7_600, 1_520, 10_000 + 2 * COOLDOWN_MS));
-    assert.equal(second, Infinity, 'the back-off is undone: it did not help');
+    // One back-off that did not help may have been too small (computed from answers lagging the
+    // rate): a second one, from answers at the lowered rate, decides.
+    const again = nextRate(policy, state, seen(first, first * 0.2, 10_000 + 2 * COOLDOWN_MS));
+    assert.equal(again, first * 0.8 * BACKOFF, 'backs off once more');
+    assert.equal(state.background, 0);
+    state.rate = again;
+    assert.equal(nextRate(policy, state, seen(first, first * 0.2, 10_000 + 3 * COOLDOWN_MS)), again, 'the interval right after it is left out');
+    const second = nextRate(policy, state, seen(again, again * 0.2, 10_000 + 5 * COOLDOWN_MS));
+    assert.equal(second, Infinity, 'both back-offs are undone: they did not help');
     assert.equal(state.background, 0.2);
     state.rate = second;
-    const third = nextRate(policy, state, seen(10_000, 2_000, 10_000 + 3 * COOLDOWN_MS));
+    const third = nextRate(policy, state, seen(10_000, 2_000, 10_000 + 6 * COOLDOWN_MS));
     assert.equal(third, Infinity, 'the background no longer counts as throttling');
   });
 
@@ -151,7 +159,8 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
 
   test('20% withheld at any rate, answers a tick behind: still learned as background, the rate not dragged down', () => {
     const result = simulate({ withhold: 0.2 }, 50_000, { lagTicks: 1 });
-    assert.ok(Math.abs(result.background - 0.2) < 0.05, `background ${result.background}`);
+    // Learned, then fading until earned again: between 0.1 and 0.25 at any moment.
+    assert.ok(result.background > 0.1 && result.background < 0.25, `background ${result.background}`);
     assert.ok(result.sentPerSecond > 45_000, `sent ${result.sentPerSecond}/s`);
   });
 
@@ -165,7 +174,7 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
         const sent = Math.min(state.rate, 1_000) * 0.25;
         state.rate = nextRate(policy, state, { sent, throttled: sent * 0.2, intervalMs: 250, now: 250 * (tick + 1) });
       }
-      assert.ok(Math.abs(state.background - 0.2) < 0.05, `background ${state.background}`);
+      assert.ok(state.background > 0.1 && state.background < 0.25, `background ${state.background}`);
       assert.ok(state.rate >= Math.min(cap ?? Number.POSITIVE_INFINITY, 1_000) * 0.9, `rate ${state.rate}`);
     });
   }
@@ -197,8 +206,128 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
 
   test('20% withheld at any rate: learned as background, the rate is not dragged down', () => {
     const result = simulate({ withhold: 0.2 }, 50_000);
-    assert.ok(Math.abs(result.background - 0.2) < 0.05, `background ${result.background}`);
+    // Learned, then fading until earned again: between 0.1 and 0.25 at any moment.
+    assert.ok(result.background > 0.1 && result.background < 0.25, `background ${result.background}`);
     assert.ok(result.sentPerSecond > 45_000, `sent ${result.sentPerSecond}/s`);
+  });
+});
+
+/**
+ * A table admitting `capacity` units/s (a token bucket holding 1 s, empty at the start) whose
+ * answers arrive one to three intervals after the requests were sent (drawn per interval, so some
+ * intervals see none and some see two or three intervals' worth), as on a busy machine. Returns the
+ * longest time the rate in effect stayed above twice the capacity, and the last 50 s's figures.
+ */
+function simulateLate(capacity: number, max: number, seed: number, cap?: number): { longestOverMs: number; share: number; wasted: number; background: number } {
+  const policy = { cap, adaptive: true };
+  const state = initialState(policy);
+  const random = mulberry32(seed);
+  // Answers due at a tick, each with the tick its request was sent in.
+  const arrivals = new Map<number, { sentAt: number; sent: number; throttled: number }[]>();
+  let changedAt = -1;
+  let tokens = 0;
+  let over = 0;
+  let longestOver = 0;
+  let admitted = 0;
+  let sentTotal = 0;
+  const ticks = 400;
+  for (let tick = 0; tick < ticks; tick++) {
+    const rate = Math.min(state.rate, max);
+    over = rate > 2 * capacity ? over + 1 : 0;
+    longestOver = Math.max(longestOver, over);
+    const sent = rate * 0.25;
+    tokens = Math.min(capacity, tokens + capacity * 0.25);
+    const ok = Math.min(sent, tokens);
+    tokens -= ok;
+    if (tick >= ticks - 200) {
+      admitted += ok;
+      sentTotal += sent;
+    }
+    const at = tick + 1 + Math.floor(random() * 3);
+    arrivals.set(at, [...(arrivals.get(at) ?? []), { sentAt: tick, sent, throttled: sent - ok }]);
+    const seen = { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0 };
+    for (const answer of arrivals.get(tick) ?? []) {
+      // Booked before the last rate change (set at the end of tick `changedAt`).
+      const stale = answer.sentAt <= changedAt;
+      seen[stale ? 'staleSent' : 'sent'] += answer.sent;
+      seen[stale ? 'staleThrottled' : 'throttled'] += answer.throttled;
+    }
+    arrivals.delete(tick);
+    const before = state.rate;
+    state.rate = nextRate(policy, state, { ...seen, intervalMs: 250, now: 250 * (tick + 1) });
+    if (state.rate !== before) changedAt = tick;
+  }
+  return { longestOverMs: longestOver * 250, share: admitted / (capacity * 50), wasted: (sentTotal - admitted) / admitted, background: state.background };
+}
+
+describe('nextRate with answers one to three intervals late (a table whose capacity is not known)', () => {
+  for (const [capacity, max, cap] of [[5_000, 60_000, undefined], [1_000, 20_000, undefined], [200, 5_000, undefined], [5_000, 60_000, 20_000]] as const) {
+    test(`capacity ${capacity} units/s, a client able to send ${max}, cap ${cap ?? 'none'}: never above 2x the capacity for more than 2 s (20 seeds), and after the first 50 s at least 90% used and under 10% wasted`, () => {
+      for (let seed = 1; seed <= 20; seed++) {
+        const result = simulateLate(capacity, max, seed, cap);
+        assert.ok(result.longestOverMs <= 2_000, `seed ${seed}: above 2x the capacity for ${result.longestOverMs} ms`);
+        assert.ok(result.share >= 0.9, `seed ${seed}: share ${result.share}`);
+        assert.ok(result.wasted < 0.1, `seed ${seed}: wasted ${result.wasted}`);
+        assert.ok(result.background < TOLERANCE * 2, `seed ${seed}: background ${result.background}`);
+      }
+    });
+  }
+
+  // At a few hundred units per second an interval's answers are whole batches of 25: one, none,
+  // or three. Judged interval by interval, no sample after a back-off was ever complete, and 30%
+  // withheld at random dragged the rate to single digits.
+  for (const withhold of [0.2, 0.35]) {
+    test(`${withhold * 100}% withheld at any rate, answers in whole batches of 25 units at up to 400 units/s: the rate is not dragged down`, () => {
+      const policy = { cap: undefined, adaptive: true };
+      const state = initialState(policy);
+      const random = mulberry32(7);
+      let owed = 0;
+      let sentTotal = 0;
+      for (let tick = 0; tick < 480; tick++) {
+        owed += Math.min(state.rate, 400) * 0.25;
+        let sent = 0;
+        let throttled = 0;
+        while (owed >= 25 && random() < 0.8) {
+          owed -= 25;
+          sent += 25;
+          for (let unit = 0; unit < 25; unit++) if (random() < withhold) throttled++;
+        }
+        if (tick >= 240) sentTotal += sent;
+        state.rate = nextRate(policy, state, { sent, throttled, intervalMs: 250, now: 250 * (tick + 1) });
+      }
+      assert.ok(sentTotal / 60 > 400 * 0.7, `sent ${sentTotal / 60}/s`);
+    });
+  }
+
+  test('a learned background is bounded and fades unless earned again', () => {
+    const policy = { cap: undefined, adaptive: true };
+    const state = { ...initialState(policy), rate: 10_000 };
+    // A back-off at 60% withheld that did not help: beyond MAX_BACKGROUND, so not learned; the rate stays down.
+    const down = nextRate(policy, state, seen(10_000, 6_000, 10_000));
+    state.rate = down;
+    const after = nextRate(policy, state, seen(down, down * 0.6, 10_000 + 2 * COOLDOWN_MS));
+    assert.ok(after < down, `kept falling: ${after} after ${down}`);
+    assert.equal(state.background, 0);
+    assert.ok(MAX_BACKGROUND < 0.6);
+    // A background learned at 20% fades: within BACKGROUND_HALF_LIFE_S of 20% withheld, a back-off
+    // must earn it again.
+    const fading = { ...initialState(policy), rate: 10_000, background: 0.2 };
+    let backedOff = false;
+    for (let s = 0; s < BACKGROUND_HALF_LIFE_S && !backedOff; s++) backedOff = nextRate(policy, fading, seen(10_000, 2_000, 20_000 + s * 1000)) < 10_000;
+    assert.ok(backedOff, 'a back-off within the half-life');
+  });
+
+  test('overdrive: more withheld than the background allows while the table accepts some; not when it accepts nothing', () => {
+    const policy = { cap: undefined, adaptive: true };
+    const busy = initialState(policy);
+    nextRate(policy, busy, seen(10_000, 5_000, 10_000));
+    assert.equal(busy.overdrive, true);
+    const refusing = initialState(policy);
+    nextRate(policy, refusing, seen(10_000, 10_000, 10_000));
+    assert.equal(refusing.overdrive, false);
+    const fine = initialState(policy);
+    nextRate(policy, fine, seen(10_000, 100, 10_000));
+    assert.equal(fine.overdrive, false);
   });
 });
 
@@ -218,7 +347,9 @@ describe('RateController', () => {
     // the rate of that interval, not from one diluted by the idle start.
     limiter.answered(new Map([['t', 20_000]]), new Map([['t', 4_000]]));
     controller.tick(start + 3000 + TICK_MS);
-    assert.deepEqual(changes, [20_000 * 0.8 * BACKOFF]);
+    // (Within rounding: the interval is measured on performance.now(), whose sums are not exact.)
+    assert.equal(changes.length, 1);
+    assert.ok(Math.abs(Number(changes[0]) - 20_000 * 0.8 * BACKOFF) < 1e-6, String(changes[0]));
   });
 
   test('sets the shared rate from what workers report', () => {
