@@ -4,6 +4,7 @@ import { upload } from './commands/upload.js';
 import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
 import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
+import { SHARDS_TOTAL_ENV } from './shard-option.js';
 import { formatSummary, type Summary } from './summary.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -71,7 +72,7 @@ export function buildProgram(): Command {
   addLoadOptions(program
     .command('upload')
     .description('Load CSV, NDJSON or DynamoDB JSON files (or - for standard input) into DynamoDB tables with BatchWriteItem.')
-    .argument('[files...]', 'input files (.gz read as gzip), quoted globs, or - for standard input'))
+    .argument('[files...]', 'input files (.gz read as gzip), quoted globs, s3://bucket/prefix/*.csv, or - for standard input'))
     .addHelpText('after', UPLOAD_EXAMPLES)
     .action(async (files: string[], options: RawUploadOptions, command: Command) => {
       const merged = await withConfigFile(options, command);
@@ -81,7 +82,7 @@ export function buildProgram(): Command {
   addLoadOptions(program
     .command('delete')
     .description('Delete the items whose keys the input files list (the rollback of a bad load), with BatchWriteItem DeleteRequests.')
-    .argument('<files...>', 'files listing keys (other columns are ignored), quoted globs, or - for standard input'))
+    .argument('<files...>', 'files listing keys (other columns are ignored), quoted globs, s3:// objects, or - for standard input'))
     .addHelpText('after', DELETE_EXAMPLES)
     .action(async (files: string[], options: RawUploadOptions, command: Command) => {
       const merged = await withConfigFile(options, command);
@@ -129,6 +130,9 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--no-color', 'no colors in the progress line (NO_COLOR is honoured too)'))
     .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
     .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
+    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// inputs (MinIO, local servers), addressed path-style').env('AWS_ENDPOINT_URL_S3'))
+    .addOption(new Option('--shard <i/n|auto>', 'load only share i (0-based) of n copies run in parallel: whole inputs of nearly equal bytes, 1/n of --max-wcu; auto: from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX'))
+    .addOption(new Option('--shards-total <n>', `number of copies for --shard auto (default: ${SHARDS_TOTAL_ENV}, else AWS_BATCH_JOB_ARRAY_SIZE)`))
     .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, 'available cores'))
     .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(DEFAULTS.concurrency))
     .addOption(new Option('--no-header', 'CSV files have no header line (requires --columns)'))

@@ -1,14 +1,18 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CHECKPOINT_INTERVAL_MS, prepareCheckpoint } from '../checkpoint/prepare.js';
-import { parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
+import { parseEndpoint, parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
 import { EXIT, usageError, type DynaloadError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
 import { expandInputs } from '../pipeline/inputs.js';
+import { inputBytes } from '../pipeline/input-size.js';
+import { configureS3 } from '../pipeline/s3/s3-client.js';
+import { shardTag } from '../pipeline/shard-split.js';
 import { createProgress } from '../progress.js';
+import { takeShare } from './shard-share.js';
 import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
@@ -43,9 +47,10 @@ export async function upload(args: readonly string[], raw: RawUploadOptions, kin
 
 async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteKind): Promise<Summary> {
   const startedAt = new Date();
+  configureS3({ endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'), region: raw.region });
   const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
-  const config = resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) });
+  const { config, share } = await takeShare(resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) }));
   if (config.inputs.includes('-') && process.stdin.isTTY) {
     throw usageError('STDIN_TTY', 'Expected rows on standard input (`-`), but it is a terminal: pipe a file in, e.g. `cat rows.csv | dynaload upload - --table T`');
   }
@@ -60,7 +65,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   const run = checkpoint ? { ...config, inputs: config.inputs.filter((i) => !checkpoint.done.includes(i)) } : config;
   if (checkpoint?.done.length) log.info({ files: checkpoint.done }, 'finished in an earlier run: skipped');
 
-  const rejects = new RejectsFile(config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt), config.resume);
+  const rejects = new RejectsFile(config.rejectsPath ?? defaultRejectsPath(tables.join('+') + (config.shard ? `.${shardTag(config.shard)}` : ''), startedAt), config.resume);
   const rejectedByCode: Record<string, number> = {};
   const progress = createProgress({
     stream: process.stderr, isTTY: process.stderr.isTTY === true, noColor: raw.color === false,
@@ -104,7 +109,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   const signal = stopped.signal();
   const exitCode = signal ? (signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : error ? error.exitCode : rejected > 0 ? EXIT.REJECTED : EXIT.OK;
   const unfinished = signal !== undefined || error !== undefined;
-  return buildSummary(result.counters, {
+  const summary = buildSummary(result.counters, {
     kind,
     dryRun: config.dryRun,
     rejectedByCode,
@@ -120,6 +125,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     exitCode,
     error,
   });
+  return share ? { ...summary, shard: share } : summary;
 }
 
 async function readMapping(file: string, table: string | undefined): Promise<MappingFile> {
@@ -190,7 +196,7 @@ function keySpecSchema(table: string, raw: RawUploadOptions): TableSchema {
 }
 
 async function totalBytes(inputs: readonly string[]): Promise<number> {
-  const sizes = await Promise.all(inputs.map(async (input) => (await stat(input)).size));
+  const sizes = await Promise.all(inputs.map(inputBytes));
   return sizes.reduce((a, b) => a + b, 0);
 }
 

@@ -1,6 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../errors.js';
+import { expandS3 } from './s3/s3-input.js';
+import { isS3Url } from './s3/s3-url.js';
 
 const MAGIC = /[*?[]/;
 
@@ -14,7 +16,7 @@ export async function expandInputs(args: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   const push = (p: string): void => {
     // `one.csv` and `./one.csv` are the same file: read it once, under its first spelling.
-    const identity = p === '-' ? p : path.resolve(p);
+    const identity = p === '-' || isS3Url(p) ? p : path.resolve(p);
     if (!seen.has(identity)) {
       seen.add(identity);
       out.push(p);
@@ -24,6 +26,10 @@ export async function expandInputs(args: readonly string[]): Promise<string[]> {
     if (arg === '-') {
       if (seen.has('-')) throw usageError('INPUT_INVALID', 'Expected standard input (`-`) at most once, got it twice');
       push('-');
+      continue;
+    }
+    if (isS3Url(arg)) {
+      (await expandS3(arg)).forEach(push);
       continue;
     }
     if (MAGIC.test(arg)) {

@@ -1,0 +1,50 @@
+// Test helpers around s3rver: a real S3-compatible server on 127.0.0.1, a random port, files in a temp dir.
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+
+/** s3rver knows one account; the CLI signs with it (s3rver does not check v4 signatures, only the key id). */
+export const S3_ACCESS_KEY = 'S3RVER';
+
+export interface LocalS3 {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  readonly client: S3Client;
+  /** Environment for a spawned CLI: s3rver's key (dynalite takes any) and AWS_ENDPOINT_URL_S3. */
+  readonly env: Record<string, string>;
+  createBucket(bucket: string): Promise<void>;
+  put(bucket: string, key: string, body: string | Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startS3(): Promise<LocalS3> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'dynaload-s3-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  const address = (await server.run()) as AddressInfo;
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const client = new S3Client({
+    endpoint, region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_ACCESS_KEY },
+    // The SDK's default checksum mode sends bodies with aws-chunked framing, which s3rver stores as is.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  return {
+    endpoint,
+    client,
+    env: { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_ACCESS_KEY, AWS_ENDPOINT_URL_S3: endpoint },
+    async createBucket(bucket) {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    },
+    async put(bucket, key, body) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    },
+    async close() {
+      client.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
