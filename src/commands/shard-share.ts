@@ -36,6 +36,9 @@ export async function takeShare(config: UploadConfig): Promise<{ config: UploadC
     config: Object.freeze({
       ...config,
       inputs: Object.freeze(files),
+      // A copy with nothing to read (more copies than inputs) has nothing to resume either: the same
+      // command with --resume, run on every copy, must not fail on it.
+      resume: config.resume && files.length > 0,
       maxWcu: typeof config.maxWcu === 'number' ? shareOfRate(config.maxWcu, shard) : config.maxWcu,
       capacityShare: config.capacityShare / shard.count,
       checkpoint: typeof config.checkpoint === 'string' ? withShardTag(config.checkpoint, shard) : config.checkpoint,
