@@ -23,8 +23,11 @@ Examples:
   # one pass, three tables: a transform module fans every row out
   $ dynaload upload shards/*.csv.gz --transform ./fan-out.mjs
 
+  # objects in S3, as one of the copies of a Kubernetes Indexed Job or AWS Batch array job
+  $ dynaload upload 's3://my-exports/2026-11/*.csv.gz' --table T --shard auto --max-wcu 20000
+
 DynamoDB APIs used: DescribeTable (once per table, for the key schema), BatchWriteItem (25 items per
-request), CreateTable (only with --create-table).
+request), CreateTable (only with --create-table). S3, for s3:// inputs: ListObjectsV2, GetObject, HeadObject.
 Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..., AWS_PROFILE, SSO, roles).
 
 Exit codes: 0 every row written, 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
@@ -44,8 +47,9 @@ const PROGRAM_EXAMPLES = `Examples:
   $ dynaload upload ./shards/*.csv --table watch_history --resume
 
 DynamoDB APIs used: DescribeTable, BatchWriteItem, CreateTable (only with --create-table).
-Environment: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_CA_BUNDLE, the SDK's credential
-variables, DYNALOAD_LOG_LEVEL, NO_COLOR. Run \`dynaload <command> --help\` for every option.
+Environment: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_CA_BUNDLE,
+the SDK's credential variables, DYNALOAD_LOG_LEVEL, DYNALOAD_SHARDS_TOTAL, NO_COLOR.
+Run \`dynaload <command> --help\` for every option.
 
 `;
 
