@@ -10,7 +10,8 @@ export const USAGE = `Usage: npm run bench -- [options] [-- <extra dynaload uplo
   --shards <n>            CSV shards the rows are split into (default 8)
   --workers <n>           passed to dynaload as --workers
   --concurrency <n>       passed to dynaload as --concurrency
-  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity'} (default all; --quick: null,withhold20,capacity)
+  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,s3'} (default all; --quick: null,withhold20,capacity,s3);
+                          s3: the null endpoint, the same rows read from a local S3 server (dynaload only)
   --clients <a,b>         baseline,dynaload (default both)
   --capacity <n>          write units per second of the capacity-limited endpoint (default 5000)
   --capacity-seconds <n>  the capacity scenario loads capacity x this many rows (default 60; --quick 10)
@@ -68,7 +69,7 @@ export interface BenchOptions {
   readonly cliArgs: readonly string[];
 }
 
-export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity'] as const;
+export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 's3'] as const;
 
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values, positionals } = parseArgs({
@@ -94,6 +95,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const all: Record<(typeof SCENARIO_KEYS)[number], Scenario> = {
     dynalite: { key: 'dynalite', label: 'dynalite', spec: { kind: 'dynalite' }, rows: dynaliteRows, baselineRows: dynaliteRows, provisioned: undefined, dynaloadArgs: [] },
     null: { key: 'null', label: 'null', spec: { kind: 'null', meter }, rows, baselineRows: rows, provisioned: undefined, dynaloadArgs: [] },
+    // The rows of `null`, as objects of a local S3 server (bench/s3-source.ts): the baseline reads files only.
+    s3: { key: 's3', label: 'null, rows from S3 (s3rver)', spec: { kind: 'null', meter }, rows, baselineRows: undefined, provisioned: undefined, dynaloadArgs: [] },
     withhold20: {
       key: 'withhold20', label: 'null, 20% withheld', spec: { kind: 'null', withhold: 0.2, seed: 20, meter }, rows,
       baselineRows: quick && values.clients === undefined ? undefined : integer('--baseline-withheld-rows', values['baseline-withheld-rows'], Math.min(rows, 10_000), 1, 100_000_000),
@@ -109,7 +112,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
     },
   };
-  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity' : SCENARIO_KEYS.join(',')), SCENARIO_KEYS);
+  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity,s3' : SCENARIO_KEYS.join(',')), SCENARIO_KEYS);
   const clients = list('--clients', values.clients ?? 'baseline,dynaload', ['baseline', 'dynaload'] as const);
 
   const cliArgs: string[] = [];
