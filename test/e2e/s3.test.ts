@@ -131,6 +131,23 @@ describe('S3 inputs (end to end)', () => {
     }
   });
 
+  it('a connection cut in the middle of an object is continued from the next byte (If-Match the ETag): every row once', async () => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'N'] });
+    await s3.put(BUCKET, 'cut/a.csv', csvRows(0, 5000));
+    s3.cutNext('cut/a.csv', 20_000);
+    const before = s3.requests.length;
+    const result = await upload(db.endpoint, [`s3://${BUCKET}/cut/a.csv`, '--table', table], { cwd: dir, env: s3.env });
+    assertExit(result, 0);
+    assert.equal(result.summary.rows, 5000);
+    await assertTable(db.endpoint, table, itemsFor(0, 5000), 'id');
+    const continued = s3.requests.slice(before).filter((r) => r.method === 'GET' && r.url.includes('cut/a.csv') && r.range !== undefined && r.range !== 'bytes=0-1');
+    assert.equal(continued.length, 1, `one ranged GET after the cut: ${JSON.stringify(s3.requests.slice(before))}`);
+    const from = Number(/^bytes=(\d+)-$/.exec(continued[0]?.range ?? '')?.[1]);
+    assert.ok(from > 0 && from <= 20_000, `continued from byte ${from}`);
+    assert.match(continued[0]?.ifMatch ?? '', /^"/, 'pinned to the ETag');
+  });
+
   it('--resume refuses an object replaced since the checkpoint (its ETag changed): exit 2 naming it', async (t) => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'N'] });

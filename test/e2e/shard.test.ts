@@ -10,10 +10,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { startNullEndpoint } from '../../bench/null-endpoint.js';
-import { createTable, scanAll } from '../support/dynalite.js';
+import { createTable, scanAll, TEST_REGION } from '../support/dynalite.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { startS3, type LocalS3 } from '../support/s3.js';
-import { assertExit, parseSummary, useDynalite, type Summary } from './helpers.js';
+import { assertExit, parseSummary, run, useDynalite, type Summary } from './helpers.js';
 import { readCheckpointFile, spawnUpload, waitFor, type LiveRun } from './resume-helpers.js';
 
 const db = useDynalite();
@@ -82,6 +82,22 @@ describe('--shard i/n over S3 objects (end to end)', () => {
     // Each copy kept its own checkpoint.
     const checkpoints = (await readdir(dir)).filter((f) => f.startsWith('.dynaload-checkpoint-')).sort();
     assert.deepEqual(checkpoints, [0, 1, 2].map((i) => `.dynaload-checkpoint-${table}.shard-${i}-of-3.json`));
+  });
+
+  it('--dry-run --shard 1/3 prints the share (its objects and bytes of the whole) and writes nothing', async () => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'N'] });
+    await putObjects('dry');
+    const result = await run(['upload', `s3://${BUCKET}/dry/*`, '--table', table, '--shard', '1/3', '--dry-run', '--endpoint', db.endpoint, '--region', TEST_REGION], { cwd: dir, env: s3.env });
+    assertExit(result, 0);
+    const total = Array.from({ length: OBJECTS }, (_, k) => objectBody(k).length).reduce((a, b) => a + b, 0);
+    const head = new RegExp(`^Shard 1/3: (\\d+) of ${OBJECTS} inputs, (\\d+) of ${total} bytes\\n`);
+    const match = head.exec(result.stdout);
+    assert.ok(match, result.stdout);
+    const listed = result.stdout.split('\n').filter((line) => line.startsWith(`  s3://${BUCKET}/dry/`)).map((line) => line.trim());
+    assert.equal(listed.length, Number(match[1]));
+    assert.equal(listed.reduce((sum, url) => sum + objectBody(Number(/part-(\d+)/.exec(url)?.[1])).length, 0), Number(match[2]), 'the bytes are the listed objects\' sizes');
+    assert.deepEqual(await scanAll(db.endpoint, table), [], 'nothing written');
   });
 
   it('one copy killed with SIGKILL, resumed alone: nothing lost', async (t) => {

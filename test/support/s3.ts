@@ -15,6 +15,7 @@ export interface S3Request {
   readonly method: string;
   readonly url: string;
   readonly range: string | undefined;
+  readonly ifMatch: string | undefined;
 }
 
 export interface LocalS3 {
@@ -22,6 +23,8 @@ export interface LocalS3 {
   readonly endpoint: string;
   /** Every request through `endpoint`, in order. */
   readonly requests: S3Request[];
+  /** The next whole-object GET whose URL contains `match` sends `bytes` bytes of the body, then the connection is cut. */
+  cutNext(match: string, bytes: number): void;
   readonly client: S3Client;
   /** Environment for a spawned CLI: s3rver's key (dynalite takes any) and AWS_ENDPOINT_URL_S3. */
   readonly env: Record<string, string>;
@@ -35,11 +38,30 @@ export async function startS3(): Promise<LocalS3> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const address = (await server.run()) as AddressInfo;
   const requests: S3Request[] = [];
+  let cut: { match: string; bytes: number } | undefined;
   const front = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range });
+    requests.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range, ifMatch: req.headers['if-match'] });
+    const rule = req.method === 'GET' && req.headers.range === undefined && cut !== undefined && (req.url ?? '').includes(cut.match) ? cut : undefined;
+    if (rule) cut = undefined;
     const upstream = http.request({ host: '127.0.0.1', port: address.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      if (rule === undefined) {
+        answer.pipe(res);
+        return;
+      }
+      let sent = 0;
+      answer.on('data', (chunk: Buffer) => {
+        if (sent >= rule.bytes) return;
+        const part = chunk.subarray(0, rule.bytes - sent);
+        sent += part.length;
+        if (sent < rule.bytes) {
+          res.write(part);
+          return;
+        }
+        // Cut once the part is on the wire, so the client has the headers and some body: mid-object.
+        answer.destroy();
+        res.write(part, () => res.socket?.destroy());
+      });
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
@@ -55,6 +77,9 @@ export async function startS3(): Promise<LocalS3> {
   return {
     endpoint,
     requests,
+    cutNext(match, bytes) {
+      cut = { match, bytes };
+    },
     client,
     env: { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_ACCESS_KEY, AWS_ENDPOINT_URL_S3: endpoint },
     async createBucket(bucket) {
