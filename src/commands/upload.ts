@@ -10,7 +10,7 @@ import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
 import { expandInputs } from '../pipeline/inputs.js';
 import { inputBytes } from '../pipeline/input-size.js';
 import { configureS3 } from '../pipeline/s3/s3-client.js';
-import { shardTag } from '../pipeline/shard-split.js';
+import { shardTag, shareOfRate } from '../pipeline/shard-split.js';
 import { createProgress } from '../progress.js';
 import { takeShare } from './shard-share.js';
 import { createTable, parseKeySpec } from './create-table.js';
@@ -222,7 +222,9 @@ export function rateLimits(config: UploadConfig, schemas: readonly TableSchema[]
     // from there: started at the cap, the first second went out at it (measured: on a 200-unit table
     // under --max-wcu 5000, about 30% of a 10,000-row run's writes withheld, and the table's other
     // writers throttled meanwhile). An on-demand table has no known capacity: the cap it is.
-    const known = provisioned.length === schemas.length && schemas.length > 0 ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0) : undefined;
+    const total = provisioned.length === schemas.length && schemas.length > 0 ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0) : undefined;
+    // With --shard, this copy's part of that capacity, as --max-wcu is already its part of the cap.
+    const known = total !== undefined && config.shard ? shareOfRate(total, config.shard) : total;
     const start = config.adaptive && explicit !== undefined && known !== undefined && known < explicit ? known : undefined;
     policies.push({ cap: explicit, adaptive: config.adaptive, ...(start === undefined ? {} : { start }) });
   }

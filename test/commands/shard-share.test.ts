@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatShare, takeShare } from '../../src/commands/shard-share.js';
+import { rateLimits } from '../../src/commands/upload.js';
 import { resolveUploadConfig, type RawUploadOptions } from '../../src/config.js';
 
 async function files(sizes: number[]): Promise<string[]> {
@@ -43,6 +44,12 @@ describe('takeShare', () => {
     assert.deepEqual(config.inputs, []);
     assert.equal(config.resume, false);
     assert.equal(formatShare(share as never, true), 'Shard 1/2: 0 of 1 inputs, 0 of 10 bytes\n');
+  });
+
+  it('under a cap above a provisioned table, each copy starts at its part of the table\'s capacity', async () => {
+    const { config } = await takeShare(resolveUploadConfig(await files([1, 2, 3]), { table: 'T', shard: '2/3', maxWcu: '3000' }));
+    const { policies } = rateLimits(config, [{ table: 'T', hash: { name: 'id', type: 'S' }, range: undefined, billingMode: 'PROVISIONED', writeCapacityUnits: 2000 }]);
+    assert.deepEqual(policies[0], { cap: 1000, adaptive: true, start: 666 });
   });
 
   it('standard input cannot be split: usage error', async () => {
