@@ -40,6 +40,8 @@ describe('resolveUploadConfig defaults', () => {
       resume: false,
       dryRun: false,
       stopTimeout: DEFAULTS.stopTimeout,
+      s3Endpoint: undefined,
+      shard: undefined,
     });
     assert.ok(DEFAULTS.concurrency >= 1 && DEFAULTS.concurrency <= 50);
     assert.ok(Object.isFrozen(DEFAULTS));
