@@ -56,6 +56,20 @@ describe('S3 inputs (end to end)', () => {
     await assertTable(db.endpoint, table, expected, 'id');
     const listed = s3.requests.filter((r) => r.method === 'GET' && r.url.includes('list-type=2') && r.url.includes('prefix=glob%2F'));
     assert.ok(listed.length >= 1, 'listed by the glob\'s literal prefix');
+    assert.ok(listed.every((r) => r.url.includes('delimiter=%2F')), 'one level only: keys below it are not listed');
+  });
+
+  it('`**` matches keys at any depth (listed without a delimiter)', async () => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'N'] });
+    await s3.put(BUCKET, 'deep/a.csv', csvRows(0, 5));
+    await s3.put(BUCKET, 'deep/2026/11/b.csv', csvRows(5, 10));
+    await s3.put(BUCKET, 'deep/2026/notes.txt', 'not a csv');
+    const before = s3.requests.length;
+    const result = await upload(db.endpoint, [`s3://${BUCKET}/deep/**/*.csv`, '--table', table], { cwd: dir, env: s3.env });
+    assertExit(result, 0);
+    await assertTable(db.endpoint, table, itemsFor(0, 10), 'id');
+    assert.ok(s3.requests.slice(before).some((r) => r.url.includes('list-type=2') && !r.url.includes('delimiter')));
   });
 
   it('DynamoDB JSON (an S3 export) from an exact key, with --format ddb-json; --s3-endpoint instead of the variable', async () => {

@@ -29,11 +29,14 @@ export async function expandS3(arg: string): Promise<string[]> {
   if (!isKeyGlob(key)) return [s3Url(bucket, (await s3ObjectInfo(arg)).key)];
   const matcher = keyMatcher(key);
   const prefix = listPrefix(key);
+  // A glob with no `/` after its prefix matches keys at one level only: S3 can leave out the ones
+  // below it (a `*.csv` at the top of a bucket of millions of keys lists only the top level).
+  const delimiter = key.slice(prefix.length).includes('/') ? {} : { Delimiter: '/' };
   const urls: string[] = [];
   let token: string | undefined;
   do {
     const page = await s3Client()
-      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }))
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...delimiter, ...(token ? { ContinuationToken: token } : {}) }))
       .catch((error: unknown) => {
         throw s3Error(error, bucket, key, 'list');
       });
