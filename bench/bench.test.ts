@@ -60,7 +60,7 @@ describe('--repeat', () => {
       const o = parseBenchOptions(argv);
       return runOrder(o.scenarios.flatMap((s) => o.clients.map((client) => ({ scenario: s, client })))).map((p) => `${p.scenario.key}/${p.client}`);
     };
-    assert.deepEqual(order([]), ['dynalite/baseline', 'dynalite/dynaload', 'null/baseline', 'null/dynaload', 'withhold20/dynaload', 'withhold20/baseline', 'capacity/baseline', 'capacity/dynaload']);
+    assert.deepEqual(order([]), ['dynalite/baseline', 'dynalite/dynaload', 'null/baseline', 'null/dynaload', 'withhold20/dynaload', 'withhold20/baseline', 'capacity/baseline', 'capacity/dynaload', 's3/baseline', 's3/dynaload']);
     assert.deepEqual(order(['--scenarios', 'withhold20,null']), ['withhold20/baseline', 'withhold20/dynaload', 'null/dynaload', 'null/baseline']);
     assert.deepEqual(order(['--clients', 'dynaload,baseline', '--scenarios', 'null,withhold20']), ['null/dynaload', 'withhold20/dynaload', 'null/baseline', 'withhold20/baseline']);
     assert.deepEqual(order(['--scenarios', 'null,dynalite,withhold20', '--clients', 'dynaload']), ['null/dynaload', 'withhold20/dynaload', 'dynalite/dynaload']);

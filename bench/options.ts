@@ -11,7 +11,8 @@ export const USAGE = `Usage: npm run bench -- [options] [-- <extra dynaload uplo
   --shards <n>            CSV shards the rows are split into (default 8)
   --workers <n>           passed to dynaload as --workers
   --concurrency <n>       passed to dynaload as --concurrency
-  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,hidden,transform,transform20'} (default dynalite,null,withhold20,capacity; --quick: null,withhold20,capacity);
+  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,s3,hidden,transform,transform20'} (default dynalite,null,withhold20,capacity,s3; --quick: null,withhold20,capacity,s3);
+                          s3: the null endpoint, the same rows read from a local S3 server (dynaload only);
                           hidden: the capacity endpoint described as on demand;
                           transform, transform20: dynaload alone on the null endpoint through a synchronous
                           transform, and one that awaits 20 ms per row
@@ -79,9 +80,9 @@ export interface BenchOptions {
   readonly cliArgs: readonly string[];
 }
 
-export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 'hidden', 'transform', 'transform20'] as const;
+export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 's3', 'hidden', 'transform', 'transform20'] as const;
 /** Run unless --scenarios names them: the hidden-capacity runs are long, and judged run by run. */
-const DEFAULT_SCENARIOS = ['dynalite', 'null', 'withhold20', 'capacity'];
+const DEFAULT_SCENARIOS = ['dynalite', 'null', 'withhold20', 'capacity', 's3'];
 
 const transformModule = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
 
@@ -110,6 +111,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const all: Record<(typeof SCENARIO_KEYS)[number], Scenario> = {
     dynalite: { key: 'dynalite', label: 'dynalite', spec: { kind: 'dynalite' }, rows: dynaliteRows, baselineRows: dynaliteRows, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
     null: { key: 'null', label: 'null', spec: { kind: 'null', meter }, rows, baselineRows: rows, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
+    // The rows of `null`, as objects of a local S3 server (bench/s3-source.ts): the baseline reads files only.
+    s3: { key: 's3', label: 'null, rows from S3 (s3rver)', spec: { kind: 'null', meter }, rows, baselineRows: undefined, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
     withhold20: {
       key: 'withhold20', label: 'null, 20% withheld', spec: { kind: 'null', withhold: 0.2, seed: 20, meter }, rows,
       baselineRows: quick && values.clients === undefined ? undefined : integer('--baseline-withheld-rows', values['baseline-withheld-rows'], Math.min(rows, 10_000), 1, 100_000_000),
@@ -143,7 +146,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       dynaloadArgs: ['--transform', transformModule('transform-async20.mjs')],
     },
   };
-  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity' : DEFAULT_SCENARIOS.join(',')), SCENARIO_KEYS);
+  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity,s3' : DEFAULT_SCENARIOS.join(',')), SCENARIO_KEYS);
   const clients = list('--clients', values.clients ?? 'baseline,dynaload', ['baseline', 'dynaload'] as const);
 
   const cliArgs: string[] = [];

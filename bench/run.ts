@@ -12,6 +12,7 @@ import { generateShards } from './generate.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ClientName, type Scenario } from './options.js';
 import { buildBaseline, killChildren, runClient, startBusy, startEndpoint } from './processes.js';
 import { goalSection, perRunLines } from './goals.js';
+import { startS3Source, type S3Source } from './s3-source.js';
 import { computeMetrics, fixed, formatTable, header, medianRun, runOrder, tableRows, type RunResult } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,14 +45,17 @@ function parseOrUsage(argv: readonly string[]): BenchOptions | undefined {
 async function bench(o: BenchOptions): Promise<void> {
   const began = performance.now();
   const baselineScript = o.clients.includes('baseline') ? await buildBaseline(ROOT) : '';
-  const pairs: { scenario: Scenario; client: ClientName; rows: number; files: readonly string[]; args: readonly string[]; runs: RunResult[] }[] = [];
+  const pairs: { scenario: Scenario; client: ClientName; rows: number; files: readonly string[]; args: readonly string[]; env: NodeJS.ProcessEnv; runs: RunResult[] }[] = [];
+  const s3: S3Source | undefined = o.scenarios.some((s) => s.key === 's3') ? await startS3Source() : undefined;
   for (const scenario of o.scenarios) {
     for (const client of o.clients) {
       const rows = client === 'baseline' ? scenario.baselineRows : scenario.rows;
       if (rows === undefined) continue;
-      const files = await generateShards(path.join(ROOT, 'bench', 'data'), rows, o.shards);
+      const local = await generateShards(path.join(ROOT, 'bench', 'data'), rows, o.shards);
+      const files = scenario.key === 's3' && s3 ? [await s3.put(local)] : local;
+      const env = scenario.key === 's3' && s3 ? { ...ENV, ...s3.env } : ENV;
       const args = client === 'baseline' ? [baselineScript] : [path.join(ROOT, 'bin', 'dynaload.js'), 'upload', '--json', '--types', 'series:N,episode:N'];
-      pairs.push({ scenario, client, rows, files, args, runs: [] });
+      pairs.push({ scenario, client, rows, files, args, env, runs: [] });
     }
   }
   // With --repeat, round after round of every pair rather than n runs of one pair, then the next:
@@ -60,12 +64,13 @@ async function bench(o: BenchOptions): Promise<void> {
   const order = runOrder(pairs);
   for (let round = 0; round < o.repeat; round++) {
     for (const pair of order) {
-      pair.runs.push(await runOne(o, pair.scenario, pair.client, pair.files, pair.rows, pair.args).catch((error: unknown) => {
+      pair.runs.push(await runOne(o, pair.scenario, pair.client, pair.files, pair.rows, pair.args, pair.env).catch((error: unknown) => {
         process.stderr.write(`bench: ${pair.scenario.label} / ${pair.client}: ${(error as Error).message}\n`);
         return { scenario: pair.scenario, client: pair.client, report: undefined, stats: undefined, problem: 'failed', target: undefined };
       }));
     }
   }
+  await s3?.close();
   const results = pairs.map((pair) => (o.repeat === 1 ? (pair.runs[0] as RunResult) : medianRun(pair.runs)));
   const metrics = computeMetrics(results, o.warmup, o.windowSeconds);
   const head = header(o.windowSeconds);
@@ -77,7 +82,7 @@ async function bench(o: BenchOptions): Promise<void> {
   if (results.some((r) => r.problem !== undefined && !r.problem.startsWith('n/a'))) process.exitCode = 1;
 }
 
-async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, files: readonly string[], rows: number, command: readonly string[]): Promise<RunResult> {
+async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, files: readonly string[], rows: number, command: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   const endpoint = await startEndpoint(ROOT, scenario.spec, ENV);
   let stats;
   let run;
@@ -90,7 +95,7 @@ async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, f
     process.stderr.write(`bench: ${scenario.label} / ${client}: ${rows} rows${o.busy > 0 ? `, ${o.busy} busy process(es)` : ''}...\n`);
     const stopBusy = startBusy(o.busy);
     try {
-      run = await runClient(args, ENV, o.timeoutMs);
+      run = await runClient(args, env, o.timeoutMs);
     } finally {
       stopBusy();
     }
@@ -137,6 +142,10 @@ function notes(o: BenchOptions, results: readonly RunResult[], seconds: number):
     `Capacity endpoint: token bucket of ${o.capacity} units/s holding 1 s of capacity, empty at the start; what it cannot admit comes back as UnprocessedItems (hidden: the table says it is on demand).`,
     ...(o.busy > 0 ? [`${o.busy} busy-looping process(es) ran beside every client run.`] : []),
   ];
+  const itemsPerSecond = (key: string): string => fixed(results.find((r) => r.scenario.key === key && r.client === 'dynaload')?.report?.rowsPerSecond ?? Number.NaN, 0);
+  if (o.scenarios.some((s) => s.key === 's3')) {
+    lines.push(`S3: the rows of the null scenario as objects of s3rver (in the bench process, sharing its cores), streamed with GetObject: dynaload ${itemsPerSecond('s3')} items/s from S3, ${itemsPerSecond('null')} from local files.`);
+  }
   if (o.repeat > 1) {
     const each = results.map((r) => `${r.scenario.key}/${r.client} ${(r.runs ?? []).map((v) => fixed(v, 0)).join(', ')}`);
     lines.push(`Each row is the run with the median items/s of ${o.repeat} rounds of every pair (a fresh endpoint each time); items/s of every run, by round: ${each.join('; ')}.`);

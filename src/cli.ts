@@ -4,6 +4,7 @@ import { upload, type RunOrigin } from './commands/upload.js';
 import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
 import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
+import { SHARDS_TOTAL_ENV } from './shard-option.js';
 import { formatSummary, type Summary } from './summary.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -22,8 +23,11 @@ Examples:
   # one pass, three tables: a transform module fans every row out
   $ dynaload upload shards/*.csv.gz --transform ./fan-out.mjs
 
+  # objects in S3, as one of the copies of a Kubernetes Indexed Job or AWS Batch array job
+  $ dynaload upload 's3://my-exports/2026-11/*.csv.gz' --table T --shard auto --max-wcu 20000
+
 DynamoDB APIs used: DescribeTable (once per table, for the key schema), BatchWriteItem (25 items per
-request), CreateTable (only with --create-table).
+request), CreateTable (only with --create-table). S3, for s3:// inputs: ListObjectsV2, GetObject, HeadObject.
 Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..., AWS_PROFILE, SSO, roles).
 
 Exit codes: 0 every row written (or skipped), 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
@@ -43,8 +47,9 @@ const PROGRAM_EXAMPLES = `Examples:
   $ dynaload upload ./shards/*.csv --table watch_history --resume
 
 DynamoDB APIs used: DescribeTable, BatchWriteItem, CreateTable (only with --create-table).
-Environment: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_CA_BUNDLE, the SDK's credential
-variables, DYNALOAD_LOG_LEVEL, NO_COLOR. Run \`dynaload <command> --help\` for every option.
+Environment: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_CA_BUNDLE,
+the SDK's credential variables, DYNALOAD_LOG_LEVEL, DYNALOAD_SHARDS_TOTAL, NO_COLOR.
+Run \`dynaload <command> --help\` for every option.
 
 `;
 
@@ -71,7 +76,7 @@ export function buildProgram(): Command {
   addLoadOptions(program
     .command('upload')
     .description('Load CSV, NDJSON or DynamoDB JSON files (or - for standard input) into DynamoDB tables with BatchWriteItem.')
-    .argument('[files...]', 'input files (.gz read as gzip), quoted globs, or - for standard input'))
+    .argument('[files...]', 'input files (.gz read as gzip), quoted globs, s3://bucket/prefix/*.csv, or - for standard input'))
     .addHelpText('after', UPLOAD_EXAMPLES)
     .action(async (files: string[], options: RawUploadOptions, command: Command) => {
       const { merged, origin } = await withConfigFile(options, command);
@@ -81,7 +86,7 @@ export function buildProgram(): Command {
   addLoadOptions(program
     .command('delete')
     .description('Delete the items whose keys the input files list (the rollback of a bad load), with BatchWriteItem DeleteRequests.')
-    .argument('<files...>', 'files listing keys (other columns are ignored), quoted globs, or - for standard input'))
+    .argument('<files...>', 'files listing keys (other columns are ignored), quoted globs, s3:// objects, or - for standard input'))
     .addHelpText('after', DELETE_EXAMPLES)
     .action(async (files: string[], options: RawUploadOptions, command: Command) => {
       const { merged, origin } = await withConfigFile(options, command);
@@ -131,6 +136,9 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--no-color', 'no colors in the progress line (NO_COLOR is honoured too)'))
     .addOption(new Option('--endpoint <url>', 'DynamoDB endpoint URL (local servers, proxies)').env('AWS_ENDPOINT_URL_DYNAMODB'))
     .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
+    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// inputs (MinIO, local servers), addressed path-style').env('AWS_ENDPOINT_URL_S3'))
+    .addOption(new Option('--shard <i/n|auto>', 'load only share i (0-based) of n copies run in parallel: whole inputs of nearly equal bytes, 1/n of --max-wcu; auto: from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX'))
+    .addOption(new Option('--shards-total <n>', `number of copies for --shard auto (default: ${SHARDS_TOTAL_ENV}, else AWS_BATCH_JOB_ARRAY_SIZE)`))
     .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, 'available cores'))
     .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(DEFAULTS.concurrency))
     .addOption(new Option('--no-header', 'CSV files have no header line (requires --columns)'))

@@ -2,6 +2,8 @@ import os from 'node:os';
 import { usageError } from './errors.js';
 import { parseEncoding, type Encoding } from './pipeline/encoding.js';
 import { parseFormat, type InputFormat } from './pipeline/formats.js';
+import type { ShardSpec } from './pipeline/shard-split.js';
+import { parseShard } from './shard-option.js';
 import type { WriteKind } from './pipeline/item-check.js';
 import type { MappingFile } from './pipeline/mapping-file.js';
 import { parseTypeSpec, type TypeSpec } from './type-spec.js';
@@ -64,6 +66,10 @@ export interface UploadConfig {
   readonly transformConcurrency: number;
   /** `--transform-timeout`: seconds a transform call may take before its row is rejected. */
   readonly transformTimeout: number;
+  /** `--s3-endpoint` (or AWS_ENDPOINT_URL_S3): an S3-compatible endpoint for s3:// inputs. */
+  readonly s3Endpoint: string | undefined;
+  /** `--shard i/n` or `auto`: this copy's share of the inputs and of the write rate. */
+  readonly shard: ShardSpec | undefined;
 }
 
 /** Defaults in one place; README and `--help` quote them. */
@@ -134,6 +140,9 @@ export interface RawUploadOptions {
   stopTimeout?: string | number;
   transformConcurrency?: string | number;
   transformTimeout?: string | number;
+  s3Endpoint?: string;
+  shard?: string;
+  shardsTotal?: string | number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -196,6 +205,8 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     stopTimeout: parseInteger('--stop-timeout', raw.stopTimeout, DEFAULTS.stopTimeout, 1, 3600),
     transformConcurrency: parseInteger('--transform-concurrency', raw.transformConcurrency, DEFAULTS.transformConcurrency, 1, 1024),
     transformTimeout: parseInteger('--transform-timeout', raw.transformTimeout, DEFAULTS.transformTimeout, 1, 86_400),
+    s3Endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'),
+    shard: parseShard(raw.shard, raw.shardsTotal),
   });
 }
 
@@ -255,12 +266,12 @@ function parseEscape(text: string): string {
   return text;
 }
 
-function parseEndpoint(text: string): string {
+export function parseEndpoint(text: string, option = '--endpoint'): string {
   try {
     const url = new URL(text);
     if (url.protocol === 'http:' || url.protocol === 'https:') return text;
   } catch {
     // fall through to the usage error
   }
-  throw usageError('OPTION_INVALID', `Expected \`--endpoint\` to be an http(s) URL such as http://127.0.0.1:8000, got \`${text}\``, { option: '--endpoint', value: text });
+  throw usageError('OPTION_INVALID', `Expected \`${option}\` to be an http(s) URL such as http://127.0.0.1:8000, got \`${text}\``, { option, value: text });
 }

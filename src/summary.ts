@@ -1,3 +1,4 @@
+import { formatShare, type ShareSummary } from './commands/shard-share.js';
 import type { DynaloadError } from './errors.js';
 import { estimate, formatDryRun } from './estimate.js';
 import type { TableCounters, WorkerCounters } from './pool/protocol.js';
@@ -71,6 +72,8 @@ export interface Summary {
   unreadFiles: string[];
   exitCode: number;
   error: { code: string; message: string } | null;
+  /** `--shard i/n`: this copy's inputs and bytes, of the whole load's (absent without --shard). */
+  shard?: ShareSummary;
 }
 
 export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; writeCaps?: readonly WriteCap[]; durationMs: number; configFile: string | null; endpoint: Summary['endpoint']; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
@@ -122,9 +125,10 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
 }
 
 export function formatSummary(s: Summary): string {
+  const share = s.shard ? formatShare(s.shard, s.dryRun) : '';
   if (s.dryRun) {
     const itemsPerTable = s.wouldWrite?.tables ?? {};
-    return formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu, maxWcuSource: formatCaps(s.writeCaps) } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
+    return share + formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu, maxWcuSource: formatCaps(s.writeCaps) } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
   }
   const seconds = (s.durationMs / 1000).toFixed(1);
   const tables = Object.entries(s.tables)
@@ -145,7 +149,7 @@ export function formatSummary(s: Summary): string {
   if (s.stopped) lines.push(`  stopped      by ${s.stopped}`);
   if (s.error) lines.push(`  error        ${s.error.code}: ${s.error.message}`);
   if (s.resumeCommand) lines.push(`  to resume    ${s.resumeCommand}`);
-  return lines.join('\n') + '\n';
+  return share + lines.join('\n') + '\n';
 }
 
 /** `800 WCU/s on watch_history (auto: 0.8 of its provisioned capacity)`, `2000 WCU/s (--max-wcu)`; joined by `; `. */

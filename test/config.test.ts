@@ -45,6 +45,8 @@ describe('resolveUploadConfig defaults', () => {
       stopTimeout: DEFAULTS.stopTimeout,
       transformConcurrency: DEFAULTS.transformConcurrency,
       transformTimeout: DEFAULTS.transformTimeout,
+      s3Endpoint: undefined,
+      shard: undefined,
     });
     assert.ok(DEFAULTS.concurrency >= 1 && DEFAULTS.concurrency <= 50);
     assert.ok(Object.isFrozen(DEFAULTS));

@@ -4,6 +4,8 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DynaloadError, usageError } from '../errors.js';
 import type { FileProgress } from '../pool/protocol.js';
+import { identifyS3 } from '../pipeline/s3/s3-identity.js';
+import { isS3Url } from '../pipeline/s3/s3-url.js';
 import { startMark, type Mark } from './low-water.js';
 
 /** What identifies an input file: a changed file must not be resumed from an old mark. */
@@ -35,6 +37,7 @@ export interface CheckpointData {
 const HEAD_BYTES = 64 * 1024;
 
 export async function identify(file: string): Promise<FileIdentity> {
+  if (isS3Url(file)) return identifyS3(file);
   const info = await stat(file);
   const handle = await open(file, 'r');
   try {

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UploadConfig } from '../config.js';
 import { usageError } from '../errors.js';
+import { isS3Url } from '../pipeline/s3/s3-url.js';
+import { shardTag } from '../pipeline/shard-split.js';
 import { CheckpointStore, identify, planResume, readCheckpoint } from './checkpoint.js';
 import { startMark, type Mark } from './low-water.js';
 
@@ -53,8 +55,10 @@ export function checkpointPath(config: UploadConfig, tables: readonly string[]):
     if (config.resume) throw usageError('CHECKPOINT_MISSING', 'Expected a checkpoint to resume from, but the run keeps none (`--no-checkpoint` or no file inputs)');
     return undefined;
   }
+  // Next to the first input; for an S3 input, in the working directory. A copy of a split load (--shard) keeps its own.
+  const first = files[0] as string;
   const kind = config.kind === 'delete' ? 'delete-' : '';
-  return config.checkpoint ?? path.join(path.dirname(files[0] as string), `.dynaload-checkpoint-${kind}${tables.join('+')}.json`);
+  return config.checkpoint ?? path.join(isS3Url(first) ? '.' : path.dirname(first), `.dynaload-checkpoint-${kind}${tables.join('+')}${config.shard ? `.${shardTag(config.shard)}` : ''}.json`);
 }
 
 /** The options that decide what a row becomes: a resume must use the same. */

@@ -1,14 +1,18 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CHECKPOINT_INTERVAL_MS, checkpointPath, prepareCheckpoint } from '../checkpoint/prepare.js';
-import { parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
+import { parseEndpoint, parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
 import { EXIT, usageError, type DynaloadError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
 import { expandInputs } from '../pipeline/inputs.js';
+import { inputBytes } from '../pipeline/input-size.js';
+import { configureS3 } from '../pipeline/s3/s3-client.js';
+import { shardTag, shareOfRate } from '../pipeline/shard-split.js';
 import { createProgress } from '../progress.js';
+import { takeShare } from './shard-share.js';
 import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
@@ -52,9 +56,10 @@ export async function upload(args: readonly string[], raw: RawUploadOptions, kin
 
 async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteKind, origin: RunOrigin): Promise<Summary> {
   const startedAt = new Date();
+  configureS3({ endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'), region: raw.region });
   const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
-  const config = resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) });
+  const { config, share } = await takeShare(resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) }));
   if (config.inputs.includes('-') && process.stdin.isTTY) {
     throw usageError('STDIN_TTY', 'Expected rows on standard input (`-`), but it is a terminal: pipe a file in, e.g. `cat rows.csv | dynaload upload - --table T`');
   }
@@ -122,7 +127,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   const signal = stopped.signal();
   const exitCode = signal ? (signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : error ? error.exitCode : rejected > 0 || badFiles.length > 0 ? EXIT.REJECTED : EXIT.OK;
   const unfinished = signal !== undefined || error !== undefined;
-  return buildSummary(result.counters, {
+  const summary = buildSummary(result.counters, {
     kind,
     dryRun: config.dryRun,
     rejectedByCode,
@@ -141,6 +146,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     exitCode,
     error,
   });
+  return share ? { ...summary, shard: share } : summary;
 }
 
 /** The endpoint the run uses and what set it, as far as dynaload knows (the SDK resolves the rest). */
@@ -155,7 +161,7 @@ function endpointOf(config: UploadConfig, origin: RunOrigin): { url: string | nu
 function outputFiles(config: UploadConfig, tables: readonly string[], startedAt: Date): Promise<OutputFiles> {
   return checkOutputFiles({
     inputs: config.inputs,
-    rejects: config.rejectsPath ?? defaultRejectsPath(tables.join('+'), startedAt, config.dryRun),
+    rejects: config.rejectsPath ?? defaultRejectsPath(tables.join('+') + (config.shard ? `.${shardTag(config.shard)}` : ''), startedAt, config.dryRun),
     resume: config.resume,
     force: config.force,
     checkpoint: checkpointPath(config, tables),
@@ -232,7 +238,7 @@ function keySpecSchema(table: string, raw: RawUploadOptions): TableSchema {
 }
 
 async function totalBytes(inputs: readonly string[]): Promise<number> {
-  const sizes = await Promise.all(inputs.map(async (input) => (await stat(input)).size));
+  const sizes = await Promise.all(inputs.map(inputBytes));
   return sizes.reduce((a, b) => a + b, 0);
 }
 
@@ -258,7 +264,9 @@ export function rateLimits(config: UploadConfig, schemas: readonly TableSchema[]
     // from there: started at the cap, the first second went out at it (measured: on a 200-unit table
     // under --max-wcu 5000, about 30% of a 10,000-row run's writes withheld, and the table's other
     // writers throttled meanwhile). An on-demand table has no known capacity: the cap it is.
-    const known = provisioned.length === schemas.length && schemas.length > 0 ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0) : undefined;
+    const total = provisioned.length === schemas.length && schemas.length > 0 ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0) : undefined;
+    // With --shard, this copy's part of that capacity, as --max-wcu is already its part of the cap.
+    const known = total !== undefined && config.shard ? shareOfRate(total, config.shard) : total;
     const start = config.adaptive && explicit !== undefined && known !== undefined && known < explicit ? known : undefined;
     policies.push({ cap: explicit, adaptive: config.adaptive, ...(start === undefined ? {} : { start }) });
   }

@@ -2,6 +2,8 @@ import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../errors.js';
+import { expandS3 } from './s3/s3-input.js';
+import { isS3Url } from './s3/s3-url.js';
 
 const MAGIC = /[*?[]/;
 
@@ -25,7 +27,7 @@ export async function expandInputs(args: readonly string[], fs: InputsFs = FS): 
   const out: string[] = [];
   const push = (p: string): void => {
     // `one.csv` and `./one.csv` are the same file: read it once, under its first spelling.
-    const identity = p === '-' ? p : path.resolve(p);
+    const identity = p === '-' || isS3Url(p) ? p : path.resolve(p);
     if (!seen.has(identity)) {
       seen.add(identity);
       out.push(p);
@@ -35,6 +37,10 @@ export async function expandInputs(args: readonly string[], fs: InputsFs = FS): 
     if (arg === '-') {
       if (seen.has('-')) throw usageError('INPUT_INVALID', 'Expected standard input (`-`) at most once, got it twice');
       push('-');
+      continue;
+    }
+    if (isS3Url(arg)) {
+      (await expandS3(arg)).forEach(push);
       continue;
     }
     const info = await fs.stat(arg).catch((error: NodeJS.ErrnoException) => {

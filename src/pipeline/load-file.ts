@@ -12,6 +12,8 @@ import { parseCsv, parseCsvChunks, type CsvFailure, type CsvRecord } from './par
 import type { Output, Plan, RowPlan } from './plan.js';
 import { loadRejects } from './replay.js';
 import { RowOrder } from './row-order.js';
+import { s3IsGzip } from './s3/s3-input.js';
+import { isS3Url } from './s3/s3-url.js';
 import type { BatchWriter, WriteEntry } from './write.js';
 
 /** A row read from a file, alive while any of its items is unresolved. */
@@ -99,6 +101,7 @@ export async function loadFile(path: string, context: LoadContext): Promise<bool
 
 async function isGzip(path: string): Promise<boolean> {
   if (path === '-') return false;
+  if (isS3Url(path)) return s3IsGzip(path);
   const handle = await open(path, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);

@@ -18,6 +18,7 @@ import { Plan } from '../pipeline/plan.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
+import { configureS3, destroyS3Client } from '../pipeline/s3/s3-client.js';
 import { RateLimiter } from './rate-limit.js';
 import { emptyCounters, type FileProgress, type FromWorker, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
 
@@ -31,6 +32,7 @@ const log = createLogger(config.logLevel).child({ worker: data.workerId });
 const schemas = new Map<string, TableSchema>(data.schemas.map((s) => [s.table, s]));
 const loadOptions: LoadOptions = { kind: config.kind, header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, encoding: config.encoding, strictQuotes: config.strictQuotes, format: config.format, replay: config.replay };
 const counters: WorkerCounters = emptyCounters();
+configureS3({ endpoint: config.s3Endpoint, region: config.region });
 const post = (message: FromWorker): void => port.postMessage(message);
 
 const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: config.concurrency, maxAttempts: 1 });
@@ -171,6 +173,7 @@ async function run(): Promise<void> {
     post({ type: 'done', stats: snapshot(), files: fileProgress() });
     lean.destroy();
     client.destroy();
+    destroyS3Client();
     port.close();
   }
 }

@@ -40,12 +40,12 @@ export interface LiveRun {
 }
 
 /** `node bin/dynaload.js upload ...args --endpoint E --region R --json`, not awaited. */
-export function spawnUpload(endpoint: string, args: readonly string[], cwd: string, timeoutMs = 120_000): LiveRun {
-  return spawnCli(['upload', ...args, '--endpoint', endpoint, '--region', TEST_REGION, '--json'], cwd, timeoutMs);
+export function spawnUpload(endpoint: string, args: readonly string[], cwd: string, timeoutMs = 120_000, extraEnv: Record<string, string> = {}): LiveRun {
+  return spawnCli(['upload', ...args, '--endpoint', endpoint, '--region', TEST_REGION, '--json'], cwd, timeoutMs, extraEnv);
 }
 
-export function spawnCli(args: readonly string[], cwd: string, timeoutMs = 120_000): LiveRun {
-  const env: Record<string, string> = { HOME: os.tmpdir(), ...FAKE_AWS_ENV };
+export function spawnCli(args: readonly string[], cwd: string, timeoutMs = 120_000, extraEnv: Record<string, string> = {}): LiveRun {
+  const env: Record<string, string> = { HOME: os.tmpdir(), ...FAKE_AWS_ENV, ...extraEnv };
   for (const name of ['PATH', 'TMPDIR', 'LANG']) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
