@@ -55,10 +55,31 @@ export function goalLines(metrics: readonly Metrics[], windowSeconds: number, ma
       lines.push(`Goal 4 (--max-wcu ${maxWcu}): n/a (${refused ? 'the CLI refused --max-wcu' : `no dynaload run had a full ${windowSeconds}-s window after the warm-up`})`);
     }
   }
+  lines.push(...distanceLines(find, verdict));
   const capped = find('capacity', 'dynaload');
   if (capped) {
     const ok = capped.capacityShare !== undefined && capped.wasted !== undefined ? capped.capacityShare >= 0.9 && capped.wasted < 0.1 : undefined;
     lines.push(`Goal 5 (capacity ${capped.result.scenario.capacity} WCU/s): ${fixed((capped.capacityShare ?? Number.NaN) * 100, 1)}% of capacity (want >= 90%), wasted attempts ${fixed((capped.wasted ?? Number.NaN) * 100, 1)}% (want < 10%): ${verdict(ok)}`);
+  }
+  return lines;
+}
+
+/** Far from the table: the delayed endpoints' items/s against the no-delay run, and the capacity 50 ms away. */
+function distanceLines(find: (scenario: string, client: 'baseline' | 'dynaload') => Metrics | undefined, verdict: (ok: boolean | undefined) => string): string[] {
+  const lines: string[] = [];
+  const near = find('null', 'dynaload');
+  for (const [key, want] of [['delay50', 0.8], ['delay100', 0.8], ['delay50w20', 0.7]] as const) {
+    const far = find(key, 'dynaload');
+    if (far === undefined || near === undefined) continue;
+    const ratio = divide(far.itemsPerSecond, near.itemsPerSecond);
+    const rssOk = far.peakRssMb === undefined ? undefined : far.peakRssMb < 200;
+    const ok = ratio === undefined || rssOk === undefined ? undefined : ratio >= want && rssOk;
+    lines.push(`Distance (${key}): items/s ${times(ratio)} the no-delay run (want >= ${want}x), peak RSS ${fixed(far.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`);
+  }
+  const capped = find('capacity50', 'dynaload');
+  if (capped) {
+    const ok = capped.capacityShare !== undefined && capped.wasted !== undefined ? capped.capacityShare >= 0.9 && capped.wasted < 0.1 : undefined;
+    lines.push(`Distance (capacity ${capped.result.scenario.capacity} WCU/s, 50 ms away): ${fixed((capped.capacityShare ?? Number.NaN) * 100, 1)}% of capacity (want >= 90%), wasted ${fixed((capped.wasted ?? Number.NaN) * 100, 1)}% (want < 10%): ${verdict(ok)}`);
   }
   return lines;
 }

@@ -3,7 +3,8 @@
  * DescribeTable), and a BatchWriteItem that validates the request and acknowledges it at once
  * without storing anything, so a bench against it measures the client. Optionally it withholds a
  * seeded random fraction of the items, or admits only `capacity` write units per second (token
- * bucket), returning the rest as UnprocessedItems as DynamoDB does.
+ * bucket), returning the rest as UnprocessedItems as DynamoDB does; or answers `delayMs` late, as a
+ * table in another region does.
  *
  * Kept cheap on purpose (it shares the machine's cores with the client it measures): one
  * JSON.parse per request, a static answer when nothing is withheld, items weighed only when metering.
@@ -47,6 +48,7 @@ export async function startNullEndpoint(spec: NullSpec): Promise<NullEndpoint> {
   const tables = new Map<string, TableState>();
   const random = mulberry32(spec.seed ?? 1);
   const withhold = spec.withhold ?? 0;
+  const delayMs = spec.delayMs ?? 0;
   const bucket = spec.capacity === undefined ? undefined : new TokenBucket(spec.capacity, spec.burstSeconds ?? 1);
   const weigh = bucket !== undefined || spec.meter === true;
   const perSecond = new PerSecond();
@@ -127,7 +129,9 @@ export async function startNullEndpoint(spec: NullSpec): Promise<NullEndpoint> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    const answer = (): void => handle(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    // Delayed before it is handled, so a capacity bucket sees the writes when they would reach a far table.
+    req.on('end', delayMs > 0 ? () => setTimeout(answer, delayMs) : answer);
     req.on('error', () => res.destroy());
   });
   // Longer than the SDK keeps idle sockets, so a reused keep-alive socket is not closed under it.

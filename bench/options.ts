@@ -11,11 +11,14 @@ export const USAGE = `Usage: npm run bench -- [options] [-- <extra dynaload uplo
   --shards <n>            CSV shards the rows are split into (default 8)
   --workers <n>           passed to dynaload as --workers
   --concurrency <n>       passed to dynaload as --concurrency
-  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,s3,hidden,transform,transform20'} (default dynalite,null,withhold20,capacity,s3; --quick: null,withhold20,capacity,s3);
+  --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,s3,hidden,transform,transform20,'}
+                          ${'delay20,delay50,delay100,delay20w20,delay50w20,delay100w20,capacity50'} (default dynalite,null,withhold20,capacity,s3; --quick: null,withhold20,capacity,s3);
                           s3: the null endpoint, the same rows read from a local S3 server (dynaload only);
                           hidden: the capacity endpoint described as on demand;
                           transform, transform20: dynaload alone on the null endpoint through a synchronous
-                          transform, and one that awaits 20 ms per row
+                          transform, and one that awaits 20 ms per row;
+                          delayN: the null endpoint answering N ms late (a table far away), w20: with 20% withheld;
+                          capacity50: the capacity endpoint answering 50 ms late
   --clients <a,b>         baseline,dynaload (default both)
   --capacity <n>          write units per second of the capacity-limited endpoint (default 5000)
   --capacity-seconds <n>  the capacity and hidden scenarios load capacity x this many rows (default 60; --quick 10)
@@ -80,7 +83,7 @@ export interface BenchOptions {
   readonly cliArgs: readonly string[];
 }
 
-export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 's3', 'hidden', 'transform', 'transform20'] as const;
+export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 's3', 'hidden', 'transform', 'transform20', 'delay20', 'delay50', 'delay100', 'delay20w20', 'delay50w20', 'delay100w20', 'capacity50'] as const;
 /** Run unless --scenarios names them: the hidden-capacity runs are long, and judged run by run. */
 const DEFAULT_SCENARIOS = ['dynalite', 'null', 'withhold20', 'capacity', 's3'];
 
@@ -145,6 +148,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       key: 'transform20', label: 'null, transform awaiting 20 ms', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
       dynaloadArgs: ['--transform', transformModule('transform-async20.mjs')],
     },
+    ...delayScenarios(rows, meter),
+    capacity50: {
+      key: 'capacity50', label: `null, ${capacity} WCU/s, 50 ms away${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`, spec: { kind: 'null', capacity, burstSeconds: 1, delayMs: 50 },
+      rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity, capacity,
+      dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
+    },
   };
   const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity,s3' : DEFAULT_SCENARIOS.join(',')), SCENARIO_KEYS);
   const clients = list('--clients', values.clients ?? 'baseline,dynaload', ['baseline', 'dynaload'] as const);
@@ -172,6 +181,21 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     help: values.help,
     cliArgs: Object.freeze(cliArgs),
   });
+}
+
+type DelayKey = 'delay20' | 'delay50' | 'delay100' | 'delay20w20' | 'delay50w20' | 'delay100w20';
+
+/** The null endpoint answering 20, 50 or 100 ms late (a table in another region), with and without 20% withheld. */
+function delayScenarios(rows: number, meter: boolean): Record<DelayKey, Scenario> {
+  const out: Partial<Record<DelayKey, Scenario>> = {};
+  for (const delayMs of [20, 50, 100]) {
+    for (const withheld of [false, true]) {
+      const key = `delay${delayMs}${withheld ? 'w20' : ''}` as DelayKey;
+      const spec = withheld ? { kind: 'null' as const, delayMs, withhold: 0.2, seed: 20, meter } : { kind: 'null' as const, delayMs, meter };
+      out[key] = { key, label: `null, ${delayMs} ms away${withheld ? ', 20% withheld' : ''}`, spec, rows, baselineRows: Math.min(rows, withheld ? 2_000 : 5_000), provisioned: undefined, capacity: undefined, dynaloadArgs: [] };
+    }
+  }
+  return out as Record<DelayKey, Scenario>;
 }
 
 function integer(option: string, value: string | undefined, fallback: number, min: number, max: number): number {

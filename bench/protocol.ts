@@ -22,6 +22,8 @@ export type EndpointSpec =
       readonly burstSeconds?: number;
       /** Weigh items and record units per second even without `capacity` (for `--max-wcu`). */
       readonly meter?: boolean;
+      /** Every answer leaves this many ms after its request arrived: an endpoint far away (round-trip time). */
+      readonly delayMs?: number;
     };
 
 export interface EndpointStats {

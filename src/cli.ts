@@ -140,7 +140,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(new Option('--shard <i/n|auto>', 'load only share i (0-based) of n copies run in parallel: whole inputs of nearly equal bytes, 1/n of --max-wcu; auto: from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX'))
     .addOption(new Option('--shards-total <n>', `number of copies for --shard auto (default: ${SHARDS_TOTAL_ENV}, else AWS_BATCH_JOB_ARRAY_SIZE)`))
     .addOption(new Option('-w, --workers <n>', 'worker threads, each reading one file at a time').default(DEFAULTS.workers, 'available cores'))
-    .addOption(new Option('-c, --concurrency <n>', 'BatchWriteItem requests in flight per worker (1-50)').default(DEFAULTS.concurrency))
+    .addOption(new Option('-c, --concurrency <n|auto>', 'BatchWriteItem requests in flight per worker: auto follows the round-trip time (16 up to 128), or a fixed 1-50').default(DEFAULTS.concurrency))
     .addOption(new Option('--no-header', 'CSV files have no header line (requires --columns)'))
     .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
     .addOption(new Option('-d, --delimiter <char>', 'CSV field delimiter; \\t for tab (default: "," or a tab for .tsv files)'))

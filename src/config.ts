@@ -27,7 +27,8 @@ export interface UploadConfig {
   readonly endpoint: string | undefined;
   readonly region: string | undefined;
   readonly workers: number;
-  readonly concurrency: number;
+  /** `--concurrency`: requests in flight per worker, fixed; `auto`: they follow the round-trip time (src/pipeline/window.ts). */
+  readonly concurrency: number | 'auto';
   readonly types: TypeSpec;
   readonly header: boolean;
   readonly columns: readonly string[] | undefined;
@@ -77,8 +78,8 @@ export const DEFAULTS = Object.freeze({
   workers: Math.max(1, os.availableParallelism()),
   // Measured on the 2-core bench machine with the lean transport (issue 4, point 6), median of 3
   // runs, 1M rows: 4 in flight 100k items/s, 8 111k, 16 121k, 32 115k; with 20% withheld 80k,
-  // 85k, 96k, 92k. More in flight also covers more round-trip time against a remote endpoint.
-  concurrency: 16,
+  // 85k, 96k, 92k. `auto` starts there and widens with the round-trip time to a remote endpoint.
+  concurrency: 'auto' as const,
   delimiter: ',',
   escape: '"',
   empty: 'drop' as EmptyPolicy,
@@ -181,7 +182,7 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     endpoint: raw.endpoint === undefined ? undefined : parseEndpoint(raw.endpoint),
     region: raw.region,
     workers: parseInteger('--workers', raw.workers, DEFAULTS.workers, 1, 64),
-    concurrency: parseInteger('--concurrency', raw.concurrency, DEFAULTS.concurrency, 1, 50),
+    concurrency: parseConcurrency(raw.concurrency),
     types: raw.types === undefined ? Object.freeze({}) : parseTypeSpec(raw.types),
     header,
     columns,
@@ -213,6 +214,13 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
 /** `--quiet` prints nothing but errors: it raises a lower log level to `error` (and leaves `fatal` or `silent`). */
 function quietLevel(level: LogLevel, quiet: boolean): LogLevel {
   return quiet && LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf('error') ? 'error' : level;
+}
+
+function parseConcurrency(value: string | number | undefined): number | 'auto' {
+  if (value === undefined || value === 'auto') return DEFAULTS.concurrency;
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 50) throw usageError('OPTION_INVALID', `Expected \`--concurrency\` to be \`auto\` or an integer from 1 to 50, got \`${value}\``, { option: '--concurrency', value });
+  return n;
 }
 
 export function parseInteger(option: string, value: string | number | undefined, fallback: number, min: number, max: number): number {

@@ -25,6 +25,8 @@ export interface ProgressSnapshot {
   readonly bytesRead?: number;
   /** Sum of the input files' sizes; absent when unknown (standard input). */
   readonly bytesTotal?: number;
+  /** Requests in flight, every worker's together, the round-trip and why the window holds (src/pool/protocol.ts RunWindow). */
+  readonly window?: { readonly size: number; readonly rttMs: number | null; readonly reason: string } | null;
 }
 
 interface Sample {
@@ -252,7 +254,7 @@ export function createProgress(options: ProgressOptions): Progress {
 }
 
 /** The fields of a non-TTY progress log line (rates over the window; null while unknown). */
-export function progressFields(snapshot: ProgressSnapshot, state: ProgressState): Record<string, number | null> {
+export function progressFields(snapshot: ProgressSnapshot, state: ProgressState): Record<string, number | string | null> {
   const rates = ratesOf(state);
   const rowsTotal = estimatedRows(snapshot);
   const eta = snapshot.bytesTotal === undefined ? undefined : etaSeconds(snapshot, rates);
@@ -266,5 +268,6 @@ export function progressFields(snapshot: ProgressSnapshot, state: ProgressState)
     wcuPerSecond: rates ? Math.round(rates.units) : null,
     percent: rowsTotal === undefined ? null : Math.floor(Math.min(1, rowsDone(snapshot) / Math.max(1, rowsTotal)) * 100),
     etaSeconds: eta === undefined ? null : Math.ceil(eta),
+    ...(snapshot.window ? { inFlight: snapshot.window.size, rttMs: snapshot.window.rttMs, window: snapshot.window.reason } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { formatShare, type ShareSummary } from './commands/shard-share.js';
 import type { DynaloadError } from './errors.js';
 import { estimate, formatDryRun } from './estimate.js';
-import type { TableCounters, WorkerCounters } from './pool/protocol.js';
+import type { RunWindow, TableCounters, WorkerCounters } from './pool/protocol.js';
 
 /** A write cap the run held: `--max-wcu` on every table (`*`), or `auto`'s share of a provisioned table's capacity. */
 export interface WriteCap {
@@ -46,6 +46,12 @@ export interface Summary {
   /** Rejected rows by reason code. */
   rejectedByCode: Record<string, number>;
   requests: number;
+  /**
+   * BatchWriteItem requests in flight at the end (every worker's together, and each one's), the
+   * round-trip (the slowest worker's smoothed, the fastest seen), and why the windows stopped
+   * growing (`fixed` with `--concurrency n`); null in a dry run.
+   */
+  window: RunWindow | null;
   unprocessedRetries: number;
   throttledRequests: number;
   serverErrors: number;
@@ -76,7 +82,7 @@ export interface Summary {
   shard?: ShareSummary;
 }
 
-export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; writeCaps?: readonly WriteCap[]; durationMs: number; configFile: string | null; endpoint: Summary['endpoint']; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; window?: RunWindow | null; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; writeCaps?: readonly WriteCap[]; durationMs: number; configFile: string | null; endpoint: Summary['endpoint']; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
   const { rowsRead, rowsRejected, rowsSkipped } = counters;
   // A dry run acknowledges every batch itself: what it counts would be written, nothing was, nothing was sent.
   const dry = extra.dryRun;
@@ -103,6 +109,7 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     writeCaps: [...(extra.writeCaps ?? [])],
     rejectedByCode: extra.rejectedByCode,
     requests: dry ? 0 : counters.requests,
+    window: dry ? null : extra.window ?? null,
     unprocessedRetries: counters.unprocessedRetries,
     throttledRequests: counters.throttledRequests,
     serverErrors: counters.serverErrors,
@@ -141,6 +148,7 @@ export function formatSummary(s: Summary): string {
     ...(s.skipped ? [`  skipped      ${s.skipped} rows (the mapping or transform returned no item)`] : []),
     `  not written  ${s.notWritten} rows${s.unreadFiles.length ? `, and ${s.unreadFiles.length} files not read: ${s.unreadFiles.join(' ')}` : ''}`,
     `  retries      ${s.unprocessedRetries} unprocessed items resent, ${s.throttledRequests} throttled requests, ${s.serverErrors} server errors, ${s.networkErrors} network errors (${s.requests} requests)`,
+    ...(s.window ? [`  in flight    ${s.window.size} requests (${s.window.perWorker.join(' + ')}), round-trip ${s.window.rttMs ?? '?'} ms (fastest ${s.window.minRttMs ?? '?'} ms), ${s.window.reason}`] : []),
   ];
   if (s.writeCaps.length > 0) lines.push(`  write cap    ${formatCaps(s.writeCaps)}`);
   if (s.previous) lines.push(`  earlier runs ${s.previous.rows} rows (${s.previous.written} written, ${s.previous.rejected} rejected, ${s.previous.skipped} skipped)`);

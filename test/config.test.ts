@@ -3,7 +3,7 @@ import os from 'node:os';
 import { describe, test } from 'node:test';
 import { DEFAULTS, resolveUploadConfig, type RawUploadOptions } from '../src/config.js';
 
-// Messages follow STYLE.md: "Expected `--concurrency` to be an integer from 1 to 50, got `abc`";
+// Messages follow STYLE.md: "Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`";
 // usage errors exit 2. Ranges: --concurrency is capped by the SDK's 50 sockets (STYLE.md).
 const resolve = (raw: RawUploadOptions, inputs: string[] = ['a.csv']) => resolveUploadConfig(inputs, { table: 't', ...raw });
 
@@ -48,7 +48,9 @@ describe('resolveUploadConfig defaults', () => {
       s3Endpoint: undefined,
       shard: undefined,
     });
-    assert.ok(DEFAULTS.concurrency >= 1 && DEFAULTS.concurrency <= 50);
+    assert.equal(DEFAULTS.concurrency, 'auto');
+    assert.equal(resolve({ concurrency: 'auto' }).concurrency, 'auto');
+    assert.equal(resolve({ concurrency: '8' }).concurrency, 8);
     assert.ok(Object.isFrozen(DEFAULTS));
   });
 

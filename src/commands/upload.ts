@@ -107,7 +107,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
       rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
       rejects.write(r);
     },
-    progress: (totals) => progress.update(totals),
+    progress: (totals, window) => progress.update({ ...totals, window }),
     files: (files) => files.forEach((f) => checkpoint?.store.update(f)),
   }, log, checkpoint?.starts);
   const stopped = onStopSignals(pool, config.stopTimeout, log);
@@ -129,6 +129,7 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   const unfinished = signal !== undefined || error !== undefined;
   const summary = buildSummary(result.counters, {
     kind,
+    window: config.dryRun ? null : result.window,
     dryRun: config.dryRun,
     rejectedByCode,
     pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),

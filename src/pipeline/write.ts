@@ -5,6 +5,7 @@ import { parseWriteRequestText } from '../dynamo/wire.js';
 import { DynaloadError } from '../errors.js';
 import { backoffDelay, maxFailingMs, type BackoffOptions } from './backoff.js';
 import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
+import type { InFlightWindow } from './window.js';
 
 export type RequestItems = Record<string, WriteRequest[]>;
 
@@ -31,6 +32,12 @@ export interface WriteEntry extends QueueEntry {
 export const RESERVE_HORIZON_MS = 100;
 /** The longest a request refused by the limiter sleeps before asking again. */
 export const REASK_MAX_MS = 250;
+
+/** What one request came to: items acknowledged, and whether the table pushed back (throttled, or withheld in overdrive). */
+interface Outcome {
+  readonly written: number;
+  readonly pushback: boolean;
+}
 
 /** The shared write-rate limiter, as the writer sees it (src/pool/rate-limit.ts). */
 export interface WriteLimiter {
@@ -71,7 +78,10 @@ export interface WriterOptions<E extends WriteEntry> {
   readonly send: SendBatch<E>;
   /** Key identity of a request DynamoDB handed back, to find its entry (same form as QueueEntry.key). */
   readonly keyOf: (table: string, request: WriteRequest) => string;
+  /** Requests in flight; with `window`, its most (the window moves below it). */
   readonly concurrency: number;
+  /** Requests in flight that follow the round-trip time (src/pipeline/window.ts); absent: `concurrency`. */
+  readonly window?: InFlightWindow;
   readonly maxRetries: number;
   readonly backoff: BackoffOptions;
   /**
@@ -130,6 +140,11 @@ export class BatchWriter<E extends WriteEntry> {
     this.patienceMs = options.patienceMs ?? maxFailingMs(options.maxRetries, options.backoff);
   }
 
+  /** Requests allowed in flight now. */
+  private get inFlightLimit(): number {
+    return this.options.window?.size ?? this.options.concurrency;
+  }
+
   /** Entries not yet written or rejected. */
   get pending(): number {
     return this.queue.size;
@@ -144,7 +159,7 @@ export class BatchWriter<E extends WriteEntry> {
     if (this.failure) throw this.failure;
     this.queue.add(entry);
     // With every request slot busy, pump could launch nothing; a finished request pumps again.
-    if (this.requests < this.options.concurrency) this.pump();
+    if (this.requests < this.inFlightLimit) this.pump();
     if (!this.full) return undefined;
     return new Promise((resolve) => {
       this.capacityWaiter = resolve;
@@ -173,7 +188,7 @@ export class BatchWriter<E extends WriteEntry> {
   private pump(): void {
     const now = this.now();
     if (!this.failure && !this.stopped) {
-      while (this.requests < this.options.concurrency) {
+      while (this.requests < this.inFlightLimit) {
         const available = this.queue.available(now);
         if (available === 0) break;
         const force = this.draining || this.lingerExpired || this.capacityWaiter !== undefined;
@@ -199,7 +214,7 @@ export class BatchWriter<E extends WriteEntry> {
     if (!this.failure && !this.stopped) {
       const due = this.queue.nextDue();
       if (due !== undefined) at = due;
-      if (this.queue.available(now) > 0 && this.requests < this.options.concurrency) at = Math.min(at, now + (this.options.lingerMs ?? 20));
+      if (this.queue.available(now) > 0 && this.requests < this.inFlightLimit) at = Math.min(at, now + (this.options.lingerMs ?? 20));
     }
     // A pending timer that fires no later is kept: firing early is harmless (pump re-checks), and
     // re-arming a timer for every item added costs more than the pump itself.
@@ -223,13 +238,19 @@ export class BatchWriter<E extends WriteEntry> {
     // Weighed once: the limiter reserves these units, and is told of them again with the answer.
     const units = limiter === undefined ? undefined : unitsByTable(batch);
     let bookedAt: number | undefined;
+    const window = this.options.window;
     const send = (): void => {
-      void this.sendBatch(batch, units, bookedAt).finally(() => {
+      const sentAt = this.now();
+      void this.sendBatch(batch, units, bookedAt).then((outcome) => {
+        window?.answered({ sentAt, now: this.now(), items: outcome.written, pushback: outcome.pushback, inFlight: this.requests });
+      }, () => undefined).finally(() => {
         this.requests--;
         this.pump();
       });
     };
+    if (window) window.memory(this.queue.bytes >= this.highWaterBytes / 2);
     if (limiter === undefined || units === undefined) {
+      window?.launched(false);
       send();
       return;
     }
@@ -237,6 +258,7 @@ export class BatchWriter<E extends WriteEntry> {
     // it. It books a time to send no more than RESERVE_HORIZON_MS ahead: booked further ahead, a
     // whole round of requests would go out at the old rate after the controller lowered it (at a
     // 500-unit table, seconds of them), and the back-off would seem not to have helped.
+    let paced = false;
     const reserve = (): void => {
       // An item of a table that accepts nothing gives up after the patience, however slow the rate
       // has become: waiting here for a rate slowed to a trickle stretched it tenfold.
@@ -256,6 +278,11 @@ export class BatchWriter<E extends WriteEntry> {
       // Refused: ask again when the slot is near, but spread over half the horizon (requests refused
       // together would all wake together, and all but one be refused again), and within REASK_MAX_MS
       // (so a rate raised meanwhile reaches them). Never later than the slot: the cap stays exact.
+      // Counted once, when the request goes out or waits: a window wider than the rate needs shows here.
+      if (wait !== 0 && !paced) {
+        paced = true;
+        window?.launched(true);
+      } else if (wait === 0 && !paced) window?.launched(false);
       if (wait < 0) setTimeout(reserve, Math.min(-wait, REASK_MAX_MS) + (this.options.random ?? Math.random)() * (RESERVE_HORIZON_MS / 2));
       else if (wait > 0) setTimeout(() => (this.failure || this.stopped ? reserve() : send()), wait);
       else send();
@@ -264,14 +291,13 @@ export class BatchWriter<E extends WriteEntry> {
   }
 
   /** `units`: the batch's units by table, when the caller weighed them already; `bookedAt`: the limiter's mark when it was booked. */
-  private async sendBatch(batch: E[], units?: Map<string, number>, bookedAt?: number): Promise<void> {
+  private async sendBatch(batch: E[], units?: Map<string, number>, bookedAt?: number): Promise<Outcome> {
     let unprocessed: RequestItems | UnprocessedTexts | undefined;
     try {
       unprocessed = await this.options.send(batch);
     } catch (error) {
       this.stats.requests++;
-      await this.failed(batch, error, bookedAt);
-      return;
+      return this.failed(batch, error, bookedAt);
     }
     this.stats.requests++;
     const withheld = this.withheld(batch, unprocessed);
@@ -288,6 +314,8 @@ export class BatchWriter<E extends WriteEntry> {
         this.options.written(entry);
       }
     }
+    // Only the rate controller's verdict counts as pushback: a background withheld at random says nothing of the window.
+    return { written: batch.length - (withheld?.size ?? 0), pushback: pushback !== undefined };
   }
 
   private withheld(batch: E[], unprocessed: RequestItems | UnprocessedTexts | undefined): Set<E> | undefined {
@@ -341,26 +369,26 @@ export class BatchWriter<E extends WriteEntry> {
     return withheld;
   }
 
-  private async failed(batch: E[], error: unknown, bookedAt?: number): Promise<void> {
+  private async failed(batch: E[], error: unknown, bookedAt?: number): Promise<Outcome> {
     const kind = classifyError(error);
     if (kind === 'validation') {
       if (batch.length > 1) {
         this.stats.validationSplits++;
         const half = Math.ceil(batch.length / 2);
         // One half after the other, within the refused request's slot: never over `concurrency`.
-        await this.sendBatch(batch.slice(0, half));
-        await this.sendBatch(batch.slice(half));
-        return;
+        const first = await this.sendBatch(batch.slice(0, half));
+        const second = await this.sendBatch(batch.slice(half));
+        return { written: first.written + second.written, pushback: first.pushback || second.pushback };
       }
       const entry = batch[0] as E;
       this.queue.done(entry);
       this.options.rejected(entry, new DynaloadError('DYNAMODB_REJECTED', `DynamoDB refused the item (${errorName(error)}): ${errorMessage(error)}`, { context: { awsError: errorName(error) } }));
-      return;
+      return { written: 0, pushback: false };
     }
     if (kind === 'fatal') {
       for (const entry of batch) this.queue.retry(entry, Number.POSITIVE_INFINITY);
       this.fail(fatalError(error, batch[0]?.table));
-      return;
+      return { written: 0, pushback: false };
     }
     let pushback: 'overdrive' | 'refusing' | undefined;
     if (kind === 'throttled') {
@@ -372,6 +400,7 @@ export class BatchWriter<E extends WriteEntry> {
     else if (kind === 'server') this.stats.serverErrors++;
     else this.stats.networkErrors++;
     for (const entry of batch) this.retry(entry, error, pushback);
+    return { written: 0, pushback: kind === 'throttled' };
   }
 
   /**

@@ -6,7 +6,7 @@ import type { SharedRateState } from './rate-limit.js';
 import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Mark } from '../checkpoint/low-water.js';
-import { addCounters, emptyCounters, type FileProgress, type FromWorker, type RejectRecord, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
+import { addCounters, combineWindows, emptyCounters, type FileProgress, type FromWorker, type RejectRecord, type RunWindow, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
 
 /**
  * Heap limits per worker (issue 4: peak RSS under 200 MB in all). The old generation's limit is far
@@ -24,13 +24,15 @@ const WORKER_EXIT_GRACE_MS = 2000;
 export interface PoolEvents {
   readonly reject: (reject: RejectRecord) => void;
   /** Called whenever a worker reports; `totals` sums every worker's latest counters. */
-  readonly progress?: (totals: WorkerCounters) => void;
+  readonly progress?: (totals: WorkerCounters, window: RunWindow | null) => void;
   /** Marks of files that moved, for the checkpoint. */
   readonly files?: (files: readonly FileProgress[]) => void;
 }
 
 export interface PoolResult {
   readonly counters: WorkerCounters;
+  /** Requests in flight at the end, every worker's window together (null: no worker reported one). */
+  readonly window: RunWindow | null;
   /** The first failure; the run stopped reading when it happened. */
   readonly error: DynaloadError | undefined;
   /** Inputs never handed to a worker (the run stopped before them). */
@@ -94,7 +96,7 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
           case 'stats':
             latest[workerId] = message.stats;
             if (message.files.length > 0) events.files?.(message.files);
-            events.progress?.(totals());
+            events.progress?.(totals(), combineWindows(latest));
             break;
           case 'reject':
             events.reject(message.reject);
@@ -107,7 +109,7 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
             latest[workerId] = message.stats;
             if (message.files.length > 0) events.files?.(message.files);
             reported = true;
-            events.progress?.(totals());
+            events.progress?.(totals(), combineWindows(latest));
             // A worker has nothing left to do once it reported, but a transform call that never
             // settled (a lookup on a socket that hangs) can keep its thread alive: end it.
             setTimeout(() => void worker.terminate(), WORKER_EXIT_GRACE_MS).unref();
@@ -126,7 +128,7 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
     });
   });
 
-  const done = Promise.all(finished).then((): PoolResult => ({ counters: totals(), error, unread: [...files] }));
+  const done = Promise.all(finished).then((): PoolResult => ({ counters: totals(), window: combineWindows(latest), error, unread: [...files] }));
   const kill = (): void => {
     killed = true;
     stopAll();

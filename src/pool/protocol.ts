@@ -3,6 +3,7 @@ import type { Mark } from '../checkpoint/low-water.js';
 import type { UploadConfig } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
 import type { WireError } from '../errors.js';
+import type { WindowReport } from '../pipeline/window.js';
 import type { WriterStats } from '../pipeline/write.js';
 import type { SharedRateState } from './rate-limit.js';
 
@@ -32,6 +33,31 @@ export interface WorkerCounters extends WriterStats {
   bytesRead: number;
   filesRead: number;
   tables: Record<string, TableCounters>;
+  /** The worker's in-flight window as it stands (not a counter: combined by `combineWindows`). */
+  window?: WindowReport;
+}
+
+/** The run's window: requests in flight of every worker together, the slowest round-trip, and the reasons the windows hold. */
+export interface RunWindow {
+  readonly size: number;
+  readonly perWorker: number[];
+  readonly rttMs: number | null;
+  readonly minRttMs: number | null;
+  readonly reason: string;
+}
+
+export function combineWindows(workers: readonly WorkerCounters[]): RunWindow | null {
+  const windows = workers.flatMap((w) => (w.window === undefined ? [] : [w.window]));
+  if (windows.length === 0) return null;
+  const rtts = windows.flatMap((w) => (w.rttMs === undefined ? [] : [w.rttMs]));
+  const minRtts = windows.flatMap((w) => (w.minRttMs === undefined ? [] : [w.minRttMs]));
+  return {
+    size: windows.reduce((sum, w) => sum + w.size, 0),
+    perWorker: windows.map((w) => w.size),
+    rttMs: rtts.length === 0 ? null : Math.max(...rtts),
+    minRttMs: minRtts.length === 0 ? null : Math.min(...minRtts),
+    reason: [...new Set(windows.map((w) => w.reason))].join(','),
+  };
 }
 
 /** One line of the rejects file. */
@@ -84,7 +110,7 @@ export function emptyCounters(): WorkerCounters {
 export function addCounters(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
   const sum = { ...a, tables: { ...a.tables } };
   for (const key of Object.keys(b) as (keyof WorkerCounters)[]) {
-    if (key !== 'tables') sum[key] = (a[key] as number) + (b[key] as number);
+    if (key !== 'tables' && key !== 'window') sum[key] = (a[key] as number) + (b[key] as number);
   }
   for (const [table, counters] of Object.entries(b.tables)) {
     const prior = sum.tables[table] ?? { written: 0, rejected: 0 };

@@ -18,6 +18,7 @@ import { Plan } from '../pipeline/plan.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
+import { InFlightWindow, WINDOW_CEILING } from '../pipeline/window.js';
 import { configureS3, destroyS3Client } from '../pipeline/s3/s3-client.js';
 import { RateLimiter } from './rate-limit.js';
 import { emptyCounters, type FileProgress, type FromWorker, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
@@ -35,10 +36,14 @@ const counters: WorkerCounters = emptyCounters();
 configureS3({ endpoint: config.s3Endpoint, region: config.region });
 const post = (message: FromWorker): void => port.postMessage(message);
 
-const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: config.concurrency, maxAttempts: 1 });
+// The window's most requests in flight: the lean path's pool may open as many connections (undici
+// opens them only as requests need them, so they follow the window and idle ones close).
+const window = new InFlightWindow(config.concurrency === 'auto' ? {} : { fixed: config.concurrency });
+const maxInFlight = config.concurrency === 'auto' ? WINDOW_CEILING : config.concurrency;
+const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: maxInFlight, maxAttempts: 1 });
 // BatchWriteItem goes through the lean path (signed with the SDK's own signer and credentials,
 // about a quarter of the SDK's CPU per request: issue 4); the SDK client keeps everything else.
-const lean = await createLeanSend(client, { maxSockets: config.concurrency });
+const lean = await createLeanSend(client, { maxSockets: maxInFlight });
 
 function table(name: string): { written: number; rejected: number } {
   return (counters.tables[name] ??= { written: 0, rejected: 0 });
@@ -60,7 +65,8 @@ const writer = new BatchWriter<RowEntry>({
     const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
     return tableSchema && item ? keyOf(tableSchema, item) : '';
   },
-  concurrency: config.concurrency,
+  concurrency: maxInFlight,
+  window,
   maxRetries: config.maxRetries,
   backoff: DEFAULT_BACKOFF,
   ...(data.rate ? { limiter: new RateLimiter(data.rate) } : {}),
@@ -100,7 +106,7 @@ function fileProgress(): FileProgress[] {
 }
 
 function snapshot(): WorkerCounters {
-  return { ...counters, ...writer.stats, tables: { ...counters.tables } };
+  return { ...counters, ...writer.stats, tables: { ...counters.tables }, window: window.report() };
 }
 
 function reportFailure(error: unknown): void {

@@ -59,7 +59,7 @@ describe('failures before any row is written (end to end)', () => {
   });
 
   const usage: { name: string; args: (file: string) => string[]; code: string | null; stderr: RegExp }[] = [
-    { name: '--concurrency abc', args: (f) => [f, '--table', 'T', '--concurrency', 'abc'], code: 'OPTION_INVALID', stderr: /Expected `--concurrency` to be an integer from 1 to 50, got `abc`/ },
+    { name: '--concurrency abc', args: (f) => [f, '--table', 'T', '--concurrency', 'abc'], code: 'OPTION_INVALID', stderr: /Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`/ },
     { name: '--max-retries -1', args: (f) => [f, '--table', 'T', '--max-retries', '-1'], code: 'OPTION_INVALID', stderr: /Expected `--max-retries` to be an integer from 0 to 100, got `-1`/ },
     { name: 'missing --table', args: (f) => [f], code: 'OPTION_REQUIRED', stderr: /Expected `--table <name>`/ },
     { name: 'a file that does not exist', args: (f) => [path.join(path.dirname(f), 'missing.csv'), '--table', 'T'], code: 'INPUT_NOT_FOUND', stderr: /Expected an input file at `.*missing\.csv`, found nothing there/ },
@@ -88,7 +88,7 @@ describe('failures before any row is written (end to end)', () => {
     assertExit(result, 2);
     const summary = parseSummary(result);
     assert.equal(summary.exitCode, 2);
-    assert.deepEqual(summary.error, { code: 'OPTION_INVALID', message: 'Expected `--concurrency` to be an integer from 1 to 50, got `abc`' });
+    assert.deepEqual(summary.error, { code: 'OPTION_INVALID', message: 'Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`' });
   });
 
   it('prints one JSON object with error.code for an option commander refuses, with --json', async () => {

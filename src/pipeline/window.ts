@@ -1,0 +1,174 @@
+/**
+ * How many BatchWriteItem requests one writer keeps in flight. Far from DynamoDB, throughput is
+ * requests in flight / round-trip time (Little's law), so a fixed number that is plenty next to the
+ * endpoint leaves most of the speed unused at 50-100 ms. The window therefore probes: it grows while
+ * a wider window brings more items per second and answers stay about as fast as the fastest seen,
+ * and holds (with the reason) once something else is the limit:
+ *
+ * - `rate`: requests wait for the shared write-rate limiter (a `--max-wcu` cap, or the capacity the
+ *   adaptive rate found): a wider window would only hold more requests waiting.
+ * - `throttled`: DynamoDB withholds or throttles; the rate controller slows down first, and the
+ *   window does not move while it does (no shrink, no growth): the limiter's reservations pace
+ *   what the window lets out, so a wide window never becomes a burst.
+ * - `input`: the window is not full (reading and mapping, the CPU, cannot feed it).
+ * - `no-gain`: the last step brought under MIN_GAIN more items/s; it is undone.
+ * - `latency`: answers got much slower than the fastest (queueing at the endpoint or this CPU).
+ * - `memory`: the writer holds as many request bytes as it may (its byte bound).
+ * - `ceiling`: WINDOW_CEILING.
+ *
+ * Pure and clocked by its caller, so it is tested with a simulated endpoint in simulated time.
+ */
+
+/** Where the window starts: the old fixed default, enough for an endpoint a few ms away. */
+export const WINDOW_START = 16;
+/**
+ * The most requests in flight per worker. undici keeps one connection per request in flight
+ * (pipelining 1), so this is also the sockets per worker: 2 workers x 128 stay well under the
+ * usual 1,024 open files, and a worker's 128 requests of 25 small items hold well under a MB (large
+ * items are bounded by the writer's byte bound first). 128 x 25 items at 100 ms is 32,000 items/s
+ * per worker, more than a core can map and sign.
+ */
+export const WINDOW_CEILING = 128;
+/** A step must bring this much more items/s to be kept. */
+export const MIN_GAIN = 0.1;
+/** Answers slower than this many times the fastest round-trip (plus LATENCY_SLACK_MS) are queueing. */
+export const LATENCY_FACTOR = 2;
+export const LATENCY_SLACK_MS = 10;
+/** A measuring round lasts at least this long and two round-trips, and sees a window's worth of answers. */
+export const MIN_ROUND_MS = 100;
+/** After a step that did not pay, or a hold for latency or input, wait this long before probing again. */
+export const PROBE_AGAIN_MS = 5_000;
+/** Over this share of a round's requests waiting for the rate limiter, the rate is the limit. */
+export const PACED_SHARE = 0.25;
+
+export type WindowReason = 'fixed' | 'probing' | 'rate' | 'throttled' | 'input' | 'no-gain' | 'latency' | 'memory' | 'ceiling';
+
+export interface WindowOptions {
+  /** `--concurrency n`: a fixed window (reported as `fixed`). */
+  readonly fixed?: number;
+  readonly start?: number;
+  readonly ceiling?: number;
+}
+
+export interface WindowReport {
+  readonly size: number;
+  /** Smoothed round-trip of BatchWriteItem (send to answer, not counting the limiter's wait), ms. */
+  readonly rttMs: number | undefined;
+  readonly minRttMs: number | undefined;
+  /** Why the window is not growing (`probing`: it still is). */
+  readonly reason: WindowReason;
+}
+
+export interface Answer {
+  /** Sent at (ms, the caller's clock): answers to requests sent before a round began are not counted in it. */
+  readonly sentAt: number;
+  readonly now: number;
+  readonly items: number;
+  /** Some of its items were withheld or throttled. */
+  readonly pushback: boolean;
+  /** Requests in flight (this one included) when it was answered. */
+  readonly inFlight: number;
+}
+
+export class InFlightWindow {
+  size: number;
+  reason: WindowReason;
+  private readonly ceiling: number;
+  private readonly adaptive: boolean;
+  private srtt: number | undefined;
+  private minRtt: number | undefined;
+  /** The round: counts answers to requests sent from `roundStart` on. */
+  private roundStart = 0;
+  private measureFrom: number | undefined;
+  private items = 0;
+  private answers = 0;
+  private full = 0;
+  private pushbacks = 0;
+  private launches = 0;
+  private paced = 0;
+  private rttSum = 0;
+  /** Items/s of the last round at the size before the current step, and that size. */
+  private previousRate: number | undefined;
+  private previousSize: number | undefined;
+  private holdUntil = Number.NEGATIVE_INFINITY;
+  private memoryFull = false;
+
+  constructor(options: WindowOptions = {}) {
+    this.adaptive = options.fixed === undefined;
+    this.ceiling = options.fixed ?? options.ceiling ?? WINDOW_CEILING;
+    this.size = options.fixed ?? Math.min(this.ceiling, options.start ?? WINDOW_START);
+    this.reason = this.adaptive ? 'probing' : 'fixed';
+  }
+
+  report(): WindowReport {
+    return { size: this.size, rttMs: round1(this.srtt), minRttMs: round1(this.minRtt), reason: this.reason };
+  }
+
+  /** A request got its slot; `paced`: it had to wait for the rate limiter. */
+  launched(paced: boolean): void {
+    this.launches++;
+    if (paced) this.paced++;
+  }
+
+  /** The writer holds as many request bytes as it may: a wider window could not be fed. */
+  memory(full: boolean): void {
+    this.memoryFull = full;
+  }
+
+  answered(answer: Answer): void {
+    const rtt = Math.max(0, answer.now - answer.sentAt);
+    this.srtt = this.srtt === undefined ? rtt : this.srtt * 0.875 + rtt * 0.125;
+    this.minRtt = this.minRtt === undefined ? rtt : Math.min(this.minRtt, rtt);
+    if (!this.adaptive || answer.sentAt < this.roundStart) return;
+    // The first round-trip after a step fills the wider window: measured from when it is full.
+    this.measureFrom ??= answer.now;
+    this.answers++;
+    this.items += answer.items;
+    this.rttSum += rtt;
+    if (answer.pushback) this.pushbacks++;
+    if (answer.inFlight >= this.size) this.full++;
+    const elapsed = answer.now - this.measureFrom;
+    if (elapsed >= Math.max(MIN_ROUND_MS, 2 * (this.srtt ?? 0)) && this.answers >= this.size) this.decide(answer.now, (this.items * 1000) / elapsed);
+  }
+
+  private decide(now: number, rate: number): void {
+    const pacedShare = this.launches === 0 ? 0 : this.paced / this.launches;
+    const fullShare = this.full / this.answers;
+    const rtt = this.rttSum / this.answers;
+    const previousRate = this.previousRate;
+    const previousSize = this.previousSize;
+    this.previousRate = undefined;
+    this.previousSize = undefined;
+    let reason: WindowReason;
+    if (this.pushbacks > 0) reason = 'throttled';
+    else if (pacedShare > PACED_SHARE) reason = 'rate';
+    else if (previousRate !== undefined && previousSize !== undefined && rate < previousRate * (1 + MIN_GAIN)) {
+      // The step did not pay: back to the size before it, and no new probe for a while.
+      this.size = previousSize;
+      this.holdUntil = now + PROBE_AGAIN_MS;
+      reason = 'no-gain';
+    } else if (this.minRtt !== undefined && rtt > this.minRtt * LATENCY_FACTOR + LATENCY_SLACK_MS) reason = 'latency';
+    else if (fullShare < 0.5) reason = 'input';
+    else if (this.memoryFull) reason = 'memory';
+    else if (this.size >= this.ceiling) reason = 'ceiling';
+    else if (now < this.holdUntil) reason = this.reason;
+    else {
+      this.previousRate = rate;
+      this.previousSize = this.size;
+      this.size = Math.min(this.ceiling, Math.ceil(this.size * 1.5));
+      reason = 'probing';
+    }
+    this.reason = reason;
+    this.startRound(now);
+  }
+
+  private startRound(now: number): void {
+    this.roundStart = now;
+    this.measureFrom = undefined;
+    this.items = this.answers = this.full = this.pushbacks = this.launches = this.paced = this.rttSum = 0;
+  }
+}
+
+function round1(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.round(value * 10) / 10;
+}
