@@ -29,7 +29,7 @@ export const WINDOW_START = 16;
  * per worker, more than a core can map and sign.
  */
 export const WINDOW_CEILING = 128;
-/** A step must bring this much more items/s to be kept. */
+/** A step must bring this much more items/s to be kept (or half its own width, for a last small step to the ceiling). */
 export const MIN_GAIN = 0.1;
 /** Answers slower than this many times the fastest round-trip (plus LATENCY_SLACK_MS) are queueing. */
 export const LATENCY_FACTOR = 2;
@@ -142,7 +142,7 @@ export class InFlightWindow {
     let reason: WindowReason;
     if (this.pushbacks > 0) reason = 'throttled';
     else if (pacedShare > PACED_SHARE) reason = 'rate';
-    else if (previousRate !== undefined && previousSize !== undefined && rate < previousRate * (1 + MIN_GAIN)) {
+    else if (previousRate !== undefined && previousSize !== undefined && rate < previousRate * (1 + Math.min(MIN_GAIN, (this.size / previousSize - 1) / 2))) {
       // The step did not pay: back to the size before it, and no new probe for a while.
       this.size = previousSize;
       this.holdUntil = now + PROBE_AGAIN_MS;

@@ -118,7 +118,7 @@ export class BatchWriter<E extends WriteEntry> {
 
   private readonly queue = new WriteQueue<E>();
   private readonly options: WriterOptions<E>;
-  private readonly highWater: number;
+  private readonly fixedHighWater: number | undefined;
   private readonly highWaterBytes: number;
   private readonly now: () => number;
   private readonly patienceMs: number;
@@ -134,7 +134,7 @@ export class BatchWriter<E extends WriteEntry> {
 
   constructor(options: WriterOptions<E>) {
     this.options = options;
-    this.highWater = options.highWater ?? Math.max(200, options.concurrency * MAX_BATCH_ITEMS * 4);
+    this.fixedHighWater = options.highWater;
     this.highWaterBytes = options.highWaterBytes ?? WRITER_HIGH_WATER_BYTES;
     this.now = options.now ?? Date.now;
     this.patienceMs = options.patienceMs ?? maxFailingMs(options.maxRetries, options.backoff);
@@ -143,6 +143,11 @@ export class BatchWriter<E extends WriteEntry> {
   /** Requests allowed in flight now. */
   private get inFlightLimit(): number {
     return this.options.window?.size ?? this.options.concurrency;
+  }
+
+  /** Entries held before the reader waits: four windows' worth, so it follows the window (sized for its most, a worker held 50 MB more). */
+  private get highWater(): number {
+    return this.fixedHighWater ?? Math.max(200, this.inFlightLimit * MAX_BATCH_ITEMS * 4);
   }
 
   /** Entries not yet written or rejected. */

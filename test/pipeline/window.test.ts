@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { initialState, nextRate, TICK_MS, type BucketPolicy } from '../../src/pool/rate-control.js';
+import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
+import { InFlightWindow, WINDOW_CEILING, WINDOW_START } from '../../src/pipeline/window.js';
+
+/**
+ * A simulated endpoint in simulated time (ms): requests of 25 items answered `rttMs` after they are
+ * sent, after waiting for a server that handles `itemsPerSecond` (the CPU of a 2-core machine, or
+ * a table), and, with `capacity`, withholding what a token bucket of that many items/s cannot take.
+ * The writer's side keeps `window.size` requests out; with a limiter, each request reserves its
+ * items first and goes out when its reservation says (as src/pipeline/write.ts does).
+ */
+interface Sim {
+  readonly rttMs: number;
+  readonly itemsPerSecond: number;
+  readonly capacity?: number;
+  readonly durationMs: number;
+  readonly limiter?: { readonly limiter: RateLimiter; readonly policy: BucketPolicy };
+  /** Told of every step of the simulated clock (the limiter's clock follows it). */
+  readonly onTime?: (ms: number) => void;
+}
+
+interface SimResult {
+  readonly window: InFlightWindow;
+  readonly written: number;
+  readonly withheld: number;
+  /** Items sent per 100 ms slot, and the limiter's rate (items/s) at that slot's start. */
+  readonly slots: { sent: number; rate: number }[];
+  /** Window sizes and limiter rates per controller tick. */
+  readonly ticks: { at: number; size: number; rate: number; reason: string }[];
+}
+
+const BATCH = 25;
+
+function simulate(sim: Sim): SimResult {
+  const window = new InFlightWindow();
+  let now = 0;
+  const events: { at: number; run: () => void }[] = [];
+  const at = (time: number, run: () => void): void => {
+    events.push({ at: time, run });
+  };
+  let inFlight = 0;
+  let serverFree = 0;
+  let bucket = sim.capacity ?? 0;
+  let bucketAt = 0;
+  let written = 0;
+  let withheld = 0;
+  const slots: { sent: number; rate: number }[] = [];
+  const ticks: { at: number; size: number; rate: number; reason: string }[] = [];
+  const limiter = sim.limiter?.limiter;
+  const state = sim.limiter ? initialState(sim.limiter.policy) : undefined;
+  if (limiter && state) limiter.setRate(0, state.rate);
+  const units = new Map([['t', BATCH]]);
+
+  const send = (paced: boolean): void => {
+    window.launched(paced);
+    const sentAt = now;
+    const slot = Math.floor(now / 100);
+    while (slots.length <= slot) slots.push({ sent: 0, rate: limiter ? limiter.rate(0) : Number.POSITIVE_INFINITY });
+    (slots[slot] as { sent: number }).sent += BATCH;
+    const served = Math.max(now + sim.rttMs / 2, serverFree) + (BATCH * 1000) / sim.itemsPerSecond;
+    serverFree = served;
+    at(served + sim.rttMs / 2, () => {
+      let ok = BATCH;
+      if (sim.capacity !== undefined) {
+        bucket = Math.min(sim.capacity, bucket + ((now - bucketAt) * sim.capacity) / 1000);
+        bucketAt = now;
+        ok = Math.max(0, Math.min(BATCH, Math.floor(bucket)));
+        bucket -= ok;
+      }
+      written += ok;
+      withheld += BATCH - ok;
+      limiter?.answered(units, ok < BATCH ? new Map([['t', BATCH - ok]]) : undefined);
+      const pushback = ok < BATCH && limiter?.pushback(units) !== undefined;
+      window.answered({ sentAt, now, items: ok, pushback, inFlight });
+      inFlight--;
+      fill();
+    });
+  };
+  const launch = (): void => {
+    inFlight++;
+    if (!limiter) return send(false);
+    const ask = (paced: boolean): void => {
+      const wait = limiter.reserve(units, 100);
+      if (wait < 0) at(now + Math.min(-wait, 250), () => ask(true));
+      else if (wait > 0) at(now + wait, () => send(true));
+      else send(paced);
+    };
+    ask(false);
+  };
+  const fill = (): void => {
+    while (inFlight < window.size) launch();
+  };
+  if (limiter && state && sim.limiter) {
+    const policy = sim.limiter.policy;
+    const tick = (): void => {
+      const counters = limiter.drainCounters(0);
+      const rate = nextRate(policy, state, { ...counters, intervalMs: TICK_MS, now });
+      state.rate = rate;
+      limiter.setRate(0, rate);
+      limiter.setPushback(0, state.refusing ? 'refusing' : state.overdrive ? 'overdrive' : undefined);
+      ticks.push({ at: now, size: window.size, rate, reason: window.reason });
+      at(now + TICK_MS, tick);
+    };
+    at(TICK_MS, tick);
+  }
+  fill();
+  while (events.length > 0) {
+    events.sort((a, b) => a.at - b.at);
+    const next = events.shift() as { at: number; run: () => void };
+    if (next.at > sim.durationMs) break;
+    now = next.at;
+    sim.onTime?.(now);
+    next.run();
+  }
+  return { window, written, withheld, slots, ticks };
+}
+
+/** A limiter on the simulated clock (microseconds, as nowMicros). */
+function simLimiter(clock: () => number): RateLimiter {
+  return new RateLimiter(createRateState([{ table: '*' }]), () => clock() * 1000);
+}
+
+describe('InFlightWindow', () => {
+  test('a fixed window stays where --concurrency put it, and says so', () => {
+    const window = new InFlightWindow({ fixed: 8 });
+    for (let i = 0; i < 1000; i++) window.answered({ sentAt: i, now: i + 50, items: 25, pushback: false, inFlight: 8 });
+    assert.deepEqual({ size: window.size, reason: window.reason }, { size: 8, reason: 'fixed' });
+  });
+
+  for (const rttMs of [20, 50, 100]) {
+    test(`${rttMs} ms away, the window grows until the CPU is the limit, and the rate comes near the no-delay one`, () => {
+      const cpu = 20_000; // items/s one worker can send
+      const near = simulate({ rttMs: 0.5, itemsPerSecond: cpu, durationMs: 10_000 });
+      const far = simulate({ rttMs, itemsPerSecond: cpu, durationMs: 10_000 });
+      // Little's law: 20,000 items/s x rtt / 25 items a request.
+      const needed = (cpu * rttMs) / 1000 / BATCH;
+      assert.ok(far.window.size >= needed && far.window.size <= WINDOW_CEILING, `window ${far.window.size}, needed ${needed}`);
+      assert.ok(far.written >= 0.8 * near.written, `far ${far.written} items, near ${near.written}`);
+      assert.notEqual(far.window.reason, 'probing');
+      assert.ok((far.window.report().minRttMs ?? 0) >= rttMs);
+      // Next to the endpoint the old default is plenty: the window does not widen for nothing.
+      assert.ok(near.window.size <= WINDOW_START * 1.5, `near window ${near.window.size}`);
+    });
+  }
+
+  test('at the ceiling it stops, and says why', () => {
+    const far = simulate({ rttMs: 200, itemsPerSecond: 1_000_000, durationMs: 20_000 });
+    assert.deepEqual({ size: far.window.size, reason: far.window.reason }, { size: WINDOW_CEILING, reason: 'ceiling' });
+  });
+
+  test('a step that brings no more items/s is undone', () => {
+    const window = new InFlightWindow({ start: 16 });
+    let now = 0;
+    // An endpoint that answers 400 items in every 100 ms whatever the window: no step pays.
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < Math.max(16, window.size); i++) {
+        now += 100 / Math.max(16, window.size);
+        window.answered({ sentAt: now - 50, now, items: (400 * 100) / 1000 / Math.max(16, window.size) * 10, pushback: false, inFlight: window.size });
+      }
+    }
+    assert.equal(window.size, 16);
+    assert.equal(window.reason, 'no-gain');
+  });
+
+  test('under a write cap the window does not widen: the requests wait for the limiter, and the reason is the rate', () => {
+    let clock = 0;
+    const limiter = simLimiter(() => clock);
+    const result = simulate({ rttMs: 50, itemsPerSecond: 20_000, durationMs: 10_000, limiter: { limiter, policy: { cap: 2_000, adaptive: false } }, onTime: (t) => (clock = t) });
+    assert.deepEqual({ size: result.window.size, reason: result.window.reason }, { size: WINDOW_START, reason: 'rate' });
+    assert.ok(result.written <= 2_000 * 10 + 2_000 * 0.1 + BATCH, `${result.written} items in 10 s at 2,000/s`);
+  });
+
+  test('throttled far away: the rate falls first, the window does not widen, and the limiter paces it (no bursts)', () => {
+    let clock = 0;
+    const limiter = simLimiter(() => clock);
+    const capacity = 2_000; // items/s the table takes; the CPU could do ten times that
+    const result = simulate({ rttMs: 50, itemsPerSecond: 20_000, capacity, durationMs: 30_000, limiter: { limiter, policy: { cap: undefined, adaptive: true } }, onTime: (t) => (clock = t) });
+    const firstBackOff = result.ticks.findIndex((t) => Number.isFinite(t.rate));
+    assert.ok(firstBackOff >= 0, 'the rate controller backed off');
+    // The window never grew once the table pushed back: every tick from the first back-off holds it.
+    const sizeAtBackOff = (result.ticks[firstBackOff] as { size: number }).size;
+    assert.ok(result.ticks.slice(firstBackOff).every((t) => t.size <= sizeAtBackOff), `sizes ${result.ticks.map((t) => t.size).join(',')}`);
+    assert.ok(result.ticks.slice(firstBackOff + 8).every((t) => ['rate', 'throttled', 'no-gain', 'latency', 'input', 'probing'].includes(t.reason)));
+    // No bursts: once limited, no 100-ms slot sends more than the rate allows plus the bucket's 100 ms of bank and a batch.
+    const limited = result.slots.slice(Math.ceil(((result.ticks[firstBackOff] as { at: number }).at + 1_000) / 100));
+    for (const [i, slot] of limited.entries()) {
+      assert.ok(slot.sent <= (slot.rate * 2 * 100) / 1000 + 2 * BATCH, `slot ${i}: ${slot.sent} items sent at ${slot.rate} items/s`);
+    }
+    // And the table is used: the adaptive rate found its capacity.
+    const lastTen = result.written / 30;
+    assert.ok(lastTen >= 0.8 * capacity, `${lastTen} items/s of ${capacity}`);
+    assert.ok(result.withheld < 0.1 * result.written, `${result.withheld} withheld of ${result.written}`);
+  });
+});
