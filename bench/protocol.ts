@@ -57,6 +57,8 @@ export interface ClientReport {
   readonly rowsPerSecond?: number;
   readonly cpuMs?: number;
   readonly peakRssMb?: number;
+  /** dynaload: requests in flight at the end, the round-trip and why the window stopped growing. */
+  readonly window?: { readonly size: number; readonly rttMs: number | null; readonly reason: string } | null;
   readonly exitCode?: number;
   readonly error?: { readonly code: string; readonly message: string } | null;
 }

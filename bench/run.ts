@@ -105,7 +105,7 @@ async function runOne(o: BenchOptions, scenario: Scenario, client: ClientName, f
   const { report } = run;
   const refused = report?.exitCode === 2 && o.maxWcu !== undefined && /max-wcu/.test(report.error?.message ?? '');
   const problem = run.timedOut ? 'timeout' : refused ? 'n/a: CLI refused --max-wcu' : report === undefined || report.written === undefined ? 'failed' : undefined;
-  process.stderr.write(`bench: ${scenario.label} / ${client}: ${problem ?? `${report?.written} written, ${report?.rowsPerSecond} items/s`} (${(run.wallMs / 1000).toFixed(1)} s wall, endpoint CPU ${stats?.cpuMs ?? '?'} ms${stats?.invalidRequests ? `, ${stats.invalidRequests} invalid requests: ${stats.invalidSamples.join('; ')}` : ''})\n`);
+  process.stderr.write(`bench: ${scenario.label} / ${client}: ${problem ?? `${report?.written} written, ${report?.rowsPerSecond} items/s`} (${(run.wallMs / 1000).toFixed(1)} s wall, endpoint CPU ${stats?.cpuMs ?? '?'} ms${report?.window ? `, ${report.window.size} in flight at ${report.window.rttMs} ms (${report.window.reason})` : ''}${stats?.invalidRequests ? `, ${stats.invalidRequests} invalid requests: ${stats.invalidSamples.join('; ')}` : ''})\n`);
   if (problem !== undefined && report?.error) process.stderr.write(`bench:   ${report.error.code}: ${report.error.message}\n`);
   const numericMaxWcu = o.maxWcu !== undefined && o.maxWcu !== 'auto' ? Number(o.maxWcu) : undefined;
   const target = client === 'dynaload' && numericMaxWcu !== undefined ? numericMaxWcu : scenario.capacity;

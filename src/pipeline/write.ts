@@ -145,9 +145,12 @@ export class BatchWriter<E extends WriteEntry> {
     return this.options.window?.size ?? this.options.concurrency;
   }
 
-  /** Entries held before the reader waits: four windows' worth, so it follows the window (sized for its most, a worker held 50 MB more). */
+  /**
+   * Entries held before the reader waits: four windows' worth, and two once the window is wide (the
+   * reader keeps a wide window fed with less; four windows of 128 held 50 MB more per worker).
+   */
   private get highWater(): number {
-    return this.fixedHighWater ?? Math.max(200, this.inFlightLimit * MAX_BATCH_ITEMS * 4);
+    return this.fixedHighWater ?? Math.max(200, Math.min(this.inFlightLimit * 4, Math.max(64, this.inFlightLimit * 2)) * MAX_BATCH_ITEMS);
   }
 
   /** Entries not yet written or rejected. */
