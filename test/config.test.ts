@@ -118,7 +118,7 @@ describe('resolveUploadConfig usage errors', () => {
     ['no input', {}, 'INPUT_REQUIRED', 'Expected at least one input file, glob or `-` for standard input, got none', []],
     ['no header, no columns', { header: false }, 'OPTION_REQUIRED', 'Expected `--columns a,b,c` with `--no-header`: without a header line the columns need names'],
     ...(['abc', '0', '51', '-1', '1.5', '1e1', '0x10', '', '+5', '99999999999999999999'] as const).map(
-      (v): [string, RawUploadOptions, string, string] => [`concurrency \`${v}\``, { concurrency: v }, 'OPTION_INVALID', integer('--concurrency', 1, 50, v)],
+      (v): [string, RawUploadOptions, string, string] => [`concurrency \`${v}\``, { concurrency: v }, 'OPTION_INVALID', `Expected \`--concurrency\` to be \`auto\` or an integer from 1 to 50, got \`${v}\``],
     ),
     ['workers 0', { workers: '0' }, 'OPTION_INVALID', integer('--workers', 1, 64, '0')],
     ['workers 65', { workers: '65' }, 'OPTION_INVALID', integer('--workers', 1, 64, '65')],
