@@ -143,7 +143,8 @@ describe('dynaload upload (end to end)', () => {
     assert.match(run.stdout, /^ {2}retries {6}0 unprocessed items resent/m);
     assert.match(run.stdout, /^ {2}checkpoint {3}\S+\.dynaload-checkpoint-t_[0-9a-f]+\.json$/m);
     assert.match(run.stdout, new RegExp(`^ {2}endpoint {5}${db.endpoint.replace(/[.]/g, '\\.')} \\(from --endpoint\\)$`, 'm'));
-    assert.equal(lines.length, 7, `only the summary on stdout, got:\n${run.stdout}`);
+    assert.match(run.stdout, /^ {2}in flight {4}\d+ requests \(\d+\), round-trip [\d.]+ ms \(fastest [\d.]+ ms\), [a-z,-]+$/m);
+    assert.equal(lines.length, 8, `only the summary on stdout, got:\n${run.stdout}`);
     assert.doesNotMatch(run.stdout, /"level"/);
     // debug logs exist and went to stderr
     assert.match(run.stderr, /"level":\s*(20|30|"debug"|"info")/);
