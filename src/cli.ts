@@ -6,6 +6,9 @@ import { EXIT, isDynaloadError } from './errors.js';
 import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
 import { SHARDS_TOTAL_ENV } from './shard-option.js';
 import { formatSummary, type Summary } from './summary.js';
+import type { RawImportOptions } from './commands/import.js';
+import { addImportOptions, IMPORT_EXAMPLES } from './import/cli-options.js';
+import { formatImportSummary } from './import/summary.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -91,6 +94,22 @@ export function buildProgram(): Command {
     .action(async (files: string[], options: RawUploadOptions, command: Command) => {
       const merged = await withConfigFile(options, command);
       report(await upload(files, merged, 'delete'), merged);
+    });
+
+  addImportOptions(program
+    .command('import')
+    .description('Load a NEW table with DynamoDB\'s ImportTable: rows checked as upload does, staged in S3 as gzip DynamoDB JSON, imported, refused items named by file and line.')
+    .argument('<files...>', 'input files, quoted globs, s3:// objects, or - for standard input'))
+    .addHelpText('after', IMPORT_EXAMPLES)
+    .action(async (files: string[], options: RawImportOptions, command: Command) => {
+      const merged = (await withConfigFile(options, command)) as RawImportOptions;
+      const { importTables } = await import('./commands/import.js');
+      const summary = await importTables(files, merged);
+      const out = merged.rejects === '-' ? process.stderr : process.stdout;
+      if (merged.json) out.write(JSON.stringify(summary) + '\n');
+      else if (!merged.quiet) out.write(formatImportSummary(summary));
+      if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
+      process.exitCode = summary.exitCode;
     });
 
   program
