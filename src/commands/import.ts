@@ -127,7 +127,9 @@ async function run(r: Run): Promise<ImportSummary> {
   for (const table of tables) {
     const dir = path.join(r.workDir, `objects-${staged.length}`);
     await mkdir(dir);
-    staged.push(await buildObjects(table, spills.get(table) as Spill, files, r.parameters.get(table), r.stage, dir, path.dirname(path.resolve(rejects.path === '-' ? '.' : rejects.path)), r.objectBytes));
+        // The index lives next to the rejects file (a dry run keeps none: nothing is imported to map back).
+    const indexDir = config.dryRun ? dir : path.dirname(path.resolve(rejects.toStdout ? '.' : rejects.path));
+    staged.push(await buildObjects(table, spills.get(table) as Spill, files, r.parameters.get(table), r.stage, dir, indexDir, r.objectBytes));
   }
   const summaries: Record<string, ImportTableSummary> = Object.fromEntries(staged.map((s) => [s.table, {
     objects: s.objects.length, items: s.items, replaced: s.replaced, bytes: s.bytes, gzipBytes: s.gzipBytes, clientToken: s.clientToken,
@@ -209,7 +211,7 @@ async function importOne(client: ReturnType<typeof createClient>, staged: Staged
   show(final);
   const counts = `${summary.processed} processed, ${summary.imported} imported, ${summary.errors} errors of ${staged.items} items staged`;
   if (final.ImportStatus !== 'COMPLETED') {
-    return { rejects: [], error: new DynaloadError('IMPORT_FAILED', `Import of \`${staged.table}\` ended ${final.ImportStatus ?? 'without a status'}: ${final.FailureCode ?? 'no FailureCode'}: ${final.FailureMessage ?? 'no FailureMessage'} (${counts}); ${arn}`, { context: { table: staged.table, importArn: arn } }) };
+    return { rejects: [], error: new DynaloadError('IMPORT_FAILED', `Import of \`${staged.table}\` ended ${final.ImportStatus ?? 'without a status'}: ${final.FailureCode ?? 'no FailureCode'}: ${final.FailureMessage ?? 'no FailureMessage'} (${counts}); ${arn}. The same rows staged again under the same --stage get this import back for DynamoDB's 8-hour ClientToken window: after fixing the cause, stage under another prefix to start a new one`, { context: { table: staged.table, importArn: arn } }) };
   }
   const errors = final.ErrorCount ?? 0;
   const imported = final.ImportedItemCount ?? 0;

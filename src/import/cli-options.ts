@@ -31,7 +31,7 @@ export function addImportOptions(command: Command): Command {
     .addOption(new Option('--wcu <n>', 'write capacity of a provisioned new table'))
     .addOption(new Option('--rcu <n>', 'read capacity of a provisioned new table (default: --wcu)'))
     .addOption(new Option('--stage <s3-url>', 's3://bucket/prefix/ where the items are staged as gzip DynamoDB JSON (under <prefix><table>/<token>/)'))
-    .addOption(new Option('--object-mb <n>', 'size of a staged object, uncompressed MiB').default('64'))
+    .addOption(new Option('--object-mb <n>', 'largest size of a staged object, uncompressed MiB (objects come out between half of it and it)').default('64'))
     .addOption(new Option('--poll-seconds <n>', 'seconds between two DescribeImport calls').default('10'))
     .addOption(new Option('--import-price <usd>', 'ImportTable price per GB of uncompressed data, for the cost comparison').default('0.15'))
     .addOption(new Option('--wru-price <usd>', 'on-demand price per million write request units, for the cost comparison').default('0.625'))

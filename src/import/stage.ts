@@ -47,12 +47,16 @@ export interface StagedTable {
 }
 
 /**
- * Builds a table's objects from its spill: buckets grouped into objects of about `objectBytes`
- * (uncompressed), each object's items shuffled, gzip'd into `workDir`, with the index lines.
+ * Builds a table's objects from its spill: buckets grouped into objects of between half of
+ * `objectBytes` and `objectBytes` (uncompressed; more only past BUCKETS objects), each object's
+ * items shuffled, gzip'd into `workDir`, with the index lines.
  * Nothing is uploaded yet: the token (and so the key prefix) depends on every object's content.
  */
 export async function buildObjects(table: string, spill: Spill, files: readonly string[], parameters: unknown, stage: StageLocation, workDir: string, indexDir: string, objectBytes: number): Promise<StagedTable> {
-  const count = Math.max(1, Math.min(BUCKETS, Math.ceil(spill.bytes / objectBytes)));
+  // A power of two, so every object holds the same number of buckets (so about the same bytes).
+  const wanted = Math.min(BUCKETS, Math.ceil(spill.bytes / objectBytes));
+  let count = 1;
+  while (count < wanted) count *= 2;
   const objects: StagedObject[] = [];
   const digest = createHash('sha256').update(JSON.stringify({ table, parameters, stage }));
   const indexBody = path.join(workDir, 'index.body');

@@ -58,7 +58,7 @@ async function stagedKeys(prefix: string): Promise<string[]> {
 }
 
 describe('dynaload import (end to end, against the import double)', () => {
-  it(`${ROWS} sorted rows with 3 bad ones: ${ROWS - 3} items imported, 3 rejects with their lines, exit 3; the same run again starts no second import`, async () => {
+  it(`${ROWS} sorted rows with 3 bad ones: ${ROWS - 3} items imported, 3 rejects with their lines, exit 3; the same run again starts no second import`, async (context) => {
     const dir = await tempDir();
     const table = newTable();
     const bad = [7, Math.floor(ROWS / 2), ROWS - 1];
@@ -68,6 +68,7 @@ describe('dynaload import (end to end, against the import double)', () => {
     const before = { ...double.calls };
     const first = await runImport(args, dir);
     assertExit(first, 3);
+    context.diagnostic(`first run ${first.summary.durationMs} ms, ${first.summary.stagedBytes} bytes staged`);
     assert.equal(first.summary.rows, ROWS);
     assert.equal(first.summary.written, ROWS - 3);
     assert.equal(first.summary.rejected, 3);
@@ -99,6 +100,7 @@ describe('dynaload import (end to end, against the import double)', () => {
 
     const second = await runImport(args.map((a) => (a === rejects ? path.join(dir, 'rejects-2.ndjson') : a)), dir);
     assertExit(second, 3);
+    context.diagnostic(`second run ${second.summary.durationMs} ms`);
     assert.equal(second.summary.tables[table]?.importArn, t.importArn, 'the same import, found again by its ClientToken');
     assert.equal(double.calls.importsStarted - before.importsStarted, 1, 'no second import');
     assert.equal(double.calls.importTable - before.importTable, 2);
