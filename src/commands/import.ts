@@ -19,7 +19,6 @@ import { configureS3 } from '../pipeline/s3/s3-client.js';
 import { isS3Url, s3Url } from '../pipeline/s3/s3-url.js';
 import { createProgress } from '../progress.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
-import { takeShare } from './shard-share.js';
 import { parsePrice, readMapping, targetTables } from './upload.js';
 
 /** The options of `dynaload import`: upload's reading and mapping options, and the import's own. */
@@ -55,7 +54,9 @@ export async function importTables(args: readonly string[], raw: RawImportOption
   const logsEndpoint = raw.logsEndpoint === undefined ? undefined : parseEndpoint(raw.logsEndpoint, '--logs-endpoint');
   const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
-  const { config } = await takeShare(resolveUploadConfig(inputs, { ...raw, checkpoint: false }, { kind: 'put', ...(mapping ? { mapping } : {}) }));
+  // No --shard: one ImportTable creates the table and reads every object, so one copy stages it all
+  // (the import itself runs on DynamoDB's fleet); copies would each need the table to be new.
+  const config = resolveUploadConfig(inputs, { ...raw, checkpoint: false, shard: undefined, shardsTotal: undefined }, { kind: 'put', ...(mapping ? { mapping } : {}) });
   if (config.inputs.includes('-') && process.stdin.isTTY) {
     throw usageError('STDIN_TTY', 'Expected rows on standard input (`-`), but it is a terminal: pipe a file in');
   }
@@ -163,7 +164,7 @@ async function run(r: Run): Promise<ImportSummary> {
   } catch (closeError) {
     error ??= closeError as DynaloadError;
   }
-  const allImported = config.dryRun || staged.every((s) => (summaries[s.table] as ImportTableSummary).status === 'COMPLETED');
+  const allImported = config.dryRun || staged.every((s) => s.items === 0 || (summaries[s.table] as ImportTableSummary).status === 'COMPLETED');
   const written = allImported ? counters.rowsWritten - importRejected : 0;
   const rejected = counters.rowsRejected + importRejected;
   const stagedBytes = staged.reduce((sum, s) => sum + s.bytes, 0);
@@ -193,6 +194,11 @@ async function run(r: Run): Promise<ImportSummary> {
 
 /** Stages one table, starts (or finds again) its import, follows it, and accounts for its items. */
 async function importOne(client: ReturnType<typeof createClient>, staged: StagedTable, r: Run, summary: ImportTableSummary, quiet: boolean): Promise<{ rejects: Parameters<RejectsFile['write']>[0][]; error: DynaloadError | undefined }> {
+  if (staged.items === 0) {
+    // Every row was rejected or skipped: an import of nothing would only create an empty table.
+    r.log.warn({ table: staged.table }, 'no item to import: table not created');
+    return { rejects: [], error: undefined };
+  }
   await uploadObjects(staged, r.stage);
   const started = await startImport(client, staged, r.stage, r.parameters.get(staged.table) as TableCreationParameters);
   const arn = started.ImportArn as string;

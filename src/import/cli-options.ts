@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config.js';
-import { SHARDS_TOTAL_ENV } from '../shard-option.js';
 
 export const IMPORT_EXAMPLES = `
 Examples:
@@ -49,8 +48,6 @@ export function addImportOptions(command: Command): Command {
     .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
     .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// inputs and the stage, addressed path-style').env('AWS_ENDPOINT_URL_S3'))
     .addOption(new Option('--logs-endpoint <url>', 'CloudWatch Logs endpoint URL').env('AWS_ENDPOINT_URL_CLOUDWATCH_LOGS'))
-    .addOption(new Option('--shard <i/n|auto>', 'read only share i (0-based) of n copies\' inputs'))
-    .addOption(new Option('--shards-total <n>', `number of copies for --shard auto (default: ${SHARDS_TOTAL_ENV}, else AWS_BATCH_JOB_ARRAY_SIZE)`))
     .addOption(new Option('--no-header', 'CSV files have no header line (requires --columns)'))
     .addOption(new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'))
     .addOption(new Option('-d, --delimiter <char>', 'CSV field delimiter; \\t for tab (default: "," or a tab for .tsv files)'))

@@ -203,5 +203,31 @@ describe('dynaload import (end to end, against the import double)', () => {
     assert.equal((await scanAll(db.endpoint, b)).length, 200);
     assert.equal(result.summary.written, 400);
   });
+  it('two rows with one key: the later row is imported (as upload leaves it), the count is of distinct keys, exit 0', async () => {
+    const dir = await tempDir();
+    const table = newTable();
+    const file = path.join(dir, 'dups.csv');
+    await writeFile(file, 'id,name\n1,first\n2,two\n1,second\n3,three\n1,third\n');
+    const result = await runImport([file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/dups/`], dir);
+    assertExit(result, 0);
+    assert.equal(result.summary.tables[table]?.items, 3);
+    assert.equal(result.summary.tables[table]?.replaced, 2);
+    assert.equal(result.summary.tables[table]?.imported, 3);
+    assert.equal(result.summary.written, 5);
+    const items = await scanAll(db.endpoint, table);
+    assert.deepEqual(items.find((i) => i.id?.N === '1')?.name, { S: 'third' });
+  });
+
+  it('every row rejected: no import is started and no table created, exit 3', async () => {
+    const dir = await tempDir();
+    const table = newTable();
+    const file = await writeCsv(dir, 3, [0, 1, 2]);
+    const started = double.calls.importTable;
+    const result = await runImport([file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/none/`], dir);
+    assertExit(result, 3);
+    assert.equal(result.summary.rejected, 3);
+    assert.equal(double.calls.importTable, started);
+  });
 });
+
 
