@@ -179,7 +179,7 @@ function addLoadOptions(command: Command): Command {
 
 /** Options from `--config` (or .dynaloadrc.json) under the flags the user typed. */
 async function withConfigFile(options: RawUploadOptions, command: Command): Promise<RawUploadOptions> {
-  const { values } = await loadConfigFile({ explicitPath: options.config, cwd: process.cwd(), known: knownOptions(command), pathOptions: ['map', 'transform', 'rejects', 'checkpoint', 'fromRejects'] });
+  const { values } = await loadConfigFile({ explicitPath: options.config, cwd: process.cwd(), known: knownOptions(command), pathOptions: ['map', 'transform', 'rejects', 'checkpoint', 'fromRejects', 'tableSpec'] });
   return mergeOptions(values, options, (name) => command.getOptionValueSource(name) as OptionSource);
 }
 

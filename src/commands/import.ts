@@ -38,6 +38,8 @@ export const DEFAULT_IMPORT_PRICE_PER_GB = 0.15;
 /** Staged objects of about this many MiB (uncompressed): one object is shuffled in memory at a time. */
 export const DEFAULT_OBJECT_MB = 64;
 export const DEFAULT_POLL_SECONDS = 10;
+/** Reads of the import's log before the refused items it does not name are reported unaccounted. */
+const LOG_READS = 6;
 
 /**
  * `dynaload import`: rows read, mapped and checked as `upload` does; the items staged as gzip
@@ -225,7 +227,13 @@ async function importOne(client: ReturnType<typeof createClient>, staged: Staged
     if (imported === staged.items) return { rejects: [], error: undefined };
     return { rejects: [], error: countMismatch(staged, arn, counts) };
   }
-  const mapped = await importErrorRejects(client, { staged, stage: r.stage, description: final, logsEndpoint: r.logsEndpoint });
+  // CloudWatch Logs delivers events asynchronously: a log read right after COMPLETED may miss the
+  // last ones, so it is read again (a few polls apart) until it names every refused item.
+  let mapped = await importErrorRejects(client, { staged, stage: r.stage, description: final, logsEndpoint: r.logsEndpoint });
+  for (let attempt = 1; attempt < LOG_READS && mapped.ok && mapped.rejects.length < errors; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, r.pollMs));
+    mapped = await importErrorRejects(client, { staged, stage: r.stage, description: final, logsEndpoint: r.logsEndpoint });
+  }
   if (!mapped.ok) {
     return { rejects: [], error: new DynaloadError('IMPORT_ERRORS_UNREAD', `Import of \`${staged.table}\` COMPLETED with ${errors} items not imported, and their log could not be read (${mapped.reason}), so they cannot be named. ${logsHint(final, staged)}`, { context: { table: staged.table, importArn: arn } }) };
   }

@@ -228,6 +228,21 @@ describe('dynaload import (end to end, against the import double)', () => {
     assert.equal(result.summary.rejected, 3);
     assert.equal(double.calls.importTable, started);
   });
+  it('log events that arrive after COMPLETED are waited for: the log is read again until it names every refused item', async (t) => {
+    const dir = await tempDir();
+    const table = newTable();
+    const file = await writeCsv(dir, 100);
+    double.failItems((item) => (item.id?.N === '20' || item.id?.N === '40' ? 'refused' : undefined));
+    double.delayLogs(2);
+    t.after(() => {
+      double.failItems(undefined);
+      double.delayLogs(0);
+    });
+    const rejects = path.join(dir, 'rejects.ndjson');
+    const result = await runImport([file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/late/`, '--rejects', rejects], dir);
+    assertExit(result, 3);
+    assert.deepEqual((await readRejects(rejects)).map((r) => r.line).sort((a, b) => a - b), [22, 42]);
+  });
 });
 
 

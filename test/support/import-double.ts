@@ -49,6 +49,8 @@ export interface ImportDouble {
   failNextImport(failure: { code: string; message: string } | undefined): void;
   /** FilterLogEvents answers AccessDeniedException. */
   denyLogs(deny: boolean): void;
+  /** The next `reads` FilterLogEvents calls find no event yet (CloudWatch Logs delivers late). */
+  delayLogs(reads: number): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
   let rule: ((item: Item) => string | undefined) | undefined;
   let nextFailure: { code: string; message: string } | undefined;
   let logsDenied = false;
+  let logsHidden = 0;
   const running = new Set<Promise<void>>();
 
   async function importTable(input: { ClientToken?: string; S3BucketSource: { S3Bucket: string; S3KeyPrefix?: string }; InputFormat: string; InputCompressionType?: string; TableCreationParameters: TableCreationParameters }): Promise<[number, unknown]> {
@@ -185,6 +188,10 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
   function filterLogEvents(input: { logGroupName: string; filterPattern?: string; nextToken?: string }): [number, unknown] {
     calls.filterLogEvents++;
     if (logsDenied) return [400, fault('AccessDeniedException', 'User is not authorized to perform: logs:FilterLogEvents')];
+    if (logsHidden > 0) {
+      logsHidden--;
+      return [200, { events: [] }];
+    }
     const term = input.filterPattern === undefined ? '' : input.filterPattern.replace(/^"(.*)"$/, '$1');
     const matching = logs.filter((e) => e.logGroupName === input.logGroupName && e.message.includes(term));
     // Pages of 2 events, so the caller's paging is exercised.
@@ -238,6 +245,9 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
     },
     denyLogs(deny) {
       logsDenied = deny;
+    },
+    delayLogs(reads) {
+      logsHidden = reads;
     },
     async close() {
       await Promise.allSettled([...running]);
