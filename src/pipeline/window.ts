@@ -53,8 +53,8 @@ export interface WindowOptions {
 export interface WindowReport {
   readonly size: number;
   /** Smoothed round-trip of BatchWriteItem (send to answer, not counting the limiter's wait), ms. */
-  readonly rttMs: number | undefined;
-  readonly minRttMs: number | undefined;
+  readonly rttMs: number | null;
+  readonly minRttMs: number | null;
   /** Why the window is not growing (`probing`: it still is). */
   readonly reason: WindowReason;
 }
@@ -169,6 +169,6 @@ export class InFlightWindow {
   }
 }
 
-function round1(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : Math.round(value * 10) / 10;
+function round1(value: number | undefined): number | null {
+  return value === undefined ? null : Math.round(value * 10) / 10;
 }

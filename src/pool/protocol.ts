@@ -49,8 +49,8 @@ export interface RunWindow {
 export function combineWindows(workers: readonly WorkerCounters[]): RunWindow | null {
   const windows = workers.flatMap((w) => (w.window === undefined ? [] : [w.window]));
   if (windows.length === 0) return null;
-  const rtts = windows.flatMap((w) => (w.rttMs === undefined ? [] : [w.rttMs]));
-  const minRtts = windows.flatMap((w) => (w.minRttMs === undefined ? [] : [w.minRttMs]));
+  const rtts = windows.flatMap((w) => (w.rttMs === null ? [] : [w.rttMs]));
+  const minRtts = windows.flatMap((w) => (w.minRttMs === null ? [] : [w.minRttMs]));
   return {
     size: windows.reduce((sum, w) => sum + w.size, 0),
     perWorker: windows.map((w) => w.size),
