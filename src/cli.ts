@@ -6,6 +6,9 @@ import { EXIT, isDynaloadError } from './errors.js';
 import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
 import { SHARDS_TOTAL_ENV } from './shard-option.js';
 import { formatSummary, type Summary } from './summary.js';
+import type { RawImportOptions } from './commands/import.js';
+import { addImportOptions, IMPORT_EXAMPLES } from './import/cli-options.js';
+import { formatImportSummary } from './import/summary.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -93,6 +96,22 @@ export function buildProgram(): Command {
       report(await upload(files, merged, 'delete', origin), merged);
     });
 
+  addImportOptions(program
+    .command('import')
+    .description('Load a NEW table with DynamoDB\'s ImportTable: rows checked as upload does, staged in S3 as gzip DynamoDB JSON, imported, refused items named by file and line.')
+    .argument('<files...>', 'input files, quoted globs, s3:// objects, or - for standard input'))
+    .addHelpText('after', IMPORT_EXAMPLES)
+    .action(async (files: string[], options: RawImportOptions, command: Command) => {
+      const merged = (await withConfigFile(options, command)).merged as RawImportOptions;
+      const { importTables } = await import('./commands/import.js');
+      const summary = await importTables(files, merged);
+      const out = merged.rejects === '-' ? process.stderr : process.stdout;
+      if (merged.json) out.write(JSON.stringify(summary) + '\n');
+      else if (!merged.quiet) out.write(formatImportSummary(summary));
+      if (summary.error) process.stderr.write(`dynaload: ${summary.error.code}: ${summary.error.message}\n`);
+      process.exitCode = summary.exitCode;
+    });
+
   program
     .command('demo')
     .description('Try dynaload with no AWS account: generate CSV shards, start an embedded DynamoDB-compatible server, load them, show a few items.')
@@ -171,7 +190,7 @@ function addLoadOptions(command: Command): Command {
  * endpoint came from, for the summary.
  */
 async function withConfigFile(options: RawUploadOptions, command: Command): Promise<{ merged: RawUploadOptions; origin: RunOrigin }> {
-  const file = await loadConfigFile({ explicitPath: options.config, cwd: process.cwd(), known: knownOptions(command), pathOptions: ['map', 'transform', 'rejects', 'checkpoint', 'fromRejects', 'local'] });
+  const file = await loadConfigFile({ explicitPath: options.config, cwd: process.cwd(), known: knownOptions(command), pathOptions: ['map', 'transform', 'rejects', 'checkpoint', 'fromRejects', 'local', 'tableSpec'] });
   const source = command.getOptionValueSource('endpoint') as OptionSource;
   const endpointSource = source === 'cli' ? '--endpoint' : source === 'env' ? 'AWS_ENDPOINT_URL_DYNAMODB' : file.values.endpoint !== undefined ? 'config file' : undefined;
   return {

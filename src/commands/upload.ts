@@ -168,7 +168,7 @@ function outputFiles(config: UploadConfig, tables: readonly string[], startedAt:
   });
 }
 
-async function readMapping(file: string, table: string | undefined): Promise<MappingFile> {
+export async function readMapping(file: string, table: string | undefined): Promise<MappingFile> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
@@ -179,7 +179,7 @@ async function readMapping(file: string, table: string | undefined): Promise<Map
 }
 
 /** The tables written: named by the mapping or transform (fan-out), else `--table`. */
-async function targetTables(config: UploadConfig): Promise<string[]> {
+export async function targetTables(config: UploadConfig): Promise<string[]> {
   let named: string[] | undefined;
   if (config.mapping) named = Object.keys(config.mapping);
   if (config.transform) named = [...(await loadTransform(config.transform, config.table)).keys()];
@@ -242,7 +242,7 @@ async function totalBytes(inputs: readonly string[]): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-function parsePrice(text: string): number {
+export function parsePrice(text: string): number {
   const price = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isFinite(price)) throw usageError('OPTION_INVALID', `Expected \`--wru-price\` to be US dollars per million write request units, such as 0.625, got \`${text}\``, { option: '--wru-price' });
   return price;

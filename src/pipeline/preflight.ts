@@ -10,6 +10,7 @@ import { detectFormat } from './formats.js';
 import { compileTemplate, type MappingFile } from './mapping-file.js';
 import { marshalValue } from './marshal.js';
 import { parseCsv, type CsvFailure, type CsvRecord } from './parse.js';
+import { isS3Url } from './s3/s3-url.js';
 import { convertCell } from './transform.js';
 
 /**
@@ -157,7 +158,8 @@ export async function preflight(config: UploadConfig, schemas: readonly TableSch
 /** The problems of one file, or undefined when it is not checked here (unreadable, not a plain file). */
 async function checkFile(file: string, config: UploadConfig, target: ColumnTarget): Promise<string[] | undefined> {
   try {
-    if (!(await stat(file)).isFile()) return undefined;
+    // An S3 object is checked by its first bytes too (a ranged read ends when the first record does).
+    if (!isS3Url(file) && !(await stat(file)).isFile()) return undefined;
     const first = await firstRecord(file, config);
     if (first === undefined) return [];
     if (first.kind === 'failure') return config.header ? [`its header line cannot be read (${first.message})`] : [];

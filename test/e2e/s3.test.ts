@@ -59,6 +59,18 @@ describe('S3 inputs (end to end)', () => {
     assert.ok(listed.every((r) => r.url.includes('delimiter=%2F')), 'one level only: keys below it are not listed');
   });
 
+  it('an object whose header lacks the key stops the run before the first write (exit 2, naming the object), as a local file does', async () => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'N'] });
+    await s3.put(BUCKET, 'hdr/a.csv', csvRows(0, 20));
+    await s3.put(BUCKET, 'hdr/b.csv', gzipSync('a,b\n1,2\n3,4\n'));
+    const result = await upload(db.endpoint, [`s3://${BUCKET}/hdr/*.csv`, '--table', table], { cwd: dir, env: s3.env });
+    assertExit(result, 2);
+    assert.match(result.stderr, /HEADER_MISMATCH/);
+    assert.match(result.stderr, new RegExp(`s3://${BUCKET}/hdr/b\\.csv`));
+    assert.deepEqual(await scanAll(db.endpoint, table), [], 'nothing written, not even the good object');
+  });
+
   it('`**` matches keys at any depth (listed without a delimiter)', async () => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'N'] });

@@ -91,8 +91,12 @@ describe('loadFile', () => {
       keyOf: () => '', concurrency: 4, maxRetries: 1, backoff: { baseMs: 1, capMs: 1, factor: 2 },
       written: () => {}, rejected: () => {},
     });
-    // Row r0 waits until the test ends it; every other row settles at once.
-    const transform: LoadedTransform = new Map([['T', ((row: Record<string, string>) => (row.id === 'r0' ? new Promise(() => {}) : Promise.resolve({ id: row.id }))) as never]]);
+    // Row r0 waits until the test ends it; every other row settles at once. Settling r0 at the end
+    // clears its call's timeout timer, which would otherwise hold this test file open.
+    let release = (): void => {};
+    t.after(() => release());
+    const held = new Promise((resolve) => (release = () => resolve({ id: 'r0' })));
+    const transform: LoadedTransform = new Map([['T', ((row: Record<string, string>) => (row.id === 'r0' ? held : Promise.resolve({ id: row.id }))) as never]]);
     let read = 0;
     let stopping = false;
     const context: LoadContext = {
