@@ -11,14 +11,14 @@ import { mulberry32 } from '../src/random.js';
  * (the name says both); a shard is written under a temporary name and renamed once complete, so an
  * interrupted run leaves nothing that looks reusable.
  */
-export async function generateShards(dir: string, rows: number, shards: number): Promise<string[]> {
+export async function generateShards(dir: string, rows: number, shards: number, itemBytes = 0): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const perShard = Math.ceil(rows / shards);
   const files: string[] = [];
   const next = mulberry32(7);
   const random = (n: number): number => Math.floor(next() * n);
   for (let s = 0, row = 0; s < shards && row < rows; s++) {
-    const file = path.join(dir, `rows${rows}-of${shards}-part-${String(s).padStart(4, '0')}.csv`);
+    const file = path.join(dir, `rows${rows}-of${shards}${itemBytes > 0 ? `-wide${itemBytes}` : ''}-part-${String(s).padStart(4, '0')}.csv`);
     const count = Math.min(perShard, rows - row);
     files.push(file);
     const existing = await stat(file).catch(() => undefined);
@@ -28,10 +28,11 @@ export async function generateShards(dir: string, rows: number, shards: number):
     }
     const partial = `${file}.partial`;
     const out = createWriteStream(partial);
-    out.write('user,series,episode,timestamp,moddt\n');
+    out.write(`user,series,episode,timestamp,moddt${itemBytes > 0 ? ',body' : ''}\n`);
     for (let i = 0; i < count; i++, row++) {
       const timestamp = 1_600_000_000 + row;
-      const line = `${1_000_000 + random(50_000)},${random(5_000)},${1 + random(30)},${timestamp},${new Date(timestamp * 1000).toISOString()}\n`;
+      const body = itemBytes > 0 ? `,${wideText(itemBytes, row)}` : '';
+      const line = `${1_000_000 + random(50_000)},${random(5_000)},${1 + random(30)},${timestamp},${new Date(timestamp * 1000).toISOString()}${body}\n`;
       if (!out.write(line)) await once(out, 'drain');
     }
     out.end();
@@ -39,4 +40,11 @@ export async function generateShards(dir: string, rows: number, shards: number):
     await rename(partial, file);
   }
   return files;
+}
+
+/** A text cell of `bytes` ASCII letters, different for every row (no quoting needed in CSV). */
+function wideText(bytes: number, row: number): string {
+  const seed = (row % 26) + 1;
+  const pattern = Array.from({ length: 997 }, (_, i) => String.fromCharCode(97 + ((i * seed + row) % 26))).join('');
+  return pattern.repeat(Math.ceil(bytes / pattern.length)).slice(0, bytes);
 }

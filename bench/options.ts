@@ -12,18 +12,20 @@ export const USAGE = `Usage: npm run bench -- [options] [-- <extra dynaload uplo
   --workers <n>           passed to dynaload as --workers
   --concurrency <n>       passed to dynaload as --concurrency
   --scenarios <a,b>       endpoints: ${'dynalite,null,withhold20,capacity,s3,hidden,transform,transform20,'}
-                          ${'delay20,delay50,delay100,delay20w20,delay50w20,delay100w20,capacity50'} (default dynalite,null,withhold20,capacity,s3; --quick: null,withhold20,capacity,s3);
+                          ${'delay20,delay50,delay100,delay20w20,delay50w20,delay100w20,capacity50,wide,wide20'} (default dynalite,null,withhold20,capacity,s3; --quick: null,withhold20,capacity,s3);
                           s3: the null endpoint, the same rows read from a local S3 server (dynaload only);
                           hidden: the capacity endpoint described as on demand;
                           transform, transform20: dynaload alone on the null endpoint through a synchronous
                           transform, and one that awaits 20 ms per row;
                           delayN: the null endpoint answering N ms late (a table far away), w20: with 20% withheld;
                           capacity50: the capacity endpoint answering 50 ms late
+                          wide: --wide-rows items of about 380 KB in 4 shards; wide20: items of 100 KB, 20% withheld
   --clients <a,b>         baseline,dynaload (default both)
   --capacity <n>          write units per second of the capacity-limited endpoint (default 5000)
   --capacity-seconds <n>  the capacity and hidden scenarios load capacity x this many rows (default 60; --quick 10)
   --busy <n>              run n busy-looping processes during every client run (default 0): a busy machine,
                           whose answers arrive late
+  --wide-rows <n>         rows for the wide scenarios (default 2000)
   --dynalite-rows <n>     rows for the dynalite scenario, which is slow (default min(rows, 200000))
   --transform-rows <n>    rows for the transform scenarios (default min(rows, 100000))
   --baseline-withheld-rows <n>
@@ -58,6 +60,10 @@ export interface Scenario {
   readonly capacity: number | undefined;
   /** Arguments dynaload gets in this scenario only (before the ones given to the bench, which win). */
   readonly dynaloadArgs: readonly string[];
+  /** Wide items: each row carries a text column of this many bytes (undefined: the usual narrow rows). */
+  readonly itemBytes?: number;
+  /** Shards for this scenario's rows, when not `--shards`. */
+  readonly shards?: number;
 }
 
 export interface BenchOptions {
@@ -83,7 +89,7 @@ export interface BenchOptions {
   readonly cliArgs: readonly string[];
 }
 
-export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 's3', 'hidden', 'transform', 'transform20', 'delay20', 'delay50', 'delay100', 'delay20w20', 'delay50w20', 'delay100w20', 'capacity50'] as const;
+export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 's3', 'hidden', 'transform', 'transform20', 'delay20', 'delay50', 'delay100', 'delay20w20', 'delay50w20', 'delay100w20', 'capacity50', 'wide', 'wide20'] as const;
 /** Run unless --scenarios names them: the hidden-capacity runs are long, and judged run by run. */
 const DEFAULT_SCENARIOS = ['dynalite', 'null', 'withhold20', 'capacity', 's3'];
 
@@ -96,7 +102,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     options: {
       rows: { type: 'string' }, shards: { type: 'string' }, workers: { type: 'string' }, concurrency: { type: 'string' },
       scenarios: { type: 'string' }, clients: { type: 'string' }, capacity: { type: 'string' }, 'capacity-seconds': { type: 'string' },
-      'dynalite-rows': { type: 'string' }, 'transform-rows': { type: 'string' }, 'baseline-withheld-rows': { type: 'string' }, 'max-wcu': { type: 'string' }, busy: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, repeat: { type: 'string' },
+      'dynalite-rows': { type: 'string' }, 'transform-rows': { type: 'string' }, 'wide-rows': { type: 'string' }, 'baseline-withheld-rows': { type: 'string' }, 'max-wcu': { type: 'string' }, busy: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, repeat: { type: 'string' },
       quick: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -106,6 +112,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const capacitySeconds = integer('--capacity-seconds', values['capacity-seconds'], quick ? 10 : 60, 1, 3_600);
   const dynaliteRows = integer('--dynalite-rows', values['dynalite-rows'], Math.min(rows, 200_000), 1, 100_000_000);
   const transformRows = integer('--transform-rows', values['transform-rows'], Math.min(rows, 100_000), 1, 100_000_000);
+  const wideRows = integer('--wide-rows', values['wide-rows'], 2_000, 1, 1_000_000);
   const maxWcu = values['max-wcu'];
   if (maxWcu !== undefined && maxWcu !== 'auto' && !/^\d+$/.test(maxWcu)) throw new Error(`Expected \`--max-wcu\` to be a positive integer or \`auto\`, got \`${maxWcu}\``);
   const meter = maxWcu !== undefined;
@@ -153,6 +160,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       key: 'capacity50', label: `null, ${capacity} WCU/s, 50 ms away${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`, spec: { kind: 'null', capacity, burstSeconds: 1, delayMs: 50 },
       rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity, capacity,
       dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
+    },
+    // Documents near DynamoDB's 400 KB item limit, as a table of JSON blobs or images holds: what
+    // the process keeps must be bounded in bytes, not rows. dynaload only.
+    wide: {
+      key: 'wide', label: 'null, 380 KB items', spec: { kind: 'null', meter }, rows: wideRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
+      dynaloadArgs: [], itemBytes: 380_000, shards: 4,
+    },
+    wide20: {
+      key: 'wide20', label: 'null, 100 KB items, 20% withheld', spec: { kind: 'null', withhold: 0.2, seed: 20, meter }, rows: wideRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
+      dynaloadArgs: [], itemBytes: 100_000, shards: 4,
     },
   };
   const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity,s3' : DEFAULT_SCENARIOS.join(',')), SCENARIO_KEYS);

@@ -73,6 +73,8 @@ export interface Metrics {
   readonly result: RunResult;
   readonly written: number;
   readonly itemsPerSecond: number | undefined;
+  /** Item data written per second (wide scenarios: items/s x the item's size), MB of 10^6 bytes. */
+  readonly megabytesPerSecond: number | undefined;
   readonly cpuPerMillion: number | undefined;
   readonly peakRssMb: number | undefined;
   /** dynaload / baseline on the same endpoint. */
@@ -98,6 +100,7 @@ export function computeMetrics(results: readonly RunResult[], warmup: number, wi
       result: r,
       written,
       itemsPerSecond: ok ? rep.rowsPerSecond : undefined,
+      megabytesPerSecond: ok && r.scenario.itemBytes !== undefined && rep.rowsPerSecond !== undefined ? (rep.rowsPerSecond * r.scenario.itemBytes) / 1e6 : undefined,
       cpuPerMillion: ok && rep.cpuMs !== undefined && written > 0 ? rep.cpuMs / 1000 / (written / 1e6) : undefined,
       peakRssMb: ok ? rep.peakRssMb : undefined,
       unitsPerSecond,
@@ -114,7 +117,7 @@ export function computeMetrics(results: readonly RunResult[], warmup: number, wi
 
 export function header(windowSeconds: number): string[] {
   return [
-    'endpoint', 'client', 'items', 'items/s', 'x base', 'CPU s/M items', 'x base', 'peak RSS MiB',
+    'endpoint', 'client', 'items', 'items/s', 'MB/s', 'x base', 'CPU s/M items', 'x base', 'peak RSS MiB',
     'requests', 'items retried', 'units/s', '% of cap', 'wasted %', `worst ${windowSeconds}-s dev`, 'exit',
   ];
 }
@@ -131,6 +134,7 @@ export function tableRows(metrics: readonly Metrics[], columns: number): string[
       ...lead,
       String(m.written),
       fixed(m.itemsPerSecond, 0),
+      m.megabytesPerSecond === undefined ? '' : fixed(m.megabytesPerSecond, 1),
       times(m.speedRatio),
       fixed(m.cpuPerMillion, 1),
       times(m.cpuRatio),

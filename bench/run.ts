@@ -51,7 +51,7 @@ async function bench(o: BenchOptions): Promise<void> {
     for (const client of o.clients) {
       const rows = client === 'baseline' ? scenario.baselineRows : scenario.rows;
       if (rows === undefined) continue;
-      const local = await generateShards(path.join(ROOT, 'bench', 'data'), rows, o.shards);
+      const local = await generateShards(path.join(ROOT, 'bench', 'data'), rows, scenario.shards ?? o.shards, scenario.itemBytes);
       const files = scenario.key === 's3' && s3 ? [await s3.put(local)] : local;
       const env = scenario.key === 's3' && s3 ? { ...ENV, ...s3.env } : ENV;
       const args = client === 'baseline' ? [baselineScript] : [path.join(ROOT, 'bin', 'dynaload.js'), 'upload', '--json', '--types', 'series:N,episode:N'];

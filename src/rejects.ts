@@ -33,10 +33,11 @@ export class RejectsFile {
     return this.path === '-';
   }
 
-  write(reject: RejectRecord): void {
+  /** `written`: called once the line is written (or failed to be: the error is reported at `close`). */
+  write(reject: RejectRecord, written?: () => void): void {
     if (this.toStdout) {
       this.count++;
-      process.stdout.write(JSON.stringify(reject) + '\n');
+      process.stdout.write(JSON.stringify(reject) + '\n', () => written?.());
       return;
     }
     if (this.stream === undefined) {
@@ -44,7 +45,7 @@ export class RejectsFile {
       this.stream.on('error', (error) => (this.error ??= error));
     }
     this.count++;
-    this.stream.write(JSON.stringify(reject) + '\n');
+    this.stream.write(JSON.stringify(reject) + '\n', () => written?.());
   }
 
   async close(): Promise<void> {

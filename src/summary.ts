@@ -135,7 +135,7 @@ export function formatSummary(s: Summary): string {
   const share = s.shard ? formatShare(s.shard, s.dryRun) : '';
   if (s.dryRun) {
     const itemsPerTable = s.wouldWrite?.tables ?? {};
-    return share + formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu, maxWcuSource: formatCaps(s.writeCaps) } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile });
+    return share + formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu, maxWcuSource: formatCaps(s.writeCaps) } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile }) + `  peak RSS     ${s.peakRssMb} MiB\n`;
   }
   const seconds = (s.durationMs / 1000).toFixed(1);
   const tables = Object.entries(s.tables)

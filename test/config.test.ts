@@ -45,6 +45,7 @@ describe('resolveUploadConfig defaults', () => {
       stopTimeout: DEFAULTS.stopTimeout,
       transformConcurrency: DEFAULTS.transformConcurrency,
       transformTimeout: DEFAULTS.transformTimeout,
+      memory: 128,
       s3Endpoint: undefined,
       shard: undefined,
     });
@@ -124,6 +125,7 @@ describe('resolveUploadConfig usage errors', () => {
     ['workers 65', { workers: '65' }, 'OPTION_INVALID', integer('--workers', 1, 64, '65')],
     ['workers many', { workers: 'many' }, 'OPTION_INVALID', integer('--workers', 1, 64, 'many')],
     ['transform-concurrency 0', { transformConcurrency: '0' }, 'OPTION_INVALID', integer('--transform-concurrency', 1, 1024, '0')],
+    ['memory 15', { memory: '15' }, 'OPTION_INVALID', integer('--memory', 16, 65_536, '15')],
     ['transform-timeout 1.5', { transformTimeout: '1.5' }, 'OPTION_INVALID', integer('--transform-timeout', 1, 86400, '1.5')],
     ['max-retries -1', { maxRetries: '-1' }, 'OPTION_INVALID', integer('--max-retries', 0, 100, '-1')],
     ['max-retries 101', { maxRetries: '101' }, 'OPTION_INVALID', integer('--max-retries', 0, 100, '101')],

@@ -103,9 +103,9 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   controller?.start();
   checkpoint?.store.start(CHECKPOINT_INTERVAL_MS);
   const pool = startPool(run, schemas, controller ? limits.state : undefined, {
-    reject: (r) => {
+    reject: (r, written) => {
       rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
-      rejects.write(r);
+      rejects.write(r, written);
     },
     progress: (totals, window) => progress.update({ ...totals, window }),
     files: (files) => files.forEach((f) => checkpoint?.store.update(f)),

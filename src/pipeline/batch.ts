@@ -26,8 +26,12 @@ export interface QueueEntry {
 }
 
 export class WriteQueue<E extends QueueEntry> {
-  /** Entries free to send, in arrival order (a deque: `ready[head..]`). */
-  private ready: E[] = [];
+  /**
+   * Entries free to send, in arrival order (a deque: `ready[head..]`). A slot is cleared as its
+   * entry is taken: a taken entry left behind `head` kept its request JSON and row alive until
+   * the next compaction, up to a thousand items per worker (400 MB of items near 400 KB).
+   */
+  private ready: (E | undefined)[] = [];
   private head = 0;
   /** Entries waiting out a backoff, earliest due first. */
   private readonly waiting = new DueHeap<E>();
@@ -115,7 +119,7 @@ export class WriteQueue<E extends QueueEntry> {
       if (batch.length > 0 && bytes + entry.wire > MAX_BATCH_BYTES) break;
       batch.push(entry);
       bytes += entry.wire;
-      this.head++;
+      this.ready[this.head++] = undefined;
     }
     if (this.head > 1024 && this.head * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.head);

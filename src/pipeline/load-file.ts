@@ -65,6 +65,10 @@ export interface LoadContext {
   readonly rowSkipped: () => void;
   /** Rejects a row (for one table, or for all when `table` is absent); the first rejection counts the row. */
   readonly reject: (row: RowRef, code: string, message: string, extra?: RejectExtra) => void;
+  /** This worker's share of `--memory` (src/pipeline/memory-budget.ts); absent: MAX_OPEN_ROWS and ORDER_MAX_BYTES. */
+  readonly bounds?: { readonly openRows: number; readonly orderBytes: number };
+  /** True while the rejected rows on their way to the rejects file pass their bound in bytes. */
+  readonly rejectsFull?: () => boolean;
 }
 
 /** What a rejects line carries besides the row: the table and column, or where the bytes broke a rule. */
@@ -128,11 +132,11 @@ export function settle(row: RowRef, outcome: Outcome): void {
 }
 
 /**
- * Rows read but not yet below the mark, per file, before reading waits. One row retried for long
- * (or a key written over and over) holds the mark back while later rows settle; without this bound
- * the rows kept for the mark would grow with the file. The mark keeps 17 bytes a row (17 MiB at
- * most); settled rows are not kept. At 50,000 an item withheld 7 times in a row stalled reading
- * often enough to cost 10% of the throughput with 20% withheld (issue 4, point 3).
+ * Rows read but not yet below the mark, per file, before reading waits, when no budget is given.
+ * One row retried for long (or a key written over and over) holds the mark back while later rows
+ * settle; without this bound the rows kept for the mark would grow with the file. The mark keeps
+ * 17 bytes a row; settled rows are not kept. At 50,000 an item withheld 7 times in a row stalled
+ * reading often enough to cost 10% of the throughput with 20% withheld.
  */
 export const MAX_OPEN_ROWS = 1_000_000;
 
@@ -140,8 +144,13 @@ function halted(context: LoadContext): boolean {
   return context.stopping() || context.writer.failure !== undefined;
 }
 
-async function waitForMark(context: LoadContext): Promise<void> {
-  while (context.tracker.open > MAX_OPEN_ROWS && !halted(context)) {
+/** The rows held for the mark, or the rejected rows not yet in the rejects file, are at their bound. */
+function held(context: LoadContext): boolean {
+  return context.tracker.open > (context.bounds?.openRows ?? MAX_OPEN_ROWS) || context.rejectsFull?.() === true;
+}
+
+async function waitForRoom(context: LoadContext): Promise<void> {
+  while (held(context) && !halted(context)) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -224,11 +233,12 @@ export function rowOrder(context: LoadContext): RowOrder<RowRef, Output[]> {
     halted: () => halted(context),
     bytes: (row, outputs) => (outputs === undefined ? fieldsBytes(row.fields) : outputs.reduce((sum, output) => sum + (output.item?.size ?? 0), 0)),
     maxRows: ORDER_MAX_ROWS,
-    maxBytes: ORDER_MAX_BYTES,
+    maxBytes: context.bounds?.orderBytes ?? ORDER_MAX_BYTES,
   });
 }
 
-function fieldsBytes(fields: RowRef['fields']): number {
+/** The size of a row's text as held (characters), for the bounds in bytes. */
+export function fieldsBytes(fields: RowRef['fields']): number {
   if (fields === null) return 0;
   if (typeof fields === 'string') return fields.length;
   if (Array.isArray(fields)) return fields.reduce((sum: number, cell: string) => sum + cell.length, 0);
@@ -263,7 +273,7 @@ export function mapInOrder<T>(row: RowRef, input: T, map: RowPlan<T>, order: Row
 function route(row: RowRef, outputs: Output[], context: LoadContext): Promise<void> | undefined {
   // After the wait, a run that is stopping (or failed) leaves the row unrouted: it stays open, below
   // no mark, so a resume reads it again. Routing anyway would wait again, at once, for ever.
-  if (context.tracker.open > MAX_OPEN_ROWS) return waitForMark(context).then(() => (halted(context) ? undefined : route(row, outputs, context)));
+  if (held(context)) return waitForRoom(context).then(() => (halted(context) ? undefined : route(row, outputs, context)));
   let items = 0;
   for (const output of outputs) {
     if (output.error) {

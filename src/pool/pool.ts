@@ -6,11 +6,12 @@ import type { SharedRateState } from './rate-limit.js';
 import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Mark } from '../checkpoint/low-water.js';
+import { memoryBounds } from '../pipeline/memory-budget.js';
 import { addCounters, combineWindows, emptyCounters, type FileProgress, type FromWorker, type RejectRecord, type RunWindow, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
 
 /**
  * Heap limits per worker (issue 4: peak RSS under 200 MB in all). The old generation's limit is far
- * above what a worker holds (its writer keeps at most WRITER_HIGH_WATER_BYTES of writes), but at
+ * above what a worker holds (its share of `--memory`, src/pipeline/memory-budget.ts), but at
  * 1 GB or less V8 grows the heap as for a memory-constrained device (a smaller growing factor):
  * measured on 1M rows, peak RSS 225 -> 153 MiB for about 2 s more CPU. Without a limit a worker
  * inherits the process's (about 4 GB here) and lets garbage pile up to ~50 MB before collecting it.
@@ -22,7 +23,8 @@ export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 12, maxOldGenerati
 const WORKER_EXIT_GRACE_MS = 2000;
 
 export interface PoolEvents {
-  readonly reject: (reject: RejectRecord) => void;
+  /** `written` is called once the line is handed to the file (its write completed). */
+  readonly reject: (reject: RejectRecord, written: () => void) => void;
   /** Called whenever a worker reports; `totals` sums every worker's latest counters. */
   readonly progress?: (totals: WorkerCounters, window: RunWindow | null) => void;
   /** Marks of files that moved, for the checkpoint. */
@@ -76,7 +78,7 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
     const takesStdin = workerId === 0 && files.includes('-');
     if (takesStdin) files.splice(files.indexOf('-'), 1);
     let first = takesStdin ? '-' : undefined;
-    const data: WorkerData = { workerId, config, schemas, rate };
+    const data: WorkerData = { workerId, config, schemas, rate, bounds: memoryBounds(config.memory, count) };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdin: takesStdin, resourceLimits: { ...WORKER_HEAP_LIMITS } });
     workers.push(worker);
     if (takesStdin && worker.stdin) {
@@ -98,9 +100,13 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
             if (message.files.length > 0) events.files?.(message.files);
             events.progress?.(totals(), combineWindows(latest));
             break;
-          case 'reject':
-            events.reject(message.reject);
+          case 'reject': {
+            const { bytes } = message;
+            events.reject(message.reject, () => {
+              if (!reported) worker.postMessage({ type: 'rejects-written', bytes } satisfies ToWorker);
+            });
             break;
+          }
           case 'failed':
             log.error({ worker: workerId, code: message.error.code }, message.error.message);
             fail(message.error);

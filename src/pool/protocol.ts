@@ -3,6 +3,7 @@ import type { Mark } from '../checkpoint/low-water.js';
 import type { UploadConfig } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
 import type { WireError } from '../errors.js';
+import type { MemoryBounds } from '../pipeline/memory-budget.js';
 import type { WindowReport } from '../pipeline/window.js';
 import type { WriterStats } from '../pipeline/write.js';
 import type { SharedRateState } from './rate-limit.js';
@@ -13,6 +14,8 @@ export interface WorkerData {
   readonly schemas: readonly TableSchema[];
   /** The run's shared write-rate limiter (absent: no limit, no adaptation). */
   readonly rate: SharedRateState | undefined;
+  /** This worker's share of `--memory`. */
+  readonly bounds: MemoryBounds;
 }
 
 export interface TableCounters {
@@ -90,12 +93,15 @@ export type ToWorker =
   /** Stop reading; write what is queued; then report. */
   | { readonly type: 'stop' }
   /** No more files: write what is queued; then report. */
-  | { readonly type: 'end' };
+  | { readonly type: 'end' }
+  /** Rejected rows of these many bytes (as counted in their `reject` messages) are in the rejects file. */
+  | { readonly type: 'rejects-written'; readonly bytes: number };
 
 export type FromWorker =
   | { readonly type: 'next' }
   | { readonly type: 'stats'; readonly stats: WorkerCounters; readonly files: readonly FileProgress[] }
-  | { readonly type: 'reject'; readonly reject: RejectRecord }
+  /** `bytes`: what the worker counts the row at until the main thread says it is written. */
+  | { readonly type: 'reject'; readonly reject: RejectRecord; readonly bytes: number }
   | { readonly type: 'failed'; readonly error: WireError }
   | { readonly type: 'done'; readonly stats: WorkerCounters; readonly files: readonly FileProgress[] };
 

@@ -12,7 +12,7 @@ import { createLogger } from '../log.js';
 import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
 import { LowWater } from '../checkpoint/low-water.js';
-import { loadFile, rowForReject, settle, type LoadOptions, type RejectExtra, type RowEntry, type RowRef } from '../pipeline/load-file.js';
+import { fieldsBytes, loadFile, rowForReject, settle, type LoadOptions, type RejectExtra, type RowEntry, type RowRef } from '../pipeline/load-file.js';
 import { mixedColumnMessage } from '../pipeline/infer.js';
 import { Plan } from '../pipeline/plan.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
@@ -49,13 +49,21 @@ function table(name: string): { written: number; rejected: number } {
   return (counters.tables[name] ??= { written: 0, rejected: 0 });
 }
 
+/** Bytes of rejected rows posted to the main thread and not yet in the rejects file. */
+let rejectBytes = 0;
+
 function reject(row: RowRef, code: string, message: string, extra: RejectExtra = {}): void {
   if (extra.table !== undefined) table(extra.table).rejected++;
   if (row.rejected) return;
   row.rejected = true;
   counters.rowsRejected++;
-  post({ type: 'reject', reject: { file: row.file, line: row.line, code, message, ...extra, row: rowForReject(row) } });
+  const bytes = fieldsBytes(row.fields) + message.length;
+  rejectBytes += bytes;
+  post({ type: 'reject', reject: { file: row.file, line: row.line, code, message, ...extra, row: rowForReject(row) }, bytes });
 }
+
+/** True while the rejected rows on their way to the rejects file pass their bound: reading waits. */
+const rejectsFull = (): boolean => rejectBytes > data.bounds.rejectBytes;
 
 const writer = new BatchWriter<RowEntry>({
   // --dry-run: every request is acknowledged here, so rows are read, mapped and checked, never sent.
@@ -67,6 +75,7 @@ const writer = new BatchWriter<RowEntry>({
   },
   concurrency: maxInFlight,
   window,
+  highWaterBytes: data.bounds.writerBytes,
   maxRetries: config.maxRetries,
   backoff: DEFAULT_BACKOFF,
   ...(data.rate ? { limiter: new RateLimiter(data.rate) } : {}),
@@ -122,6 +131,10 @@ async function nextMessage(): Promise<ToWorker> {
 }
 
 port.on('message', (message: ToWorker) => {
+  if (message.type === 'rejects-written') {
+    rejectBytes -= message.bytes;
+    return;
+  }
   if (message.type === 'stop') {
     stopping = true;
     writer.stop();
@@ -156,6 +169,8 @@ async function run(): Promise<void> {
           bytesRead: (n) => (counters.bytesRead += n),
           rowSkipped: () => counters.rowsSkipped++,
           reject,
+          bounds: data.bounds,
+          rejectsFull,
         });
       } catch (error) {
         if (writer.failure) break;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from '../../src/pipeline/batch.js';
 
 // Rules from https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
@@ -245,5 +247,29 @@ describe('WriteQueue: a key written over and over', () => {
     const batch2 = queue.take(0);
     assert.equal(batch2[0], second, 'released before the 75 fresh entries still queued');
     assert.equal(batch2.length, MAX_BATCH_ITEMS);
+  });
+});
+
+describe('WriteQueue memory', () => {
+  test('keeps no reference to an entry once it is taken and done (a wide item is freed at once)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const queue = new WriteQueue<Entry>();
+    // Fewer than the queue's compaction threshold, as a worker holds them between compactions.
+    const refs: WeakRef<Entry>[] = [];
+    (() => {
+      for (let i = 0; i < 100; i++) {
+        const added = entry(`k${i}`, 400_000);
+        refs.push(new WeakRef(added));
+        queue.add(added);
+      }
+      for (let batch = queue.take(0); batch.length > 0; batch = queue.take(0)) for (const taken of batch) queue.done(taken);
+    })();
+    assert.equal(queue.size, 0);
+    assert.equal(queue.bytes, 0);
+    // WeakRefs are cleared only after the job that created them ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(refs.filter((ref) => ref.deref() !== undefined).length, 0);
   });
 });
