@@ -18,7 +18,10 @@ import { BatchWriteCommand, DynamoDBDocumentClient, type BatchWriteCommandOutput
 
 type Requests = NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>;
 
-const { values, positionals: files } = parseArgs({ options: { endpoint: { type: 'string' }, table: { type: 'string' } }, allowPositionals: true });
+const { values, positionals: files } = parseArgs({
+  options: { endpoint: { type: 'string' }, table: { type: 'string' } },
+  allowPositionals: true,
+});
 const table = values.table ?? 'bench';
 const startedAt = performance.now();
 const client = new DynamoDBClient({ endpoint: values.endpoint, region: process.env.AWS_REGION ?? 'us-east-1' });
@@ -51,7 +54,17 @@ try {
       }
       const [user, series, episode, timestamp, moddt] = line.split(',');
       counts.rows++;
-      batch.push({ PutRequest: { Item: { user: Number(user), series: Number(series), episode: Number(episode), timestamp: Number(timestamp), moddt } } });
+      batch.push({
+        PutRequest: {
+          Item: {
+            user: Number(user),
+            series: Number(series),
+            episode: Number(episode),
+            timestamp: Number(timestamp),
+            moddt,
+          },
+        },
+      });
       if (batch.length === 25) {
         await writeBatch(batch);
         batch = [];
@@ -66,13 +79,15 @@ client.destroy();
 
 const durationMs = performance.now() - startedAt;
 const cpu = process.cpuUsage();
-process.stdout.write(JSON.stringify({
-  ...counts,
-  durationMs: Math.round(durationMs),
-  rowsPerSecond: Math.round((counts.written * 1000) / durationMs),
-  cpuMs: Math.round((cpu.user + cpu.system) / 1000),
-  peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-  exitCode: error ? 1 : 0,
-  error,
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    ...counts,
+    durationMs: Math.round(durationMs),
+    rowsPerSecond: Math.round((counts.written * 1000) / durationMs),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    exitCode: error ? 1 : 0,
+    error,
+  }) + '\n',
+);
 process.exitCode = error ? 1 : 0;

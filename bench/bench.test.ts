@@ -27,7 +27,13 @@ describe('capacity', () => {
 
   it('counts per second and finds the worst window after the warm-up, without the last partial second', () => {
     const perSecond = new PerSecond();
-    for (const [value, at] of [[5, 100], [5, 1099], [3, 1100], [1, 3200]] as const) perSecond.add(value, at);
+    for (const [value, at] of [
+      [5, 100],
+      [5, 1099],
+      [3, 1100],
+      [1, 3200],
+    ] as const)
+      perSecond.add(value, at);
     assert.deepEqual(perSecond.counts, [10, 3, 0, 1]);
     assert.equal(worstWindow([0, ...Array<number>(20).fill(100), 5], 100, 10, 1)?.worst, 0);
     assert.equal(worstWindow(Array<number>(12).fill(100), 100, 10, 10), undefined);
@@ -40,7 +46,14 @@ describe('capacity', () => {
 describe('--repeat', () => {
   const scenario = parseBenchOptions(['--scenarios', 'null']).scenarios[0];
   const run = (rowsPerSecond: number | undefined, problem?: string): RunResult =>
-    ({ scenario, client: 'dynaload', report: rowsPerSecond === undefined ? undefined : { rowsPerSecond, written: 1 }, stats: undefined, problem, target: undefined }) as RunResult;
+    ({
+      scenario,
+      client: 'dynaload',
+      report: rowsPerSecond === undefined ? undefined : { rowsPerSecond, written: 1 },
+      stats: undefined,
+      problem,
+      target: undefined,
+    }) as RunResult;
 
   it('shows the run with the median items/s (the lower middle one for an even count), with every run listed', () => {
     const odd = medianRun([run(90), run(110), run(100)]);
@@ -55,27 +68,84 @@ describe('--repeat', () => {
     assert.deepEqual(shown.runs, [90, undefined, 100]);
   });
 
-  it('runs each round in table order, but dynaload\'s fault-free and withheld runs back to back', () => {
+  it("runs each round in table order, but dynaload's fault-free and withheld runs back to back", () => {
     const order = (argv: string[]): string[] => {
       const o = parseBenchOptions(argv);
-      return runOrder(o.scenarios.flatMap((s) => o.clients.map((client) => ({ scenario: s, client })))).map((p) => `${p.scenario.key}/${p.client}`);
+      return runOrder(o.scenarios.flatMap((s) => o.clients.map((client) => ({ scenario: s, client })))).map(
+        (p) => `${p.scenario.key}/${p.client}`,
+      );
     };
-    assert.deepEqual(order([]), ['dynalite/baseline', 'dynalite/dynaload', 'null/baseline', 'null/dynaload', 'withhold20/dynaload', 'withhold20/baseline', 'capacity/baseline', 'capacity/dynaload', 's3/baseline', 's3/dynaload']);
-    assert.deepEqual(order(['--scenarios', 'withhold20,null']), ['withhold20/baseline', 'withhold20/dynaload', 'null/dynaload', 'null/baseline']);
-    assert.deepEqual(order(['--clients', 'dynaload,baseline', '--scenarios', 'null,withhold20']), ['null/dynaload', 'withhold20/dynaload', 'null/baseline', 'withhold20/baseline']);
-    assert.deepEqual(order(['--scenarios', 'null,dynalite,withhold20', '--clients', 'dynaload']), ['null/dynaload', 'withhold20/dynaload', 'dynalite/dynaload']);
-    assert.deepEqual(order(['--scenarios', 'null,capacity']), ['null/baseline', 'null/dynaload', 'capacity/baseline', 'capacity/dynaload']);
+    assert.deepEqual(order([]), [
+      'dynalite/baseline',
+      'dynalite/dynaload',
+      'null/baseline',
+      'null/dynaload',
+      'withhold20/dynaload',
+      'withhold20/baseline',
+      'capacity/baseline',
+      'capacity/dynaload',
+      's3/baseline',
+      's3/dynaload',
+    ]);
+    assert.deepEqual(order(['--scenarios', 'withhold20,null']), [
+      'withhold20/baseline',
+      'withhold20/dynaload',
+      'null/dynaload',
+      'null/baseline',
+    ]);
+    assert.deepEqual(order(['--clients', 'dynaload,baseline', '--scenarios', 'null,withhold20']), [
+      'null/dynaload',
+      'withhold20/dynaload',
+      'null/baseline',
+      'withhold20/baseline',
+    ]);
+    assert.deepEqual(order(['--scenarios', 'null,dynalite,withhold20', '--clients', 'dynaload']), [
+      'null/dynaload',
+      'withhold20/dynaload',
+      'dynalite/dynaload',
+    ]);
+    assert.deepEqual(order(['--scenarios', 'null,capacity']), [
+      'null/baseline',
+      'null/dynaload',
+      'capacity/baseline',
+      'capacity/dynaload',
+    ]);
   });
 
   it('judges point 3 on the runs paired by round; a failed round is left out and said', () => {
-    const [fastScenario, withheldScenario] = parseBenchOptions(['--scenarios', 'null,withhold20']).scenarios as [Scenario, Scenario];
-    const runs = (s: Scenario, rates: (number | undefined)[]): RunResult => medianRun(rates.map((rowsPerSecond) =>
-      ({ scenario: s, client: 'dynaload', report: rowsPerSecond === undefined ? undefined : { rowsPerSecond, written: 1 }, stats: undefined, problem: rowsPerSecond === undefined ? 'failed' : undefined, target: undefined }) as RunResult));
+    const [fastScenario, withheldScenario] = parseBenchOptions(['--scenarios', 'null,withhold20']).scenarios as [
+      Scenario,
+      Scenario,
+    ];
+    const runs = (s: Scenario, rates: (number | undefined)[]): RunResult =>
+      medianRun(
+        rates.map(
+          (rowsPerSecond) =>
+            ({
+              scenario: s,
+              client: 'dynaload',
+              report: rowsPerSecond === undefined ? undefined : { rowsPerSecond, written: 1 },
+              stats: undefined,
+              problem: rowsPerSecond === undefined ? 'failed' : undefined,
+              target: undefined,
+            }) as RunResult,
+        ),
+      );
     const goal3 = (fast: (number | undefined)[], withheld: (number | undefined)[]): string | undefined =>
-      goalLines(computeMetrics([runs(fastScenario, fast), runs(withheldScenario, withheld)], 10, 10), 10, undefined).find((l) => l.startsWith('Goal 3'));
+      goalLines(
+        computeMetrics([runs(fastScenario, fast), runs(withheldScenario, withheld)], 10, 10),
+        10,
+        undefined,
+      ).find((l) => l.startsWith('Goal 3'));
     // Paired by round: 0.80x, 0.81x, 0.88x, median 0.81x; the two median runs (100 and 80) would say 0.80x.
-    assert.match(goal3([100, 110, 90], [80, 89, 79]) ?? '', /0\.81x its fault-free figure, the median of 3 rounds \(0\.80x, 0\.81x, 0\.88x; the two median runs: 0\.80x\).*: met$/);
-    assert.match(goal3([100, undefined, 100], [80, 85, 70]) ?? '', /0\.75x .*the median of 2 rounds \(0\.80x, 0\.70x; 1 failed\).*: NOT met$/);
+    assert.match(
+      goal3([100, 110, 90], [80, 89, 79]) ?? '',
+      /0\.81x its fault-free figure, the median of 3 rounds \(0\.80x, 0\.81x, 0\.88x; the two median runs: 0\.80x\).*: met$/,
+    );
+    assert.match(
+      goal3([100, undefined, 100], [80, 85, 70]) ?? '',
+      /0\.75x .*the median of 2 rounds \(0\.80x, 0\.70x; 1 failed\).*: NOT met$/,
+    );
     assert.match(goal3([undefined, undefined], [85, 80]) ?? '', /n\/a/);
     assert.equal(median([0.9, 0.8, 0.85]), 0.85);
     assert.ok(Math.abs(median([0.8, 0.9]) - 0.85) < 1e-12);
@@ -91,25 +161,46 @@ describe('--repeat', () => {
 });
 
 describe('null endpoint', () => {
-  const post = async (endpoint: string, target: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const res = await fetch(endpoint, { method: 'POST', headers: { 'x-amz-target': `DynamoDB_20120810.${target}`, 'content-type': 'application/x-amz-json-1.0' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = async (
+    endpoint: string,
+    target: string,
+    body: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': `DynamoDB_20120810.${target}`, 'content-type': 'application/x-amz-json-1.0' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  const put = (user: number): unknown => ({ PutRequest: { Item: { user: { N: String(user) }, timestamp: { N: '1' }, moddt: { S: 'x' } } } });
+  const put = (user: number): unknown => ({
+    PutRequest: { Item: { user: { N: String(user) }, timestamp: { N: '1' }, moddt: { S: 'x' } } },
+  });
 
   it('describes the table it created, the way the SDK reads it', async () => {
     const server = await startNullEndpoint({ kind: 'null' });
-    const client = new DynamoDBClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const client = new DynamoDBClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
     try {
-      await client.send(new CreateTableCommand({
-        TableName: 't', BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 5000 },
-        AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'N' }], KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }],
-      }));
+      await client.send(
+        new CreateTableCommand({
+          TableName: 't',
+          BillingMode: 'PROVISIONED',
+          ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 5000 },
+          AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'N' }],
+          KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }],
+        }),
+      );
       const { Table } = await client.send(new DescribeTableCommand({ TableName: 't' }));
       assert.deepEqual(Table?.KeySchema, [{ AttributeName: 'user', KeyType: 'HASH' }]);
       assert.equal(Table?.BillingModeSummary?.BillingMode, 'PROVISIONED');
       assert.equal(Table?.ProvisionedThroughput?.WriteCapacityUnits, 5000);
-      await assert.rejects(client.send(new DescribeTableCommand({ TableName: 'nope' })), { name: 'ResourceNotFoundException' });
+      await assert.rejects(client.send(new DescribeTableCommand({ TableName: 'nope' })), {
+        name: 'ResourceNotFoundException',
+      });
     } finally {
       client.destroy();
       await server.close();
@@ -119,8 +210,17 @@ describe('null endpoint', () => {
   it('acknowledges well-formed batches and refuses malformed ones', async () => {
     const server = await startNullEndpoint({ kind: 'null' });
     try {
-      await post(server.endpoint, 'CreateTable', { TableName: 't', KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }], BillingMode: 'PAY_PER_REQUEST' });
-      const ok = await post(server.endpoint, 'BatchWriteItem', { RequestItems: { t: Array.from({ length: 25 }, (_, i) => put(i)) } });
+      await post(server.endpoint, 'CreateTable', {
+        TableName: 't',
+        KeySchema: [
+          { AttributeName: 'user', KeyType: 'HASH' },
+          { AttributeName: 'timestamp', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+      const ok = await post(server.endpoint, 'BatchWriteItem', {
+        RequestItems: { t: Array.from({ length: 25 }, (_, i) => put(i)) },
+      });
       assert.deepEqual(ok, { status: 200, body: { UnprocessedItems: {} } });
       for (const [body, message] of [
         [{ RequestItems: { t: Array.from({ length: 26 }, (_, i) => put(i)) } }, /less than or equal to 25/],
@@ -143,10 +243,18 @@ describe('null endpoint', () => {
   it('withholds a seeded fraction of items and returns them as UnprocessedItems', async () => {
     const server = await startNullEndpoint({ kind: 'null', withhold: 0.2, seed: 3 });
     try {
-      await post(server.endpoint, 'CreateTable', { TableName: 't', KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }] });
+      await post(server.endpoint, 'CreateTable', {
+        TableName: 't',
+        KeySchema: [
+          { AttributeName: 'user', KeyType: 'HASH' },
+          { AttributeName: 'timestamp', KeyType: 'RANGE' },
+        ],
+      });
       let returned = 0;
       for (let b = 0; b < 40; b++) {
-        const { body } = await post(server.endpoint, 'BatchWriteItem', { RequestItems: { t: Array.from({ length: 25 }, (_, i) => put(b * 25 + i)) } });
+        const { body } = await post(server.endpoint, 'BatchWriteItem', {
+          RequestItems: { t: Array.from({ length: 25 }, (_, i) => put(b * 25 + i)) },
+        });
         returned += ((body.UnprocessedItems as Record<string, unknown[]>).t ?? []).length;
       }
       const stats = server.stats();
@@ -162,21 +270,49 @@ describe('null endpoint', () => {
 describe('hidden capacity and quick mode', () => {
   const [hidden] = parseBenchOptions(['--scenarios', 'hidden', '--capacity', '1000']).scenarios as [Scenario];
   const run = (unitsAdmitted: number, itemsWithheld: number, exitCode: number, written: number): RunResult => ({
-    scenario: hidden, client: 'dynaload', problem: undefined, target: 1000,
-    report: { written, exitCode, rowsPerSecond: 1, ...(exitCode === 0 ? {} : { error: { code: 'RETRIES_EXHAUSTED', message: 'x' } }) },
-    stats: { kind: 'null', cpuMs: 0, requests: 1, batchWriteRequests: 1, invalidRequests: 0, invalidSamples: [], itemsAdmitted: unitsAdmitted, itemsWithheld, unitsAdmitted, unitsPerSecond: [], activeMs: unitsAdmitted },
+    scenario: hidden,
+    client: 'dynaload',
+    problem: undefined,
+    target: 1000,
+    report: {
+      written,
+      exitCode,
+      rowsPerSecond: 1,
+      ...(exitCode === 0 ? {} : { error: { code: 'RETRIES_EXHAUSTED', message: 'x' } }),
+    },
+    stats: {
+      kind: 'null',
+      cpuMs: 0,
+      requests: 1,
+      batchWriteRequests: 1,
+      invalidRequests: 0,
+      invalidSamples: [],
+      itemsAdmitted: unitsAdmitted,
+      itemsWithheld,
+      unitsAdmitted,
+      unitsPerSecond: [],
+      activeMs: unitsAdmitted,
+    },
   });
 
   it('the hidden scenario describes an on-demand table, but its endpoint admits the capacity', () => {
     assert.equal(hidden.provisioned, undefined);
     assert.equal(hidden.capacity, 1000);
     assert.deepEqual(hidden.dynaloadArgs, []);
-    assert.equal(parseBenchOptions([]).scenarios.some((s) => s.key === 'hidden'), false, 'not in the default set');
+    assert.equal(
+      parseBenchOptions([]).scenarios.some((s) => s.key === 'hidden'),
+      false,
+      'not in the default set',
+    );
     assert.equal(parseBenchOptions(['--busy', '1']).busy, 1);
   });
 
   it('reports every run, and counts a failed or wasteful one against the goal (no median hides it)', () => {
-    const runs = computeMetrics([run(60_000, 1_200, 0, 60_000), run(60_000, 9_000, 0, 60_000), run(20_000, 90_000, 1, 20_000)], 10, 10);
+    const runs = computeMetrics(
+      [run(60_000, 1_200, 0, 60_000), run(60_000, 9_000, 0, 60_000), run(20_000, 90_000, 1, 20_000)],
+      10,
+      10,
+    );
     const lines = perRunLines([{ label: 'hidden/dynaload', rows: 60_000, runs }], 1);
     assert.equal(lines.length, 4);
     assert.match(lines[0] ?? '', /run 1: 100\.0% of capacity, 2\.0% wasted, 60000 of 60000 rows, exit 0$/);

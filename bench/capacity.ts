@@ -25,7 +25,10 @@ export class TokenBucket {
   private last: number | undefined;
   private readonly size: number;
 
-  constructor(private readonly rate: number, burstSeconds: number) {
+  constructor(
+    private readonly rate: number,
+    burstSeconds: number,
+  ) {
     this.size = rate * burstSeconds;
   }
 
@@ -67,7 +70,12 @@ export interface WindowDeviation {
  * Sliding `windowSeconds` windows (1 s step) over a per-second series, skipping the first `warmup`
  * seconds and the last, partial second (the run ended inside it). Undefined when no window fits.
  */
-export function worstWindow(perSecond: readonly number[], target: number, windowSeconds = 10, warmup = 10): WindowDeviation | undefined {
+export function worstWindow(
+  perSecond: readonly number[],
+  target: number,
+  windowSeconds = 10,
+  warmup = 10,
+): WindowDeviation | undefined {
   const full = perSecond.slice(0, -1);
   let worst: WindowDeviation | undefined;
   let windows = 0;
@@ -76,7 +84,8 @@ export function worstWindow(perSecond: readonly number[], target: number, window
     for (let s = start; s < start + windowSeconds; s++) sum += full[s] ?? 0;
     const deviation = sum / windowSeconds / target - 1;
     windows++;
-    if (worst === undefined || Math.abs(deviation) > Math.abs(worst.worst)) worst = { worst: deviation, at: start, windows: 0 };
+    if (worst === undefined || Math.abs(deviation) > Math.abs(worst.worst))
+      worst = { worst: deviation, at: start, windows: 0 };
   }
   return worst && { ...worst, windows };
 }

@@ -17,8 +17,17 @@ const stats = (): EndpointStats => {
   if (nullEndpoint) return nullEndpoint.stats();
   const cpu = process.cpuUsage(cpuAtStart);
   return {
-    kind: 'dynalite', cpuMs: Math.round((cpu.user + cpu.system) / 1000), requests: 0, batchWriteRequests: 0, invalidRequests: 0,
-    invalidSamples: [], itemsAdmitted: 0, itemsWithheld: 0, unitsAdmitted: 0, unitsPerSecond: [], activeMs: 0,
+    kind: 'dynalite',
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    requests: 0,
+    batchWriteRequests: 0,
+    invalidRequests: 0,
+    invalidSamples: [],
+    itemsAdmitted: 0,
+    itemsWithheld: 0,
+    unitsAdmitted: 0,
+    unitsPerSecond: [],
+    activeMs: 0,
   };
 };
 

@@ -18,7 +18,10 @@ export async function generateShards(dir: string, rows: number, shards: number, 
   const next = mulberry32(7);
   const random = (n: number): number => Math.floor(next() * n);
   for (let s = 0, row = 0; s < shards && row < rows; s++) {
-    const file = path.join(dir, `rows${rows}-of${shards}${itemBytes > 0 ? `-wide${itemBytes}` : ''}-part-${String(s).padStart(4, '0')}.csv`);
+    const file = path.join(
+      dir,
+      `rows${rows}-of${shards}${itemBytes > 0 ? `-wide${itemBytes}` : ''}-part-${String(s).padStart(4, '0')}.csv`,
+    );
     const count = Math.min(perShard, rows - row);
     files.push(file);
     const existing = await stat(file).catch(() => undefined);

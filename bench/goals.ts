@@ -5,8 +5,14 @@
 import { divide, fixed, median, roundRatios, times, type Metrics } from './report.js';
 
 /** The goal lines, or in `--quick` mode one line saying they are not judged: too short a run to judge any of them by. */
-export function goalSection(metrics: readonly Metrics[], o: { readonly quick: boolean; readonly windowSeconds: number; readonly maxWcu: string | undefined }): string[] {
-  if (o.quick) return ['Goals are not judged in --quick mode (too few rows and too short a run): run without --quick for verdicts.'];
+export function goalSection(
+  metrics: readonly Metrics[],
+  o: { readonly quick: boolean; readonly windowSeconds: number; readonly maxWcu: string | undefined },
+): string[] {
+  if (o.quick)
+    return [
+      'Goals are not judged in --quick mode (too few rows and too short a run): run without --quick for verdicts.',
+    ];
   return goalLines(metrics, o.windowSeconds, o.maxWcu);
 }
 
@@ -25,9 +31,13 @@ export function goalLines(metrics: readonly Metrics[], windowSeconds: number, ma
 
   const fast = find('null', 'dynaload');
   if (fast && find('null', 'baseline')) {
-    const ok = fast.speedRatio !== undefined && fast.cpuRatio !== undefined && fast.peakRssMb !== undefined
-      ? fast.speedRatio >= 2 && fast.cpuRatio <= 0.5 && fast.peakRssMb < 200 : undefined;
-    lines.push(`Goal 2 (null endpoint, ${fast.written} items): items/s ${times(fast.speedRatio)} baseline (want >= 2x), CPU per item ${times(fast.cpuRatio)} (want <= 0.5x), peak RSS ${fixed(fast.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`);
+    const ok =
+      fast.speedRatio !== undefined && fast.cpuRatio !== undefined && fast.peakRssMb !== undefined
+        ? fast.speedRatio >= 2 && fast.cpuRatio <= 0.5 && fast.peakRssMb < 200
+        : undefined;
+    lines.push(
+      `Goal 2 (null endpoint, ${fast.written} items): items/s ${times(fast.speedRatio)} baseline (want >= 2x), CPU per item ${times(fast.cpuRatio)} (want <= 0.5x), peak RSS ${fixed(fast.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`,
+    );
   }
   const withheld = find('withhold20', 'dynaload');
   // Every run counts here, the shown one failed or not: a round where both runs worked still compares.
@@ -46,40 +56,66 @@ export function goalLines(metrics: readonly Metrics[], windowSeconds: number, ma
   }
   if (maxWcu !== undefined && maxWcu !== 'auto') {
     const windows = metrics.filter((m) => m.result.client === 'dynaload' && m.window !== undefined);
-    const worst = windows.reduce<Metrics | undefined>((w, m) => (w === undefined || Math.abs(m.window?.worst ?? 0) > Math.abs(w.window?.worst ?? 0) ? m : w), undefined);
+    const worst = windows.reduce<Metrics | undefined>(
+      (w, m) => (w === undefined || Math.abs(m.window?.worst ?? 0) > Math.abs(w.window?.worst ?? 0) ? m : w),
+      undefined,
+    );
     if (worst?.window) {
       const ok = Math.abs(worst.window.worst) <= 0.05;
-      lines.push(`Goal 4 (--max-wcu ${maxWcu}): worst ${windowSeconds}-s window ${(worst.window.worst * 100).toFixed(1)}% from the cap (${worst.result.scenario.key}, from second ${worst.window.at}; want within 5%): ${verdict(ok)}`);
+      lines.push(
+        `Goal 4 (--max-wcu ${maxWcu}): worst ${windowSeconds}-s window ${(worst.window.worst * 100).toFixed(1)}% from the cap (${worst.result.scenario.key}, from second ${worst.window.at}; want within 5%): ${verdict(ok)}`,
+      );
     } else {
       const refused = metrics.some((m) => m.result.problem?.startsWith('n/a'));
-      lines.push(`Goal 4 (--max-wcu ${maxWcu}): n/a (${refused ? 'the CLI refused --max-wcu' : `no dynaload run had a full ${windowSeconds}-s window after the warm-up`})`);
+      lines.push(
+        `Goal 4 (--max-wcu ${maxWcu}): n/a (${refused ? 'the CLI refused --max-wcu' : `no dynaload run had a full ${windowSeconds}-s window after the warm-up`})`,
+      );
     }
   }
   lines.push(...distanceLines(find, verdict));
   const capped = find('capacity', 'dynaload');
   if (capped) {
-    const ok = capped.capacityShare !== undefined && capped.wasted !== undefined ? capped.capacityShare >= 0.9 && capped.wasted < 0.1 : undefined;
-    lines.push(`Goal 5 (capacity ${capped.result.scenario.capacity} WCU/s): ${fixed((capped.capacityShare ?? Number.NaN) * 100, 1)}% of capacity (want >= 90%), wasted attempts ${fixed((capped.wasted ?? Number.NaN) * 100, 1)}% (want < 10%): ${verdict(ok)}`);
+    const ok =
+      capped.capacityShare !== undefined && capped.wasted !== undefined
+        ? capped.capacityShare >= 0.9 && capped.wasted < 0.1
+        : undefined;
+    lines.push(
+      `Goal 5 (capacity ${capped.result.scenario.capacity} WCU/s): ${fixed((capped.capacityShare ?? Number.NaN) * 100, 1)}% of capacity (want >= 90%), wasted attempts ${fixed((capped.wasted ?? Number.NaN) * 100, 1)}% (want < 10%): ${verdict(ok)}`,
+    );
   }
   return lines;
 }
 
 /** Far from the table: the delayed endpoints' items/s against the no-delay run, and the capacity 50 ms away. */
-function distanceLines(find: (scenario: string, client: 'baseline' | 'dynaload') => Metrics | undefined, verdict: (ok: boolean | undefined) => string): string[] {
+function distanceLines(
+  find: (scenario: string, client: 'baseline' | 'dynaload') => Metrics | undefined,
+  verdict: (ok: boolean | undefined) => string,
+): string[] {
   const lines: string[] = [];
   const near = find('null', 'dynaload');
-  for (const [key, want] of [['delay50', 0.8], ['delay100', 0.8], ['delay50w20', 0.7]] as const) {
+  for (const [key, want] of [
+    ['delay50', 0.8],
+    ['delay100', 0.8],
+    ['delay50w20', 0.7],
+  ] as const) {
     const far = find(key, 'dynaload');
     if (far === undefined || near === undefined) continue;
     const ratio = divide(far.itemsPerSecond, near.itemsPerSecond);
     const rssOk = far.peakRssMb === undefined ? undefined : far.peakRssMb < 200;
     const ok = ratio === undefined || rssOk === undefined ? undefined : ratio >= want && rssOk;
-    lines.push(`Distance (${key}): items/s ${times(ratio)} the no-delay run (want >= ${want}x), peak RSS ${fixed(far.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`);
+    lines.push(
+      `Distance (${key}): items/s ${times(ratio)} the no-delay run (want >= ${want}x), peak RSS ${fixed(far.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`,
+    );
   }
   const capped = find('capacity50', 'dynaload');
   if (capped) {
-    const ok = capped.capacityShare !== undefined && capped.wasted !== undefined ? capped.capacityShare >= 0.9 && capped.wasted < 0.1 : undefined;
-    lines.push(`Distance (capacity ${capped.result.scenario.capacity} WCU/s, 50 ms away): ${fixed((capped.capacityShare ?? Number.NaN) * 100, 1)}% of capacity (want >= 90%), wasted ${fixed((capped.wasted ?? Number.NaN) * 100, 1)}% (want < 10%): ${verdict(ok)}`);
+    const ok =
+      capped.capacityShare !== undefined && capped.wasted !== undefined
+        ? capped.capacityShare >= 0.9 && capped.wasted < 0.1
+        : undefined;
+    lines.push(
+      `Distance (capacity ${capped.result.scenario.capacity} WCU/s, 50 ms away): ${fixed((capped.capacityShare ?? Number.NaN) * 100, 1)}% of capacity (want >= 90%), wasted ${fixed((capped.wasted ?? Number.NaN) * 100, 1)}% (want < 10%): ${verdict(ok)}`,
+    );
   }
   return lines;
 }
@@ -89,18 +125,33 @@ function distanceLines(find: (scenario: string, client: 'baseline' | 'dynaload')
  * each pair how many runs met the goal: at least 90% of the capacity used, under 10% of the writes
  * wasted, every row written. Run by run, so a failed run is never hidden behind a median.
  */
-export function perRunLines(pairs: readonly { label: string; rows: number; runs: readonly Metrics[] }[], busy: number): string[] {
+export function perRunLines(
+  pairs: readonly { label: string; rows: number; runs: readonly Metrics[] }[],
+  busy: number,
+): string[] {
   const lines: string[] = [];
   for (const pair of pairs) {
     let met = 0;
     pair.runs.forEach((m, i) => {
       const report = m.result.report;
-      const outcome = m.result.problem ?? `exit ${report?.exitCode ?? '?'}${report?.error ? ` ${report.error.code}` : ''}`;
-      const ok = m.result.problem === undefined && report?.exitCode === 0 && m.written === pair.rows && m.capacityShare !== undefined && m.capacityShare >= 0.9 && m.wasted !== undefined && m.wasted < 0.1;
+      const outcome =
+        m.result.problem ?? `exit ${report?.exitCode ?? '?'}${report?.error ? ` ${report.error.code}` : ''}`;
+      const ok =
+        m.result.problem === undefined &&
+        report?.exitCode === 0 &&
+        m.written === pair.rows &&
+        m.capacityShare !== undefined &&
+        m.capacityShare >= 0.9 &&
+        m.wasted !== undefined &&
+        m.wasted < 0.1;
       if (ok) met++;
-      lines.push(`${pair.label} run ${i + 1}: ${fixed((m.capacityShare ?? Number.NaN) * 100, 1)}% of capacity, ${fixed((m.wasted ?? Number.NaN) * 100, 1)}% wasted, ${m.written} of ${pair.rows} rows, ${outcome}`);
+      lines.push(
+        `${pair.label} run ${i + 1}: ${fixed((m.capacityShare ?? Number.NaN) * 100, 1)}% of capacity, ${fixed((m.wasted ?? Number.NaN) * 100, 1)}% wasted, ${m.written} of ${pair.rows} rows, ${outcome}`,
+      );
     });
-    lines.push(`${pair.label}${busy > 0 ? ` with ${busy} busy process(es)` : ''}: ${met} of ${pair.runs.length} runs wrote every row at >= 90% of capacity with < 10% wasted: ${met === pair.runs.length ? 'met' : 'NOT met'}`);
+    lines.push(
+      `${pair.label}${busy > 0 ? ` with ${busy} busy process(es)` : ''}: ${met} of ${pair.runs.length} runs wrote every row at >= 90% of capacity with < 10% wasted: ${met === pair.runs.length ? 'met' : 'NOT met'}`,
+    );
   }
   return lines;
 }

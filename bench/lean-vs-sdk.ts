@@ -102,9 +102,19 @@ try {
   }
   const best = (name: string): number => Math.min(...(results.get(name) ?? [Number.NaN]));
   const [sdkUs, leanUs] = [best('sdk'), best('lean')];
-  process.stdout.write(`BatchWriteItem x25 items, ${REQUESTS} requests x ${ROUNDS} rounds, ${IN_FLIGHT} in flight, node ${process.version}\n`);
-  for (const [name] of paths) process.stdout.write(`${name.padEnd(5)} CPU/request: best ${best(name).toFixed(0)} us  (rounds: ${results.get(name)?.map((v) => v.toFixed(0)).join(', ')})\n`);
-  process.stdout.write(`lean/sdk CPU: ${(leanUs / sdkUs).toFixed(2)}  (${(leanUs / 25).toFixed(1)} vs ${(sdkUs / 25).toFixed(1)} us per item)\n`);
+  process.stdout.write(
+    `BatchWriteItem x25 items, ${REQUESTS} requests x ${ROUNDS} rounds, ${IN_FLIGHT} in flight, node ${process.version}\n`,
+  );
+  for (const [name] of paths)
+    process.stdout.write(
+      `${name.padEnd(5)} CPU/request: best ${best(name).toFixed(0)} us  (rounds: ${results
+        .get(name)
+        ?.map((v) => v.toFixed(0))
+        .join(', ')})\n`,
+    );
+  process.stdout.write(
+    `lean/sdk CPU: ${(leanUs / sdkUs).toFixed(2)}  (${(leanUs / 25).toFixed(1)} vs ${(sdkUs / 25).toFixed(1)} us per item)\n`,
+  );
 } finally {
   lean.destroy();
   sdk.destroy();

@@ -37,12 +37,16 @@ const ALL_PROCESSED = Buffer.from('{"UnprocessedItems":{}}');
 const MAX_BATCH = 25;
 
 class ApiError extends Error {
-  constructor(readonly type: string, message: string) {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-const validation = (message: string): ApiError => new ApiError('com.amazon.coral.validate#ValidationException', message);
+const validation = (message: string): ApiError =>
+  new ApiError('com.amazon.coral.validate#ValidationException', message);
 
 export async function startNullEndpoint(spec: NullSpec): Promise<NullEndpoint> {
   const tables = new Map<string, TableState>();
@@ -53,7 +57,14 @@ export async function startNullEndpoint(spec: NullSpec): Promise<NullEndpoint> {
   const weigh = bucket !== undefined || spec.meter === true;
   const perSecond = new PerSecond();
   const cpuAtStart = process.cpuUsage();
-  const counters = { requests: 0, batchWriteRequests: 0, invalidRequests: 0, itemsAdmitted: 0, itemsWithheld: 0, unitsAdmitted: 0 };
+  const counters = {
+    requests: 0,
+    batchWriteRequests: 0,
+    invalidRequests: 0,
+    itemsAdmitted: 0,
+    itemsWithheld: 0,
+    unitsAdmitted: 0,
+  };
   const invalidSamples: string[] = [];
   let firstAt: number | undefined;
   let lastAt = 0;
@@ -65,13 +76,28 @@ export async function startNullEndpoint(spec: NullSpec): Promise<NullEndpoint> {
     const entries: { name: string; request: unknown; item: Json }[] = [];
     for (const [name, requests] of Object.entries(requestItems)) {
       const table = tables.get(name);
-      if (table === undefined) throw new ApiError('com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
-      if (!Array.isArray(requests) || requests.length === 0) throw validation(`Expected a non-empty list of write requests for table ${name}`);
-      if (entries.length + requests.length > MAX_BATCH) throw validation(`1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must have length less than or equal to ${MAX_BATCH}`);
+      if (table === undefined)
+        throw new ApiError(
+          'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException',
+          `Requested resource not found: Table: ${name} not found`,
+        );
+      if (!Array.isArray(requests) || requests.length === 0)
+        throw validation(`Expected a non-empty list of write requests for table ${name}`);
+      if (entries.length + requests.length > MAX_BATCH)
+        throw validation(
+          `1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must have length less than or equal to ${MAX_BATCH}`,
+        );
       const keys = new Set<string>();
       for (const request of requests as unknown[]) {
-        const item = isObject(request) ? (isObject(request.PutRequest) ? request.PutRequest.Item : isObject(request.DeleteRequest) ? request.DeleteRequest.Key : undefined) : undefined;
-        if (!isObject(item)) throw validation('Expected each write request to hold PutRequest.Item or DeleteRequest.Key');
+        const item = isObject(request)
+          ? isObject(request.PutRequest)
+            ? request.PutRequest.Item
+            : isObject(request.DeleteRequest)
+              ? request.DeleteRequest.Key
+              : undefined
+          : undefined;
+        if (!isObject(item))
+          throw validation('Expected each write request to hold PutRequest.Item or DeleteRequest.Key');
         const key = keyOf(table, item);
         if (keys.has(key)) throw validation('Provided list of item keys contains duplicates');
         keys.add(key);
@@ -111,11 +137,20 @@ export async function startNullEndpoint(spec: NullSpec): Promise<NullEndpoint> {
       } catch {
         throw new ApiError('com.amazon.coral.service#SerializationException', 'Expected the request body to be JSON');
       }
-      if (!isObject(body)) throw new ApiError('com.amazon.coral.service#SerializationException', 'Expected the request body to be a JSON object');
+      if (!isObject(body))
+        throw new ApiError(
+          'com.amazon.coral.service#SerializationException',
+          'Expected the request body to be a JSON object',
+        );
       if (operation === 'BatchWriteItem') return send(res, 200, batchWrite(body));
-      if (operation === 'DescribeTable') return send(res, 200, Buffer.from(JSON.stringify({ Table: existing(tables, body.TableName).description })));
-      if (operation === 'CreateTable') return send(res, 200, Buffer.from(JSON.stringify({ TableDescription: createTable(tables, body).description })));
-      throw new ApiError('com.amazon.coral.service#UnknownOperationException', `The null endpoint does not implement ${target || 'requests without X-Amz-Target'}`);
+      if (operation === 'DescribeTable')
+        return send(res, 200, Buffer.from(JSON.stringify({ Table: existing(tables, body.TableName).description })));
+      if (operation === 'CreateTable')
+        return send(res, 200, Buffer.from(JSON.stringify({ TableDescription: createTable(tables, body).description })));
+      throw new ApiError(
+        'com.amazon.coral.service#UnknownOperationException',
+        `The null endpoint does not implement ${target || 'requests without X-Amz-Target'}`,
+      );
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (operation === 'BatchWriteItem') {
@@ -181,7 +216,9 @@ function isObject(value: unknown): value is Json {
 }
 
 function keyOf(table: TableState, item: Json): string {
-  return table.range === undefined ? keyPart(item, table.hash) : `${keyPart(item, table.hash)}\u0000${keyPart(item, table.range)}`;
+  return table.range === undefined
+    ? keyPart(item, table.hash)
+    : `${keyPart(item, table.hash)}\u0000${keyPart(item, table.range)}`;
 }
 
 // Not a closure inside keyOf: run through tsx, every closure created is wrapped in a naming call,
@@ -189,14 +226,18 @@ function keyOf(table: TableState, item: Json): string {
 function keyPart(item: Json, name: string): string {
   const value = item[name];
   // A key attribute is {"S": ...}, {"N": ...} or {"B": ...}: its one value identifies it.
-  const scalar = isObject(value) ? value.S ?? value.N ?? value.B : undefined;
+  const scalar = isObject(value) ? (value.S ?? value.N ?? value.B) : undefined;
   if (typeof scalar !== 'string') throw validation('One of the required keys was not given a value');
   return scalar;
 }
 
 function existing(tables: Map<string, TableState>, name: unknown): TableState {
   const table = typeof name === 'string' ? tables.get(name) : undefined;
-  if (table === undefined) throw new ApiError('com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', `Requested resource not found: Table: ${String(name)} not found`);
+  if (table === undefined)
+    throw new ApiError(
+      'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException',
+      `Requested resource not found: Table: ${String(name)} not found`,
+    );
   return table;
 }
 
@@ -204,7 +245,8 @@ function existing(tables: Map<string, TableState>, name: unknown): TableState {
 function createTable(tables: Map<string, TableState>, body: Json): TableState {
   const name = body.TableName;
   if (typeof name !== 'string' || name === '') throw validation('Expected TableName');
-  if (tables.has(name)) throw new ApiError('com.amazonaws.dynamodb.v20120810#ResourceInUseException', `Table already exists: ${name}`);
+  if (tables.has(name))
+    throw new ApiError('com.amazonaws.dynamodb.v20120810#ResourceInUseException', `Table already exists: ${name}`);
   const keySchema = Array.isArray(body.KeySchema) ? (body.KeySchema as Json[]) : [];
   const nameOf = (role: string): string | undefined => {
     const element = keySchema.find((k) => isObject(k) && k.KeyType === role);
@@ -236,4 +278,3 @@ function createTable(tables: Map<string, TableState>, body: Json): TableState {
   tables.set(name, table);
   return table;
 }
-

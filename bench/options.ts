@@ -89,7 +89,25 @@ export interface BenchOptions {
   readonly cliArgs: readonly string[];
 }
 
-export const SCENARIO_KEYS = ['dynalite', 'null', 'withhold20', 'capacity', 's3', 'hidden', 'transform', 'transform20', 'delay20', 'delay50', 'delay100', 'delay20w20', 'delay50w20', 'delay100w20', 'capacity50', 'wide', 'wide20'] as const;
+export const SCENARIO_KEYS = [
+  'dynalite',
+  'null',
+  'withhold20',
+  'capacity',
+  's3',
+  'hidden',
+  'transform',
+  'transform20',
+  'delay20',
+  'delay50',
+  'delay100',
+  'delay20w20',
+  'delay50w20',
+  'delay100w20',
+  'capacity50',
+  'wide',
+  'wide20',
+] as const;
 /** Run unless --scenarios names them: the hidden-capacity runs are long, and judged run by run. */
 const DEFAULT_SCENARIOS = ['dynalite', 'null', 'withhold20', 'capacity', 's3'];
 
@@ -100,10 +118,26 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     args: [...argv],
     allowPositionals: true,
     options: {
-      rows: { type: 'string' }, shards: { type: 'string' }, workers: { type: 'string' }, concurrency: { type: 'string' },
-      scenarios: { type: 'string' }, clients: { type: 'string' }, capacity: { type: 'string' }, 'capacity-seconds': { type: 'string' },
-      'dynalite-rows': { type: 'string' }, 'transform-rows': { type: 'string' }, 'wide-rows': { type: 'string' }, 'baseline-withheld-rows': { type: 'string' }, 'max-wcu': { type: 'string' }, busy: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, repeat: { type: 'string' },
-      quick: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      rows: { type: 'string' },
+      shards: { type: 'string' },
+      workers: { type: 'string' },
+      concurrency: { type: 'string' },
+      scenarios: { type: 'string' },
+      clients: { type: 'string' },
+      capacity: { type: 'string' },
+      'capacity-seconds': { type: 'string' },
+      'dynalite-rows': { type: 'string' },
+      'transform-rows': { type: 'string' },
+      'wide-rows': { type: 'string' },
+      'baseline-withheld-rows': { type: 'string' },
+      'max-wcu': { type: 'string' },
+      busy: { type: 'string' },
+      warmup: { type: 'string' },
+      timeout: { type: 'string' },
+      repeat: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -114,18 +148,58 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const transformRows = integer('--transform-rows', values['transform-rows'], Math.min(rows, 100_000), 1, 100_000_000);
   const wideRows = integer('--wide-rows', values['wide-rows'], 2_000, 1, 1_000_000);
   const maxWcu = values['max-wcu'];
-  if (maxWcu !== undefined && maxWcu !== 'auto' && !/^\d+$/.test(maxWcu)) throw new Error(`Expected \`--max-wcu\` to be a positive integer or \`auto\`, got \`${maxWcu}\``);
+  if (maxWcu !== undefined && maxWcu !== 'auto' && !/^\d+$/.test(maxWcu))
+    throw new Error(`Expected \`--max-wcu\` to be a positive integer or \`auto\`, got \`${maxWcu}\``);
   const meter = maxWcu !== undefined;
 
   const shareGiven = positionals.some((arg) => arg === '--capacity-share' || arg.startsWith('--capacity-share='));
   const all: Record<(typeof SCENARIO_KEYS)[number], Scenario> = {
-    dynalite: { key: 'dynalite', label: 'dynalite', spec: { kind: 'dynalite' }, rows: dynaliteRows, baselineRows: dynaliteRows, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
-    null: { key: 'null', label: 'null', spec: { kind: 'null', meter }, rows, baselineRows: rows, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
+    dynalite: {
+      key: 'dynalite',
+      label: 'dynalite',
+      spec: { kind: 'dynalite' },
+      rows: dynaliteRows,
+      baselineRows: dynaliteRows,
+      provisioned: undefined,
+      capacity: undefined,
+      dynaloadArgs: [],
+    },
+    null: {
+      key: 'null',
+      label: 'null',
+      spec: { kind: 'null', meter },
+      rows,
+      baselineRows: rows,
+      provisioned: undefined,
+      capacity: undefined,
+      dynaloadArgs: [],
+    },
     // The rows of `null`, as objects of a local S3 server (bench/s3-source.ts): the baseline reads files only.
-    s3: { key: 's3', label: 'null, rows from S3 (s3rver)', spec: { kind: 'null', meter }, rows, baselineRows: undefined, provisioned: undefined, capacity: undefined, dynaloadArgs: [] },
+    s3: {
+      key: 's3',
+      label: 'null, rows from S3 (s3rver)',
+      spec: { kind: 'null', meter },
+      rows,
+      baselineRows: undefined,
+      provisioned: undefined,
+      capacity: undefined,
+      dynaloadArgs: [],
+    },
     withhold20: {
-      key: 'withhold20', label: 'null, 20% withheld', spec: { kind: 'null', withhold: 0.2, seed: 20, meter }, rows,
-      baselineRows: quick && values.clients === undefined ? undefined : integer('--baseline-withheld-rows', values['baseline-withheld-rows'], Math.min(rows, 10_000), 1, 100_000_000),
+      key: 'withhold20',
+      label: 'null, 20% withheld',
+      spec: { kind: 'null', withhold: 0.2, seed: 20, meter },
+      rows,
+      baselineRows:
+        quick && values.clients === undefined
+          ? undefined
+          : integer(
+              '--baseline-withheld-rows',
+              values['baseline-withheld-rows'],
+              Math.min(rows, 10_000),
+              1,
+              100_000_000,
+            ),
       provisioned: undefined,
       capacity: undefined,
       dynaloadArgs: [],
@@ -134,45 +208,93 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     // aims at 80% of a provisioned table's capacity (--capacity-share 0.8, room for the
     // application): that would measure the policy, not the adaptation. `-- --capacity-share 0.8` shows it.
     capacity: {
-      key: 'capacity', label: `null, ${capacity} WCU/s${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`, spec: { kind: 'null', capacity, burstSeconds: 1 },
-      rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity, capacity,
+      key: 'capacity',
+      label: `null, ${capacity} WCU/s${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`,
+      spec: { kind: 'null', capacity, burstSeconds: 1 },
+      rows: capacity * capacitySeconds,
+      baselineRows: capacity * capacitySeconds,
+      provisioned: capacity,
+      capacity,
       dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
     },
     // The same endpoint, but the table says it is on demand: dynaload cannot read the capacity (a
     // partition's limit, a new table's warm throughput, an account quota) and must find it by
     // what is withheld. dynaload runs with its defaults.
     hidden: {
-      key: 'hidden', label: `null, ${capacity} WCU/s hidden (on demand)`, spec: { kind: 'null', capacity, burstSeconds: 1 },
-      rows: capacity * capacitySeconds, baselineRows: undefined, provisioned: undefined, capacity, dynaloadArgs: [],
+      key: 'hidden',
+      label: `null, ${capacity} WCU/s hidden (on demand)`,
+      spec: { kind: 'null', capacity, burstSeconds: 1 },
+      rows: capacity * capacitySeconds,
+      baselineRows: undefined,
+      provisioned: undefined,
+      capacity,
+      dynaloadArgs: [],
     },
     // A transform per row, as users enrich rows: computed at once, or after a 20 ms lookup (async
     // calls overlap up to --transform-concurrency per worker). dynaload only: the baseline has none.
     transform: {
-      key: 'transform', label: 'null, sync transform', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
+      key: 'transform',
+      label: 'null, sync transform',
+      spec: { kind: 'null', meter },
+      rows: transformRows,
+      baselineRows: undefined,
+      provisioned: undefined,
+      capacity: undefined,
       dynaloadArgs: ['--transform', transformModule('transform-sync.mjs')],
     },
     transform20: {
-      key: 'transform20', label: 'null, transform awaiting 20 ms', spec: { kind: 'null', meter }, rows: transformRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
+      key: 'transform20',
+      label: 'null, transform awaiting 20 ms',
+      spec: { kind: 'null', meter },
+      rows: transformRows,
+      baselineRows: undefined,
+      provisioned: undefined,
+      capacity: undefined,
       dynaloadArgs: ['--transform', transformModule('transform-async20.mjs')],
     },
     ...delayScenarios(rows, meter),
     capacity50: {
-      key: 'capacity50', label: `null, ${capacity} WCU/s, 50 ms away${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`, spec: { kind: 'null', capacity, burstSeconds: 1, delayMs: 50 },
-      rows: capacity * capacitySeconds, baselineRows: capacity * capacitySeconds, provisioned: capacity, capacity,
+      key: 'capacity50',
+      label: `null, ${capacity} WCU/s, 50 ms away${shareGiven ? '' : ' (dynaload --capacity-share 1)'}`,
+      spec: { kind: 'null', capacity, burstSeconds: 1, delayMs: 50 },
+      rows: capacity * capacitySeconds,
+      baselineRows: capacity * capacitySeconds,
+      provisioned: capacity,
+      capacity,
       dynaloadArgs: shareGiven ? [] : ['--capacity-share', '1'],
     },
     // Documents near DynamoDB's 400 KB item limit, as a table of JSON blobs or images holds: what
     // the process keeps must be bounded in bytes, not rows. dynaload only.
     wide: {
-      key: 'wide', label: 'null, 380 KB items', spec: { kind: 'null', meter }, rows: wideRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
-      dynaloadArgs: [], itemBytes: 380_000, shards: 4,
+      key: 'wide',
+      label: 'null, 380 KB items',
+      spec: { kind: 'null', meter },
+      rows: wideRows,
+      baselineRows: undefined,
+      provisioned: undefined,
+      capacity: undefined,
+      dynaloadArgs: [],
+      itemBytes: 380_000,
+      shards: 4,
     },
     wide20: {
-      key: 'wide20', label: 'null, 100 KB items, 20% withheld', spec: { kind: 'null', withhold: 0.2, seed: 20, meter }, rows: wideRows, baselineRows: undefined, provisioned: undefined, capacity: undefined,
-      dynaloadArgs: [], itemBytes: 100_000, shards: 4,
+      key: 'wide20',
+      label: 'null, 100 KB items, 20% withheld',
+      spec: { kind: 'null', withhold: 0.2, seed: 20, meter },
+      rows: wideRows,
+      baselineRows: undefined,
+      provisioned: undefined,
+      capacity: undefined,
+      dynaloadArgs: [],
+      itemBytes: 100_000,
+      shards: 4,
     },
   };
-  const scenarioKeys = list('--scenarios', values.scenarios ?? (quick ? 'null,withhold20,capacity,s3' : DEFAULT_SCENARIOS.join(',')), SCENARIO_KEYS);
+  const scenarioKeys = list(
+    '--scenarios',
+    values.scenarios ?? (quick ? 'null,withhold20,capacity,s3' : DEFAULT_SCENARIOS.join(',')),
+    SCENARIO_KEYS,
+  );
   const clients = list('--clients', values.clients ?? 'baseline,dynaload', ['baseline', 'dynaload'] as const);
 
   const cliArgs: string[] = [];
@@ -208,8 +330,19 @@ function delayScenarios(rows: number, meter: boolean): Record<DelayKey, Scenario
   for (const delayMs of [20, 50, 100]) {
     for (const withheld of [false, true]) {
       const key = `delay${delayMs}${withheld ? 'w20' : ''}` as DelayKey;
-      const spec = withheld ? { kind: 'null' as const, delayMs, withhold: 0.2, seed: 20, meter } : { kind: 'null' as const, delayMs, meter };
-      out[key] = { key, label: `null, ${delayMs} ms away${withheld ? ', 20% withheld' : ''}`, spec, rows, baselineRows: Math.min(rows, withheld ? 2_000 : 5_000), provisioned: undefined, capacity: undefined, dynaloadArgs: [] };
+      const spec = withheld
+        ? { kind: 'null' as const, delayMs, withhold: 0.2, seed: 20, meter }
+        : { kind: 'null' as const, delayMs, meter };
+      out[key] = {
+        key,
+        label: `null, ${delayMs} ms away${withheld ? ', 20% withheld' : ''}`,
+        spec,
+        rows,
+        baselineRows: Math.min(rows, withheld ? 2_000 : 5_000),
+        provisioned: undefined,
+        capacity: undefined,
+        dynaloadArgs: [],
+      };
     }
   }
   return out as Record<DelayKey, Scenario>;
@@ -218,14 +351,19 @@ function delayScenarios(rows: number, meter: boolean): Record<DelayKey, Scenario
 function integer(option: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new Error(`Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``);
   return n;
 }
 
 function list<T extends string>(option: string, value: string, known: readonly T[]): T[] {
-  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   for (const name of names) {
-    if (!(known as readonly string[]).includes(name)) throw new Error(`Expected \`${option}\` to be a comma list of ${known.join(', ')}, got \`${name}\``);
+    if (!(known as readonly string[]).includes(name))
+      throw new Error(`Expected \`${option}\` to be a comma list of ${known.join(', ')}, got \`${name}\``);
   }
   if (names.length === 0) throw new Error(`Expected \`${option}\` to name at least one of ${known.join(', ')}`);
   return names as T[];

@@ -29,13 +29,28 @@ export interface RunningEndpoint {
   stop(): Promise<EndpointStats | undefined>;
 }
 
-export async function startEndpoint(root: string, spec: EndpointSpec, env: NodeJS.ProcessEnv): Promise<RunningEndpoint> {
-  const child = track(spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'endpoint.ts'), JSON.stringify(spec)], { env, stdio: ['pipe', 'pipe', 'inherit'] }));
+export async function startEndpoint(
+  root: string,
+  spec: EndpointSpec,
+  env: NodeJS.ProcessEnv,
+): Promise<RunningEndpoint> {
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'endpoint.ts'), JSON.stringify(spec)], {
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
   const lines = createInterface({ input: child.stdout as NonNullable<ChildProcess['stdout']> });
-  const first = await withTimeout(Promise.race([nextLine(lines), once(child, 'exit').then(() => undefined)]), 30_000, undefined);
+  const first = await withTimeout(
+    Promise.race([nextLine(lines), once(child, 'exit').then(() => undefined)]),
+    30_000,
+    undefined,
+  );
   if (first === undefined) {
     child.kill('SIGKILL');
-    throw new Error(`The ${spec.kind} endpoint did not start listening within 30 s (exit code ${String(child.exitCode)})`);
+    throw new Error(
+      `The ${spec.kind} endpoint did not start listening within 30 s (exit code ${String(child.exitCode)})`,
+    );
   }
   const { endpoint } = JSON.parse(first) as { endpoint: string };
   return {
@@ -63,7 +78,11 @@ export interface ClientRun {
 }
 
 /** Runs a client process to its end (or kills it at `timeoutMs`) and parses the last JSON line it printed. */
-export async function runClient(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ClientRun> {
+export async function runClient(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<ClientRun> {
   const started = performance.now();
   const child = track(spawn(process.execPath, [...args], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
@@ -94,7 +113,9 @@ export async function runClient(args: readonly string[], env: NodeJS.ProcessEnv,
 export async function buildBaseline(root: string): Promise<string> {
   const { default: ts } = await import('typescript');
   const source = await readFile(path.join(root, 'bench', 'baseline.ts'), 'utf8');
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
   const out = path.join(root, 'bench', 'data', '.build', 'baseline.mjs');
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, outputText);
@@ -116,7 +137,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
  * client's answers are handled late. Returns the function that ends them.
  */
 export function startBusy(n: number): () => void {
-  const busy = Array.from({ length: n }, () => track(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })));
+  const busy = Array.from({ length: n }, () =>
+    track(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })),
+  );
   return () => {
     for (const child of busy) child.kill('SIGKILL');
   };

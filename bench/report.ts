@@ -51,7 +51,10 @@ export function runOrder<P extends { scenario: Scenario; client: ClientName }>(p
 }
 
 /** `value / base` for each round where both ran (with --repeat, `runs` are in round order). */
-export function roundRatios(values: readonly (number | undefined)[] | undefined, bases: readonly (number | undefined)[] | undefined): number[] {
+export function roundRatios(
+  values: readonly (number | undefined)[] | undefined,
+  bases: readonly (number | undefined)[] | undefined,
+): number[] {
   const ratios: number[] = [];
   (values ?? []).forEach((value, i) => {
     const ratio = divide(value, bases?.[i]);
@@ -65,7 +68,9 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** The figures of one run, derived once; undefined where they do not apply. */
@@ -92,7 +97,7 @@ export function computeMetrics(results: readonly RunResult[], warmup: number, wi
   const own = results.map((r) => {
     const rep = r.report;
     const ok = r.problem === undefined && rep !== undefined;
-    const written = ok ? rep.written ?? 0 : 0;
+    const written = ok ? (rep.written ?? 0) : 0;
     const s = r.stats;
     const metered = ok && s !== undefined && s.unitsAdmitted > 0;
     const unitsPerSecond = metered && s.activeMs > 0 ? (s.unitsAdmitted * 1000) / s.activeMs : undefined;
@@ -100,25 +105,53 @@ export function computeMetrics(results: readonly RunResult[], warmup: number, wi
       result: r,
       written,
       itemsPerSecond: ok ? rep.rowsPerSecond : undefined,
-      megabytesPerSecond: ok && r.scenario.itemBytes !== undefined && rep.rowsPerSecond !== undefined ? (rep.rowsPerSecond * r.scenario.itemBytes) / 1e6 : undefined,
+      megabytesPerSecond:
+        ok && r.scenario.itemBytes !== undefined && rep.rowsPerSecond !== undefined
+          ? (rep.rowsPerSecond * r.scenario.itemBytes) / 1e6
+          : undefined,
       cpuPerMillion: ok && rep.cpuMs !== undefined && written > 0 ? rep.cpuMs / 1000 / (written / 1e6) : undefined,
       peakRssMb: ok ? rep.peakRssMb : undefined,
       unitsPerSecond,
-      capacityShare: unitsPerSecond !== undefined && r.scenario.capacity !== undefined ? unitsPerSecond / r.scenario.capacity : undefined,
+      capacityShare:
+        unitsPerSecond !== undefined && r.scenario.capacity !== undefined
+          ? unitsPerSecond / r.scenario.capacity
+          : undefined,
       wasted: ok && s?.kind === 'null' && s.itemsAdmitted > 0 ? s.itemsWithheld / s.itemsAdmitted : undefined,
-      window: metered && r.target !== undefined ? worstWindow(s.unitsPerSecond, r.target, windowSeconds, warmup) : undefined,
+      window:
+        metered && r.target !== undefined ? worstWindow(s.unitsPerSecond, r.target, windowSeconds, warmup) : undefined,
     };
   });
   return own.map((m) => {
-    const base = m.result.client === 'baseline' ? undefined : own.find((b) => b.result.scenario.key === m.result.scenario.key && b.result.client === 'baseline');
-    return { ...m, speedRatio: divide(m.itemsPerSecond, base?.itemsPerSecond), cpuRatio: divide(m.cpuPerMillion, base?.cpuPerMillion) };
+    const base =
+      m.result.client === 'baseline'
+        ? undefined
+        : own.find((b) => b.result.scenario.key === m.result.scenario.key && b.result.client === 'baseline');
+    return {
+      ...m,
+      speedRatio: divide(m.itemsPerSecond, base?.itemsPerSecond),
+      cpuRatio: divide(m.cpuPerMillion, base?.cpuPerMillion),
+    };
   });
 }
 
 export function header(windowSeconds: number): string[] {
   return [
-    'endpoint', 'client', 'items', 'items/s', 'MB/s', 'x base', 'CPU s/M items', 'x base', 'peak RSS MiB',
-    'requests', 'items retried', 'units/s', '% of cap', 'wasted %', `worst ${windowSeconds}-s dev`, 'exit',
+    'endpoint',
+    'client',
+    'items',
+    'items/s',
+    'MB/s',
+    'x base',
+    'CPU s/M items',
+    'x base',
+    'peak RSS MiB',
+    'requests',
+    'items retried',
+    'units/s',
+    '% of cap',
+    'wasted %',
+    `worst ${windowSeconds}-s dev`,
+    'exit',
   ];
 }
 
@@ -127,7 +160,11 @@ export function tableRows(metrics: readonly Metrics[], columns: number): string[
     const r = m.result;
     const lead = [r.scenario.label, r.client];
     if (r.problem !== undefined || r.report === undefined) {
-      return [...lead, ...Array.from({ length: columns - 3 }, () => (r.problem?.startsWith('n/a') ? 'n/a' : '-')), r.problem ?? 'failed'];
+      return [
+        ...lead,
+        ...Array.from({ length: columns - 3 }, () => (r.problem?.startsWith('n/a') ? 'n/a' : '-')),
+        r.problem ?? 'failed',
+      ];
     }
     const metered = m.unitsPerSecond !== undefined;
     return [
@@ -144,7 +181,11 @@ export function tableRows(metrics: readonly Metrics[], columns: number): string[
       metered ? fixed(m.unitsPerSecond, 0) : '',
       m.capacityShare === undefined ? '' : fixed(m.capacityShare * 100, 1),
       m.wasted === undefined ? '' : fixed(m.wasted * 100, 1),
-      m.window ? `${m.window.worst >= 0 ? '+' : ''}${(m.window.worst * 100).toFixed(1)}%` : metered && r.target !== undefined ? 'n/a' : '',
+      m.window
+        ? `${m.window.worst >= 0 ? '+' : ''}${(m.window.worst * 100).toFixed(1)}%`
+        : metered && r.target !== undefined
+          ? 'n/a'
+          : '',
       String(r.report.exitCode ?? '?'),
     ];
   });
@@ -153,11 +194,18 @@ export function tableRows(metrics: readonly Metrics[], columns: number): string[
 export function formatTable(head: readonly string[], rows: readonly (readonly string[])[], markdown: boolean): string {
   if (markdown) {
     const line = (r: readonly string[]): string => `| ${r.join(' | ')} |`;
-    return [line(head), `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(line)].join('\n') + '\n';
+    return (
+      [line(head), `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(line)].join('\n') +
+      '\n'
+    );
   }
   const table = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 

@@ -27,7 +27,13 @@ export async function startS3Source(): Promise<S3Source> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const { port } = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: KEY }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: KEY, secretAccessKey: KEY },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const uploaded = new Map<string, string>();
   return {
@@ -37,7 +43,10 @@ export async function startS3Source(): Promise<S3Source> {
       // Shard names end in -part-NNNN.csv: the glob keeps their common stem.
       const glob = `s3://${BUCKET}/rows/${path.basename(first ?? '').replace(/-part-\d+\.csv$/, '-part-*.csv')}`;
       if (!uploaded.has(glob)) {
-        for (const file of files) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `rows/${path.basename(file)}`, Body: await readFile(file) }));
+        for (const file of files)
+          await client.send(
+            new PutObjectCommand({ Bucket: BUCKET, Key: `rows/${path.basename(file)}`, Body: await readFile(file) }),
+          );
         uploaded.set(glob, glob);
       }
       return glob;

@@ -5,5 +5,11 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export default async (row) => {
   await wait(20);
-  return { user: int(row.user), timestamp: int(row.timestamp), series: int(row.series), episode: int(row.episode), moddt: row.moddt };
+  return {
+    user: int(row.user),
+    timestamp: int(row.timestamp),
+    series: int(row.series),
+    episode: int(row.episode),
+    moddt: row.moddt,
+  };
 };

@@ -65,13 +65,22 @@ export async function loadConfigFile(options: LoadConfigFileOptions): Promise<Lo
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (options.explicitPath === undefined && code === 'ENOENT') return { path: undefined, values: {} };
-    throw usageError('CONFIG_NOT_FOUND', `Expected \`--config\` to name a readable JSON file, got \`${options.explicitPath ?? file}\` (${code ?? String(error)})`, { option: '--config', file });
+    throw usageError(
+      'CONFIG_NOT_FOUND',
+      `Expected \`--config\` to name a readable JSON file, got \`${options.explicitPath ?? file}\` (${code ?? String(error)})`,
+      { option: '--config', file },
+    );
   }
   return { path: file, values: parseConfigFile(text, file, options.known, options.pathOptions ?? []) };
 }
 
 /** Validates and normalises the text of a config file (pure; `file` is only for messages and relative paths). */
-export function parseConfigFile(text: string, file: string, known: readonly KnownOption[], pathOptions: readonly string[] = []): OptionValues {
+export function parseConfigFile(
+  text: string,
+  file: string,
+  known: readonly KnownOption[],
+  pathOptions: readonly string[] = [],
+): OptionValues {
   const source = text.replace(/^\uFEFF/, '');
   let json: unknown;
   try {
@@ -79,11 +88,20 @@ export function parseConfigFile(text: string, file: string, known: readonly Know
   } catch {
     const offset = syntaxErrorOffset(source);
     const { line, column } = lineAndColumn(source, offset);
-    const reason = offset >= source.length ? 'the text ends too early' : `unexpected ${JSON.stringify(source.charAt(offset))}`;
-    throw usageError('CONFIG_INVALID', `Expected ${file} to be JSON, got a syntax error at line ${line}, column ${column}: ${reason}`, { file, line, column });
+    const reason =
+      offset >= source.length ? 'the text ends too early' : `unexpected ${JSON.stringify(source.charAt(offset))}`;
+    throw usageError(
+      'CONFIG_INVALID',
+      `Expected ${file} to be JSON, got a syntax error at line ${line}, column ${column}: ${reason}`,
+      { file, line, column },
+    );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw usageError('CONFIG_INVALID', `Expected ${file} to hold a JSON object of options, such as {"table": "watch_history", "max-wcu": 500}`, { file });
+    throw usageError(
+      'CONFIG_INVALID',
+      `Expected ${file} to hold a JSON object of options, such as {"table": "watch_history", "max-wcu": 500}`,
+      { file },
+    );
   }
   const byName = new Map(known.map((option) => [option.name, option]));
   const values: OptionValues = {};
@@ -92,41 +110,65 @@ export function parseConfigFile(text: string, file: string, known: readonly Know
     let name = camelCase(key);
     let value = raw;
     // `"no-header": true` is `"header": false`, as on the command line.
-    if (!byName.has(name) && /^no[A-Z]/.test(name) && byName.get(lowerFirst(name.slice(2)))?.flag && typeof raw === 'boolean') {
+    if (
+      !byName.has(name) &&
+      /^no[A-Z]/.test(name) &&
+      byName.get(lowerFirst(name.slice(2)))?.flag &&
+      typeof raw === 'boolean'
+    ) {
       name = lowerFirst(name.slice(2));
       value = !raw;
     }
     const option = byName.get(name);
     if (option === undefined) {
-      throw usageError('CONFIG_UNKNOWN_OPTION', `Expected the options of ${file} to be among ${known.map((o) => o.name).join(', ')}, got \`${key}\``, { file, option: key });
+      throw usageError(
+        'CONFIG_UNKNOWN_OPTION',
+        `Expected the options of ${file} to be among ${known.map((o) => o.name).join(', ')}, got \`${key}\``,
+        { file, option: key },
+      );
     }
     const earlier = seen.get(name);
     if (earlier !== undefined) {
-      throw usageError('CONFIG_INVALID', `Expected each option once in ${file}, got \`${earlier}\` and \`${key}\``, { file, option: key });
+      throw usageError('CONFIG_INVALID', `Expected each option once in ${file}, got \`${earlier}\` and \`${key}\``, {
+        file,
+        option: key,
+      });
     }
     seen.set(name, key);
     const normalised = normalise(value, option, key, file);
-    values[name] = pathOptions.includes(name) && typeof normalised === 'string' && normalised !== '-' ? path.resolve(path.dirname(file), normalised) : normalised;
+    values[name] =
+      pathOptions.includes(name) && typeof normalised === 'string' && normalised !== '-'
+        ? path.resolve(path.dirname(file), normalised)
+        : normalised;
   }
   return values;
 }
 
 function normalise(value: unknown, option: KnownOption, key: string, file: string): string | boolean {
   const wrong = (expected: string) =>
-    usageError('CONFIG_INVALID', `Expected \`${key}\` in ${file} to be ${expected}, got ${JSON.stringify(value)}`, { file, option: key });
+    usageError('CONFIG_INVALID', `Expected \`${key}\` in ${file} to be ${expected}, got ${JSON.stringify(value)}`, {
+      file,
+      option: key,
+    });
   const takesValue = option.value ?? !option.flag;
   if (option.flag && typeof value === 'boolean') return value;
   if (!takesValue) throw wrong('true or false');
   if (option.flag && typeof value !== 'string') throw wrong('true, false or a string');
-  const scalar = (v: unknown): v is string | number => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+  const scalar = (v: unknown): v is string | number =>
+    typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
   if (scalar(value)) return String(value);
   if (Array.isArray(value) && value.length > 0 && value.every(scalar)) return value.join(',');
   if (MAP_OPTIONS.has(option.name) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const entries = Object.entries(value);
-    if (entries.length > 0 && entries.every(([, v]) => typeof v === 'string')) return entries.map(([k, v]) => `${k}:${String(v)}`).join(',');
+    if (entries.length > 0 && entries.every(([, v]) => typeof v === 'string'))
+      return entries.map(([k, v]) => `${k}:${String(v)}`).join(',');
     throw wrong('an object of column types, such as {"user": "N"}');
   }
-  throw wrong(MAP_OPTIONS.has(option.name) ? 'a string, a list, or an object such as {"user": "N"}' : 'a string, a number, or a non-empty list of them');
+  throw wrong(
+    MAP_OPTIONS.has(option.name)
+      ? 'a string, a list, or an object such as {"user": "N"}'
+      : 'a string, a number, or a non-empty list of them',
+  );
 }
 
 /** Where a value came from, as commander's `getOptionValueSource` says. */
@@ -136,7 +178,11 @@ export type OptionSource = 'cli' | 'env' | 'default' | 'implied' | 'config' | un
  * The file's values under what the user typed: a flag given on the command line or read from the
  * environment wins; a commander default does not (else every default would hide the file).
  */
-export function mergeOptions<T extends object>(fromFile: OptionValues, fromFlags: T, sourceOf: (name: string) => OptionSource): T {
+export function mergeOptions<T extends object>(
+  fromFile: OptionValues,
+  fromFlags: T,
+  sourceOf: (name: string) => OptionSource,
+): T {
   const merged: Record<string, unknown> = { ...fromFile };
   for (const [name, value] of Object.entries(fromFlags)) {
     const source = sourceOf(name);

@@ -161,13 +161,23 @@ export interface LoadedOptions {
   readonly mapping?: MappingFile;
 }
 
-export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOptions, loaded: LoadedOptions = {}): UploadConfig {
+export function resolveUploadConfig(
+  inputs: readonly string[],
+  raw: RawUploadOptions,
+  loaded: LoadedOptions = {},
+): UploadConfig {
   const table = raw.table?.trim() || undefined;
   if (raw.transform !== undefined && raw.map !== undefined) {
-    throw usageError('OPTION_CONFLICT', 'Expected either `--transform` or `--map`, got both: a mapping file and a transform module cannot be combined', { option: '--map' });
+    throw usageError(
+      'OPTION_CONFLICT',
+      'Expected either `--transform` or `--map`, got both: a mapping file and a transform module cannot be combined',
+      { option: '--map' },
+    );
   }
   if (table === undefined && raw.transform === undefined && loaded.mapping === undefined) {
-    throw usageError('OPTION_REQUIRED', 'Expected `--table <name>`: the DynamoDB table to write to', { option: '--table' });
+    throw usageError('OPTION_REQUIRED', 'Expected `--table <name>`: the DynamoDB table to write to', {
+      option: '--table',
+    });
   }
   if (inputs.length === 0) {
     throw usageError('INPUT_REQUIRED', 'Expected at least one input file, glob or `-` for standard input, got none');
@@ -175,7 +185,11 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
   const header = raw.header ?? true;
   const columns = raw.columns === undefined ? undefined : parseColumns(raw.columns);
   if (!header && columns === undefined) {
-    throw usageError('OPTION_REQUIRED', 'Expected `--columns a,b,c` with `--no-header`: without a header line the columns need names', { option: '--columns' });
+    throw usageError(
+      'OPTION_REQUIRED',
+      'Expected `--columns a,b,c` with `--no-header`: without a header line the columns need names',
+      { option: '--columns' },
+    );
   }
   return Object.freeze({
     kind: loaded.kind ?? 'put',
@@ -202,7 +216,10 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     json: raw.json ?? false,
     logLevel: quietLevel(parseChoice('--log-level', raw.logLevel, DEFAULTS.logLevel, LOG_LEVELS), raw.quiet === true),
     maxRetries: parseInteger('--max-retries', raw.maxRetries, DEFAULTS.maxRetries, 0, 100),
-    maxWcu: raw.maxWcu === undefined || raw.maxWcu === 'auto' ? raw.maxWcu : parseInteger('--max-wcu', raw.maxWcu, 0, 1, 10_000_000),
+    maxWcu:
+      raw.maxWcu === undefined || raw.maxWcu === 'auto'
+        ? raw.maxWcu
+        : parseInteger('--max-wcu', raw.maxWcu, 0, 1, 10_000_000),
     capacityShare: parseFraction('--capacity-share', raw.capacityShare, DEFAULTS.capacityShare),
     adaptive: raw.adaptive ?? true,
     checkpoint: raw.checkpoint === false ? false : typeof raw.checkpoint === 'string' ? raw.checkpoint : undefined,
@@ -210,7 +227,13 @@ export function resolveUploadConfig(inputs: readonly string[], raw: RawUploadOpt
     resume: raw.resume ?? false,
     dryRun: raw.dryRun ?? false,
     stopTimeout: parseInteger('--stop-timeout', raw.stopTimeout, DEFAULTS.stopTimeout, 1, 3600),
-    transformConcurrency: parseInteger('--transform-concurrency', raw.transformConcurrency, DEFAULTS.transformConcurrency, 1, 1024),
+    transformConcurrency: parseInteger(
+      '--transform-concurrency',
+      raw.transformConcurrency,
+      DEFAULTS.transformConcurrency,
+      1,
+      1024,
+    ),
     transformTimeout: parseInteger('--transform-timeout', raw.transformTimeout, DEFAULTS.transformTimeout, 1, 86_400),
     memory: parseInteger('--memory', raw.memory, DEFAULTS.memory, 16, 65_536),
     s3Endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'),
@@ -226,32 +249,60 @@ function quietLevel(level: LogLevel, quiet: boolean): LogLevel {
 function parseConcurrency(value: string | number | undefined): number | 'auto' {
   if (value === undefined || value === 'auto') return DEFAULTS.concurrency;
   const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 50) throw usageError('OPTION_INVALID', `Expected \`--concurrency\` to be \`auto\` or an integer from 1 to 50, got \`${value}\``, { option: '--concurrency', value });
+  if (!Number.isSafeInteger(n) || n < 1 || n > 50)
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`--concurrency\` to be \`auto\` or an integer from 1 to 50, got \`${value}\``,
+      { option: '--concurrency', value },
+    );
   return n;
 }
 
-export function parseInteger(option: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
+export function parseInteger(
+  option: string,
+  value: string | number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw usageError('OPTION_INVALID', `Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``, { option, value });
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``,
+      { option, value },
+    );
   }
   return n;
 }
 
 function parseFraction(option: string, value: string | number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  const n = typeof value === 'number' ? value : /^\s*(?:0|1|0?\.\d+|1\.0*)\s*$/.test(value) ? Number(value) : Number.NaN;
+  const n =
+    typeof value === 'number' ? value : /^\s*(?:0|1|0?\.\d+|1\.0*)\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!(n > 0 && n <= 1)) {
-    throw usageError('OPTION_INVALID', `Expected \`${option}\` to be a fraction above 0 and at most 1, such as 0.8, got \`${value}\``, { option, value: String(value) });
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`${option}\` to be a fraction above 0 and at most 1, such as 0.8, got \`${value}\``,
+      { option, value: String(value) },
+    );
   }
   return n;
 }
 
-function parseChoice<T extends string>(option: string, value: string | undefined, fallback: T, choices: readonly T[]): T {
+function parseChoice<T extends string>(
+  option: string,
+  value: string | undefined,
+  fallback: T,
+  choices: readonly T[],
+): T {
   if (value === undefined) return fallback;
   if ((choices as readonly string[]).includes(value)) return value as T;
-  throw usageError('OPTION_INVALID', `Expected \`${option}\` to be one of ${choices.join(', ')}, got \`${value}\``, { option, value });
+  throw usageError('OPTION_INVALID', `Expected \`${option}\` to be one of ${choices.join(', ')}, got \`${value}\``, {
+    option,
+    value,
+  });
 }
 
 function parseColumns(text: string): readonly string[] {
@@ -259,7 +310,11 @@ function parseColumns(text: string): readonly string[] {
   const seen = new Set<string>();
   for (const name of names) {
     if (name === '' || seen.has(name)) {
-      throw usageError('OPTION_INVALID', `Expected \`--columns\` to be distinct non-empty names separated by commas, got \`${text}\``, { option: '--columns', value: text });
+      throw usageError(
+        'OPTION_INVALID',
+        `Expected \`--columns\` to be distinct non-empty names separated by commas, got \`${text}\``,
+        { option: '--columns', value: text },
+      );
     }
     seen.add(name);
   }
@@ -269,14 +324,22 @@ function parseColumns(text: string): readonly string[] {
 function parseDelimiter(text: string): string {
   const value = text === '\\t' || text === 'tab' ? '\t' : text;
   if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
-    throw usageError('OPTION_INVALID', `Expected \`--delimiter\` to be one character other than a quote or newline (\`\\t\` for tab), got \`${text}\``, { option: '--delimiter', value: text });
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`--delimiter\` to be one character other than a quote or newline (\`\\t\` for tab), got \`${text}\``,
+      { option: '--delimiter', value: text },
+    );
   }
   return value;
 }
 
 function parseEscape(text: string): string {
   if (text.length !== 1 || text === '\n' || text === '\r') {
-    throw usageError('OPTION_INVALID', `Expected \`--escape\` to be one character, such as \`"\` or \`\\\`, got \`${text}\``, { option: '--escape', value: text });
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`--escape\` to be one character, such as \`"\` or \`\\\`, got \`${text}\``,
+      { option: '--escape', value: text },
+    );
   }
   return text;
 }
@@ -288,5 +351,9 @@ export function parseEndpoint(text: string, option = '--endpoint'): string {
   } catch {
     // fall through to the usage error
   }
-  throw usageError('OPTION_INVALID', `Expected \`${option}\` to be an http(s) URL such as http://127.0.0.1:8000, got \`${text}\``, { option, value: text });
+  throw usageError(
+    'OPTION_INVALID',
+    `Expected \`${option}\` to be an http(s) URL such as http://127.0.0.1:8000, got \`${text}\``,
+    { option, value: text },
+  );
 }

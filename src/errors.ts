@@ -52,7 +52,13 @@ export interface WireError {
 export function toWire(error: unknown): WireError {
   if (isDynaloadError(error)) {
     const cause = error.cause === undefined ? undefined : describeCause(error.cause);
-    return { code: error.code, message: error.message, exitCode: error.exitCode, context: error.context, ...(cause ? { cause } : {}) };
+    return {
+      code: error.code,
+      message: error.message,
+      exitCode: error.exitCode,
+      context: error.context,
+      ...(cause ? { cause } : {}),
+    };
   }
   return { code: 'EINTERNAL', message: describeCause(error), exitCode: EXIT.FAILED, context: {} };
 }
@@ -66,7 +72,10 @@ export function fromWire(wire: WireError): DynaloadError {
 }
 
 export function isDynaloadError(error: unknown): error is DynaloadError {
-  return error instanceof DynaloadError || (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'DynaloadError');
+  return (
+    error instanceof DynaloadError ||
+    (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'DynaloadError')
+  );
 }
 
 function describeCause(cause: unknown): string {

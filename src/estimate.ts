@@ -42,7 +42,9 @@ export function estimate(input: EstimateInput): Estimate {
   return {
     writeUnits: input.writeUnits,
     estimatedCostUsd,
-    ...(input.maxWcu !== undefined && input.maxWcu > 0 ? { secondsAtMaxWcu: Math.ceil(input.writeUnits / input.maxWcu) } : {}),
+    ...(input.maxWcu !== undefined && input.maxWcu > 0
+      ? { secondsAtMaxWcu: Math.ceil(input.writeUnits / input.maxWcu) }
+      : {}),
   };
 }
 
@@ -58,8 +60,13 @@ export interface DryRunReport extends EstimateInput {
 export function formatDryRun(report: DryRunReport): string {
   const result = estimate(report);
   const n = (value: number) => value.toLocaleString('en-US');
-  const tables = Object.entries(report.itemsPerTable).map(([table, items]) => `${table} ${n(items)}`).join(', ');
-  const reasons = Object.entries(report.rejectedByCode ?? {}).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([code, count]) => `${code} ${n(count)}`).join(', ');
+  const tables = Object.entries(report.itemsPerTable)
+    .map(([table, items]) => `${table} ${n(items)}`)
+    .join(', ');
+  const reasons = Object.entries(report.rejectedByCode ?? {})
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([code, count]) => `${code} ${n(count)}`)
+    .join(', ');
   const lines = [
     'Dry run: every row read, mapped and checked; nothing written.',
     `  rows         ${n(report.rows)}`,
@@ -68,7 +75,10 @@ export function formatDryRun(report: DryRunReport): string {
     `  write units  ${n(result.writeUnits)} (1 per started KB of each item)`,
     `  cost         ${formatUsd(result.estimatedCostUsd)} on demand, at USD ${report.pricePerMillionWru} per million write request units`,
   ];
-  if (result.secondsAtMaxWcu !== undefined) lines.push(`  time         ${formatDuration(result.secondsAtMaxWcu)} at ${n(report.maxWcu as number)} WCU/s${report.maxWcuSource ? ` (the cap in force: ${report.maxWcuSource})` : ''}`);
+  if (result.secondsAtMaxWcu !== undefined)
+    lines.push(
+      `  time         ${formatDuration(result.secondsAtMaxWcu)} at ${n(report.maxWcu as number)} WCU/s${report.maxWcuSource ? ` (the cap in force: ${report.maxWcuSource})` : ''}`,
+    );
   return lines.join('\n') + '\n';
 }
 

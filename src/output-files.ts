@@ -34,21 +34,38 @@ export async function checkOutputFiles(request: OutputRequest): Promise<OutputFi
   const clash = async (option: string, file: string): Promise<void> => {
     const input = inputs.get(await realPathOf(file));
     if (input !== undefined) {
-      throw usageError('OUTPUT_IS_INPUT', `Expected \`${option}\` to name a file other than the inputs, got \`${file}\`, which is the input \`${input}\`: writing it would destroy the input`, { option, file });
+      throw usageError(
+        'OUTPUT_IS_INPUT',
+        `Expected \`${option}\` to name a file other than the inputs, got \`${file}\`, which is the input \`${input}\`: writing it would destroy the input`,
+        { option, file },
+      );
     }
   };
   let rejectsMode: RejectsMode = 'new';
   if (request.rejects !== '-') {
     await clash('--rejects', request.rejects);
     const existing = await stat(request.rejects).catch(() => undefined);
-    if (existing?.isDirectory()) throw usageError('REJECTS_UNWRITABLE', `Expected \`--rejects\` to name a file, got the folder \`${request.rejects}\``, { option: '--rejects', file: request.rejects });
+    if (existing?.isDirectory())
+      throw usageError(
+        'REJECTS_UNWRITABLE',
+        `Expected \`--rejects\` to name a file, got the folder \`${request.rejects}\``,
+        { option: '--rejects', file: request.rejects },
+      );
     // A default name is new unless two runs start within the same millisecond: refused alike.
     if (existing !== undefined) {
       if (request.resume) rejectsMode = 'append';
       else if (request.force) rejectsMode = 'replace';
-      else throw usageError('REJECTS_EXISTS', `Expected \`--rejects\` to name a new file, got \`${request.rejects}\`, which exists: choose another name, pass --force to replace it, or --resume to append to it`, { option: '--rejects', file: request.rejects });
+      else
+        throw usageError(
+          'REJECTS_EXISTS',
+          `Expected \`--rejects\` to name a new file, got \`${request.rejects}\`, which exists: choose another name, pass --force to replace it, or --resume to append to it`,
+          { option: '--rejects', file: request.rejects },
+        );
     }
-    await assertWritable(existing === undefined ? path.dirname(path.resolve(request.rejects)) : request.rejects, request.rejects);
+    await assertWritable(
+      existing === undefined ? path.dirname(path.resolve(request.rejects)) : request.rejects,
+      request.rejects,
+    );
   }
   let checkpoint: OutputFiles['checkpoint'];
   if (request.checkpoint !== undefined) {
@@ -79,10 +96,15 @@ async function realPathOf(file: string): Promise<string> {
 async function assertWritable(place: string, file: string): Promise<void> {
   try {
     const info = await stat(place);
-    if (place !== file && !info.isDirectory()) throw Object.assign(new Error(`${place} is not a folder`), { code: 'ENOTDIR' });
+    if (place !== file && !info.isDirectory())
+      throw Object.assign(new Error(`${place} is not a folder`), { code: 'ENOTDIR' });
     await access(place, constants.W_OK);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw usageError('REJECTS_UNWRITABLE', `Expected to be able to write the rejects file \`${file}\`, got ${reason} for \`${place}\`; choose another place with --rejects`, { option: '--rejects', file });
+    throw usageError(
+      'REJECTS_UNWRITABLE',
+      `Expected to be able to write the rejects file \`${file}\`, got ${reason} for \`${place}\`; choose another place with --rejects`,
+      { option: '--rejects', file },
+    );
   }
 }

@@ -59,8 +59,17 @@ const YELLOW = '\x1b[33m';
 const RESET = '\x1b[39m';
 
 /** Adds a sample taken at `nowMs`, keeping the window plus one older sample as its anchor. */
-export function advanceProgress(previous: ProgressState | undefined, snapshot: ProgressSnapshot, nowMs: number): ProgressState {
-  const sample: Sample = { atMs: nowMs, items: snapshot.itemsWritten, units: snapshot.unitsWritten, done: rowsDone(snapshot) };
+export function advanceProgress(
+  previous: ProgressState | undefined,
+  snapshot: ProgressSnapshot,
+  nowMs: number,
+): ProgressState {
+  const sample: Sample = {
+    atMs: nowMs,
+    items: snapshot.itemsWritten,
+    units: snapshot.unitsWritten,
+    done: rowsDone(snapshot),
+  };
   const samples = [...(previous?.samples ?? []), sample];
   let first = 0;
   while (first + 1 < samples.length - 1 && (samples[first + 1] as Sample).atMs <= nowMs - RATE_WINDOW_MS) first += 1;
@@ -68,18 +77,27 @@ export function advanceProgress(previous: ProgressState | undefined, snapshot: P
 }
 
 /** One status line for `snapshot` at `nowMs`, rates taken over the window `previous` holds. */
-export function formatProgress(snapshot: ProgressSnapshot, previous: ProgressState | undefined, nowMs: number, options: FormatOptions): string {
+export function formatProgress(
+  snapshot: ProgressSnapshot,
+  previous: ProgressState | undefined,
+  nowMs: number,
+  options: FormatOptions,
+): string {
   const state = advanceProgress(previous, snapshot, nowMs);
   const rates = ratesOf(state);
   const total = snapshot.bytesTotal;
-  const retries = snapshot.unprocessedRetries + snapshot.throttledRequests + snapshot.serverErrors + snapshot.networkErrors;
+  const retries =
+    snapshot.unprocessedRetries + snapshot.throttledRequests + snapshot.serverErrors + snapshot.networkErrors;
 
   // Display order; `keep` ranks what survives a narrow terminal (0 is dropped last).
   const segments: { text: string; keep: number; color?: string }[] = [];
   const rowsTotal = estimatedRows(snapshot);
   const done = rowsDone(snapshot);
   if (rowsTotal !== undefined) {
-    segments.push({ text: `${formatCount(done)} of ~${formatCount(rowsTotal)} rows done (${Math.floor(Math.min(1, done / Math.max(1, rowsTotal)) * 100)}%)`, keep: 0 });
+    segments.push({
+      text: `${formatCount(done)} of ~${formatCount(rowsTotal)} rows done (${Math.floor(Math.min(1, done / Math.max(1, rowsTotal)) * 100)}%)`,
+      keep: 0,
+    });
   } else {
     segments.push({ text: `${formatCount(snapshot.rowsRead)} rows`, keep: 0 });
   }
@@ -87,7 +105,11 @@ export function formatProgress(snapshot: ProgressSnapshot, previous: ProgressSta
   segments.push({ text: `${formatRate(rates?.items)} items/s`, keep: 2 });
   segments.push({ text: `${formatRate(rates?.units)} WCU/s`, keep: 5 });
   segments.push({ text: `${formatCount(retries)} retries`, keep: 6, ...(retries > 0 ? { color: YELLOW } : {}) });
-  segments.push({ text: `${formatCount(snapshot.rowsRejected)} rejected`, keep: 3, ...(snapshot.rowsRejected > 0 ? { color: RED } : {}) });
+  segments.push({
+    text: `${formatCount(snapshot.rowsRejected)} rejected`,
+    keep: 3,
+    ...(snapshot.rowsRejected > 0 ? { color: RED } : {}),
+  });
   if (total !== undefined && total > 0) {
     const eta = etaSeconds(snapshot, rates);
     segments.push({ text: `ETA ${eta === undefined ? '-' : formatDuration(eta)}`, keep: 1 });
@@ -95,7 +117,8 @@ export function formatProgress(snapshot: ProgressSnapshot, previous: ProgressSta
 
   const separator = ' · ';
   let shown = segments;
-  const length = (list: typeof segments) => list.reduce((sum, s) => sum + s.text.length, 0) + separator.length * (list.length - 1);
+  const length = (list: typeof segments) =>
+    list.reduce((sum, s) => sum + s.text.length, 0) + separator.length * (list.length - 1);
   while (shown.length > 1 && length(shown) > options.width) {
     const drop = Math.max(...shown.map((s) => s.keep));
     shown = shown.filter((s) => s.keep !== drop);
@@ -109,7 +132,11 @@ function ratesOf(state: ProgressState): { items: number; units: number; done: nu
   const last = state.samples[state.samples.length - 1];
   if (first === undefined || last === undefined || last.atMs <= first.atMs) return undefined;
   const seconds = (last.atMs - first.atMs) / 1000;
-  return { items: (last.items - first.items) / seconds, units: (last.units - first.units) / seconds, done: (last.done - first.done) / seconds };
+  return {
+    items: (last.items - first.items) / seconds,
+    units: (last.units - first.units) / seconds,
+    done: (last.done - first.done) / seconds,
+  };
 }
 
 /** Rows written, rejected or skipped: what is finished, not just read (reading runs far ahead of a slow table). */
@@ -254,7 +281,10 @@ export function createProgress(options: ProgressOptions): Progress {
 }
 
 /** The fields of a non-TTY progress log line (rates over the window; null while unknown). */
-export function progressFields(snapshot: ProgressSnapshot, state: ProgressState): Record<string, number | string | null> {
+export function progressFields(
+  snapshot: ProgressSnapshot,
+  state: ProgressState,
+): Record<string, number | string | null> {
   const rates = ratesOf(state);
   const rowsTotal = estimatedRows(snapshot);
   const eta = snapshot.bytesTotal === undefined ? undefined : etaSeconds(snapshot, rates);
@@ -266,8 +296,11 @@ export function progressFields(snapshot: ProgressSnapshot, state: ProgressState)
     retries: snapshot.unprocessedRetries + snapshot.throttledRequests + snapshot.serverErrors + snapshot.networkErrors,
     itemsPerSecond: rates ? Math.round(rates.items) : null,
     wcuPerSecond: rates ? Math.round(rates.units) : null,
-    percent: rowsTotal === undefined ? null : Math.floor(Math.min(1, rowsDone(snapshot) / Math.max(1, rowsTotal)) * 100),
+    percent:
+      rowsTotal === undefined ? null : Math.floor(Math.min(1, rowsDone(snapshot) / Math.max(1, rowsTotal)) * 100),
     etaSeconds: eta === undefined ? null : Math.ceil(eta),
-    ...(snapshot.window ? { inFlight: snapshot.window.size, rttMs: snapshot.window.rttMs, window: snapshot.window.reason } : {}),
+    ...(snapshot.window
+      ? { inFlight: snapshot.window.size, rttMs: snapshot.window.rttMs, window: snapshot.window.reason }
+      : {}),
   };
 }

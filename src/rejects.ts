@@ -23,7 +23,10 @@ export class RejectsFile {
   readonly existed: boolean;
 
   /** `mode` comes from checkOutputFiles: an existing file is never truncated unless asked (`--force`). */
-  constructor(path: string, private readonly mode: RejectsMode = 'new') {
+  constructor(
+    path: string,
+    private readonly mode: RejectsMode = 'new',
+  ) {
     this.path = path;
     this.existed = mode === 'append';
   }
@@ -57,7 +60,11 @@ export class RejectsFile {
     }
     if (this.error) {
       // A reject that could not be recorded breaks the promise that every row is accounted for.
-      throw new DynaloadError('REJECTS_WRITE_FAILED', `Could not write the rejects file ${this.path}: ${this.error.message}`, { context: { file: this.path }, cause: this.error });
+      throw new DynaloadError(
+        'REJECTS_WRITE_FAILED',
+        `Could not write the rejects file ${this.path}: ${this.error.message}`,
+        { context: { file: this.path }, cause: this.error },
+      );
     }
   }
 }

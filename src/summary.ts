@@ -82,13 +82,45 @@ export interface Summary {
   shard?: ShareSummary;
 }
 
-export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'delete'; window?: RunWindow | null; dryRun: boolean; rejectedByCode: Record<string, number>; pricePerMillionWru: number; maxWcu: number | undefined; writeCaps?: readonly WriteCap[]; durationMs: number; configFile: string | null; endpoint: Summary['endpoint']; rejectsFile: string | null; checkpointFile: string | null; previous: Summary['previous']; stopped: string | null; resumeCommand: string | null; unreadFiles: readonly string[]; exitCode: number; error: DynaloadError | undefined }): Summary {
+export function buildSummary(
+  counters: WorkerCounters,
+  extra: {
+    kind: 'put' | 'delete';
+    window?: RunWindow | null;
+    dryRun: boolean;
+    rejectedByCode: Record<string, number>;
+    pricePerMillionWru: number;
+    maxWcu: number | undefined;
+    writeCaps?: readonly WriteCap[];
+    durationMs: number;
+    configFile: string | null;
+    endpoint: Summary['endpoint'];
+    rejectsFile: string | null;
+    checkpointFile: string | null;
+    previous: Summary['previous'];
+    stopped: string | null;
+    resumeCommand: string | null;
+    unreadFiles: readonly string[];
+    exitCode: number;
+    error: DynaloadError | undefined;
+  },
+): Summary {
   const { rowsRead, rowsRejected, rowsSkipped } = counters;
   // A dry run acknowledges every batch itself: what it counts would be written, nothing was, nothing was sent.
   const dry = extra.dryRun;
   const rowsWritten = dry ? 0 : counters.rowsWritten;
-  const tables = dry ? Object.fromEntries(Object.entries(counters.tables).map(([t, c]) => [t, { written: 0, rejected: c.rejected }])) : counters.tables;
-  const costs = estimate({ writeUnits: counters.unitsWritten, items: counters.itemsWritten, rows: rowsRead, rejected: rowsRejected, itemsPerTable: {}, pricePerMillionWru: extra.pricePerMillionWru, ...(extra.maxWcu ? { maxWcu: extra.maxWcu } : {}) });
+  const tables = dry
+    ? Object.fromEntries(Object.entries(counters.tables).map(([t, c]) => [t, { written: 0, rejected: c.rejected }]))
+    : counters.tables;
+  const costs = estimate({
+    writeUnits: counters.unitsWritten,
+    items: counters.itemsWritten,
+    rows: rowsRead,
+    rejected: rowsRejected,
+    itemsPerTable: {},
+    pricePerMillionWru: extra.pricePerMillionWru,
+    ...(extra.maxWcu ? { maxWcu: extra.maxWcu } : {}),
+  });
   return {
     dryRun: extra.dryRun,
     kind: extra.kind,
@@ -100,7 +132,13 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     notWritten: rowsRead - rowsWritten - rowsRejected - rowsSkipped,
     tables,
     items: dry ? 0 : counters.itemsWritten,
-    wouldWrite: dry ? { rows: counters.rowsWritten, items: counters.itemsWritten, tables: Object.fromEntries(Object.entries(counters.tables).map(([t, c]) => [t, c.written])) } : null,
+    wouldWrite: dry
+      ? {
+          rows: counters.rowsWritten,
+          items: counters.itemsWritten,
+          tables: Object.fromEntries(Object.entries(counters.tables).map(([t, c]) => [t, c.written])),
+        }
+      : null,
     writeUnits: counters.unitsWritten,
     estimatedCostUsd: costs.estimatedCostUsd,
     pricePerMillionWru: extra.pricePerMillionWru,
@@ -109,7 +147,7 @@ export function buildSummary(counters: WorkerCounters, extra: { kind: 'put' | 'd
     writeCaps: [...(extra.writeCaps ?? [])],
     rejectedByCode: extra.rejectedByCode,
     requests: dry ? 0 : counters.requests,
-    window: dry ? null : extra.window ?? null,
+    window: dry ? null : (extra.window ?? null),
     unprocessedRetries: counters.unprocessedRetries,
     throttledRequests: counters.throttledRequests,
     serverErrors: counters.serverErrors,
@@ -135,7 +173,21 @@ export function formatSummary(s: Summary): string {
   const share = s.shard ? formatShare(s.shard, s.dryRun) : '';
   if (s.dryRun) {
     const itemsPerTable = s.wouldWrite?.tables ?? {};
-    return share + formatDryRun({ writeUnits: s.writeUnits, items: s.wouldWrite?.items ?? 0, rows: s.rows, rejected: s.rejected, itemsPerTable, pricePerMillionWru: s.pricePerMillionWru, ...(s.maxWcu !== null ? { maxWcu: s.maxWcu, maxWcuSource: formatCaps(s.writeCaps) } : {}), rejectedByCode: s.rejectedByCode, rejectsFile: s.rejectsFile }) + `  peak RSS     ${s.peakRssMb} MiB\n`;
+    return (
+      share +
+      formatDryRun({
+        writeUnits: s.writeUnits,
+        items: s.wouldWrite?.items ?? 0,
+        rows: s.rows,
+        rejected: s.rejected,
+        itemsPerTable,
+        pricePerMillionWru: s.pricePerMillionWru,
+        ...(s.maxWcu !== null ? { maxWcu: s.maxWcu, maxWcuSource: formatCaps(s.writeCaps) } : {}),
+        rejectedByCode: s.rejectedByCode,
+        rejectsFile: s.rejectsFile,
+      }) +
+      `  peak RSS     ${s.peakRssMb} MiB\n`
+    );
   }
   const seconds = (s.durationMs / 1000).toFixed(1);
   const tables = Object.entries(s.tables)
@@ -148,12 +200,21 @@ export function formatSummary(s: Summary): string {
     ...(s.skipped ? [`  skipped      ${s.skipped} rows (the mapping or transform returned no item)`] : []),
     `  not written  ${s.notWritten} rows${s.unreadFiles.length ? `, and ${s.unreadFiles.length} files not read: ${s.unreadFiles.join(' ')}` : ''}`,
     `  retries      ${s.unprocessedRetries} unprocessed items resent, ${s.throttledRequests} throttled requests, ${s.serverErrors} server errors, ${s.networkErrors} network errors (${s.requests} requests)`,
-    ...(s.window ? [`  in flight    ${s.window.size} requests (${s.window.perWorker.join(' + ')}), round-trip ${s.window.rttMs ?? '?'} ms (fastest ${s.window.minRttMs ?? '?'} ms), ${s.window.reason}`] : []),
+    ...(s.window
+      ? [
+          `  in flight    ${s.window.size} requests (${s.window.perWorker.join(' + ')}), round-trip ${s.window.rttMs ?? '?'} ms (fastest ${s.window.minRttMs ?? '?'} ms), ${s.window.reason}`,
+        ]
+      : []),
   ];
   if (s.writeCaps.length > 0) lines.push(`  write cap    ${formatCaps(s.writeCaps)}`);
-  if (s.previous) lines.push(`  earlier runs ${s.previous.rows} rows (${s.previous.written} written, ${s.previous.rejected} rejected, ${s.previous.skipped} skipped)`);
+  if (s.previous)
+    lines.push(
+      `  earlier runs ${s.previous.rows} rows (${s.previous.written} written, ${s.previous.rejected} rejected, ${s.previous.skipped} skipped)`,
+    );
   if (s.checkpointFile) lines.push(`  checkpoint   ${s.checkpointFile}`);
-  lines.push(`  endpoint     ${s.endpoint.url ?? 'AWS'} (from ${s.endpoint.source})${s.configFile ? `; config file ${s.configFile}` : ''}`);
+  lines.push(
+    `  endpoint     ${s.endpoint.url ?? 'AWS'} (from ${s.endpoint.source})${s.configFile ? `; config file ${s.configFile}` : ''}`,
+  );
   if (s.stopped) lines.push(`  stopped      by ${s.stopped}`);
   if (s.error) lines.push(`  error        ${s.error.code}: ${s.error.message}`);
   if (s.resumeCommand) lines.push(`  to resume    ${s.resumeCommand}`);
@@ -162,5 +223,11 @@ export function formatSummary(s: Summary): string {
 
 /** `800 WCU/s on watch_history (auto: 0.8 of its provisioned capacity)`, `2000 WCU/s (--max-wcu)`; joined by `; `. */
 export function formatCaps(caps: readonly WriteCap[]): string {
-  return caps.map((c) => (c.source === '--max-wcu' ? `${c.wcu} WCU/s (--max-wcu)` : `${c.wcu} WCU/s on ${c.table} (auto: ${c.capacityShare ?? ''} of its provisioned capacity)`)).join('; ');
+  return caps
+    .map((c) =>
+      c.source === '--max-wcu'
+        ? `${c.wcu} WCU/s (--max-wcu)`
+        : `${c.wcu} WCU/s on ${c.table} (auto: ${c.capacityShare ?? ''} of its provisioned capacity)`,
+    )
+    .join('; ');
 }

@@ -21,7 +21,13 @@ export function parseTypeSpec(text: string): TypeSpec {
     if (entry === '') continue;
     const colon = entry.lastIndexOf(':');
     const name = colon > 0 ? entry.slice(0, colon).trim() : '';
-    const type = colon > 0 ? entry.slice(colon + 1).trim().toUpperCase() : '';
+    const type =
+      colon > 0
+        ? entry
+            .slice(colon + 1)
+            .trim()
+            .toUpperCase()
+        : '';
     if (name === '' || !TYPE_SET.has(type)) {
       throw usageError(
         'TYPES_INVALID',
@@ -30,7 +36,10 @@ export function parseTypeSpec(text: string): TypeSpec {
       );
     }
     if (Object.hasOwn(spec, name)) {
-      throw usageError('TYPES_INVALID', `Expected each column once in \`--types\`, got \`${name}\` twice`, { option: '--types', value: name });
+      throw usageError('TYPES_INVALID', `Expected each column once in \`--types\`, got \`${name}\` twice`, {
+        option: '--types',
+        value: name,
+      });
     }
     spec[name] = type as AttributeType;
   }

@@ -5,7 +5,8 @@ import { DEFAULTS, resolveUploadConfig, type RawUploadOptions } from '../src/con
 
 // Messages follow STYLE.md: "Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`";
 // usage errors exit 2. Ranges: --concurrency is capped by the SDK's 50 sockets (STYLE.md).
-const resolve = (raw: RawUploadOptions, inputs: string[] = ['a.csv']) => resolveUploadConfig(inputs, { table: 't', ...raw });
+const resolve = (raw: RawUploadOptions, inputs: string[] = ['a.csv']) =>
+  resolveUploadConfig(inputs, { table: 't', ...raw });
 
 describe('resolveUploadConfig defaults', () => {
   test('only --table and an input: every default', () => {
@@ -90,12 +91,24 @@ describe('resolveUploadConfig values', () => {
     ['empty null', { empty: 'null' }, { empty: 'null' }],
     ['log level debug', { logLevel: 'debug' }, { logLevel: 'debug' }],
     ['endpoint http', { endpoint: 'http://127.0.0.1:8000' }, { endpoint: 'http://127.0.0.1:8000' }],
-    ['endpoint https', { endpoint: 'https://dynamodb.eu-west-1.amazonaws.com' }, { endpoint: 'https://dynamodb.eu-west-1.amazonaws.com' }],
+    [
+      'endpoint https',
+      { endpoint: 'https://dynamodb.eu-west-1.amazonaws.com' },
+      { endpoint: 'https://dynamodb.eu-west-1.amazonaws.com' },
+    ],
     ['region', { region: 'eu-west-1' }, { region: 'eu-west-1' }],
-    ['no header with columns, names trimmed', { header: false, columns: ' user , series,moddt' }, { header: false, columns: ['user', 'series', 'moddt'] }],
+    [
+      'no header with columns, names trimmed',
+      { header: false, columns: ' user , series,moddt' },
+      { header: false, columns: ['user', 'series', 'moddt'] },
+    ],
     ['columns replace a header', { columns: 'a,b' }, { header: true, columns: ['a', 'b'] }],
     // parseTypeSpec returns a map without a prototype (so `__proto__` is an ordinary column name).
-    ['types', { types: 'user:N,series:N,moddt:S' }, { types: Object.assign(Object.create(null), { user: 'N', series: 'N', moddt: 'S' }) }],
+    [
+      'types',
+      { types: 'user:N,series:N,moddt:S' },
+      { types: Object.assign(Object.create(null), { user: 'N', series: 'N', moddt: 'S' }) },
+    ],
     ['backslash escape', { escape: '\\' }, { escape: '\\' }],
     ['rejects and json', { rejects: 'bad.jsonl', json: true }, { rejectsPath: 'bad.jsonl', json: true }],
   ];
@@ -112,46 +125,111 @@ describe('resolveUploadConfig values', () => {
 });
 
 describe('resolveUploadConfig usage errors', () => {
-  const integer = (option: string, min: number, max: number, value: string): string => `Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``;
+  const integer = (option: string, min: number, max: number, value: string): string =>
+    `Expected \`${option}\` to be an integer from ${min} to ${max}, got \`${value}\``;
   const bad: Array<[label: string, raw: RawUploadOptions, code: string, message: string, inputs?: string[]]> = [
     ['no table', { table: undefined }, 'OPTION_REQUIRED', 'Expected `--table <name>`: the DynamoDB table to write to'],
     ['blank table', { table: '   ' }, 'OPTION_REQUIRED', 'Expected `--table <name>`: the DynamoDB table to write to'],
-    ['no input', {}, 'INPUT_REQUIRED', 'Expected at least one input file, glob or `-` for standard input, got none', []],
-    ['no header, no columns', { header: false }, 'OPTION_REQUIRED', 'Expected `--columns a,b,c` with `--no-header`: without a header line the columns need names'],
+    [
+      'no input',
+      {},
+      'INPUT_REQUIRED',
+      'Expected at least one input file, glob or `-` for standard input, got none',
+      [],
+    ],
+    [
+      'no header, no columns',
+      { header: false },
+      'OPTION_REQUIRED',
+      'Expected `--columns a,b,c` with `--no-header`: without a header line the columns need names',
+    ],
     ...(['abc', '0', '51', '-1', '1.5', '1e1', '0x10', '', '+5', '99999999999999999999'] as const).map(
-      (v): [string, RawUploadOptions, string, string] => [`concurrency \`${v}\``, { concurrency: v }, 'OPTION_INVALID', `Expected \`--concurrency\` to be \`auto\` or an integer from 1 to 50, got \`${v}\``],
+      (v): [string, RawUploadOptions, string, string] => [
+        `concurrency \`${v}\``,
+        { concurrency: v },
+        'OPTION_INVALID',
+        `Expected \`--concurrency\` to be \`auto\` or an integer from 1 to 50, got \`${v}\``,
+      ],
     ),
     ['workers 0', { workers: '0' }, 'OPTION_INVALID', integer('--workers', 1, 64, '0')],
     ['workers 65', { workers: '65' }, 'OPTION_INVALID', integer('--workers', 1, 64, '65')],
     ['workers many', { workers: 'many' }, 'OPTION_INVALID', integer('--workers', 1, 64, 'many')],
-    ['transform-concurrency 0', { transformConcurrency: '0' }, 'OPTION_INVALID', integer('--transform-concurrency', 1, 1024, '0')],
+    [
+      'transform-concurrency 0',
+      { transformConcurrency: '0' },
+      'OPTION_INVALID',
+      integer('--transform-concurrency', 1, 1024, '0'),
+    ],
     ['memory 15', { memory: '15' }, 'OPTION_INVALID', integer('--memory', 16, 65_536, '15')],
-    ['transform-timeout 1.5', { transformTimeout: '1.5' }, 'OPTION_INVALID', integer('--transform-timeout', 1, 86400, '1.5')],
+    [
+      'transform-timeout 1.5',
+      { transformTimeout: '1.5' },
+      'OPTION_INVALID',
+      integer('--transform-timeout', 1, 86400, '1.5'),
+    ],
     ['max-retries -1', { maxRetries: '-1' }, 'OPTION_INVALID', integer('--max-retries', 0, 100, '-1')],
     ['max-retries 101', { maxRetries: '101' }, 'OPTION_INVALID', integer('--max-retries', 0, 100, '101')],
-    ['empty keep', { empty: 'keep' }, 'OPTION_INVALID', 'Expected `--empty` to be one of drop, string, null, got `keep`'],
-    ['log level loud', { logLevel: 'loud' }, 'OPTION_INVALID', 'Expected `--log-level` to be one of trace, debug, info, warn, error, fatal, silent, got `loud`'],
-    ['log level upper case', { logLevel: 'INFO' }, 'OPTION_INVALID', 'Expected `--log-level` to be one of trace, debug, info, warn, error, fatal, silent, got `INFO`'],
+    [
+      'empty keep',
+      { empty: 'keep' },
+      'OPTION_INVALID',
+      'Expected `--empty` to be one of drop, string, null, got `keep`',
+    ],
+    [
+      'log level loud',
+      { logLevel: 'loud' },
+      'OPTION_INVALID',
+      'Expected `--log-level` to be one of trace, debug, info, warn, error, fatal, silent, got `loud`',
+    ],
+    [
+      'log level upper case',
+      { logLevel: 'INFO' },
+      'OPTION_INVALID',
+      'Expected `--log-level` to be one of trace, debug, info, warn, error, fatal, silent, got `INFO`',
+    ],
     ...(['', ',,', '"', '\n', '\r', '\\n'] as const).map((v): [string, RawUploadOptions, string, string] => [
-      `delimiter ${JSON.stringify(v)}`, { delimiter: v }, 'OPTION_INVALID',
+      `delimiter ${JSON.stringify(v)}`,
+      { delimiter: v },
+      'OPTION_INVALID',
       `Expected \`--delimiter\` to be one character other than a quote or newline (\`\\t\` for tab), got \`${v}\``,
     ]),
-    ...(['localhost:8000', '127.0.0.1:8000', 'ftp://host', 'not a url'] as const).map((v): [string, RawUploadOptions, string, string] => [
-      `endpoint ${v}`, { endpoint: v }, 'OPTION_INVALID', `Expected \`--endpoint\` to be an http(s) URL such as http://127.0.0.1:8000, got \`${v}\``,
-    ]),
+    ...(['localhost:8000', '127.0.0.1:8000', 'ftp://host', 'not a url'] as const).map(
+      (v): [string, RawUploadOptions, string, string] => [
+        `endpoint ${v}`,
+        { endpoint: v },
+        'OPTION_INVALID',
+        `Expected \`--endpoint\` to be an http(s) URL such as http://127.0.0.1:8000, got \`${v}\``,
+      ],
+    ),
     ...(['a,,b', 'a,a', ',', 'a, a'] as const).map((v): [string, RawUploadOptions, string, string] => [
-      `columns ${v}`, { columns: v, header: false }, 'OPTION_INVALID', `Expected \`--columns\` to be distinct non-empty names separated by commas, got \`${v}\``,
+      `columns ${v}`,
+      { columns: v, header: false },
+      'OPTION_INVALID',
+      `Expected \`--columns\` to be distinct non-empty names separated by commas, got \`${v}\``,
     ]),
-    ['escape of two characters', { escape: '\\\\' }, 'OPTION_INVALID', 'Expected `--escape` to be one character, such as `"` or `\\`, got `\\\\`'],
-    ['bad types', { types: 'user:INT' }, 'TYPES_INVALID', 'Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got `user:INT`'],
+    [
+      'escape of two characters',
+      { escape: '\\\\' },
+      'OPTION_INVALID',
+      'Expected `--escape` to be one character, such as `"` or `\\`, got `\\\\`',
+    ],
+    [
+      'bad types',
+      { types: 'user:INT' },
+      'TYPES_INVALID',
+      'Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got `user:INT`',
+    ],
   ];
   for (const [label, raw, code, message, inputs] of bad) {
     test(label, () => {
-      assert.throws(() => resolve(raw, inputs), (error: unknown) => {
-        const e = error as { code: string; message: string; exitCode: number };
-        assert.deepEqual([e.code, e.message, e.exitCode], [code, message, 2]);
-        return true;
-      });
+      assert.throws(
+        () => resolve(raw, inputs),
+        (error: unknown) => {
+          const e = error as { code: string; message: string; exitCode: number };
+          assert.deepEqual([e.code, e.message, e.exitCode], [code, message, 2]);
+          return true;
+        },
+      );
     });
   }
 

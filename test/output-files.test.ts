@@ -19,12 +19,15 @@ describe('checkOutputFiles', () => {
     const checkpoint = path.join(dir, 'cp.json');
     const input = temporaryPath(checkpoint);
     await writeFile(input, 'id\n1\n');
-    await assert.rejects(checkOutputFiles({ ...base, inputs: [input], rejects: path.join(dir, 'r.ndjson'), checkpoint }), (error: { code: string; exitCode: number; message: string }) => {
-      assert.equal(error.code, 'OUTPUT_IS_INPUT');
-      assert.equal(error.exitCode, EXIT.USAGE);
-      assert.match(error.message, /temporary file/);
-      return true;
-    });
+    await assert.rejects(
+      checkOutputFiles({ ...base, inputs: [input], rejects: path.join(dir, 'r.ndjson'), checkpoint }),
+      (error: { code: string; exitCode: number; message: string }) => {
+        assert.equal(error.code, 'OUTPUT_IS_INPUT');
+        assert.equal(error.exitCode, EXIT.USAGE);
+        assert.match(error.message, /temporary file/);
+        return true;
+      },
+    );
   });
 
   test('modes: new for a new file or a default name; append with --resume; replace with --force', async () => {

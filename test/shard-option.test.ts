@@ -15,11 +15,35 @@ describe('parseShard', () => {
     ['--shards-total without --shard', undefined, '3', {}, 'OPTION_CONFLICT'],
     ['--shards-total with i/n', '0/3', '3', {}, 'OPTION_CONFLICT'],
     ['auto, Kubernetes index, --shards-total', 'auto', '4', { JOB_COMPLETION_INDEX: '3' }, { index: 3, count: 4 }],
-    ['auto, Kubernetes index, DYNALOAD_SHARDS_TOTAL', 'auto', undefined, { JOB_COMPLETION_INDEX: '1', DYNALOAD_SHARDS_TOTAL: '2' }, { index: 1, count: 2 }],
-    ['auto, --shards-total wins over the variable', 'auto', '5', { JOB_COMPLETION_INDEX: '4', DYNALOAD_SHARDS_TOTAL: '2' }, { index: 4, count: 5 }],
+    [
+      'auto, Kubernetes index, DYNALOAD_SHARDS_TOTAL',
+      'auto',
+      undefined,
+      { JOB_COMPLETION_INDEX: '1', DYNALOAD_SHARDS_TOTAL: '2' },
+      { index: 1, count: 2 },
+    ],
+    [
+      'auto, --shards-total wins over the variable',
+      'auto',
+      '5',
+      { JOB_COMPLETION_INDEX: '4', DYNALOAD_SHARDS_TOTAL: '2' },
+      { index: 4, count: 5 },
+    ],
     ['auto, Kubernetes index without a count', 'auto', undefined, { JOB_COMPLETION_INDEX: '1' }, 'SHARD_UNKNOWN'],
-    ['auto, AWS Batch index and size', 'auto', undefined, { AWS_BATCH_JOB_ARRAY_INDEX: '7', AWS_BATCH_JOB_ARRAY_SIZE: '10' }, { index: 7, count: 10 }],
-    ['auto, AWS Batch index, DYNALOAD_SHARDS_TOTAL', 'auto', undefined, { AWS_BATCH_JOB_ARRAY_INDEX: '0', DYNALOAD_SHARDS_TOTAL: '2' }, { index: 0, count: 2 }],
+    [
+      'auto, AWS Batch index and size',
+      'auto',
+      undefined,
+      { AWS_BATCH_JOB_ARRAY_INDEX: '7', AWS_BATCH_JOB_ARRAY_SIZE: '10' },
+      { index: 7, count: 10 },
+    ],
+    [
+      'auto, AWS Batch index, DYNALOAD_SHARDS_TOTAL',
+      'auto',
+      undefined,
+      { AWS_BATCH_JOB_ARRAY_INDEX: '0', DYNALOAD_SHARDS_TOTAL: '2' },
+      { index: 0, count: 2 },
+    ],
     ['auto, index beyond the count', 'auto', '2', { JOB_COMPLETION_INDEX: '2' }, 'OPTION_INVALID'],
     ['auto, no orchestrator variables', 'auto', undefined, {}, 'SHARD_UNKNOWN'],
     ['auto, a count that is not a number', 'auto', 'three', { JOB_COMPLETION_INDEX: '0' }, 'OPTION_INVALID'],
@@ -27,7 +51,10 @@ describe('parseShard', () => {
   for (const [name, text, total, env, expected] of cases) {
     it(name, () => {
       if (typeof expected === 'string') {
-        assert.throws(() => parseShard(text, total, env), (error: { code: string; exitCode: number }) => error.code === expected && error.exitCode === 2);
+        assert.throws(
+          () => parseShard(text, total, env),
+          (error: { code: string; exitCode: number }) => error.code === expected && error.exitCode === 2,
+        );
       } else {
         assert.deepEqual(parseShard(text, total, env), expected);
       }

@@ -3,7 +3,23 @@ import { describe, test } from 'node:test';
 import { emptyCounters, type WorkerCounters } from '../src/pool/protocol.js';
 import { buildSummary, formatSummary } from '../src/summary.js';
 
-const extra = { kind: 'put' as const, rejectedByCode: {}, pricePerMillionWru: 0.625, maxWcu: undefined, durationMs: 1000, configFile: null, endpoint: { url: null, source: 'the AWS SDK (region, profile)' }, rejectsFile: null, checkpointFile: null, previous: null, stopped: null, resumeCommand: null, unreadFiles: [], exitCode: 0, error: undefined };
+const extra = {
+  kind: 'put' as const,
+  rejectedByCode: {},
+  pricePerMillionWru: 0.625,
+  maxWcu: undefined,
+  durationMs: 1000,
+  configFile: null,
+  endpoint: { url: null, source: 'the AWS SDK (region, profile)' },
+  rejectsFile: null,
+  checkpointFile: null,
+  previous: null,
+  stopped: null,
+  resumeCommand: null,
+  unreadFiles: [],
+  exitCode: 0,
+  error: undefined,
+};
 
 function counters(over: Partial<WorkerCounters>): WorkerCounters {
   return { ...emptyCounters(), ...over };
@@ -30,7 +46,19 @@ describe('buildSummary', () => {
   });
 
   test('a dry run counts nothing as written or sent; what would be written is in wouldWrite', () => {
-    const s = buildSummary(counters({ rowsRead: 7, rowsWritten: 5, rowsRejected: 1, rowsSkipped: 1, itemsWritten: 6, unitsWritten: 9, requests: 3, tables: { t: { written: 6, rejected: 1 } } }), { ...extra, dryRun: true });
+    const s = buildSummary(
+      counters({
+        rowsRead: 7,
+        rowsWritten: 5,
+        rowsRejected: 1,
+        rowsSkipped: 1,
+        itemsWritten: 6,
+        unitsWritten: 9,
+        requests: 3,
+        tables: { t: { written: 6, rejected: 1 } },
+      }),
+      { ...extra, dryRun: true },
+    );
     assert.deepEqual([s.written, s.items, s.requests, s.rowsPerSecond], [0, 0, 0, 0]);
     assert.deepEqual(s.tables, { t: { written: 0, rejected: 1 } });
     assert.deepEqual(s.wouldWrite, { rows: 5, items: 6, tables: { t: 6 } });

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { ATTRIBUTE_TYPES, parseTypeSpec } from '../src/type-spec.js';
 
 // The type spec of issue 2: `user:N,series:N,moddt:S`, types S, N, BOOL, NULL, and JSON for L/M/SS/NS.
-const ENTRY = 'Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got';
+const ENTRY =
+  'Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got';
 
 describe('parseTypeSpec', () => {
   const good: Array<[text: string, expected: Record<string, string>]> = [
@@ -50,12 +51,15 @@ describe('parseTypeSpec', () => {
   ];
   for (const [text, message, value] of bad) {
     test(`refuses ${JSON.stringify(text)}`, () => {
-      assert.throws(() => parseTypeSpec(text), (error: unknown) => {
-        const e = error as { code: string; message: string; exitCode: number; context: Record<string, unknown> };
-        assert.deepEqual([e.code, e.message, e.exitCode], ['TYPES_INVALID', message, 2]);
-        assert.deepEqual(e.context, { option: '--types', value });
-        return true;
-      });
+      assert.throws(
+        () => parseTypeSpec(text),
+        (error: unknown) => {
+          const e = error as { code: string; message: string; exitCode: number; context: Record<string, unknown> };
+          assert.deepEqual([e.code, e.message, e.exitCode], ['TYPES_INVALID', message, 2]);
+          assert.deepEqual(e.context, { option: '--types', value });
+          return true;
+        },
+      );
     });
   }
 });

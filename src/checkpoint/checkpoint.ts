@@ -42,7 +42,12 @@ export async function identify(file: string): Promise<FileIdentity> {
   const handle = await open(file, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(HEAD_BYTES), 0, HEAD_BYTES, 0);
-    return { path: path.resolve(file), size: info.size, mtimeMs: info.mtimeMs, head: createHash('sha256').update(buffer.subarray(0, bytesRead)).digest('hex') };
+    return {
+      path: path.resolve(file),
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      head: createHash('sha256').update(buffer.subarray(0, bytesRead)).digest('hex'),
+    };
   } finally {
     await handle.close();
   }
@@ -60,7 +65,11 @@ export async function readCheckpoint(file: string): Promise<CheckpointData | und
     if (data.version !== 1 || typeof data.files !== 'object') throw new Error('not a dynaload checkpoint (version 1)');
     return data;
   } catch (error) {
-    throw usageError('CHECKPOINT_INVALID', `Expected a dynaload checkpoint in ${file}, got unreadable content: ${(error as Error).message}`, { file });
+    throw usageError(
+      'CHECKPOINT_INVALID',
+      `Expected a dynaload checkpoint in ${file}, got unreadable content: ${(error as Error).message}`,
+      { file },
+    );
   }
 }
 
@@ -68,12 +77,23 @@ export async function readCheckpoint(file: string): Promise<CheckpointData | und
  * Checks that a resume matches the run that wrote the checkpoint: same settings, same files.
  * Returns where each input starts (complete files are left out of `pending`).
  */
-export function planResume(data: CheckpointData, settings: Readonly<Record<string, unknown>>, identities: ReadonlyMap<string, FileIdentity>, source: string): { starts: Map<string, Mark>; done: string[] } {
-  const differing = Object.keys({ ...data.settings, ...settings }).filter((k) => JSON.stringify(data.settings[k]) !== JSON.stringify(settings[k]));
+export function planResume(
+  data: CheckpointData,
+  settings: Readonly<Record<string, unknown>>,
+  identities: ReadonlyMap<string, FileIdentity>,
+  source: string,
+): { starts: Map<string, Mark>; done: string[] } {
+  const differing = Object.keys({ ...data.settings, ...settings }).filter(
+    (k) => JSON.stringify(data.settings[k]) !== JSON.stringify(settings[k]),
+  );
   if (differing.length > 0) {
     const show = (v: unknown): string => (v === undefined ? 'unset' : JSON.stringify(v));
     const details = differing.map((k) => `${k}: was ${show(data.settings[k])}, now ${show(settings[k])}`).join('; ');
-    throw usageError('CHECKPOINT_MISMATCH', `Expected the same options as the run that wrote ${source}, got different ones (${details}); run without --resume to start over`, { file: source });
+    throw usageError(
+      'CHECKPOINT_MISMATCH',
+      `Expected the same options as the run that wrote ${source}, got different ones (${details}); run without --resume to start over`,
+      { file: source },
+    );
   }
   const starts = new Map<string, Mark>();
   const done: string[] = [];
@@ -82,7 +102,11 @@ export function planResume(data: CheckpointData, settings: Readonly<Record<strin
     if (state === undefined) continue;
     const was = state.identity;
     if (was.size !== identity.size || was.mtimeMs !== identity.mtimeMs || was.head !== identity.head) {
-      throw usageError('CHECKPOINT_INPUT_CHANGED', `Expected ${input} unchanged since the checkpoint (size ${was.size}, modified ${new Date(was.mtimeMs).toISOString()}), got size ${identity.size}, modified ${new Date(identity.mtimeMs).toISOString()}: it cannot be resumed from its old position; run without --resume to start over`, { file: input });
+      throw usageError(
+        'CHECKPOINT_INPUT_CHANGED',
+        `Expected ${input} unchanged since the checkpoint (size ${was.size}, modified ${new Date(was.mtimeMs).toISOString()}), got size ${identity.size}, modified ${new Date(identity.mtimeMs).toISOString()}: it cannot be resumed from its old position; run without --resume to start over`,
+        { file: input },
+      );
     }
     if (state.complete) done.push(input);
     else starts.set(input, { ...state.mark });
@@ -97,17 +121,34 @@ export class CheckpointStore {
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
 
-  constructor(readonly file: string, private readonly temporary: string, private readonly data: CheckpointData, private readonly byInput: ReadonlyMap<string, string>) {}
+  constructor(
+    readonly file: string,
+    private readonly temporary: string,
+    private readonly data: CheckpointData,
+    private readonly byInput: ReadonlyMap<string, string>,
+  ) {}
 
-  static fresh(file: { file: string; temporary: string }, settings: Readonly<Record<string, unknown>>, identities: ReadonlyMap<string, FileIdentity>, previous?: CheckpointData): CheckpointStore {
+  static fresh(
+    file: { file: string; temporary: string },
+    settings: Readonly<Record<string, unknown>>,
+    identities: ReadonlyMap<string, FileIdentity>,
+    previous?: CheckpointData,
+  ): CheckpointStore {
     const files: Record<string, FileState> = {};
     const byInput = new Map<string, string>();
     for (const [input, identity] of identities) {
       byInput.set(input, identity.path);
       const old = previous?.files[identity.path];
-      files[identity.path] = old ? { identity, mark: { ...old.mark }, complete: old.complete } : { identity, mark: startMark(), complete: false };
+      files[identity.path] = old
+        ? { identity, mark: { ...old.mark }, complete: old.complete }
+        : { identity, mark: startMark(), complete: false };
     }
-    return new CheckpointStore(file.file, file.temporary, { version: 1, settings, updatedAt: new Date().toISOString(), files }, byInput);
+    return new CheckpointStore(
+      file.file,
+      file.temporary,
+      { version: 1, settings, updatedAt: new Date().toISOString(), files },
+      byInput,
+    );
   }
 
   /** Rows settled by earlier runs (below the marks this run starts from). */
@@ -133,7 +174,11 @@ export class CheckpointStore {
     this.dirty = true;
     await this.flush();
     if (this.failure) {
-      throw usageError('CHECKPOINT_WRITE_FAILED', `Expected to write the checkpoint at ${this.file}, got ${this.failure.message}; choose another place with --checkpoint, or --no-checkpoint`, { file: this.file });
+      throw usageError(
+        'CHECKPOINT_WRITE_FAILED',
+        `Expected to write the checkpoint at ${this.file}, got ${this.failure.message}; choose another place with --checkpoint, or --no-checkpoint`,
+        { file: this.file },
+      );
     }
   }
 
@@ -147,7 +192,11 @@ export class CheckpointStore {
     this.dirty = true;
     await this.flush();
     if (this.failure) {
-      throw new DynaloadError('CHECKPOINT_WRITE_FAILED', `Could not write the checkpoint ${this.file}: ${this.failure.message}`, { context: { file: this.file }, cause: this.failure });
+      throw new DynaloadError(
+        'CHECKPOINT_WRITE_FAILED',
+        `Could not write the checkpoint ${this.file}: ${this.failure.message}`,
+        { context: { file: this.file }, cause: this.failure },
+      );
     }
   }
 
@@ -156,9 +205,11 @@ export class CheckpointStore {
     this.dirty = false;
     this.data.updatedAt = new Date().toISOString();
     const text = JSON.stringify(this.data, null, 1) + '\n';
-    this.writing = this.writing.then(() => writeAtomically(this.file, this.temporary, text)).catch((error: Error) => {
-      this.failure = error;
-    });
+    this.writing = this.writing
+      .then(() => writeAtomically(this.file, this.temporary, text))
+      .catch((error: Error) => {
+        this.failure = error;
+      });
     return this.writing;
   }
 }

@@ -22,16 +22,30 @@ export interface PreparedCheckpoint {
  * input. With --resume, the run continues from it (after checking nothing that decides what is
  * written has changed). Standard input has no position to come back to.
  */
-export async function prepareCheckpoint(config: UploadConfig, tables: readonly string[], file: { file: string; temporary: string } | undefined): Promise<PreparedCheckpoint | undefined> {
+export async function prepareCheckpoint(
+  config: UploadConfig,
+  tables: readonly string[],
+  file: { file: string; temporary: string } | undefined,
+): Promise<PreparedCheckpoint | undefined> {
   if (file === undefined) return undefined;
   const files = config.inputs.filter((i) => i !== '-');
   const identities = new Map(await Promise.all(files.map(async (input) => [input, await identify(input)] as const)));
   const settings = await runSettings(config, tables);
   if (!config.resume) {
-    return { store: CheckpointStore.fresh(file, settings, identities), starts: new Map(), done: [], previous: startMark() };
+    return {
+      store: CheckpointStore.fresh(file, settings, identities),
+      starts: new Map(),
+      done: [],
+      previous: startMark(),
+    };
   }
   const data = await readCheckpoint(file.file);
-  if (data === undefined) throw usageError('CHECKPOINT_MISSING', `Expected a checkpoint to resume from at ${file.file}, found none (give its place with --checkpoint)`, { file: file.file });
+  if (data === undefined)
+    throw usageError(
+      'CHECKPOINT_MISSING',
+      `Expected a checkpoint to resume from at ${file.file}, found none (give its place with --checkpoint)`,
+      { file: file.file },
+    );
   const { starts, done } = planResume(data, settings, identities, file.file);
   const store = CheckpointStore.fresh(file, settings, identities, data);
   return { store, starts, done, previous: store.totals() };
@@ -45,29 +59,66 @@ export async function prepareCheckpoint(config: UploadConfig, tables: readonly s
 export function checkpointPath(config: UploadConfig, tables: readonly string[]): string | undefined {
   const files = config.inputs.filter((i) => i !== '-');
   if (config.dryRun) {
-    if (config.resume) throw usageError('OPTION_CONFLICT', 'Expected either `--dry-run` or `--resume`, got both: a dry run neither reads nor writes the checkpoint of a real run', { option: '--resume' });
+    if (config.resume)
+      throw usageError(
+        'OPTION_CONFLICT',
+        'Expected either `--dry-run` or `--resume`, got both: a dry run neither reads nor writes the checkpoint of a real run',
+        { option: '--resume' },
+      );
     return undefined;
   }
   if (config.resume && config.inputs.includes('-')) {
-    throw usageError('STDIN_RESUME', 'Expected files to resume, got `-`: standard input cannot be resumed (it has no position to come back to); save it to a file first');
+    throw usageError(
+      'STDIN_RESUME',
+      'Expected files to resume, got `-`: standard input cannot be resumed (it has no position to come back to); save it to a file first',
+    );
   }
   if (config.checkpoint === false || files.length === 0) {
-    if (config.resume) throw usageError('CHECKPOINT_MISSING', 'Expected a checkpoint to resume from, but the run keeps none (`--no-checkpoint` or no file inputs)');
+    if (config.resume)
+      throw usageError(
+        'CHECKPOINT_MISSING',
+        'Expected a checkpoint to resume from, but the run keeps none (`--no-checkpoint` or no file inputs)',
+      );
     return undefined;
   }
   // Next to the first input; for an S3 input, in the working directory. A copy of a split load (--shard) keeps its own.
   const first = files[0] as string;
   const kind = config.kind === 'delete' ? 'delete-' : '';
-  return config.checkpoint ?? path.join(isS3Url(first) ? '.' : path.dirname(first), `.dynaload-checkpoint-${kind}${tables.join('+')}${config.shard ? `.${shardTag(config.shard)}` : ''}.json`);
+  return (
+    config.checkpoint ??
+    path.join(
+      isS3Url(first) ? '.' : path.dirname(first),
+      `.dynaload-checkpoint-${kind}${tables.join('+')}${config.shard ? `.${shardTag(config.shard)}` : ''}.json`,
+    )
+  );
 }
 
 /** The options that decide what a row becomes: a resume must use the same. */
 async function runSettings(config: UploadConfig, tables: readonly string[]): Promise<Record<string, unknown>> {
-  const transform = config.transform === undefined ? undefined : { path: path.resolve(config.transform), sha256: createHash('sha256').update(await readFile(config.transform)).digest('hex') };
+  const transform =
+    config.transform === undefined
+      ? undefined
+      : {
+          path: path.resolve(config.transform),
+          sha256: createHash('sha256')
+            .update(await readFile(config.transform))
+            .digest('hex'),
+        };
   return {
-    kind: config.kind, tables: [...tables], transform, mapping: config.mapping, types: { ...config.types }, infer: config.infer, format: config.format,
-    header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, empty: config.empty,
+    kind: config.kind,
+    tables: [...tables],
+    transform,
+    mapping: config.mapping,
+    types: { ...config.types },
+    infer: config.infer,
+    format: config.format,
+    header: config.header,
+    columns: config.columns,
+    delimiter: config.delimiter,
+    escape: config.escape,
+    empty: config.empty,
     // Absent at their defaults, so a checkpoint written before these options existed still resumes.
-    encoding: config.encoding === 'utf-8' ? undefined : config.encoding, strictQuotes: config.strictQuotes || undefined,
+    encoding: config.encoding === 'utf-8' ? undefined : config.encoding,
+    strictQuotes: config.strictQuotes || undefined,
   };
 }

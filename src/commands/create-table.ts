@@ -47,9 +47,18 @@ const KEY_TYPES: readonly KeyType[] = ['S', 'N', 'B'];
 export function parseKeySpec(text: string, option = '--key'): KeyAttribute {
   const colon = text.lastIndexOf(':');
   const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  const type = colon > 0 ? text.slice(colon + 1).trim().toUpperCase() : '';
+  const type =
+    colon > 0
+      ? text
+          .slice(colon + 1)
+          .trim()
+          .toUpperCase()
+      : '';
   if (name === '' || !KEY_TYPES.includes(type as KeyType)) {
-    throw usageError('OPTION_INVALID', `Expected \`${option}\` like \`name:S|N|B\`, got \`${text}\``, { option, value: text });
+    throw usageError('OPTION_INVALID', `Expected \`${option}\` like \`name:S|N|B\`, got \`${text}\``, {
+      option,
+      value: text,
+    });
   }
   return { name, type: type as KeyType };
 }
@@ -70,18 +79,22 @@ export async function createTable(client: DynamoDBClient, options: CreateTableOp
     schema.push({ AttributeName: options.sortKey.name, KeyType: 'RANGE' });
   }
   try {
-    await client.send(new CreateTableCommand({
-      TableName: options.table,
-      AttributeDefinitions: attributes,
-      KeySchema: schema,
-      BillingMode: billing,
-      ...(throughput ? { ProvisionedThroughput: throughput } : {}),
-    }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: options.table,
+        AttributeDefinitions: attributes,
+        KeySchema: schema,
+        BillingMode: billing,
+        ...(throughput ? { ProvisionedThroughput: throughput } : {}),
+      }),
+    );
   } catch (error) {
     // Created by someone else since our DescribeTable: judge it like any existing table.
-    if (errorName(error) !== 'ResourceInUseException') throw failure('CREATE_TABLE_FAILED', `CreateTable of \`${options.table}\` failed`, options.table, error);
+    if (errorName(error) !== 'ResourceInUseException')
+      throw failure('CREATE_TABLE_FAILED', `CreateTable of \`${options.table}\` failed`, options.table, error);
     const raced = await describe(client, options.table);
-    if (raced === undefined) throw failure('CREATE_TABLE_FAILED', `CreateTable of \`${options.table}\` failed`, options.table, error);
+    if (raced === undefined)
+      throw failure('CREATE_TABLE_FAILED', `CreateTable of \`${options.table}\` failed`, options.table, error);
     checkSameKeys(options, raced);
     await waitUntilActive(client, options);
     return 'exists';
@@ -90,19 +103,36 @@ export async function createTable(client: DynamoDBClient, options: CreateTableOp
   return 'created';
 }
 
-function capacity(billing: BillingMode, options: CreateTableOptions): { WriteCapacityUnits: number; ReadCapacityUnits: number } | undefined {
+function capacity(
+  billing: BillingMode,
+  options: CreateTableOptions,
+): { WriteCapacityUnits: number; ReadCapacityUnits: number } | undefined {
   if (billing === 'PAY_PER_REQUEST') {
     if (options.wcu !== undefined || options.rcu !== undefined) {
-      throw usageError('OPTION_CONFLICT', 'Expected `--wcu` and `--rcu` only with `--billing provisioned`: on-demand tables have no provisioned capacity', { option: options.wcu !== undefined ? '--wcu' : '--rcu' });
+      throw usageError(
+        'OPTION_CONFLICT',
+        'Expected `--wcu` and `--rcu` only with `--billing provisioned`: on-demand tables have no provisioned capacity',
+        { option: options.wcu !== undefined ? '--wcu' : '--rcu' },
+      );
     }
     return undefined;
   }
   if (options.wcu === undefined) {
-    throw usageError('OPTION_REQUIRED', 'Expected `--wcu <n>` with `--billing provisioned`: the write capacity units of the new table', { option: '--wcu' });
+    throw usageError(
+      'OPTION_REQUIRED',
+      'Expected `--wcu <n>` with `--billing provisioned`: the write capacity units of the new table',
+      { option: '--wcu' },
+    );
   }
-  for (const [option, value] of [['--wcu', options.wcu], ['--rcu', options.rcu]] as const) {
+  for (const [option, value] of [
+    ['--wcu', options.wcu],
+    ['--rcu', options.rcu],
+  ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-      throw usageError('OPTION_INVALID', `Expected \`${option}\` to be a positive integer, got \`${value}\``, { option, value });
+      throw usageError('OPTION_INVALID', `Expected \`${option}\` to be a positive integer, got \`${value}\``, {
+        option,
+        value,
+      });
     }
   }
   return { WriteCapacityUnits: options.wcu, ReadCapacityUnits: options.rcu ?? options.wcu };
@@ -127,9 +157,13 @@ function checkSameKeys(options: CreateTableOptions, existing: TableDescription):
   const wanted = describeKeys(options.key, options.sortKey);
   const found = describeKeys(key('HASH'), key('RANGE'));
   if (wanted !== found) {
-    throw new DynaloadError('TABLE_EXISTS_DIFFERENT', `Expected table \`${options.table}\` to have ${wanted}, but it already exists with ${found}: choose another table name, or drop \`--create-table\` and match its keys`, {
-      context: { table: options.table, wanted, found },
-    });
+    throw new DynaloadError(
+      'TABLE_EXISTS_DIFFERENT',
+      `Expected table \`${options.table}\` to have ${wanted}, but it already exists with ${found}: choose another table name, or drop \`--create-table\` and match its keys`,
+      {
+        context: { table: options.table, wanted, found },
+      },
+    );
   }
 }
 
@@ -145,17 +179,28 @@ async function waitUntilActive(client: DynamoDBClient, options: CreateTableOptio
     const status = (await describe(client, options.table))?.TableStatus;
     if (status === 'ACTIVE') return;
     if (status === 'DELETING') {
-      throw new DynaloadError('TABLE_NOT_ACTIVE', `Expected table \`${options.table}\` to become ACTIVE, but it is being deleted`, { context: { table: options.table, status } });
+      throw new DynaloadError(
+        'TABLE_NOT_ACTIVE',
+        `Expected table \`${options.table}\` to become ACTIVE, but it is being deleted`,
+        { context: { table: options.table, status } },
+      );
     }
     if (Date.now() >= deadline) {
-      throw new DynaloadError('TABLE_NOT_ACTIVE', `Expected table \`${options.table}\` to become ACTIVE within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s, but it is still ${status ?? 'not visible'}`, {
-        context: { table: options.table, status: status ?? 'missing' },
-      });
+      throw new DynaloadError(
+        'TABLE_NOT_ACTIVE',
+        `Expected table \`${options.table}\` to become ACTIVE within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s, but it is still ${status ?? 'not visible'}`,
+        {
+          context: { table: options.table, status: status ?? 'missing' },
+        },
+      );
     }
     await sleep(options.pollMs ?? 1000);
   }
 }
 
 function failure(code: string, what: string, table: string, error: unknown): DynaloadError {
-  return new DynaloadError(code, `${what} (${errorName(error)}): ${errorMessage(error)}`, { context: { table, awsError: errorName(error) }, cause: error });
+  return new DynaloadError(code, `${what} (${errorName(error)}): ${errorMessage(error)}`, {
+    context: { table, awsError: errorName(error) },
+    cause: error,
+  });
 }

@@ -26,16 +26,27 @@ export async function demo(options: { rows: number; shards: number; out: (text: 
   try {
     const files = await writeShards(dir, options.rows, options.shards);
     options.out(`Generated ${options.rows} rows in ${files.length} shards under ${dir}\n`);
-    await client.send(new CreateTableCommand({
-      TableName: DEMO_TABLE,
-      AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'N' }, { AttributeName: 'timestamp', AttributeType: 'N' }],
-      KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: DEMO_TABLE,
+        AttributeDefinitions: [
+          { AttributeName: 'user', AttributeType: 'N' },
+          { AttributeName: 'timestamp', AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: 'user', KeyType: 'HASH' },
+          { AttributeName: 'timestamp', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
     options.out(`Created table ${DEMO_TABLE} (user:N, timestamp:N) on the embedded server at ${server.endpoint}\n`);
     const summary = await upload(files, {
-      table: DEMO_TABLE, endpoint: server.endpoint, region: 'us-east-1',
-      types: 'series:N,episode:N', rejects: path.join(dir, 'rejects.ndjson'),
+      table: DEMO_TABLE,
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      types: 'series:N,episode:N',
+      rejects: path.join(dir, 'rejects.ndjson'),
     });
     options.out(`\n$ dynaload upload ${path.join(dir, '*.csv')} --table ${DEMO_TABLE} --types series:N,episode:N\n`);
     options.out(formatSummary(summary));
@@ -61,7 +72,9 @@ async function writeShards(dir: string, rows: number, shards: number): Promise<s
     const lines = ['user,series,episode,timestamp,moddt'];
     for (let i = 0; i < perShard && row < rows; i++, row++) {
       const timestamp = 1_700_000_000 + row * 7;
-      lines.push(`${100_000 + random(5_000)},${random(800)},${1 + random(24)},${timestamp},${new Date(timestamp * 1000).toISOString()}`);
+      lines.push(
+        `${100_000 + random(5_000)},${random(800)},${1 + random(24)},${timestamp},${new Date(timestamp * 1000).toISOString()}`,
+      );
     }
     const file = path.join(dir, `part-${String(s).padStart(3, '0')}.csv`);
     await writeFile(file, lines.join('\n') + '\n');

@@ -11,7 +11,13 @@ import { FINAL_STATUSES, followImport, startImport } from '../import/import-tabl
 import { readItems } from '../import/read-items.js';
 import { Spill } from '../import/spill.js';
 import { buildObjects, uploadObjects, type StagedTable, type StageLocation } from '../import/stage.js';
-import { batchWriteCost, errorField, importCost, type ImportSummary, type ImportTableSummary } from '../import/summary.js';
+import {
+  batchWriteCost,
+  errorField,
+  importCost,
+  type ImportSummary,
+  type ImportTableSummary,
+} from '../import/summary.js';
 import { schemaOf, tableParameters, type TableFlags } from '../import/table-spec.js';
 import { createLogger, type Logger } from '../log.js';
 import { expandInputs } from '../pipeline/inputs.js';
@@ -48,7 +54,10 @@ const LOG_READS = 6;
  */
 export async function importTables(args: readonly string[], raw: RawImportOptions): Promise<ImportSummary> {
   const startedAt = new Date();
-  configureS3({ endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'), region: raw.region });
+  configureS3({
+    endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'),
+    region: raw.region,
+  });
   const stage = parseStage(raw.stage, raw.dryRun === true);
   const importPrice = parseImportPrice(raw.importPrice);
   const objectBytes = parsePositive('--object-mb', raw.objectMb, DEFAULT_OBJECT_MB) * 1024 * 1024;
@@ -58,7 +67,11 @@ export async function importTables(args: readonly string[], raw: RawImportOption
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
   // No --shard: one ImportTable creates the table and reads every object, so one copy stages it all
   // (the import itself runs on DynamoDB's fleet); copies would each need the table to be new.
-  const config = resolveUploadConfig(inputs, { ...raw, checkpoint: false, shard: undefined, shardsTotal: undefined }, { kind: 'put', ...(mapping ? { mapping } : {}) });
+  const config = resolveUploadConfig(
+    inputs,
+    { ...raw, checkpoint: false, shard: undefined, shardsTotal: undefined },
+    { kind: 'put', ...(mapping ? { mapping } : {}) },
+  );
   if (config.inputs.includes('-') && process.stdin.isTTY) {
     throw usageError('STDIN_TTY', 'Expected rows on standard input (`-`), but it is a terminal: pipe a file in');
   }
@@ -68,7 +81,21 @@ export async function importTables(args: readonly string[], raw: RawImportOption
   const schemas = tables.map((t) => schemaOf(parameters.get(t) as TableCreationParameters));
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'dynaload-import-'));
   try {
-    return await run({ raw, config, tables, parameters, schemas, stage, importPrice, objectBytes, pollMs, logsEndpoint, log, workDir, startedAt });
+    return await run({
+      raw,
+      config,
+      tables,
+      parameters,
+      schemas,
+      stage,
+      importPrice,
+      objectBytes,
+      pollMs,
+      logsEndpoint,
+      log,
+      workDir,
+      startedAt,
+    });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -109,7 +136,13 @@ async function run(r: Run): Promise<ImportSummary> {
   }
   const files: string[] = [];
   const fileIndex = new Map<string, number>();
-  const progress = createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true, noColor: raw.color === false, quiet, log: log.child({ component: 'progress' }, { level: raw.quiet ? 'silent' : 'info' }) });
+  const progress = createProgress({
+    stream: process.stderr,
+    isTTY: process.stderr.isTTY === true,
+    noColor: raw.color === false,
+    quiet,
+    log: log.child({ component: 'progress' }, { level: raw.quiet ? 'silent' : 'info' }),
+  });
   let counters;
   try {
     counters = await readItems(config, r.schemas, {
@@ -130,22 +163,52 @@ async function run(r: Run): Promise<ImportSummary> {
   for (const table of tables) {
     const dir = path.join(r.workDir, `objects-${staged.length}`);
     await mkdir(dir);
-        // The index lives next to the rejects file (a dry run keeps none: nothing is imported to map back).
+    // The index lives next to the rejects file (a dry run keeps none: nothing is imported to map back).
     const indexDir = config.dryRun ? dir : path.dirname(path.resolve(rejects.toStdout ? '.' : rejects.path));
-    staged.push(await buildObjects(table, spills.get(table) as Spill, files, r.parameters.get(table), r.stage, dir, indexDir, r.objectBytes));
+    staged.push(
+      await buildObjects(
+        table,
+        spills.get(table) as Spill,
+        files,
+        r.parameters.get(table),
+        r.stage,
+        dir,
+        indexDir,
+        r.objectBytes,
+      ),
+    );
   }
-  const summaries: Record<string, ImportTableSummary> = Object.fromEntries(staged.map((s) => [s.table, {
-    objects: s.objects.length, items: s.items, replaced: s.replaced, bytes: s.bytes, gzipBytes: s.gzipBytes, clientToken: s.clientToken,
-    stage: s3Url(r.stage.bucket, s.keyPrefix), indexFile: s.indexFile,
-    importArn: null, status: null, processed: null, imported: null, errors: null, failureCode: null, failureMessage: null,
-  }]));
+  const summaries: Record<string, ImportTableSummary> = Object.fromEntries(
+    staged.map((s) => [
+      s.table,
+      {
+        objects: s.objects.length,
+        items: s.items,
+        replaced: s.replaced,
+        bytes: s.bytes,
+        gzipBytes: s.gzipBytes,
+        clientToken: s.clientToken,
+        stage: s3Url(r.stage.bucket, s.keyPrefix),
+        indexFile: s.indexFile,
+        importArn: null,
+        status: null,
+        processed: null,
+        imported: null,
+        errors: null,
+        failureCode: null,
+        failureMessage: null,
+      },
+    ]),
+  );
   let error: DynaloadError | undefined;
   let importRejected = 0;
   if (!config.dryRun) {
     const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: 4, maxAttempts: 5 });
     try {
       // One import per table, all at once: each runs on DynamoDB's side, independently.
-      const outcomes = await Promise.allSettled(staged.map((s) => importOne(client, s, r, summaries[s.table] as ImportTableSummary, quiet)));
+      const outcomes = await Promise.allSettled(
+        staged.map((s) => importOne(client, s, r, summaries[s.table] as ImportTableSummary, quiet)),
+      );
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected') error ??= outcome.reason as DynaloadError;
         else {
@@ -166,7 +229,9 @@ async function run(r: Run): Promise<ImportSummary> {
   } catch (closeError) {
     error ??= closeError as DynaloadError;
   }
-  const allImported = config.dryRun || staged.every((s) => s.items === 0 || (summaries[s.table] as ImportTableSummary).status === 'COMPLETED');
+  const allImported =
+    config.dryRun ||
+    staged.every((s) => s.items === 0 || (summaries[s.table] as ImportTableSummary).status === 'COMPLETED');
   const written = allImported ? counters.rowsWritten - importRejected : 0;
   const rejected = counters.rowsRejected + importRejected;
   const stagedBytes = staged.reduce((sum, s) => sum + s.bytes, 0);
@@ -188,14 +253,26 @@ async function run(r: Run): Promise<ImportSummary> {
     pricePerMillionWru,
     batchWriteCostUsd: batchWriteCost(counters.unitsWritten, pricePerMillionWru),
     durationMs: Date.now() - r.startedAt.getTime(),
-    rejectsFile: rejects.toStdout ? (rejects.count > 0 ? '-' : null) : rejects.count > 0 ? path.resolve(rejects.path) : null,
+    rejectsFile: rejects.toStdout
+      ? rejects.count > 0
+        ? '-'
+        : null
+      : rejects.count > 0
+        ? path.resolve(rejects.path)
+        : null,
     exitCode: error ? error.exitCode : rejected > 0 ? EXIT.REJECTED : EXIT.OK,
     error: errorField(error),
   };
 }
 
 /** Stages one table, starts (or finds again) its import, follows it, and accounts for its items. */
-async function importOne(client: ReturnType<typeof createClient>, staged: StagedTable, r: Run, summary: ImportTableSummary, quiet: boolean): Promise<{ rejects: Parameters<RejectsFile['write']>[0][]; error: DynaloadError | undefined }> {
+async function importOne(
+  client: ReturnType<typeof createClient>,
+  staged: StagedTable,
+  r: Run,
+  summary: ImportTableSummary,
+  quiet: boolean,
+): Promise<{ rejects: Parameters<RejectsFile['write']>[0][]; error: DynaloadError | undefined }> {
   if (staged.items === 0) {
     // Every row was rejected or skipped: an import of nothing would only create an empty table.
     r.log.warn({ table: staged.table }, 'no item to import: table not created');
@@ -204,22 +281,39 @@ async function importOne(client: ReturnType<typeof createClient>, staged: Staged
   await uploadObjects(staged, r.stage);
   const started = await startImport(client, staged, r.stage, r.parameters.get(staged.table) as TableCreationParameters);
   const arn = started.ImportArn as string;
-  r.log.info({ table: staged.table, importArn: arn, clientToken: staged.clientToken, status: started.ImportStatus }, 'import started (or found again by its ClientToken)');
+  r.log.info(
+    { table: staged.table, importArn: arn, clientToken: staged.clientToken, status: started.ImportStatus },
+    'import started (or found again by its ClientToken)',
+  );
   let last = '';
   const show = (d: ImportTableDescription): void => {
     Object.assign(summary, {
-      importArn: arn, status: d.ImportStatus ?? null, processed: d.ProcessedItemCount ?? 0, imported: d.ImportedItemCount ?? 0, errors: d.ErrorCount ?? 0,
-      failureCode: d.FailureCode ?? null, failureMessage: d.FailureMessage ?? null,
+      importArn: arn,
+      status: d.ImportStatus ?? null,
+      processed: d.ProcessedItemCount ?? 0,
+      imported: d.ImportedItemCount ?? 0,
+      errors: d.ErrorCount ?? 0,
+      failureCode: d.FailureCode ?? null,
+      failureMessage: d.FailureMessage ?? null,
     });
     const line = `import ${staged.table}: ${d.ImportStatus ?? '?'}, ${summary.processed} of ${staged.items} items processed, ${summary.imported} imported, ${summary.errors} errors`;
     if (!quiet && line !== last) process.stderr.write(line + '\n');
     last = line;
   };
-  const final = FINAL_STATUSES.has(started.ImportStatus ?? '') ? started : await followImport(client, arn, staged.table, { pollMs: r.pollMs, update: show });
+  const final = FINAL_STATUSES.has(started.ImportStatus ?? '')
+    ? started
+    : await followImport(client, arn, staged.table, { pollMs: r.pollMs, update: show });
   show(final);
   const counts = `${summary.processed} processed, ${summary.imported} imported, ${summary.errors} errors of ${staged.items} items staged`;
   if (final.ImportStatus !== 'COMPLETED') {
-    return { rejects: [], error: new DynaloadError('IMPORT_FAILED', `Import of \`${staged.table}\` ended ${final.ImportStatus ?? 'without a status'}: ${final.FailureCode ?? 'no FailureCode'}: ${final.FailureMessage ?? 'no FailureMessage'} (${counts}); ${arn}. The same rows staged again under the same --stage get this import back for DynamoDB's 8-hour ClientToken window: after fixing the cause, stage under another prefix to start a new one`, { context: { table: staged.table, importArn: arn } }) };
+    return {
+      rejects: [],
+      error: new DynaloadError(
+        'IMPORT_FAILED',
+        `Import of \`${staged.table}\` ended ${final.ImportStatus ?? 'without a status'}: ${final.FailureCode ?? 'no FailureCode'}: ${final.FailureMessage ?? 'no FailureMessage'} (${counts}); ${arn}. The same rows staged again under the same --stage get this import back for DynamoDB's 8-hour ClientToken window: after fixing the cause, stage under another prefix to start a new one`,
+        { context: { table: staged.table, importArn: arn } },
+      ),
+    };
   }
   const errors = final.ErrorCount ?? 0;
   const imported = final.ImportedItemCount ?? 0;
@@ -229,48 +323,98 @@ async function importOne(client: ReturnType<typeof createClient>, staged: Staged
   }
   // CloudWatch Logs delivers events asynchronously: a log read right after COMPLETED may miss the
   // last ones, so it is read again (a few polls apart) until it names every refused item.
-  let mapped = await importErrorRejects(client, { staged, stage: r.stage, description: final, logsEndpoint: r.logsEndpoint });
+  let mapped = await importErrorRejects(client, {
+    staged,
+    stage: r.stage,
+    description: final,
+    logsEndpoint: r.logsEndpoint,
+  });
   for (let attempt = 1; attempt < LOG_READS && mapped.ok && mapped.rejects.length < errors; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, r.pollMs));
-    mapped = await importErrorRejects(client, { staged, stage: r.stage, description: final, logsEndpoint: r.logsEndpoint });
+    mapped = await importErrorRejects(client, {
+      staged,
+      stage: r.stage,
+      description: final,
+      logsEndpoint: r.logsEndpoint,
+    });
   }
   if (!mapped.ok) {
-    return { rejects: [], error: new DynaloadError('IMPORT_ERRORS_UNREAD', `Import of \`${staged.table}\` COMPLETED with ${errors} items not imported, and their log could not be read (${mapped.reason}), so they cannot be named. ${logsHint(final, staged)}`, { context: { table: staged.table, importArn: arn } }) };
+    return {
+      rejects: [],
+      error: new DynaloadError(
+        'IMPORT_ERRORS_UNREAD',
+        `Import of \`${staged.table}\` COMPLETED with ${errors} items not imported, and their log could not be read (${mapped.reason}), so they cannot be named. ${logsHint(final, staged)}`,
+        { context: { table: staged.table, importArn: arn } },
+      ),
+    };
   }
   if (mapped.rejects.length !== errors || imported + errors !== staged.items) {
-    return { rejects: mapped.rejects, error: countMismatch(staged, arn, `${counts}; ${mapped.rejects.length} error events mapped to input lines. ${logsHint(final, staged)}`) };
+    return {
+      rejects: mapped.rejects,
+      error: countMismatch(
+        staged,
+        arn,
+        `${counts}; ${mapped.rejects.length} error events mapped to input lines. ${logsHint(final, staged)}`,
+      ),
+    };
   }
   return { rejects: mapped.rejects, error: undefined };
 }
 
 function countMismatch(staged: StagedTable, arn: string, counts: string): DynaloadError {
-  return new DynaloadError('IMPORT_COUNT_MISMATCH', `Import of \`${staged.table}\` COMPLETED, but its counts do not account for every item staged: ${counts}; ${arn}`, { context: { table: staged.table, importArn: arn } });
+  return new DynaloadError(
+    'IMPORT_COUNT_MISMATCH',
+    `Import of \`${staged.table}\` COMPLETED, but its counts do not account for every item staged: ${counts}; ${arn}`,
+    { context: { table: staged.table, importArn: arn } },
+  );
 }
 
 function parseStage(text: string | undefined, dryRun: boolean): StageLocation {
   if (text === undefined) {
     if (dryRun) return { bucket: 'dry-run', prefix: '' };
-    throw usageError('OPTION_REQUIRED', 'Expected `--stage s3://bucket/prefix/`: where the items are staged for ImportTable', { option: '--stage' });
+    throw usageError(
+      'OPTION_REQUIRED',
+      'Expected `--stage s3://bucket/prefix/`: where the items are staged for ImportTable',
+      { option: '--stage' },
+    );
   }
-  if (!isS3Url(text) || text.length <= 's3://'.length) throw usageError('OPTION_INVALID', `Expected \`--stage\` to be s3://bucket/prefix/, got \`${text}\``, { option: '--stage', value: text });
+  if (!isS3Url(text) || text.length <= 's3://'.length)
+    throw usageError('OPTION_INVALID', `Expected \`--stage\` to be s3://bucket/prefix/, got \`${text}\``, {
+      option: '--stage',
+      value: text,
+    });
   const bare = text.slice('s3://'.length);
   const slash = bare.indexOf('/');
   const bucket = slash === -1 ? bare : bare.slice(0, slash);
   const key = slash === -1 ? '' : bare.slice(slash + 1);
-  if (bucket === '') throw usageError('OPTION_INVALID', `Expected \`--stage\` to be s3://bucket/prefix/, got \`${text}\``, { option: '--stage', value: text });
+  if (bucket === '')
+    throw usageError('OPTION_INVALID', `Expected \`--stage\` to be s3://bucket/prefix/, got \`${text}\``, {
+      option: '--stage',
+      value: text,
+    });
   return { bucket, prefix: key === '' || key.endsWith('/') ? key : `${key}/` };
 }
 
 function parsePositive(option: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!(n > 0)) throw usageError('OPTION_INVALID', `Expected \`${option}\` to be a number above 0, such as ${fallback}, got \`${text}\``, { option, value: text });
+  if (!(n > 0))
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`${option}\` to be a number above 0, such as ${fallback}, got \`${text}\``,
+      { option, value: text },
+    );
   return n;
 }
 
 function parseImportPrice(text: string | undefined): number {
   if (text === undefined) return DEFAULT_IMPORT_PRICE_PER_GB;
   const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(n)) throw usageError('OPTION_INVALID', `Expected \`--import-price\` to be US dollars per GB imported, such as 0.15, got \`${text}\``, { option: '--import-price', value: text });
+  if (!Number.isFinite(n))
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`--import-price\` to be US dollars per GB imported, such as 0.15, got \`${text}\``,
+      { option: '--import-price', value: text },
+    );
   return n;
 }

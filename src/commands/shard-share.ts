@@ -17,19 +17,28 @@ export interface ShareSummary {
  * This copy's part of the load: its inputs from the whole sorted list, 1/n of `--max-wcu` (and of
  * `--capacity-share` for `auto`), and its own checkpoint and rejects file names.
  */
-export async function takeShare(config: UploadConfig): Promise<{ config: UploadConfig; share: ShareSummary | undefined }> {
+export async function takeShare(
+  config: UploadConfig,
+): Promise<{ config: UploadConfig; share: ShareSummary | undefined }> {
   const { shard } = config;
   if (shard === undefined) return { config, share: undefined };
   if (config.inputs.includes('-')) {
-    throw usageError('OPTION_CONFLICT', 'Expected files or S3 objects with `--shard`, got `-`: standard input cannot be split between copies', { option: '--shard' });
+    throw usageError(
+      'OPTION_CONFLICT',
+      'Expected files or S3 objects with `--shard`, got `-`: standard input cannot be split between copies',
+      { option: '--shard' },
+    );
   }
   const sizes = await Promise.all(config.inputs.map(inputBytes));
   const members = splitShares(sizes, shard.count)[shard.index] as number[];
   const files = members.map((i) => config.inputs[i] as string);
   const share: ShareSummary = {
-    index: shard.index, count: shard.count, files,
+    index: shard.index,
+    count: shard.count,
+    files,
     bytes: members.reduce((sum, i) => sum + (sizes[i] as number), 0),
-    totalFiles: sizes.length, totalBytes: sizes.reduce((a, b) => a + b, 0),
+    totalFiles: sizes.length,
+    totalBytes: sizes.reduce((a, b) => a + b, 0),
   };
   return {
     share,
@@ -42,7 +51,10 @@ export async function takeShare(config: UploadConfig): Promise<{ config: UploadC
       maxWcu: typeof config.maxWcu === 'number' ? shareOfRate(config.maxWcu, shard) : config.maxWcu,
       capacityShare: config.capacityShare / shard.count,
       checkpoint: typeof config.checkpoint === 'string' ? withShardTag(config.checkpoint, shard) : config.checkpoint,
-      rejectsPath: config.rejectsPath !== undefined && config.rejectsPath !== '-' ? withShardTag(config.rejectsPath, shard) : config.rejectsPath,
+      rejectsPath:
+        config.rejectsPath !== undefined && config.rejectsPath !== '-'
+          ? withShardTag(config.rejectsPath, shard)
+          : config.rejectsPath,
     }),
   };
 }

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CHECKPOINT_INTERVAL_MS, checkpointPath, prepareCheckpoint } from '../checkpoint/prepare.js';
-import { parseEndpoint, parseInteger, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
+import {
+  parseEndpoint,
+  parseInteger,
+  resolveUploadConfig,
+  type RawUploadOptions,
+  type UploadConfig,
+} from '../config.js';
 import { createClient } from '../dynamo/client.js';
 import { describeTable, type TableSchema } from '../dynamo/schema.js';
 import { EXIT, usageError, type DynaloadError } from '../errors.js';
@@ -38,7 +44,12 @@ export interface RunOrigin {
   readonly endpointSource?: string | undefined;
 }
 
-export async function upload(args: readonly string[], raw: RawUploadOptions, kind: WriteKind = 'put', origin: RunOrigin = {}): Promise<Summary> {
+export async function upload(
+  args: readonly string[],
+  raw: RawUploadOptions,
+  kind: WriteKind = 'put',
+  origin: RunOrigin = {},
+): Promise<Summary> {
   if (raw.local === undefined || raw.local === false) return load(args, raw, kind, origin);
   // --local [dir]: the embedded DynamoDB-compatible server, in memory or persisted in dir.
   // Loaded only here: dynalite and its storage modules cost memory a normal run does not need.
@@ -48,20 +59,36 @@ export async function upload(args: readonly string[], raw: RawUploadOptions, kin
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   try {
-    return await load(args, { ...raw, endpoint: server.endpoint, region: raw.region ?? 'us-east-1' }, kind, { ...origin, endpointSource: '--local' });
+    return await load(args, { ...raw, endpoint: server.endpoint, region: raw.region ?? 'us-east-1' }, kind, {
+      ...origin,
+      endpointSource: '--local',
+    });
   } finally {
     await server.close();
   }
 }
 
-async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteKind, origin: RunOrigin): Promise<Summary> {
+async function load(
+  args: readonly string[],
+  raw: RawUploadOptions,
+  kind: WriteKind,
+  origin: RunOrigin,
+): Promise<Summary> {
   const startedAt = new Date();
-  configureS3({ endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'), region: raw.region });
+  configureS3({
+    endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'),
+    region: raw.region,
+  });
   const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
   const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
-  const { config, share } = await takeShare(resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) }));
+  const { config, share } = await takeShare(
+    resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) }),
+  );
   if (config.inputs.includes('-') && process.stdin.isTTY) {
-    throw usageError('STDIN_TTY', 'Expected rows on standard input (`-`), but it is a terminal: pipe a file in, e.g. `cat rows.csv | dynaload upload - --table T`');
+    throw usageError(
+      'STDIN_TTY',
+      'Expected rows on standard input (`-`), but it is a terminal: pipe a file in, e.g. `cat rows.csv | dynaload upload - --table T`',
+    );
   }
   const log = createLogger(config.logLevel);
   const endpoint = endpointOf(config, origin);
@@ -73,7 +100,11 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   checkKeyTypes(config, schemas);
   checkDeclaredKeyTypes(config, schemas);
   const say = config.dryRun && !raw.quiet ? (line: string) => process.stderr.write(line + '\n') : undefined;
-  const badFiles = await preflight(config, schemas, { skipBadFiles: raw.skipBadFiles === true, log, ...(say ? { say } : {}) });
+  const badFiles = await preflight(config, schemas, {
+    skipBadFiles: raw.skipBadFiles === true,
+    log,
+    ...(say ? { say } : {}),
+  });
 
   const checkpoint = await prepareCheckpoint(config, tables, outputs.checkpoint);
   await checkpoint?.store.init();
@@ -84,32 +115,61 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   const rejects = new RejectsFile(outputs.rejects, outputs.rejectsMode);
   const rejectedByCode: Record<string, number> = {};
   const progress = createProgress({
-    stream: process.stderr, isTTY: process.stderr.isTTY === true, noColor: raw.color === false,
+    stream: process.stderr,
+    isTTY: process.stderr.isTTY === true,
+    noColor: raw.color === false,
     quiet: raw.quiet === true || raw.progress === false,
     // Info level whatever --log-level says: in CI these lines are the progress display.
     log: log.child({ component: 'progress' }, { level: raw.quiet ? 'silent' : 'info' }),
     ...(run.inputs.includes('-') ? {} : { bytesTotal: await totalBytes(run.inputs) }),
   });
-  log.info({ inputs: run.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: schemas }, 'starting');
+  log.info(
+    { inputs: run.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: schemas },
+    'starting',
+  );
   // A dry run sends nothing, so nothing is limited (the time at the cap is computed instead).
   const planned = rateLimits(config, schemas);
   const caps = capsInForce(config, planned, schemas.length);
   const limits = config.dryRun ? { state: createRateState([]), policies: [] } : planned;
   for (const [i, policy] of limits.policies.entries()) {
-    log.info({ bucket: limits.state.buckets[i]?.table, cap: policy.cap ?? null, adaptive: policy.adaptive, start: policy.start ?? null }, 'write rate');
-    if (policy.start !== undefined) log.warn({ maxWcu: policy.cap, provisioned: policy.start }, `--max-wcu ${policy.cap} is above the ${policy.start} write units the table${schemas.length > 1 ? 's are' : ' is'} provisioned for: starting at ${policy.start} and probing upward`);
+    log.info(
+      {
+        bucket: limits.state.buckets[i]?.table,
+        cap: policy.cap ?? null,
+        adaptive: policy.adaptive,
+        start: policy.start ?? null,
+      },
+      'write rate',
+    );
+    if (policy.start !== undefined)
+      log.warn(
+        { maxWcu: policy.cap, provisioned: policy.start },
+        `--max-wcu ${policy.cap} is above the ${policy.start} write units the table${schemas.length > 1 ? 's are' : ' is'} provisioned for: starting at ${policy.start} and probing upward`,
+      );
   }
-  const controller = limits.policies.length === 0 ? undefined : new RateController(new RateLimiter(limits.state), limits.policies, (bucket, rate) => log.info({ bucket: limits.state.buckets[bucket]?.table, rate: Math.round(rate) }, 'write rate changed'));
+  const controller =
+    limits.policies.length === 0
+      ? undefined
+      : new RateController(new RateLimiter(limits.state), limits.policies, (bucket, rate) =>
+          log.info({ bucket: limits.state.buckets[bucket]?.table, rate: Math.round(rate) }, 'write rate changed'),
+        );
   controller?.start();
   checkpoint?.store.start(CHECKPOINT_INTERVAL_MS);
-  const pool = startPool(run, schemas, controller ? limits.state : undefined, {
-    reject: (r, written) => {
-      rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
-      rejects.write(r, written);
+  const pool = startPool(
+    run,
+    schemas,
+    controller ? limits.state : undefined,
+    {
+      reject: (r, written) => {
+        rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
+        rejects.write(r, written);
+      },
+      progress: (totals, window) => progress.update({ ...totals, window }),
+      files: (files) => files.forEach((f) => checkpoint?.store.update(f)),
     },
-    progress: (totals, window) => progress.update({ ...totals, window }),
-    files: (files) => files.forEach((f) => checkpoint?.store.update(f)),
-  }, log, checkpoint?.starts);
+    log,
+    checkpoint?.starts,
+  );
   const stopped = onStopSignals(pool, config.stopTimeout, log);
   const result = await pool.done.finally(() => progress.done());
   stopped.dispose();
@@ -125,7 +185,15 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
   }
   const rejected = result.counters.rowsRejected;
   const signal = stopped.signal();
-  const exitCode = signal ? (signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : error ? error.exitCode : rejected > 0 || badFiles.length > 0 ? EXIT.REJECTED : EXIT.OK;
+  const exitCode = signal
+    ? signal === 'SIGINT'
+      ? EXIT.SIGINT
+      : EXIT.SIGTERM
+    : error
+      ? error.exitCode
+      : rejected > 0 || badFiles.length > 0
+        ? EXIT.REJECTED
+        : EXIT.OK;
   const unfinished = signal !== undefined || error !== undefined;
   const summary = buildSummary(result.counters, {
     kind,
@@ -138,9 +206,23 @@ async function load(args: readonly string[], raw: RawUploadOptions, kind: WriteK
     durationMs: Date.now() - startedAt.getTime(),
     configFile: origin.configFile ?? null,
     endpoint,
-    rejectsFile: rejects.toStdout ? (rejects.count > 0 ? '-' : null) : rejects.count > 0 || (config.resume && rejects.existed) ? path.resolve(rejects.path) : null,
+    rejectsFile: rejects.toStdout
+      ? rejects.count > 0
+        ? '-'
+        : null
+      : rejects.count > 0 || (config.resume && rejects.existed)
+        ? path.resolve(rejects.path)
+        : null,
     checkpointFile: checkpoint ? path.resolve(checkpoint.store.file) : null,
-    previous: checkpoint && config.resume ? { rows: checkpoint.previous.rows, written: checkpoint.previous.written, rejected: checkpoint.previous.rejected, skipped: checkpoint.previous.skipped } : null,
+    previous:
+      checkpoint && config.resume
+        ? {
+            rows: checkpoint.previous.rows,
+            written: checkpoint.previous.written,
+            rejected: checkpoint.previous.rejected,
+            skipped: checkpoint.previous.skipped,
+          }
+        : null,
     stopped: signal ?? null,
     resumeCommand: unfinished && checkpoint ? resumeCommand() : null,
     unreadFiles: [...badFiles, ...result.unread],
@@ -162,7 +244,13 @@ function endpointOf(config: UploadConfig, origin: RunOrigin): { url: string | nu
 function outputFiles(config: UploadConfig, tables: readonly string[], startedAt: Date): Promise<OutputFiles> {
   return checkOutputFiles({
     inputs: config.inputs,
-    rejects: config.rejectsPath ?? defaultRejectsPath(tables.join('+') + (config.shard ? `.${shardTag(config.shard)}` : ''), startedAt, config.dryRun),
+    rejects:
+      config.rejectsPath ??
+      defaultRejectsPath(
+        tables.join('+') + (config.shard ? `.${shardTag(config.shard)}` : ''),
+        startedAt,
+        config.dryRun,
+      ),
     resume: config.resume,
     force: config.force,
     checkpoint: checkpointPath(config, tables),
@@ -174,7 +262,11 @@ export async function readMapping(file: string, table: string | undefined): Prom
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw usageError('MAP_INVALID', `Expected \`--map\` to name a readable JSON file, got ${file}: ${error instanceof Error ? error.message : String(error)}`, { file });
+    throw usageError(
+      'MAP_INVALID',
+      `Expected \`--map\` to name a readable JSON file, got ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      { file },
+    );
   }
   return parseMappingFile(json, table?.trim() || undefined, file);
 }
@@ -186,40 +278,66 @@ export async function targetTables(config: UploadConfig): Promise<string[]> {
   if (config.transform) named = [...(await loadTransform(config.transform, config.table)).keys()];
   if (named === undefined) return [config.table as string];
   if (config.table !== undefined && !named.includes(config.table)) {
-    throw usageError('OPTION_CONFLICT', `Expected \`--table ${config.table}\` to be one of the tables the ${config.transform ? 'transform' : 'mapping'} writes (${named.join(', ')})`, { option: '--table' });
+    throw usageError(
+      'OPTION_CONFLICT',
+      `Expected \`--table ${config.table}\` to be one of the tables the ${config.transform ? 'transform' : 'mapping'} writes (${named.join(', ')})`,
+      { option: '--table' },
+    );
   }
   return named;
 }
 
-async function readSchemas(config: UploadConfig, tables: readonly string[], raw: RawUploadOptions): Promise<TableSchema[]> {
+async function readSchemas(
+  config: UploadConfig,
+  tables: readonly string[],
+  raw: RawUploadOptions,
+): Promise<TableSchema[]> {
   const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: 4, maxAttempts: 2 });
   try {
-    const where = config.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `DynamoDB in ${config.region ?? process.env.AWS_REGION ?? 'the default region'}`;
-    return await Promise.all(tables.map(async (table) => {
-      try {
-        return await describeTable(client, table, where);
-      } catch (error) {
-        // A dry run with --create-table checks rows against the table it would create.
-        if (config.dryRun && raw.createTable && (error as DynaloadError).code === 'TABLE_NOT_FOUND') return keySpecSchema(table, raw);
-        throw error;
-      }
-    }));
+    const where =
+      config.endpoint ??
+      process.env.AWS_ENDPOINT_URL_DYNAMODB ??
+      process.env.AWS_ENDPOINT_URL ??
+      `DynamoDB in ${config.region ?? process.env.AWS_REGION ?? 'the default region'}`;
+    return await Promise.all(
+      tables.map(async (table) => {
+        try {
+          return await describeTable(client, table, where);
+        } catch (error) {
+          // A dry run with --create-table checks rows against the table it would create.
+          if (config.dryRun && raw.createTable && (error as DynaloadError).code === 'TABLE_NOT_FOUND')
+            return keySpecSchema(table, raw);
+          throw error;
+        }
+      }),
+    );
   } finally {
     client.destroy();
   }
 }
 
 /** `--create-table`: create the table (on demand unless `--billing provisioned`) and wait until ACTIVE. Never without the flag. */
-async function ensureTable(config: UploadConfig, raw: RawUploadOptions, tables: readonly string[], log: Logger): Promise<void> {
+async function ensureTable(
+  config: UploadConfig,
+  raw: RawUploadOptions,
+  tables: readonly string[],
+  log: Logger,
+): Promise<void> {
   if (tables.length !== 1 || config.table === undefined) {
-    throw usageError('OPTION_CONFLICT', `Expected one table with \`--create-table\`, got ${tables.length} (${tables.join(', ')}): create fan-out tables beforehand`, { option: '--create-table' });
+    throw usageError(
+      'OPTION_CONFLICT',
+      `Expected one table with \`--create-table\`, got ${tables.length} (${tables.join(', ')}): create fan-out tables beforehand`,
+      { option: '--create-table' },
+    );
   }
   if (config.dryRun) return;
   const spec = keySpecSchema(config.table, raw);
   const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: 2, maxAttempts: 3 });
   try {
     const outcome = await createTable(client, {
-      table: spec.table, key: spec.hash, sortKey: spec.range,
+      table: spec.table,
+      key: spec.hash,
+      sortKey: spec.range,
       billing: raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST',
       wcu: raw.wcu === undefined ? undefined : parseInteger('--wcu', raw.wcu, 0, 1, 1_000_000),
       rcu: raw.rcu === undefined ? undefined : parseInteger('--rcu', raw.rcu, 0, 1, 1_000_000),
@@ -231,11 +349,23 @@ async function ensureTable(config: UploadConfig, raw: RawUploadOptions, tables: 
 }
 
 function keySpecSchema(table: string, raw: RawUploadOptions): TableSchema {
-  if (raw.key === undefined) throw usageError('OPTION_REQUIRED', 'Expected `--key name:S|N|B` with `--create-table`: the partition key of the table to create', { option: '--key' });
+  if (raw.key === undefined)
+    throw usageError(
+      'OPTION_REQUIRED',
+      'Expected `--key name:S|N|B` with `--create-table`: the partition key of the table to create',
+      { option: '--key' },
+    );
   const billing = raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST';
   // A dry run against the table it would create: its capacity sets the cap (and so the time) as it would.
-  const wcu = billing === 'PROVISIONED' && raw.wcu !== undefined ? parseInteger('--wcu', raw.wcu, 0, 1, 1_000_000) : undefined;
-  return { table, hash: parseKeySpec(raw.key), range: raw.sortKey === undefined ? undefined : parseKeySpec(raw.sortKey, '--sort-key'), billingMode: billing, writeCapacityUnits: wcu };
+  const wcu =
+    billing === 'PROVISIONED' && raw.wcu !== undefined ? parseInteger('--wcu', raw.wcu, 0, 1, 1_000_000) : undefined;
+  return {
+    table,
+    hash: parseKeySpec(raw.key),
+    range: raw.sortKey === undefined ? undefined : parseKeySpec(raw.sortKey, '--sort-key'),
+    billingMode: billing,
+    writeCapacityUnits: wcu,
+  };
 }
 
 async function totalBytes(inputs: readonly string[]): Promise<number> {
@@ -245,7 +375,12 @@ async function totalBytes(inputs: readonly string[]): Promise<number> {
 
 export function parsePrice(text: string): number {
   const price = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(price)) throw usageError('OPTION_INVALID', `Expected \`--wru-price\` to be US dollars per million write request units, such as 0.625, got \`${text}\``, { option: '--wru-price' });
+  if (!Number.isFinite(price))
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`--wru-price\` to be US dollars per million write request units, such as 0.625, got \`${text}\``,
+      { option: '--wru-price' },
+    );
   return price;
 }
 
@@ -254,7 +389,10 @@ export function parsePrice(text: string): number {
  * `--max-wcu auto` (the default when a table is provisioned) one per provisioned table at
  * `--capacity-share` of its write capacity.
  */
-export function rateLimits(config: UploadConfig, schemas: readonly TableSchema[]): { state: SharedRateState; policies: BucketPolicy[] } {
+export function rateLimits(
+  config: UploadConfig,
+  schemas: readonly TableSchema[],
+): { state: SharedRateState; policies: BucketPolicy[] } {
   const buckets: BucketSpec[] = [];
   const policies: BucketPolicy[] = [];
   const explicit = typeof config.maxWcu === 'number' ? config.maxWcu : undefined;
@@ -265,16 +403,23 @@ export function rateLimits(config: UploadConfig, schemas: readonly TableSchema[]
     // from there: started at the cap, the first second went out at it (measured: on a 200-unit table
     // under --max-wcu 5000, about 30% of a 10,000-row run's writes withheld, and the table's other
     // writers throttled meanwhile). An on-demand table has no known capacity: the cap it is.
-    const total = provisioned.length === schemas.length && schemas.length > 0 ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0) : undefined;
+    const total =
+      provisioned.length === schemas.length && schemas.length > 0
+        ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0)
+        : undefined;
     // With --shard, this copy's part of that capacity, as --max-wcu is already its part of the cap.
     const known = total !== undefined && config.shard ? shareOfRate(total, config.shard) : total;
-    const start = config.adaptive && explicit !== undefined && known !== undefined && known < explicit ? known : undefined;
+    const start =
+      config.adaptive && explicit !== undefined && known !== undefined && known < explicit ? known : undefined;
     policies.push({ cap: explicit, adaptive: config.adaptive, ...(start === undefined ? {} : { start }) });
   }
   if (config.maxWcu === 'auto' || (config.maxWcu === undefined && provisioned.length > 0)) {
     for (const schema of provisioned) {
       buckets.push({ table: schema.table });
-      policies.push({ cap: Math.max(1, Math.floor((schema.writeCapacityUnits as number) * config.capacityShare)), adaptive: config.adaptive });
+      policies.push({
+        cap: Math.max(1, Math.floor((schema.writeCapacityUnits as number) * config.capacityShare)),
+        adaptive: config.adaptive,
+      });
     }
   }
   return { state: createRateState(buckets), policies };
@@ -285,16 +430,25 @@ export function rateLimits(config: UploadConfig, schemas: readonly TableSchema[]
  * each provisioned table's capacity. `maxWcu` is the one figure for the whole run (the time
  * estimate's rate): the explicit cap, else the sum of the tables' automatic caps when every table has one.
  */
-export function capsInForce(config: UploadConfig, limits: { state: SharedRateState; policies: readonly BucketPolicy[] }, tables: number): { maxWcu: number | undefined; caps: WriteCap[] } {
+export function capsInForce(
+  config: UploadConfig,
+  limits: { state: SharedRateState; policies: readonly BucketPolicy[] },
+  tables: number,
+): { maxWcu: number | undefined; caps: WriteCap[] } {
   const caps: WriteCap[] = [];
   limits.policies.forEach((policy, i) => {
     const table = limits.state.buckets[i]?.table ?? '*';
     if (policy.cap === undefined) return;
-    caps.push(table === '*' ? { table, wcu: policy.cap, source: '--max-wcu' } : { table, wcu: policy.cap, source: 'auto', capacityShare: config.capacityShare });
+    caps.push(
+      table === '*'
+        ? { table, wcu: policy.cap, source: '--max-wcu' }
+        : { table, wcu: policy.cap, source: 'auto', capacityShare: config.capacityShare },
+    );
   });
   const explicit = caps.find((c) => c.table === '*');
   const auto = caps.filter((c) => c.table !== '*');
-  const maxWcu = explicit?.wcu ?? (auto.length > 0 && auto.length >= tables ? auto.reduce((sum, c) => sum + c.wcu, 0) : undefined);
+  const maxWcu =
+    explicit?.wcu ?? (auto.length > 0 && auto.length >= tables ? auto.reduce((sum, c) => sum + c.wcu, 0) : undefined);
   return { maxWcu, caps };
 }
 
@@ -305,10 +459,18 @@ function checkKeyTypes(config: UploadConfig, schemas: readonly TableSchema[]): v
     if (key === undefined) continue;
     const declared = Object.hasOwn(config.types, key.name) ? config.types[key.name] : undefined;
     if (declared !== undefined && declared !== key.type) {
-      throw usageError('TYPES_KEY_MISMATCH', `Expected \`--types\` to give key \`${key.name}\` the table's type ${key.type}, got ${declared}`, { column: key.name });
+      throw usageError(
+        'TYPES_KEY_MISMATCH',
+        `Expected \`--types\` to give key \`${key.name}\` the table's type ${key.type}, got ${declared}`,
+        { column: key.name },
+      );
     }
     if (config.columns && !config.columns.includes(key.name)) {
-      throw usageError('KEY_MISSING', `Expected \`--columns\` to include key \`${key.name}\` of table \`${schema.table}\`, got ${config.columns.join(',')}`, { column: key.name });
+      throw usageError(
+        'KEY_MISSING',
+        `Expected \`--columns\` to include key \`${key.name}\` of table \`${schema.table}\`, got ${config.columns.join(',')}`,
+        { column: key.name },
+      );
     }
   }
 }

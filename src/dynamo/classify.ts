@@ -5,9 +5,29 @@
  */
 export type ErrorKind = 'throttled' | 'server' | 'network' | 'validation' | 'fatal';
 
-const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
-const VALIDATION = new Set(['ValidationException', 'ItemCollectionSizeLimitExceededException', 'SerializationException']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+const VALIDATION = new Set([
+  'ValidationException',
+  'ItemCollectionSizeLimitExceededException',
+  'SerializationException',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 // CrcMismatch: the answer was damaged in transit; puts and deletes are safe to send again.
 const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError', 'CrcMismatch']);
 
@@ -30,7 +50,12 @@ export function classifyError(error: unknown): ErrorKind {
   if (status !== undefined && status >= 500) return 'server';
   if (name === 'InternalServerError' || name === 'ServiceUnavailable' || name === 'InternalFailure') return 'server';
   if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_NAMES.has(name)) return 'network';
-  if (status === undefined && e.$fault === undefined && /socket hang up|ECONNRESET|EPIPE|network/i.test(e.message ?? '')) return 'network';
+  if (
+    status === undefined &&
+    e.$fault === undefined &&
+    /socket hang up|ECONNRESET|EPIPE|network/i.test(e.message ?? '')
+  )
+    return 'network';
   // The clock offset was corrected from the answer's Date header: the SDK retries these, so do we.
   if (e.$metadata?.clockSkewCorrected) return 'network';
   return 'fatal';

@@ -129,7 +129,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
 export function createTransport(options: TransportOptions): Transport {
   // A limit below 1 would make every request wait for ever.
-  if (!Number.isInteger(options.maxSockets) || options.maxSockets < 1) throw new RangeError(`Expected maxSockets to be an integer of at least 1, got ${options.maxSockets}`);
+  if (!Number.isInteger(options.maxSockets) || options.maxSockets < 1)
+    throw new RangeError(`Expected maxSockets to be an integer of at least 1, got ${options.maxSockets}`);
   const dispatcher = createDispatcher(options);
   const answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
   const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
@@ -146,7 +147,10 @@ export function createTransport(options: TransportOptions): Transport {
       pending.add(exchange);
       exchange.deadline(answerTimeoutMs);
       try {
-        dispatcher.dispatch({ origin: url.origin, path: url.pathname, method: 'POST', headers, body }, exchange as Dispatcher.DispatchHandler);
+        dispatcher.dispatch(
+          { origin: url.origin, path: url.pathname, method: 'POST', headers, body },
+          exchange as Dispatcher.DispatchHandler,
+        );
       } catch (error) {
         // Invalid headers are refused before anything is sent.
         exchange.fail(error as Error);
@@ -188,7 +192,11 @@ class Exchange {
 
   deadline(ms: number): void {
     if (ms <= 0) return;
-    this.timer = setTimeout(() => this.abort(Object.assign(timeoutError(`the answer was not complete within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+    this.timer = setTimeout(
+      () =>
+        this.abort(Object.assign(timeoutError(`the answer was not complete within ${ms} ms`), { code: 'ETIMEDOUT' })),
+      ms,
+    );
   }
 
   /** Ends the exchange with `error`, and the request with it if it is on a connection. */
@@ -261,9 +269,18 @@ class Exchange {
  */
 export function sdkShaped(error: Error): Error {
   const code = (error as NodeJS.ErrnoException).code ?? '';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return timeoutError(`the request socket did not establish a connection with the server in time (${error.message})`, error);
-  if (TIMEOUT_CODES.has(code)) return Object.assign(timeoutError(`no answer in time (${error.message})`, error), { code: 'ETIMEDOUT' });
-  if (RESET_CODES.has(code)) return Object.assign(timeoutError(`the connection closed before the answer was complete (${error.message})`, error), { code: 'ECONNRESET' });
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return timeoutError(
+      `the request socket did not establish a connection with the server in time (${error.message})`,
+      error,
+    );
+  if (TIMEOUT_CODES.has(code))
+    return Object.assign(timeoutError(`no answer in time (${error.message})`, error), { code: 'ETIMEDOUT' });
+  if (RESET_CODES.has(code))
+    return Object.assign(
+      timeoutError(`the connection closed before the answer was complete (${error.message})`, error),
+      { code: 'ECONNRESET' },
+    );
   return error;
 }
 
@@ -272,13 +289,20 @@ function destroyedError(): Error {
 }
 
 function timeoutError(message: string, cause?: Error): Error {
-  return Object.assign(new Error(`dynaload lean writer - ${message}.`, cause === undefined ? {} : { cause }), { name: 'TimeoutError' });
+  return Object.assign(new Error(`dynaload lean writer - ${message}.`, cause === undefined ? {} : { cause }), {
+    name: 'TimeoutError',
+  });
 }
 
 /** Not a network fault: an answer this large is not DynamoDB's, and sending again would not help. */
 function tooLargeError(limit: number, found: string): Error {
-  return Object.assign(new Error(`Expected an answer of at most ${limit} bytes, got one that ${found}: it is not an answer DynamoDB sends.`), {
-    name: 'AnswerTooLarge',
-    code: 'ERR_ANSWER_TOO_LARGE',
-  });
+  return Object.assign(
+    new Error(
+      `Expected an answer of at most ${limit} bytes, got one that ${found}: it is not an answer DynamoDB sends.`,
+    ),
+    {
+      name: 'AnswerTooLarge',
+      code: 'ERR_ANSWER_TOO_LARGE',
+    },
+  );
 }

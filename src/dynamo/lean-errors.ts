@@ -47,7 +47,10 @@ export function answerError(answer: HttpAnswer, skewCorrected: boolean): LeanErr
   }
   const codeKey = Object.keys(data).find((k) => k.toLowerCase() === 'code');
   const headerType = answer.headers['x-amzn-errortype'];
-  const raw = data.__type ?? (codeKey === undefined ? undefined : data[codeKey]) ?? (Array.isArray(headerType) ? headerType[0] : headerType);
+  const raw =
+    data.__type ??
+    (codeKey === undefined ? undefined : data[codeKey]) ??
+    (Array.isArray(headerType) ? headerType[0] : headerType);
   const name = raw === undefined || raw === null ? 'Unknown' : sanitizeErrorCode(String(raw));
   const message = data.message ?? data.Message ?? 'UnknownError';
   const meta = metadata(answer);
@@ -72,10 +75,16 @@ export function deserializationError(answer: HttpAnswer, cause: unknown): LeanEr
   const reason = cause instanceof Error ? cause.message : String(cause);
   const meta = metadata(answer);
   const id = meta.requestId === undefined ? 'no request id' : `request id ${meta.requestId}`;
-  return Object.assign(new Error(`${reason}\n  Deserialization error: the answer (HTTP ${answer.status}, ${id}) is not the JSON expected.`, { cause }), {
-    name: 'SyntaxError',
-    $metadata: meta,
-  });
+  return Object.assign(
+    new Error(
+      `${reason}\n  Deserialization error: the answer (HTTP ${answer.status}, ${id}) is not the JSON expected.`,
+      { cause },
+    ),
+    {
+      name: 'SyntaxError',
+      $metadata: meta,
+    },
+  );
 }
 
 /**
@@ -84,9 +93,14 @@ export function deserializationError(answer: HttpAnswer, cause: unknown): LeanEr
  * network fault by name. No $fault: the service did not say anything went wrong.
  */
 export function crcError(answer: HttpAnswer, expected: number): LeanError {
-  return Object.assign(new Error(`The answer's CRC32 does not match its x-amz-crc32 header (${expected}): the body was damaged in transit.`), {
-    name: 'CrcMismatch',
-    code: 'ERR_CRC32_MISMATCH',
-    $metadata: metadata(answer),
-  });
+  return Object.assign(
+    new Error(
+      `The answer's CRC32 does not match its x-amz-crc32 header (${expected}): the body was damaged in transit.`,
+    ),
+    {
+      name: 'CrcMismatch',
+      code: 'ERR_CRC32_MISMATCH',
+      $metadata: metadata(answer),
+    },
+  );
 }

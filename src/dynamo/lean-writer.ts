@@ -41,7 +41,10 @@ export function answerTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): numb
   const raw = env.DYNALOAD_ANSWER_TIMEOUT_MS;
   if (raw === undefined || raw === '') return DEFAULT_ANSWER_TIMEOUT_MS;
   const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 1) throw new RangeError(`Expected DYNALOAD_ANSWER_TIMEOUT_MS to be a whole number of milliseconds of at least 1, got \`${raw}\``);
+  if (!Number.isInteger(ms) || ms < 1)
+    throw new RangeError(
+      `Expected DYNALOAD_ANSWER_TIMEOUT_MS to be a whole number of milliseconds of at least 1, got \`${raw}\``,
+    );
   return ms;
 }
 
@@ -117,8 +120,10 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
     return answer;
   };
 
-  const send = async (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]>> => readAnswer(await post({ tables: Object.keys(items), body: serializeBatchWrite(items) }));
-  const sendSerialized = async (batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts> => readAnswerTexts(await post(batch));
+  const send = async (items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]>> =>
+    readAnswer(await post({ tables: Object.keys(items), body: serializeBatchWrite(items) }));
+  const sendSerialized = async (batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts> =>
+    readAnswerTexts(await post(batch));
   return { send, sendSerialized, destroy: () => transport.destroy() };
 }
 

@@ -30,7 +30,8 @@ export interface TableSchema {
 /** The table's key attributes and its secondary indexes', name -> type: the types their values must have. */
 export function keyTypes(schema: TableSchema): Readonly<Record<string, KeyType>> {
   const types = Object.create(null) as Record<string, KeyType>;
-  for (const key of [schema.hash, ...(schema.range ? [schema.range] : []), ...(schema.indexKeys ?? [])]) types[key.name] = key.type;
+  for (const key of [schema.hash, ...(schema.range ? [schema.range] : []), ...(schema.indexKeys ?? [])])
+    types[key.name] = key.type;
   return types;
 }
 
@@ -47,7 +48,11 @@ export async function describeTable(client: DynamoDBClient, table: string, where
   const typeOf = (name: string): KeyType => {
     const type = definitions.get(name);
     if (type !== 'S' && type !== 'N' && type !== 'B') {
-      throw new DynaloadError('TABLE_SCHEMA', `Expected key attribute \`${name}\` of \`${table}\` to be of type S, N or B, got \`${String(type)}\``, { context: { table } });
+      throw new DynaloadError(
+        'TABLE_SCHEMA',
+        `Expected key attribute \`${name}\` of \`${table}\` to be of type S, N or B, got \`${String(type)}\``,
+        { context: { table } },
+      );
     }
     return type;
   };
@@ -58,14 +63,24 @@ export async function describeTable(client: DynamoDBClient, table: string, where
   };
   const hash = key('HASH');
   if (hash === undefined) {
-    throw new DynaloadError('TABLE_SCHEMA', `Expected DescribeTable of \`${table}\` to name a partition (HASH) key, got none`, { context: { table } });
+    throw new DynaloadError(
+      'TABLE_SCHEMA',
+      `Expected DescribeTable of \`${table}\` to name a partition (HASH) key, got none`,
+      { context: { table } },
+    );
   }
   return Object.freeze({
     table,
     hash,
     range: key('RANGE'),
-    indexKeys: indexKeys([...(description?.GlobalSecondaryIndexes ?? []), ...(description?.LocalSecondaryIndexes ?? [])], keySchema.map((k) => k.AttributeName), typeOf),
-    billingMode: description?.BillingModeSummary?.BillingMode ?? (description?.ProvisionedThroughput?.WriteCapacityUnits ? 'PROVISIONED' : 'PAY_PER_REQUEST'),
+    indexKeys: indexKeys(
+      [...(description?.GlobalSecondaryIndexes ?? []), ...(description?.LocalSecondaryIndexes ?? [])],
+      keySchema.map((k) => k.AttributeName),
+      typeOf,
+    ),
+    billingMode:
+      description?.BillingModeSummary?.BillingMode ??
+      (description?.ProvisionedThroughput?.WriteCapacityUnits ? 'PROVISIONED' : 'PAY_PER_REQUEST'),
     writeCapacityUnits: description?.ProvisionedThroughput?.WriteCapacityUnits || undefined,
   });
 }
@@ -75,7 +90,11 @@ export async function describeTable(client: DynamoDBClient, table: string, where
  * refuses a whole batch when one item has an index key of the wrong type or an empty one; knowing
  * them lets the loader reject that item alone, before it joins a batch.
  */
-function indexKeys(indexes: readonly { IndexName?: string | undefined; KeySchema?: readonly KeySchemaElement[] | undefined }[], tableKeys: readonly (string | undefined)[], typeOf: (name: string) => KeyType): IndexKeyAttribute[] {
+function indexKeys(
+  indexes: readonly { IndexName?: string | undefined; KeySchema?: readonly KeySchemaElement[] | undefined }[],
+  tableKeys: readonly (string | undefined)[],
+  typeOf: (name: string) => KeyType,
+): IndexKeyAttribute[] {
   type Entry = { type: KeyType; indexes: string[]; role: 'partition' | 'sort' };
   const found = new Map<string, Entry>();
   for (const index of indexes) {
@@ -95,19 +114,51 @@ function describeFailure(error: unknown, table: string, where: string): Dynaload
   const name = errorName(error);
   const context = { table, endpoint: where, awsError: name };
   if (name === 'ResourceNotFoundException') {
-    return new DynaloadError('TABLE_NOT_FOUND', `Expected table \`${table}\` to exist at ${where}, but DescribeTable found no such table`, { context, cause: error });
+    return new DynaloadError(
+      'TABLE_NOT_FOUND',
+      `Expected table \`${table}\` to exist at ${where}, but DescribeTable found no such table`,
+      { context, cause: error },
+    );
   }
   if (name === 'CredentialsProviderError' || /credential/i.test(name)) {
-    return new DynaloadError('CREDENTIALS_MISSING', `Expected AWS credentials from the default provider chain (environment, AWS_PROFILE, SSO, instance role), found none: ${errorMessage(error)}`, { context, cause: error });
+    return new DynaloadError(
+      'CREDENTIALS_MISSING',
+      `Expected AWS credentials from the default provider chain (environment, AWS_PROFILE, SSO, instance role), found none: ${errorMessage(error)}`,
+      { context, cause: error },
+    );
   }
-  if (['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'AccessDeniedException', 'MissingAuthenticationTokenException'].includes(name)) {
-    return new DynaloadError('ACCESS_DENIED', `DescribeTable of \`${table}\` at ${where} was refused (${name}): ${errorMessage(error)}`, { context, cause: error });
+  if (
+    [
+      'UnrecognizedClientException',
+      'InvalidSignatureException',
+      'ExpiredTokenException',
+      'AccessDeniedException',
+      'MissingAuthenticationTokenException',
+    ].includes(name)
+  ) {
+    return new DynaloadError(
+      'ACCESS_DENIED',
+      `DescribeTable of \`${table}\` at ${where} was refused (${name}): ${errorMessage(error)}`,
+      { context, cause: error },
+    );
   }
   if (classifyError(error) === 'network') {
-    return new DynaloadError('ENDPOINT_UNREACHABLE', `Expected a DynamoDB endpoint at ${where}, but it could not be reached: ${errorMessage(error)}`, { context, cause: error });
+    return new DynaloadError(
+      'ENDPOINT_UNREACHABLE',
+      `Expected a DynamoDB endpoint at ${where}, but it could not be reached: ${errorMessage(error)}`,
+      { context, cause: error },
+    );
   }
   if (/region/i.test(errorMessage(error))) {
-    return new DynaloadError('REGION_MISSING', `Expected a region from \`--region\`, AWS_REGION or the AWS profile, found none`, { exitCode: 2, context, cause: error });
+    return new DynaloadError(
+      'REGION_MISSING',
+      `Expected a region from \`--region\`, AWS_REGION or the AWS profile, found none`,
+      { exitCode: 2, context, cause: error },
+    );
   }
-  return new DynaloadError('DESCRIBE_FAILED', `DescribeTable of \`${table}\` at ${where} failed (${name}): ${errorMessage(error)}`, { context, cause: error });
+  return new DynaloadError(
+    'DESCRIBE_FAILED',
+    `DescribeTable of \`${table}\` at ${where} failed (${name}): ${errorMessage(error)}`,
+    { context, cause: error },
+  );
 }

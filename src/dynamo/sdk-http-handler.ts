@@ -23,7 +23,8 @@ export function createSdkHttpHandler(dispatcher: Dispatcher, requestTimeoutMs: n
     metadata: { handlerProtocol: 'http/1.1' },
     async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.headers)) if (!DROPPED.has(name.toLowerCase())) headers[name] = value;
+      for (const [name, value] of Object.entries(request.headers))
+        if (!DROPPED.has(name.toLowerCase())) headers[name] = value;
       const port = request.port === undefined ? '' : `:${request.port}`;
       const query = queryString(request.query ?? {});
       const signal = options.abortSignal as AbortSignal | undefined;
@@ -39,7 +40,8 @@ export function createSdkHttpHandler(dispatcher: Dispatcher, requestTimeoutMs: n
           ...(timeoutMs > 0 ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {}),
         });
         const responseHeaders: Record<string, string> = {};
-        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+        for (const [name, value] of Object.entries(answer.headers))
+          if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
         // The body is a node:stream Readable, which the SDK's stream helpers expect in Node.
         return { response: { statusCode: answer.statusCode, headers: responseHeaders, body: answer.body } };
       } catch (error) {
@@ -59,7 +61,9 @@ function queryString(query: QueryParameterBag): string {
   for (const key of Object.keys(query).sort()) {
     const value = query[key];
     if (value === null || value === undefined) parts.push(encodeURIComponent(key));
-    else for (const v of Array.isArray(value) ? value : [value]) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(v)}`);
+    else
+      for (const v of Array.isArray(value) ? value : [value])
+        parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(v)}`);
   }
   return parts.join('&');
 }

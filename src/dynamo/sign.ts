@@ -67,7 +67,23 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 /** The SDK drops these from the request before signing, then sets x-amz-date and authorization itself. */
 const GENERATED_HEADERS = new Set(['authorization', 'x-amz-date', 'date']);
 /** The SDK's ALWAYS_UNSIGNABLE_HEADERS: proxies and clients may change them, so they are not signed. */
-const UNSIGNABLE_HEADERS = new Set(['authorization', 'cache-control', 'connection', 'expect', 'from', 'keep-alive', 'max-forwards', 'pragma', 'referer', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'user-agent', 'x-amzn-trace-id']);
+const UNSIGNABLE_HEADERS = new Set([
+  'authorization',
+  'cache-control',
+  'connection',
+  'expect',
+  'from',
+  'keep-alive',
+  'max-forwards',
+  'pragma',
+  'referer',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'user-agent',
+  'x-amzn-trace-id',
+]);
 /** Anything getCanonicalHeaders' three replaces would change; most values skip them. */
 const NEEDS_TRIMMING = /[\r\n\t]|^ | $| {2}/;
 /** Derived keys kept per signer: one per (secret, day, region, service); a worker uses one or two. */
@@ -99,7 +115,13 @@ export function createSigner(options: SignerOptions): RequestSigner {
   const signingKey = (secret: string, shortDate: string, region: string, service: string): Buffer => {
     // Compared field by field: no HMAC of the secret (the SDK's cache key) and no joined string to collide.
     for (const entry of keys) {
-      if (entry.shortDate === shortDate && entry.secret === secret && entry.region === region && entry.service === service) return entry.key;
+      if (
+        entry.shortDate === shortDate &&
+        entry.secret === secret &&
+        entry.region === region &&
+        entry.service === service
+      )
+        return entry.key;
     }
     let key = hmac(`AWS4${secret}`, shortDate);
     for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
@@ -108,19 +130,32 @@ export function createSigner(options: SignerOptions): RequestSigner {
     return key;
   };
 
-  const sign = async (request: HttpRequest, { signingDate = new Date(), signingRegion, signingService }: SignOptions = {}): Promise<HttpRequest> => {
-    if ((request.query !== undefined && Object.keys(request.query).length > 0) || Object.hasOwn(request.headers, '__proto__')) {
+  const sign = async (
+    request: HttpRequest,
+    { signingDate = new Date(), signingRegion, signingService }: SignOptions = {},
+  ): Promise<HttpRequest> => {
+    if (
+      (request.query !== undefined && Object.keys(request.query).length > 0) ||
+      Object.hasOwn(request.headers, '__proto__')
+    ) {
       sdkSigner ??= new SignatureV4({ ...options, sha256: NodeSha256, uriEscapePath: true, applyChecksum: true });
       return sdkSigner.sign(request, { signingDate, signingRegion, signingService });
     }
     const credentials = typeof options.credentials === 'function' ? await options.credentials() : options.credentials;
-    if (typeof credentials !== 'object' || typeof credentials.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string') {
+    if (
+      typeof credentials !== 'object' ||
+      typeof credentials.accessKeyId !== 'string' ||
+      typeof credentials.secretAccessKey !== 'string'
+    ) {
       throw new Error('Resolved credential object is not valid');
     }
     const region = signingRegion ?? (typeof options.region === 'function' ? await options.region() : options.region);
     const second = Math.floor(signingDate.getTime() / 1000);
     if (second !== dateSecond) {
-      longDate = signingDate.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+      longDate = signingDate
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z')
+        .replace(/[-:]/g, '');
       dateSecond = second;
     }
     const shortDate = longDate.slice(0, 8);
@@ -169,7 +204,15 @@ function canonicalise(headers: Record<string, string>): { signedHeaders: string;
     if (value == null) continue;
     const lower = name.toLowerCase();
     if (UNSIGNABLE_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) continue;
-    canonical.set(lower, NEEDS_TRIMMING.test(value) ? value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '') : value);
+    canonical.set(
+      lower,
+      NEEDS_TRIMMING.test(value)
+        ? value
+            .replace(/[\r\n]/g, ' ')
+            .replace(/[ \t]+/g, ' ')
+            .replace(/^ | $/g, '')
+        : value,
+    );
   }
   const names = [...canonical.keys()].sort();
   let canonicalHeaders = '';
@@ -185,9 +228,14 @@ function hmac(key: string | Buffer, data: string): Buffer {
 function hashPayload(body: unknown): string {
   if (body == null) return EMPTY_SHA256;
   if (typeof body === 'string') return createHash('sha256').update(body).digest('hex');
-  if (ArrayBuffer.isView(body)) return createHash('sha256').update(body as NodeJS.ArrayBufferView).digest('hex');
+  if (ArrayBuffer.isView(body))
+    return createHash('sha256')
+      .update(body as NodeJS.ArrayBufferView)
+      .digest('hex');
   if (body instanceof ArrayBuffer || Object.prototype.toString.call(body) === '[object ArrayBuffer]') {
-    return createHash('sha256').update(new Uint8Array(body as ArrayBuffer)).digest('hex');
+    return createHash('sha256')
+      .update(new Uint8Array(body as ArrayBuffer))
+      .digest('hex');
   }
   return 'UNSIGNED-PAYLOAD';
 }

@@ -45,7 +45,8 @@ export function batchBody(requests: Iterable<{ readonly table: string; readonly 
 /** `{"RequestItems":...}` as UTF-8 bytes, for requests given as objects. */
 export function serializeBatchWrite(items: RequestItems): Buffer {
   const requests: { table: string; json: string }[] = [];
-  for (const [table, list] of Object.entries(items)) for (const request of list) requests.push({ table, json: serializeWriteRequest(request) });
+  for (const [table, list] of Object.entries(items))
+    for (const request of list) requests.push({ table, json: serializeWriteRequest(request) });
   if (requests.length === 0) return Buffer.from(JSON.stringify({ RequestItems: items }), 'utf8');
   return batchBody(requests).body;
 }
@@ -85,13 +86,19 @@ export function parseBatchWriteOutput(body: Buffer): RequestItems {
   if (body.length === 0) throw new SyntaxError('Expected a JSON object holding UnprocessedItems, got an empty body');
   const text = body.toString('utf8');
   const output = JSON.parse(text) as unknown;
-  const unprocessed = typeof output === 'object' && output !== null ? (output as { UnprocessedItems?: unknown }).UnprocessedItems : undefined;
+  const unprocessed =
+    typeof output === 'object' && output !== null
+      ? (output as { UnprocessedItems?: unknown }).UnprocessedItems
+      : undefined;
   // A withheld request must never go unseen: an answer of another shape is not trusted at all.
   if (typeof unprocessed !== 'object' || unprocessed === null || Array.isArray(unprocessed)) {
     throw new SyntaxError(`Expected a JSON object holding UnprocessedItems, got ${describeAnswer(text)}`);
   }
   for (const [table, requests] of Object.entries(unprocessed)) {
-    if (!Array.isArray(requests) || requests.some((request) => typeof request !== 'object' || request === null || Array.isArray(request))) {
+    if (
+      !Array.isArray(requests) ||
+      requests.some((request) => typeof request !== 'object' || request === null || Array.isArray(request))
+    ) {
       throw new SyntaxError(`Expected UnprocessedItems of table ${table} to be a list of write requests`);
     }
   }

@@ -6,14 +6,23 @@ import { readIndex, type StagedTable, type StageLocation } from './stage.js';
 /** The reason code of an item DynamoDB's import engine refused. */
 export const DYNAMODB_REJECTED = 'DYNAMODB_REJECTED';
 
-export type MappedErrors = { readonly ok: true; readonly rejects: RejectRecord[] } | { readonly ok: false; readonly reason: string };
+export type MappedErrors =
+  { readonly ok: true; readonly rejects: RejectRecord[] } | { readonly ok: false; readonly reason: string };
 
 /**
  * The items a COMPLETED import could not import, as rejects: each error event's object and item
  * index, looked up in the local index, gives the input file and line. `itemIndex` is read as the
  * 0-based line of the item in its object (the documentation's example does not say; README notes it).
  */
-export async function importErrorRejects(client: DynamoDBClient, options: { staged: StagedTable; stage: StageLocation; description: ImportTableDescription; logsEndpoint: string | undefined }): Promise<MappedErrors> {
+export async function importErrorRejects(
+  client: DynamoDBClient,
+  options: {
+    staged: StagedTable;
+    stage: StageLocation;
+    description: ImportTableDescription;
+    logsEndpoint: string | undefined;
+  },
+): Promise<MappedErrors> {
   const { staged, description } = options;
   const logs = await readImportErrors(client, {
     importArn: description.ImportArn as string,
@@ -47,6 +56,8 @@ export async function importErrorRejects(client: DynamoDBClient, options: { stag
 
 /** How to read the error log by hand, and map it back with the index. */
 export function logsHint(description: ImportTableDescription, staged: StagedTable): string {
-  return `Read them with: aws logs filter-log-events --log-group-name ${logGroupName(description.CloudWatchLogGroupArn)} --filter-pattern '"${description.ImportArn ?? ''}"' ; `
-    + `each event's itemS3Pointer (key, itemIndex) is a line of ${staged.indexFile} (after the "@object" line: "file-number<TAB>line", files listed in its first line)`;
+  return (
+    `Read them with: aws logs filter-log-events --log-group-name ${logGroupName(description.CloudWatchLogGroupArn)} --filter-pattern '"${description.ImportArn ?? ''}"' ; ` +
+    `each event's itemS3Pointer (key, itemIndex) is a line of ${staged.indexFile} (after the "@object" line: "file-number<TAB>line", files listed in its first line)`
+  );
 }

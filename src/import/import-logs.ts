@@ -20,7 +20,8 @@ export interface ImportLogEvent {
   readonly messages: readonly string[];
 }
 
-export type LogsResult = { readonly ok: true; readonly events: ImportLogEvent[] } | { readonly ok: false; readonly reason: string };
+export type LogsResult =
+  { readonly ok: true; readonly events: ImportLogEvent[] } | { readonly ok: false; readonly reason: string };
 
 export const DEFAULT_LOG_GROUP = '/aws-dynamodb/imports';
 
@@ -32,22 +33,45 @@ export function logGroupName(arn: string | undefined): string {
 
 /** Parses one event's message; undefined when it is not an item error of this import. */
 export function parseImportLogMessage(message: string, importArn: string): ImportLogEvent | undefined {
-  let parsed: { itemS3Pointer?: { bucket?: unknown; key?: unknown; itemIndex?: unknown }; importArn?: unknown; errorMessages?: unknown };
+  let parsed: {
+    itemS3Pointer?: { bucket?: unknown; key?: unknown; itemIndex?: unknown };
+    importArn?: unknown;
+    errorMessages?: unknown;
+  };
   try {
     parsed = JSON.parse(message) as typeof parsed;
   } catch {
     return undefined;
   }
   const pointer = parsed.itemS3Pointer;
-  if (parsed.importArn !== importArn || typeof pointer?.bucket !== 'string' || typeof pointer.key !== 'string' || typeof pointer.itemIndex !== 'number') return undefined;
+  if (
+    parsed.importArn !== importArn ||
+    typeof pointer?.bucket !== 'string' ||
+    typeof pointer.key !== 'string' ||
+    typeof pointer.itemIndex !== 'number'
+  )
+    return undefined;
   const messages = Array.isArray(parsed.errorMessages) ? parsed.errorMessages.map(String) : [];
   return { bucket: pointer.bucket, key: pointer.key, itemIndex: pointer.itemIndex, messages };
 }
 
-export async function readImportErrors(client: DynamoDBClient, options: { importArn: string; logGroupArn: string | undefined; endpoint: string | undefined; startTime: number | undefined }): Promise<LogsResult> {
+export async function readImportErrors(
+  client: DynamoDBClient,
+  options: {
+    importArn: string;
+    logGroupArn: string | undefined;
+    endpoint: string | undefined;
+    startTime: number | undefined;
+  },
+): Promise<LogsResult> {
   const region = await client.config.region();
   const endpoint = new URL(options.endpoint ?? `https://logs.${region}.amazonaws.com`);
-  const signer = new SignatureV4({ credentials: client.config.credentials, region, service: 'logs', sha256: NodeSha256 });
+  const signer = new SignatureV4({
+    credentials: client.config.credentials,
+    region,
+    service: 'logs',
+    sha256: NodeSha256,
+  });
   const group = logGroupName(options.logGroupArn);
   const events: ImportLogEvent[] = [];
   let nextToken: string | undefined;
@@ -60,19 +84,31 @@ export async function readImportErrors(client: DynamoDBClient, options: { import
       ...(nextToken === undefined ? {} : { nextToken }),
     });
     const request = await signer.sign({
-      method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, ...(endpoint.port ? { port: Number(endpoint.port) } : {}), path: endpoint.pathname, query: {},
-      headers: { host: endpoint.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.FilterLogEvents' },
+      method: 'POST',
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
+      path: endpoint.pathname,
+      query: {},
+      headers: {
+        host: endpoint.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'Logs_20140328.FilterLogEvents',
+      },
       body,
     });
     let answer: Response;
     try {
       answer = await fetch(endpoint, { method: 'POST', headers: request.headers, body });
     } catch (error) {
-      return { ok: false, reason: `FilterLogEvents on ${group} could not be sent: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ok: false,
+        reason: `FilterLogEvents on ${group} could not be sent: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     const text = await answer.text();
     if (!answer.ok) {
-      const type = (/"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.[1]) ?? `HTTP ${answer.status}`;
+      const type = /"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.[1] ?? `HTTP ${answer.status}`;
       return { ok: false, reason: `FilterLogEvents on ${group} was refused: ${type}` };
     }
     const page = JSON.parse(text) as { events?: { message?: string }[]; nextToken?: string };

@@ -33,10 +33,20 @@ const PUT_PREFIX = '{"PutRequest":';
  * and BatchWriter), in this thread, with a writer whose "send" hands each acknowledged item to
  * `hooks.item` instead of DynamoDB. Returns the counters `upload` keeps.
  */
-export async function readItems(config: UploadConfig, schemas: readonly TableSchema[], hooks: ReadHooks): Promise<WorkerCounters> {
+export async function readItems(
+  config: UploadConfig,
+  schemas: readonly TableSchema[],
+  hooks: ReadHooks,
+): Promise<WorkerCounters> {
   const counters = emptyCounters();
-  const table = (name: string): { written: number; rejected: number } => (counters.tables[name] ??= { written: 0, rejected: 0 });
-  const reject = (row: RowRef, code: string, message: string, extra: { table?: string; column?: string } = {}): void => {
+  const table = (name: string): { written: number; rejected: number } =>
+    (counters.tables[name] ??= { written: 0, rejected: 0 });
+  const reject = (
+    row: RowRef,
+    code: string,
+    message: string,
+    extra: { table?: string; column?: string } = {},
+  ): void => {
     if (extra.table !== undefined) table(extra.table).rejected++;
     if (row.rejected) return;
     row.rejected = true;
@@ -48,7 +58,14 @@ export async function readItems(config: UploadConfig, schemas: readonly TableSch
       for (const entry of batch) {
         // The write request's text, made once when the row was mapped: `{"PutRequest":{"Item":...}}`.
         const line = entry.json.startsWith(PUT_PREFIX) ? entry.json.slice(PUT_PREFIX.length, -1) : entry.json;
-        await hooks.item({ table: entry.table, key: entry.key, line, units: entry.units, file: entry.row.file, fileLine: entry.row.line });
+        await hooks.item({
+          table: entry.table,
+          key: entry.key,
+          line,
+          units: entry.units,
+          file: entry.row.file,
+          fileLine: entry.row.line,
+        });
       }
       return undefined;
     },
@@ -73,16 +90,36 @@ export async function readItems(config: UploadConfig, schemas: readonly TableSch
   });
   const transform = config.transform === undefined ? undefined : await loadTransform(config.transform, config.table);
   const plan = new Plan({
-    kind: 'put', schemas: new Map(schemas.map((s) => [s.table, s])), table: config.table, types: config.types, empty: config.empty, infer: config.infer,
+    kind: 'put',
+    schemas: new Map(schemas.map((s) => [s.table, s])),
+    table: config.table,
+    types: config.types,
+    empty: config.empty,
+    infer: config.infer,
     ...(config.mapping ? { mapping: config.mapping } : {}),
-    ...(transform ? { transform, calls: new TransformCalls(config.transformConcurrency, config.transformTimeout * 1000) } : {}),
+    ...(transform
+      ? { transform, calls: new TransformCalls(config.transformConcurrency, config.transformTimeout * 1000) }
+      : {}),
   });
-  const options: LoadOptions = { kind: 'put', header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, encoding: config.encoding, strictQuotes: config.strictQuotes, format: config.format, replay: config.replay };
+  const options: LoadOptions = {
+    kind: 'put',
+    header: config.header,
+    columns: config.columns,
+    delimiter: config.delimiter,
+    escape: config.escape,
+    encoding: config.encoding,
+    strictQuotes: config.strictQuotes,
+    format: config.format,
+    replay: config.replay,
+  };
   const timer = hooks.progress ? setInterval(() => hooks.progress?.({ ...counters }), 250) : undefined;
   try {
     for (const path of config.inputs) {
       await loadFile(path, {
-        options, plan, writer, tracker: new LowWater(),
+        options,
+        plan,
+        writer,
+        tracker: new LowWater(),
         stopping: () => false,
         rowRead: () => counters.rowsRead++,
         bytesRead: (n) => (counters.bytesRead += n),

@@ -42,14 +42,17 @@ export class Spill {
       this.streams.set(bucket, stream);
     }
     this.bytes += Buffer.byteLength(text) + 1;
-    if (!stream.write(`${this.items++}\t${file}\t${line}\t${keyHash.slice(0, 32)}\t${text}\n`)) await once(stream, 'drain');
+    if (!stream.write(`${this.items++}\t${file}\t${line}\t${keyHash.slice(0, 32)}\t${text}\n`))
+      await once(stream, 'drain');
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.streams.values()].map(async (stream) => {
-      stream.end();
-      await once(stream, 'finish');
-    }));
+    await Promise.all(
+      [...this.streams.values()].map(async (stream) => {
+        stream.end();
+        await once(stream, 'finish');
+      }),
+    );
   }
 
   /** The items of buckets [from, to), the last write of each key only, in a shuffled order that depends only on the content. */
@@ -62,7 +65,13 @@ export class Spill {
       for (const line of text.split('\n')) {
         if (line === '') continue;
         const [seq, file, at, keyHash] = line.split('\t', 4) as [string, string, string, string];
-        const item = { seq: Number(seq), file: Number(file), line: Number(at), keyHash, text: line.slice(seq.length + file.length + at.length + keyHash.length + 4) };
+        const item = {
+          seq: Number(seq),
+          file: Number(file),
+          line: Number(at),
+          keyHash,
+          text: line.slice(seq.length + file.length + at.length + keyHash.length + 4),
+        };
         total++;
         // Two rows with one key: the later row wins, as with BatchWriteItem in input order
         // (ImportTable itself keeps one of them at random).

@@ -52,7 +52,16 @@ export interface StagedTable {
  * items shuffled, gzip'd into `workDir`, with the index lines.
  * Nothing is uploaded yet: the token (and so the key prefix) depends on every object's content.
  */
-export async function buildObjects(table: string, spill: Spill, files: readonly string[], parameters: unknown, stage: StageLocation, workDir: string, indexDir: string, objectBytes: number): Promise<StagedTable> {
+export async function buildObjects(
+  table: string,
+  spill: Spill,
+  files: readonly string[],
+  parameters: unknown,
+  stage: StageLocation,
+  workDir: string,
+  indexDir: string,
+  objectBytes: number,
+): Promise<StagedTable> {
   // A power of two, so every object holds the same number of buckets (so about the same bytes).
   const wanted = Math.min(BUCKETS, Math.ceil(spill.bytes / objectBytes));
   let count = 1;
@@ -73,7 +82,8 @@ export async function buildObjects(table: string, spill: Spill, files: readonly 
     await writeFile(file, gzip);
     digest.update(name).update(hashHex(body.toString('utf8')));
     // One index line per staged line, in the object's order: "object line" is its position here.
-    if (!index.write(`@${name}\n${range.items.map((i) => `${i.file}\t${i.line}\n`).join('')}`)) await once(index, 'drain');
+    if (!index.write(`@${name}\n${range.items.map((i) => `${i.file}\t${i.line}\n`).join('')}`))
+      await once(index, 'drain');
     objects.push({ name, items: range.items.length, bytes: body.length, gzipBytes: gzip.length, file });
     items += range.items.length;
     replaced += range.replaced;
@@ -88,7 +98,13 @@ export async function buildObjects(table: string, spill: Spill, files: readonly 
   await writeFile(indexFile, header + '\n');
   await pipeline(createReadStream(indexBody), createWriteStream(indexFile, { flags: 'a' }));
   return {
-    table, objects, items, replaced, clientToken, keyPrefix, indexFile,
+    table,
+    objects,
+    items,
+    replaced,
+    clientToken,
+    keyPrefix,
+    indexFile,
     bytes: objects.reduce((sum, o) => sum + o.bytes, 0),
     gzipBytes: objects.reduce((sum, o) => sum + o.gzipBytes, 0),
   };
@@ -100,11 +116,28 @@ export async function uploadObjects(staged: StagedTable, stage: StageLocation): 
   for (const object of staged.objects) {
     const key = staged.keyPrefix + object.name;
     try {
-      await client.send(new PutObjectCommand({ Bucket: stage.bucket, Key: key, Body: await readFile(object.file), ContentType: 'application/json', ContentEncoding: 'gzip' }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: stage.bucket,
+          Key: key,
+          Body: await readFile(object.file),
+          ContentType: 'application/json',
+          ContentEncoding: 'gzip',
+        }),
+      );
     } catch (error) {
       const mapped = s3Error(error, stage.bucket, key, 'get');
-      if (mapped.code !== 'S3_ACCESS_DENIED') throw new DynaloadError(mapped.code === 'S3_FAILED' ? 'STAGE_FAILED' : mapped.code, mapped.message.replace('Could not read', 'Could not stage'), { context: mapped.context, cause: error });
-      throw new DynaloadError('S3_ACCESS_DENIED', `Expected s3:PutObject to be allowed on ${s3Url(stage.bucket, key)} (the --stage prefix), got access denied: check the credentials and the bucket policy`, { context: { bucket: stage.bucket, key }, cause: error });
+      if (mapped.code !== 'S3_ACCESS_DENIED')
+        throw new DynaloadError(
+          mapped.code === 'S3_FAILED' ? 'STAGE_FAILED' : mapped.code,
+          mapped.message.replace('Could not read', 'Could not stage'),
+          { context: mapped.context, cause: error },
+        );
+      throw new DynaloadError(
+        'S3_ACCESS_DENIED',
+        `Expected s3:PutObject to be allowed on ${s3Url(stage.bucket, key)} (the --stage prefix), got access denied: check the credentials and the bucket policy`,
+        { context: { bucket: stage.bucket, key }, cause: error },
+      );
     }
   }
 }

@@ -13,7 +13,12 @@ export interface LocalServer {
  * persisted in `dir`. Tables become ACTIVE at once. Used by `--local`, the demo and the tests.
  */
 export async function startLocalServer(options: { dir?: string } = {}): Promise<LocalServer> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dir ? { path: options.dir } : {}) });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.dir ? { path: options.dir } : {}),
+  });
   guardAbortedRequests(server);
   // Longer than the SDK keeps idle sockets, so a reused keep-alive socket is not closed under it.
   server.keepAliveTimeout = 30_000;

@@ -102,7 +102,11 @@ export class WriteQueue<E extends QueueEntry> {
   take(now: number): E[] {
     const batch: E[] = [];
     let bytes = 0;
-    for (let entry = this.waiting.peekDue(now); entry !== undefined && batch.length < MAX_BATCH_ITEMS; entry = this.waiting.peekDue(now)) {
+    for (
+      let entry = this.waiting.peekDue(now);
+      entry !== undefined && batch.length < MAX_BATCH_ITEMS;
+      entry = this.waiting.peekDue(now)
+    ) {
       if (batch.length > 0 && bytes + entry.wire > MAX_BATCH_BYTES) break;
       batch.push(entry);
       bytes += entry.wire;

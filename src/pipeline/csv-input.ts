@@ -14,7 +14,12 @@ export interface CsvReadOptions {
 }
 
 /** An input as UTF-8 bytes, whatever `--encoding` it is in. */
-export async function openDecoded(path: string, encoding: Encoding, start = 0, onBytes?: (n: number) => void): Promise<Readable> {
+export async function openDecoded(
+  path: string,
+  encoding: Encoding,
+  start = 0,
+  onBytes?: (n: number) => void,
+): Promise<Readable> {
   const bytes = await openInput(path, start, onBytes);
   return encoding === 'utf-8' ? bytes : Readable.from(transcode(bytes, encoding), { objectMode: false });
 }
@@ -22,5 +27,10 @@ export async function openDecoded(path: string, encoding: Encoding, start = 0, o
 /** How a CSV file of this name is read (TSV: tab-separated, a quote is data). */
 export function csvOptions(file: string, options: CsvReadOptions): ParseOptions {
   const format = detectFormat(file, options.format);
-  return { delimiter: defaultDelimiter(file, options.delimiter, format), escape: options.escape, quote: format !== 'tsv', strictQuotes: options.strictQuotes };
+  return {
+    delimiter: defaultDelimiter(file, options.delimiter, format),
+    escape: options.escape,
+    quote: format !== 'tsv',
+    strictQuotes: options.strictQuotes,
+  };
 }

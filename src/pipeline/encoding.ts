@@ -13,16 +13,25 @@ export type Encoding = (typeof ENCODINGS)[number];
  * Encoding Standard both define it: the bytes 0x80-0x9F are `€`, `‚`, ... rather than C1 controls.
  */
 const LABELS: Record<string, Encoding> = {
-  'utf-8': 'utf-8', utf8: 'utf-8',
-  'windows-1252': 'windows-1252', cp1252: 'windows-1252', latin1: 'windows-1252', 'iso-8859-1': 'windows-1252',
-  'utf-16le': 'utf-16le', utf16le: 'utf-16le',
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'windows-1252': 'windows-1252',
+  cp1252: 'windows-1252',
+  latin1: 'windows-1252',
+  'iso-8859-1': 'windows-1252',
+  'utf-16le': 'utf-16le',
+  utf16le: 'utf-16le',
 };
 
 export function parseEncoding(text: string | undefined): Encoding {
   if (text === undefined) return 'utf-8';
   const encoding = LABELS[text.toLowerCase()];
   if (encoding !== undefined) return encoding;
-  throw usageError('OPTION_INVALID', `Expected \`--encoding\` to be one of ${Object.keys(LABELS).join(', ')}, got \`${text}\``, { option: '--encoding', value: text });
+  throw usageError(
+    'OPTION_INVALID',
+    `Expected \`--encoding\` to be one of ${Object.keys(LABELS).join(', ')}, got \`${text}\``,
+    { option: '--encoding', value: text },
+  );
 }
 
 /**
@@ -55,7 +64,10 @@ const CP1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090�
 const C1 = /[\u0080-\u009f]/g;
 
 function windows1252(chunk: Buffer): Buffer {
-  return Buffer.from(chunk.toString('latin1').replace(C1, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80] as string), 'utf8');
+  return Buffer.from(
+    chunk.toString('latin1').replace(C1, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80] as string),
+    'utf8',
+  );
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -110,7 +122,10 @@ const BOM = [0xef, 0xbb, 0xbf];
  * Drops a UTF-8 byte order mark at the very start of an input (Excel and PowerShell write one).
  * `skipped` is called with its length before the first chunk, so offsets still count it.
  */
-export async function* withoutBom(input: AsyncIterable<Buffer>, skipped: (bytes: number) => void): AsyncGenerator<Buffer> {
+export async function* withoutBom(
+  input: AsyncIterable<Buffer>,
+  skipped: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
   let head: Buffer = Buffer.alloc(0);
   let decided = false;
   for await (const chunk of input) {

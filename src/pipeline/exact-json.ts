@@ -40,9 +40,13 @@ class Parser {
     if (c === '"') return { S: this.string() };
     if (c === '{' || c === '[') {
       if (depth >= MAX_DEPTH) {
-        throw new DynaloadError('JSON_DEPTH', `Expected at most ${MAX_DEPTH} nested arrays or objects, got more at position ${this.pos}`, {
-          context: { position: this.pos },
-        });
+        throw new DynaloadError(
+          'JSON_DEPTH',
+          `Expected at most ${MAX_DEPTH} nested arrays or objects, got more at position ${this.pos}`,
+          {
+            context: { position: this.pos },
+          },
+        );
       }
       return c === '{' ? this.object(depth + 1) : this.array(depth + 1);
     }
@@ -80,9 +84,13 @@ class Parser {
       NUMBER_LIKE.lastIndex = start;
       const token = NUMBER_LIKE.exec(this.text)?.[0] ?? '';
       this.pos = start;
-      throw new DynaloadError('JSON_INVALID', `Expected a JSON number such as \`0\`, \`-1.5\` or \`2e10\` at position ${start}, got \`${preview(token)}\``, {
-        context: { position: start, expected: 'a JSON number', found: preview(token) },
-      });
+      throw new DynaloadError(
+        'JSON_INVALID',
+        `Expected a JSON number such as \`0\`, \`-1.5\` or \`2e10\` at position ${start}, got \`${preview(token)}\``,
+        {
+          context: { position: start, expected: 'a JSON number', found: preview(token) },
+        },
+      );
     }
     try {
       return parseDynamoNumber(match).text;
@@ -108,7 +116,8 @@ class Parser {
         this.pos++;
         return out;
       }
-      if (c !== '\\') throw this.fail(c === undefined ? 'a closing `"`' : 'a printable character or an escape such as \\n');
+      if (c !== '\\')
+        throw this.fail(c === undefined ? 'a closing `"`' : 'a printable character or an escape such as \\n');
       const e = this.text[++this.pos];
       if (e === 'u') {
         const hex = this.text.slice(this.pos + 1, this.pos + 5);
@@ -166,7 +175,8 @@ class Parser {
       this.skipSpace();
       const value = this.value(depth);
       // Last duplicate wins, as with JSON.parse; "__proto__" must stay an own key, not a prototype.
-      if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
       else map[key] = value;
       this.skipSpace();
       const c = this.text[this.pos++];
@@ -194,12 +204,18 @@ export function jsonToSet(kind: 'SS' | 'NS' | 'BS', text: string): AttributeValu
   const name = SET_NAMES[kind];
   const parsed = jsonToAttributeValue(text);
   if (parsed.L === undefined) {
-    throw new DynaloadError('SET_INVALID', `Expected a JSON array for a ${name}, got ${describe(parsed)}`, { context: { kind } });
-  }
-  if (parsed.L.length === 0) {
-    throw new DynaloadError('SET_EMPTY', `Expected at least one element in a ${name}, got \`[]\` (DynamoDB has no empty sets)`, {
+    throw new DynaloadError('SET_INVALID', `Expected a JSON array for a ${name}, got ${describe(parsed)}`, {
       context: { kind },
     });
+  }
+  if (parsed.L.length === 0) {
+    throw new DynaloadError(
+      'SET_EMPTY',
+      `Expected at least one element in a ${name}, got \`[]\` (DynamoDB has no empty sets)`,
+      {
+        context: { kind },
+      },
+    );
   }
   const seen = new Map<string, number>();
   const strings: string[] = [];
@@ -216,7 +232,8 @@ export function jsonToSet(kind: 'SS' | 'NS' | 'BS', text: string): AttributeValu
       key = numberAt(textValue, index).canonical;
       strings.push(textValue);
     } else {
-      if (element.S === undefined || !BASE64.test(element.S)) throw wrongElement(name, 'a base64 string', element, index);
+      if (element.S === undefined || !BASE64.test(element.S))
+        throw wrongElement(name, 'a base64 string', element, index);
       const bytes = Buffer.from(element.S, 'base64');
       key = bytes.toString('base64'); // "QQ" and "QQ==" are the same bytes
       // A copy, not a view: small Buffers share an 8 KB pool that postMessage would clone whole.
@@ -224,9 +241,13 @@ export function jsonToSet(kind: 'SS' | 'NS' | 'BS', text: string): AttributeValu
     }
     const previous = seen.get(key);
     if (previous !== undefined) {
-      throw new DynaloadError('SET_DUPLICATE', `Expected distinct elements in a ${name}, got ${describe(element)} at index ${index}, equal to the element at index ${previous}`, {
-        context: { kind, index, previous },
-      });
+      throw new DynaloadError(
+        'SET_DUPLICATE',
+        `Expected distinct elements in a ${name}, got ${describe(element)} at index ${index}, equal to the element at index ${previous}`,
+        {
+          context: { kind, index, previous },
+        },
+      );
     }
     seen.set(key, index);
   });
@@ -239,14 +260,21 @@ function numberAt(text: string, index: number): ReturnType<typeof parseDynamoNum
     return parseDynamoNumber(text);
   } catch (error) {
     if (!isDynaloadError(error)) throw error;
-    throw new DynaloadError(error.code, `${error.message} at index ${index}`, { context: { ...error.context, index }, cause: error });
+    throw new DynaloadError(error.code, `${error.message} at index ${index}`, {
+      context: { ...error.context, index },
+      cause: error,
+    });
   }
 }
 
 function wrongElement(name: string, expected: string, element: AttributeValue, index: number): DynaloadError {
-  return new DynaloadError('SET_ELEMENT', `Expected ${expected} at index ${index} of a ${name}, got ${describe(element)}`, {
-    context: { index, expected },
-  });
+  return new DynaloadError(
+    'SET_ELEMENT',
+    `Expected ${expected} at index ${index} of a ${name}, got ${describe(element)}`,
+    {
+      context: { index, expected },
+    },
+  );
 }
 
 /** Control characters shown as JSON escapes, so a stray tab or NUL is visible in a message. */

@@ -26,5 +26,8 @@ export function defaultDelimiter(path: string, option: string | undefined, forma
 export function parseFormat(text: string | undefined): InputFormat | undefined {
   if (text === undefined) return undefined;
   if ((FORMATS as readonly string[]).includes(text)) return text as InputFormat;
-  throw usageError('OPTION_INVALID', `Expected \`--format\` to be one of ${FORMATS.join(', ')}, got \`${text}\``, { option: '--format', value: text });
+  throw usageError('OPTION_INVALID', `Expected \`--format\` to be one of ${FORMATS.join(', ')}, got \`${text}\``, {
+    option: '--format',
+    value: text,
+  });
 }

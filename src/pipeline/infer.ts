@@ -73,7 +73,12 @@ export class InferTally {
     const out: MixedColumn[] = [];
     for (const [column, types] of this.columns) {
       if (types.size < 2) continue;
-      out.push({ column, types: [...types].map(([type, { count, example }]) => ({ type, count, example })).sort((a, b) => b.count - a.count) });
+      out.push({
+        column,
+        types: [...types]
+          .map(([type, { count, example }]) => ({ type, count, example }))
+          .sort((a, b) => b.count - a.count),
+      });
     }
     return out;
   }
@@ -81,6 +86,10 @@ export class InferTally {
 
 /** The warning for a column written with several types, naming the `--types` that would give one. */
 export function mixedColumnMessage(mixed: MixedColumn): string {
-  const types = mixed.types.map((t) => `${t.type} in ${t.count} (e.g. \`${t.example.length > 40 ? `${t.example.slice(0, 37)}...` : t.example}\`)`).join(', ');
+  const types = mixed.types
+    .map(
+      (t) => `${t.type} in ${t.count} (e.g. \`${t.example.length > 40 ? `${t.example.slice(0, 37)}...` : t.example}\`)`,
+    )
+    .join(', ');
   return `--infer decides per cell: column \`${mixed.column}\` was written as ${types}; for one type in every item, give it one (\`--types ${mixed.column}:S\`, or \`types\` in a mapping file)`;
 }

@@ -49,19 +49,26 @@ export async function expandInputs(args: readonly string[], fs: InputsFs = FS): 
     });
     if (info === undefined && MAGIC.test(arg)) {
       const matches = await glob(arg, fs);
-      if (matches.length === 0) throw usageError('INPUT_NOT_FOUND', `Expected the glob \`${arg}\` to match at least one file, got none`, { value: arg });
+      if (matches.length === 0)
+        throw usageError('INPUT_NOT_FOUND', `Expected the glob \`${arg}\` to match at least one file, got none`, {
+          value: arg,
+        });
       matches.forEach(push);
       continue;
     }
-    if (info === undefined) throw usageError('INPUT_NOT_FOUND', `Expected an input file at \`${arg}\`, found nothing there`, { value: arg });
-    if (!info.isFile()) throw usageError('INPUT_INVALID', `Expected \`${arg}\` to be a file, got a directory or device`, { value: arg });
+    if (info === undefined)
+      throw usageError('INPUT_NOT_FOUND', `Expected an input file at \`${arg}\`, found nothing there`, { value: arg });
+    if (!info.isFile())
+      throw usageError('INPUT_INVALID', `Expected \`${arg}\` to be a file, got a directory or device`, { value: arg });
     push(arg);
   }
   return out;
 }
 
 function unreadable(place: string, error: NodeJS.ErrnoException): Error {
-  return usageError('INPUT_UNREADABLE', `Expected to read \`${place}\`, got ${error.code ?? error.message}`, { value: place });
+  return usageError('INPUT_UNREADABLE', `Expected to read \`${place}\`, got ${error.code ?? error.message}`, {
+    value: place,
+  });
 }
 
 async function glob(pattern: string, fs: InputsFs): Promise<string[]> {
@@ -84,7 +91,8 @@ async function walk(dir: string, rest: string[], results: string[], fs: InputsFs
   });
   if (segment === '**') {
     await walk(dir, tail, results, fs);
-    for (const entry of entries) if (entry.isDirectory() && !entry.name.startsWith('.')) await walk(join(dir, entry.name), rest, results, fs);
+    for (const entry of entries)
+      if (entry.isDirectory() && !entry.name.startsWith('.')) await walk(join(dir, entry.name), rest, results, fs);
     return;
   }
   const matcher = toRegExp(segment);
@@ -92,7 +100,8 @@ async function walk(dir: string, rest: string[], results: string[], fs: InputsFs
     if (!matcher.test(entry.name) || (entry.name.startsWith('.') && !segment.startsWith('.'))) continue;
     const full = join(dir, entry.name);
     if (tail.length === 0) {
-      if (entry.isFile() || (entry.isSymbolicLink() && (await fs.stat(full).catch(() => undefined))?.isFile())) results.push(full);
+      if (entry.isFile() || (entry.isSymbolicLink() && (await fs.stat(full).catch(() => undefined))?.isFile()))
+        results.push(full);
     } else if (entry.isDirectory()) {
       await walk(full, tail, results, fs);
     }
@@ -113,7 +122,10 @@ function toRegExp(segment: string): RegExp {
       const close = segment.indexOf(']', i + 1);
       if (close === -1) source += '\\[';
       else {
-        const body = segment.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = segment
+          .slice(i + 1, close)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         source += `[${body}]`;
         i = close;
       }

@@ -40,10 +40,23 @@ export function checkItem(schema: TableSchema, item: Item, kind: WriteKind = 'pu
   const written = kind === 'put' ? item : keyOnly(schema, item);
   const size = itemSize(written);
   if (size > MAX_ITEM_BYTES) {
-    throw new DynaloadError('ITEM_TOO_LARGE', `Expected an item of at most ${MAX_ITEM_BYTES} bytes (400 KB, DynamoDB's limit), got ${size} bytes`, { context: { size, table: schema.table } });
+    throw new DynaloadError(
+      'ITEM_TOO_LARGE',
+      `Expected an item of at most ${MAX_ITEM_BYTES} bytes (400 KB, DynamoDB's limit), got ${size} bytes`,
+      { context: { size, table: schema.table } },
+    );
   }
-  const json = serializeWriteRequest(kind === 'put' ? { PutRequest: { Item: written } } : { DeleteRequest: { Key: written } });
-  return { table: schema.table, key: keyOf(schema, written), item: written, size, json, wire: Buffer.byteLength(json, 'utf8') + 1 };
+  const json = serializeWriteRequest(
+    kind === 'put' ? { PutRequest: { Item: written } } : { DeleteRequest: { Key: written } },
+  );
+  return {
+    table: schema.table,
+    key: keyOf(schema, written),
+    item: written,
+    size,
+    json,
+    wire: Buffer.byteLength(json, 'utf8') + 1,
+  };
 }
 
 function checkKey(schema: TableSchema, key: KeyAttribute, item: Item, max: number): void {
@@ -52,10 +65,19 @@ function checkKey(schema: TableSchema, key: KeyAttribute, item: Item, max: numbe
   const context = { column: key.name, table: schema.table };
   if (value === undefined) throw new DynaloadError('KEY_MISSING', `${where}: Expected a value, got none`, { context });
   const type = typeOf(value);
-  if (type !== key.type) throw new DynaloadError('KEY_TYPE', `${where}: Expected type ${key.type}, got ${type}`, { context });
+  if (type !== key.type)
+    throw new DynaloadError('KEY_TYPE', `${where}: Expected type ${key.type}, got ${type}`, { context });
   const bytes = keyBytes(value);
-  if (bytes === 0) throw new DynaloadError('KEY_EMPTY', `${where}: Expected a non-empty value, got an empty ${type === 'S' ? 'string' : 'binary'}`, { context });
-  if (bytes > max) throw new DynaloadError('KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, { context: { ...context, bytes } });
+  if (bytes === 0)
+    throw new DynaloadError(
+      'KEY_EMPTY',
+      `${where}: Expected a non-empty value, got an empty ${type === 'S' ? 'string' : 'binary'}`,
+      { context },
+    );
+  if (bytes > max)
+    throw new DynaloadError('KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, {
+      context: { ...context, bytes },
+    });
 }
 
 function checkIndexKey(schema: TableSchema, key: IndexKeyAttribute, item: Item): void {
@@ -65,11 +87,22 @@ function checkIndexKey(schema: TableSchema, key: IndexKeyAttribute, item: Item):
   const where = `Attribute \`${key.name}\` (${key.role} key of index${plural} ${key.indexes.map((i) => `\`${i}\``).join(', ')} of table \`${schema.table}\`)`;
   const context = { column: key.name, table: schema.table, index: key.indexes.join(',') };
   const type = typeOf(value);
-  if (type !== key.type) throw new DynaloadError('INDEX_KEY_TYPE', `${where}: Expected type ${key.type} or no value, got ${type}`, { context });
+  if (type !== key.type)
+    throw new DynaloadError('INDEX_KEY_TYPE', `${where}: Expected type ${key.type} or no value, got ${type}`, {
+      context,
+    });
   const bytes = keyBytes(value);
-  if (bytes === 0) throw new DynaloadError('INDEX_KEY_EMPTY', `${where}: Expected a non-empty value or none, got an empty ${type === 'S' ? 'string' : 'binary'}`, { context });
+  if (bytes === 0)
+    throw new DynaloadError(
+      'INDEX_KEY_EMPTY',
+      `${where}: Expected a non-empty value or none, got an empty ${type === 'S' ? 'string' : 'binary'}`,
+      { context },
+    );
   const max = key.role === 'sort' ? MAX_SORT_KEY_BYTES : MAX_PARTITION_KEY_BYTES;
-  if (bytes > max) throw new DynaloadError('INDEX_KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, { context: { ...context, bytes } });
+  if (bytes > max)
+    throw new DynaloadError('INDEX_KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, {
+      context: { ...context, bytes },
+    });
 }
 
 function typeOf(value: AttributeValue): string {

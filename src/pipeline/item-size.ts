@@ -73,5 +73,8 @@ function isLowSurrogate(c: number): boolean {
 }
 
 function unknownType(v: AttributeValue): DynaloadError {
-  return new DynaloadError('ATTRIBUTE_INVALID', `Expected an AttributeValue with one of S, N, B, BOOL, NULL, M, L, SS, NS, BS, got keys \`${Object.keys(v).join(', ')}\``);
+  return new DynaloadError(
+    'ATTRIBUTE_INVALID',
+    `Expected an AttributeValue with one of S, N, B, BOOL, NULL, M, L, SS, NS, BS, got keys \`${Object.keys(v).join(', ')}\``,
+  );
 }

@@ -7,7 +7,6 @@ import { toBuffers, withoutBom } from './encoding.js';
 import { LongLine, MAX_RECORD_BYTES } from './long-line.js';
 import { encodingFailure, type CsvFailure } from './parse.js';
 
-
 /** One line of a JSON-lines input, already an item in DynamoDB's wire form (numbers exact). */
 export interface JsonRecord {
   readonly kind: 'item';
@@ -31,7 +30,11 @@ const LF = 0x0a;
  * line that is not what the format says becomes a failure, and reading goes on. A line past the
  * record cap is not held: it streams through a LongLine up to its line break.
  */
-export async function* readJsonLines(input: AsyncIterable<Buffer | string>, format: 'ndjson' | 'ddb-json', start?: { offset: number; lines: number }): AsyncGenerator<JsonRecord | JsonFailure> {
+export async function* readJsonLines(
+  input: AsyncIterable<Buffer | string>,
+  format: 'ndjson' | 'ddb-json',
+  start?: { offset: number; lines: number },
+): AsyncGenerator<JsonRecord | JsonFailure> {
   /** The current line's bytes so far, unless it is past the cap (then `long` takes them). */
   const parts: Buffer[] = [];
   let partBytes = 0;
@@ -48,7 +51,13 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
       long.add(text);
       const kept = long.kept();
       long = undefined;
-      return { kind: 'failure', ...at, ...kept, code: 'RECORD_TOO_LONG', message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got one of ${kept.length} bytes; it was skipped` };
+      return {
+        kind: 'failure',
+        ...at,
+        ...kept,
+        code: 'RECORD_TOO_LONG',
+        message: `Expected a line of at most ${MAX_RECORD_BYTES} bytes, got one of ${kept.length} bytes; it was skipped`,
+      };
     }
     const broken = encodingFailure(text, textStart, line, end, line);
     if (broken !== undefined) return broken;
@@ -62,7 +71,8 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
     }
   }
 
-  const bytes = start === undefined || start.offset === 0 ? withoutBom(toBuffers(input), (n) => (offset = n)) : toBuffers(input);
+  const bytes =
+    start === undefined || start.offset === 0 ? withoutBom(toBuffers(input), (n) => (offset = n)) : toBuffers(input);
   for await (const chunk of bytes) {
     let from = 0;
     for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, from)) {
@@ -101,7 +111,11 @@ export async function* readJsonLines(input: AsyncIterable<Buffer | string>, form
 
 function ndjsonItem(source: string): Item {
   const value = jsonToAttributeValue(source);
-  if (value.M === undefined) throw new DynaloadError('JSON_SHAPE', `Expected a JSON object per line, got ${Object.keys(value)[0] === 'L' ? 'an array' : 'a scalar'}`);
+  if (value.M === undefined)
+    throw new DynaloadError(
+      'JSON_SHAPE',
+      `Expected a JSON object per line, got ${Object.keys(value)[0] === 'L' ? 'an array' : 'a scalar'}`,
+    );
   return value.M;
 }
 
@@ -109,7 +123,11 @@ function ndjsonItem(source: string): Item {
 function ddbJsonItem(source: string): Item {
   const value = jsonToAttributeValue(source);
   const wrapped = value.M?.Item?.M;
-  if (wrapped === undefined) throw new DynaloadError('JSON_SHAPE', 'Expected a line like `{"Item": {"pk": {"S": "a"}}}` (DynamoDB JSON), got something else');
+  if (wrapped === undefined)
+    throw new DynaloadError(
+      'JSON_SHAPE',
+      'Expected a line like `{"Item": {"pk": {"S": "a"}}}` (DynamoDB JSON), got something else',
+    );
   const item: Item = {};
   for (const [name, typed] of Object.entries(wrapped)) item[name] = typedValue(typed, name);
   return item;
@@ -120,14 +138,19 @@ function typedValue(typed: AttributeValue, path: string): AttributeValue {
   const entries = Object.entries(typed.M ?? {});
   const [type, inner] = entries[0] ?? [];
   if (entries.length !== 1 || type === undefined || inner === undefined) {
-    throw new DynaloadError('DDB_JSON_INVALID', `Attribute \`${path}\`: Expected one DynamoDB type tag such as {"S": ...}, got ${entries.length} keys`);
+    throw new DynaloadError(
+      'DDB_JSON_INVALID',
+      `Attribute \`${path}\`: Expected one DynamoDB type tag such as {"S": ...}, got ${entries.length} keys`,
+    );
   }
   const text = (v: AttributeValue): string => {
-    if (v.S === undefined) throw new DynaloadError('DDB_JSON_INVALID', `Attribute \`${path}\`: Expected a string inside {"${type}": ...}`);
+    if (v.S === undefined)
+      throw new DynaloadError('DDB_JSON_INVALID', `Attribute \`${path}\`: Expected a string inside {"${type}": ...}`);
     return v.S;
   };
   const list = (v: AttributeValue): AttributeValue[] => {
-    if (v.L === undefined) throw new DynaloadError('DDB_JSON_INVALID', `Attribute \`${path}\`: Expected an array inside {"${type}": ...}`);
+    if (v.L === undefined)
+      throw new DynaloadError('DDB_JSON_INVALID', `Attribute \`${path}\`: Expected an array inside {"${type}": ...}`);
     return v.L;
   };
   const number = (t: string): string => {
@@ -139,23 +162,39 @@ function typedValue(typed: AttributeValue, path: string): AttributeValue {
   };
   // Buffer.from(text, 'base64') skips what is not base64: `QUJD!!` would be stored as other bytes.
   const binary = (t: string): Uint8Array => {
-    if (!BASE64.test(t)) throw new DynaloadError('BINARY_INVALID', `Attribute \`${path}\`: Expected standard base64 inside {"${type}": ...}, got \`${preview(t)}\``);
+    if (!BASE64.test(t))
+      throw new DynaloadError(
+        'BINARY_INVALID',
+        `Attribute \`${path}\`: Expected standard base64 inside {"${type}": ...}, got \`${preview(t)}\``,
+      );
     return new Uint8Array(Buffer.from(t, 'base64'));
   };
   const nonEmpty = <T>(values: T[]): T[] => {
-    if (values.length === 0) throw new DynaloadError('SET_EMPTY', `Attribute \`${path}\`: Expected a non-empty set, got an empty one`);
+    if (values.length === 0)
+      throw new DynaloadError('SET_EMPTY', `Attribute \`${path}\`: Expected a non-empty set, got an empty one`);
     return values;
   };
   switch (type) {
-    case 'S': return { S: text(inner) };
-    case 'N': return { N: number(text(inner)) };
-    case 'B': return { B: binary(text(inner)) };
-    case 'BOOL': if (inner.BOOL !== undefined) return { BOOL: inner.BOOL }; break;
-    case 'NULL': if (inner.BOOL === true) return { NULL: true }; break;
-    case 'SS': return { SS: nonEmpty(list(inner).map(text)) };
-    case 'NS': return { NS: nonEmpty(list(inner).map((v) => number(text(v)))) };
-    case 'BS': return { BS: nonEmpty(list(inner).map((v) => binary(text(v)))) };
-    case 'L': return { L: list(inner).map((v, i) => typedValue(v, `${path}[${i}]`)) };
+    case 'S':
+      return { S: text(inner) };
+    case 'N':
+      return { N: number(text(inner)) };
+    case 'B':
+      return { B: binary(text(inner)) };
+    case 'BOOL':
+      if (inner.BOOL !== undefined) return { BOOL: inner.BOOL };
+      break;
+    case 'NULL':
+      if (inner.BOOL === true) return { NULL: true };
+      break;
+    case 'SS':
+      return { SS: nonEmpty(list(inner).map(text)) };
+    case 'NS':
+      return { NS: nonEmpty(list(inner).map((v) => number(text(v)))) };
+    case 'BS':
+      return { BS: nonEmpty(list(inner).map((v) => binary(text(v)))) };
+    case 'L':
+      return { L: list(inner).map((v, i) => typedValue(v, `${path}[${i}]`)) };
     case 'M': {
       if (inner.M === undefined) break;
       const map: Item = {};
@@ -163,5 +202,8 @@ function typedValue(typed: AttributeValue, path: string): AttributeValue {
       return { M: map };
     }
   }
-  throw new DynaloadError('DDB_JSON_INVALID', `Attribute \`${path}\`: Expected a DynamoDB type tag (S, N, B, BOOL, NULL, SS, NS, BS, L, M) with a value of its kind, got {"${type}": ...}`);
+  throw new DynaloadError(
+    'DDB_JSON_INVALID',
+    `Attribute \`${path}\`: Expected a DynamoDB type tag (S, N, B, BOOL, NULL, SS, NS, BS, L, M) with a value of its kind, got {"${type}": ...}`,
+  );
 }

@@ -94,7 +94,12 @@ export async function loadFile(path: string, context: LoadContext): Promise<bool
   const seek = start.offset > 0 && context.options.encoding === 'utf-8' && !(await isGzip(path));
   // A rejects file is written in UTF-8 whatever the inputs were.
   const replay = context.options.replay.includes(path);
-  const input = await openDecoded(path, replay ? 'utf-8' : context.options.encoding, seek ? start.offset : 0, context.bytesRead);
+  const input = await openDecoded(
+    path,
+    replay ? 'utf-8' : context.options.encoding,
+    seek ? start.offset : 0,
+    context.bytesRead,
+  );
   const from = seek ? { offset: start.offset, lines: start.lines } : undefined;
   const skipBelow = seek ? 0 : start.offset;
   if (replay) await loadRejects(path, input, context, from, skipBelow);
@@ -155,7 +160,13 @@ async function waitForRoom(context: LoadContext): Promise<void> {
   }
 }
 
-async function loadCsv(file: string, input: Readable, context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
+async function loadCsv(
+  file: string,
+  input: Readable,
+  context: LoadContext,
+  from: { offset: number; lines: number } | undefined,
+  skipBelow: number,
+): Promise<void> {
   const { options, plan } = context;
   let columns = options.header ? undefined : options.columns;
   if (from !== undefined && options.header) {
@@ -163,39 +174,56 @@ async function loadCsv(file: string, input: Readable, context: LoadContext, from
     const header = await readHeader(file, options);
     columns = options.columns ?? header;
   }
-  let mapRow: RowPlan<readonly string[]> | undefined = columns === undefined ? undefined : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
+  let mapRow: RowPlan<readonly string[]> | undefined =
+    columns === undefined
+      ? undefined
+      : plan.csv(columns, options.header && !options.columns ? `the header of ${file}` : '`--columns`');
   const chunks = parseCsvChunks(input, { ...csvOptions(file, options), ...(from ? { start: from } : {}) });
   const order = rowOrder(context);
-  for await (const records of chunks) for (const record of records) {
-    if (halted(context)) return;
-    if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
-    if (record.kind === 'failure') {
-      if (record.end <= skipBelow) continue;
-      context.rowRead();
-      const wait = order.push(rowRef(file, record, undefined, record.raw, context.tracker), failure(record));
-      if (wait) await wait;
-      if (mapRow === undefined) {
-        // The header line itself is broken: no row of this file can be named.
-        const message = `Expected a readable header line at line ${record.line} of ${file}, got a broken record; no row of this file can be mapped`;
-        mapRow = () => [{ table: '', error: new DynaloadError('HEADER_INVALID', message) }];
+  for await (const records of chunks)
+    for (const record of records) {
+      if (halted(context)) return;
+      if (record.end <= skipBelow && mapRow !== undefined) continue; // done by an earlier run
+      if (record.kind === 'failure') {
+        if (record.end <= skipBelow) continue;
+        context.rowRead();
+        const wait = order.push(rowRef(file, record, undefined, record.raw, context.tracker), failure(record));
+        if (wait) await wait;
+        if (mapRow === undefined) {
+          // The header line itself is broken: no row of this file can be named.
+          const message = `Expected a readable header line at line ${record.line} of ${file}, got a broken record; no row of this file can be mapped`;
+          mapRow = () => [{ table: '', error: new DynaloadError('HEADER_INVALID', message) }];
+        }
+        continue;
       }
-      continue;
+      if (mapRow === undefined) {
+        // The header line: names come from it, or from --columns when both are given.
+        columns = options.columns ?? record.fields;
+        plan.checkColumns(columns, file);
+        mapRow = plan.csv(columns, options.columns ? '`--columns`' : `the header of ${file}`);
+        continue;
+      }
+      context.rowRead();
+      const wait = mapInOrder(
+        rowRef(file, record, columns, record.fields, context.tracker),
+        record.fields,
+        mapRow,
+        order,
+        context,
+      );
+      if (wait) await wait;
     }
-    if (mapRow === undefined) {
-      // The header line: names come from it, or from --columns when both are given.
-      columns = options.columns ?? record.fields;
-      plan.checkColumns(columns, file);
-      mapRow = plan.csv(columns, options.columns ? '`--columns`' : `the header of ${file}`);
-      continue;
-    }
-    context.rowRead();
-    const wait = mapInOrder(rowRef(file, record, columns, record.fields, context.tracker), record.fields, mapRow, order, context);
-    if (wait) await wait;
-  }
   await order.idle();
 }
 
-async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-json', context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
+async function loadJson(
+  file: string,
+  input: Readable,
+  format: 'ndjson' | 'ddb-json',
+  context: LoadContext,
+  from: { offset: number; lines: number } | undefined,
+  skipBelow: number,
+): Promise<void> {
   const mapItem = context.plan.json(format);
   const order = rowOrder(context);
   for await (const record of readJsonLines(input, format, from)) {
@@ -203,7 +231,10 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
     if (record.end <= skipBelow) continue; // done by an earlier run
     context.rowRead();
     const row = rowRef(file, record, undefined, record.raw, context.tracker);
-    const wait = record.kind === 'failure' ? order.push(row, failure(record)) : mapInOrder(row, record.item, mapItem, order, context);
+    const wait =
+      record.kind === 'failure'
+        ? order.push(row, failure(record))
+        : mapInOrder(row, record.item, mapItem, order, context);
     if (wait) await wait;
   }
   await order.idle();
@@ -211,12 +242,37 @@ async function loadJson(file: string, input: Readable, format: 'ndjson' | 'ddb-j
 
 /** One CSV line's text (a rejects file keeps a broken line so), read as the file it came from reads. */
 export async function parseLine(text: string, origin: string, options: LoadOptions): Promise<CsvRecord | CsvFailure> {
-  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), csvOptions(origin, options))) return record;
-  return { kind: 'failure', line: 1, end: 0, lines: 0, code: 'REPLAY_INVALID', message: 'Expected the text of a CSV line, got none', raw: text };
+  for await (const record of parseCsv(Readable.from([Buffer.from(text + '\n')]), csvOptions(origin, options)))
+    return record;
+  return {
+    kind: 'failure',
+    line: 1,
+    end: 0,
+    lines: 0,
+    code: 'REPLAY_INVALID',
+    message: 'Expected the text of a CSV line, got none',
+    raw: text,
+  };
 }
 
-export function rowRef(file: string, at: { line: number; end: number; lines: number }, columns: readonly string[] | undefined, fields: RowRef['fields'], tracker: LowWater): RowRef {
-  return { file, line: at.line, seq: tracker.add(at.end, at.lines), outcome: undefined, tracker, columns, fields, pending: 0, rejected: false };
+export function rowRef(
+  file: string,
+  at: { line: number; end: number; lines: number },
+  columns: readonly string[] | undefined,
+  fields: RowRef['fields'],
+  tracker: LowWater,
+): RowRef {
+  return {
+    file,
+    line: at.line,
+    seq: tracker.add(at.end, at.lines),
+    outcome: undefined,
+    tracker,
+    columns,
+    fields,
+    pending: 0,
+    rejected: false,
+  };
 }
 
 /**
@@ -231,7 +287,10 @@ export function rowOrder(context: LoadContext): RowOrder<RowRef, Output[]> {
   return new RowOrder<RowRef, Output[]>({
     route: (row, outputs) => route(row, outputs, context),
     halted: () => halted(context),
-    bytes: (row, outputs) => (outputs === undefined ? fieldsBytes(row.fields) : outputs.reduce((sum, output) => sum + (output.item?.size ?? 0), 0)),
+    bytes: (row, outputs) =>
+      outputs === undefined
+        ? fieldsBytes(row.fields)
+        : outputs.reduce((sum, output) => sum + (output.item?.size ?? 0), 0),
     maxRows: ORDER_MAX_ROWS,
     maxBytes: context.bounds?.orderBytes ?? ORDER_MAX_BYTES,
   });
@@ -249,7 +308,13 @@ export function fieldsBytes(fields: RowRef['fields']): number {
  * A record that could not be read: rejected for every table, in its place among the rows. Where its
  * bytes broke a rule, or its length and hash, ride in the error's context to the rejects line.
  */
-export function failure(record: { code: string; message: string; offset?: number; length?: number; sha256?: string }): Output[] {
+export function failure(record: {
+  code: string;
+  message: string;
+  offset?: number;
+  length?: number;
+  sha256?: string;
+}): Output[] {
   const { offset, length, sha256 } = record;
   const extra = { ...(offset === undefined ? {} : { offset }), ...(length === undefined ? {} : { length, sha256 }) };
   return [{ table: '', error: new DynaloadError(record.code, record.message, { context: extra }) }];
@@ -259,7 +324,13 @@ export function failure(record: { code: string; message: string; offset?: number
  * Maps a row and hands its outputs to the row order. With an async transform, first waits for
  * room under `--transform-concurrency`; a run that halts meanwhile leaves the row open and unmapped.
  */
-export function mapInOrder<T>(row: RowRef, input: T, map: RowPlan<T>, order: RowOrder<RowRef, Output[]>, context: LoadContext): Promise<void> | undefined {
+export function mapInOrder<T>(
+  row: RowRef,
+  input: T,
+  map: RowPlan<T>,
+  order: RowOrder<RowRef, Output[]>,
+  context: LoadContext,
+): Promise<void> | undefined {
   const room = context.plan.room();
   if (room === undefined) return order.push(row, map(input, row));
   return order.whileRunning(room).then(() => (halted(context) ? undefined : order.push(row, map(input, row))));
@@ -273,7 +344,8 @@ export function mapInOrder<T>(row: RowRef, input: T, map: RowPlan<T>, order: Row
 function route(row: RowRef, outputs: Output[], context: LoadContext): Promise<void> | undefined {
   // After the wait, a run that is stopping (or failed) leaves the row unrouted: it stays open, below
   // no mark, so a resume reads it again. Routing anyway would wait again, at once, for ever.
-  if (held(context)) return waitForRoom(context).then(() => (halted(context) ? undefined : route(row, outputs, context)));
+  if (held(context))
+    return waitForRoom(context).then(() => (halted(context) ? undefined : route(row, outputs, context)));
   let items = 0;
   for (const output of outputs) {
     if (output.error) {
@@ -305,7 +377,16 @@ function add(outputs: Output[], from: number, row: RowRef, context: LoadContext)
     // DynamoDB bills a put 1 write unit per started KB; a delete is billed by the size of the item
     // it removes, which is not known here: count 1.
     const units = context.options.kind === 'put' ? Math.max(1, Math.ceil(item.size / 1024)) : 1;
-    const entry: RowEntry = { key: item.key, wire: item.wire, json: item.json, attempts: 0, notBefore: 0, table: item.table, row, units };
+    const entry: RowEntry = {
+      key: item.key,
+      wire: item.wire,
+      json: item.json,
+      attempts: 0,
+      notBefore: 0,
+      table: item.table,
+      row,
+      units,
+    };
     const wait = context.writer.add(entry);
     if (wait) return wait.then(() => add(outputs, i + 1, row, context));
   }

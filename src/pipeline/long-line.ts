@@ -41,7 +41,11 @@ export class LongLine {
   kept(): KeptText {
     // Cut on a character, not a byte: the head may end inside a character.
     const text = escapeBytes(Buffer.concat(this.head));
-    return { raw: [...text.slice(0, KEPT_CHARS * 2)].slice(0, KEPT_CHARS).join(''), length: this.length, sha256: this.hash.digest('hex') };
+    return {
+      raw: [...text.slice(0, KEPT_CHARS * 2)].slice(0, KEPT_CHARS).join(''),
+      length: this.length,
+      sha256: this.hash.digest('hex'),
+    };
   }
 }
 

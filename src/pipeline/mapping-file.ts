@@ -44,7 +44,8 @@ export function parseMappingFile(json: unknown, defaultTable: string | undefined
   if (!isObject(json)) return fail(`Expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   let tables: Record<string, unknown>;
   if ('tables' in json) {
-    if (!isObject(json.tables) || Object.keys(json.tables).length === 0) return fail('Expected `tables` to be an object naming at least one table');
+    if (!isObject(json.tables) || Object.keys(json.tables).length === 0)
+      return fail('Expected `tables` to be an object naming at least one table');
     tables = json.tables;
   } else {
     if (defaultTable === undefined) return fail('Expected `--table` for a mapping without `tables`');
@@ -54,20 +55,31 @@ export function parseMappingFile(json: unknown, defaultTable: string | undefined
   for (const [table, rules] of Object.entries(tables)) {
     const at = (key: string): string => `tables.${table}.${key}`;
     if (!isObject(rules)) return fail(`Expected \`tables.${table}\` to be an object of rules, got ${typeof rules}`);
-    for (const key of Object.keys(rules)) if (!RULE_KEYS.has(key)) fail(`Expected rules among ${[...RULE_KEYS].join(', ')}, got \`${at(key)}\``);
+    for (const key of Object.keys(rules))
+      if (!RULE_KEYS.has(key)) fail(`Expected rules among ${[...RULE_KEYS].join(', ')}, got \`${at(key)}\``);
     const strings = (key: string): string[] | undefined => {
       const v = rules[key];
       if (v === undefined) return undefined;
-      if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) return fail(`Expected \`${at(key)}\` to be an array of column names`);
+      if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+        return fail(`Expected \`${at(key)}\` to be an array of column names`);
       return v as string[];
     };
-    const record = (key: string, check: (v: unknown) => boolean, expected: string): Record<string, never> | undefined => {
+    const record = (
+      key: string,
+      check: (v: unknown) => boolean,
+      expected: string,
+    ): Record<string, never> | undefined => {
       const v = rules[key];
       if (v === undefined) return undefined;
-      if (!isObject(v) || !Object.values(v).every(check)) return fail(`Expected \`${at(key)}\` to be an object of ${expected}`);
+      if (!isObject(v) || !Object.values(v).every(check))
+        return fail(`Expected \`${at(key)}\` to be an object of ${expected}`);
       return v as Record<string, never>;
     };
-    const types = record('types', (v) => typeof v === 'string' && (ATTRIBUTE_TYPES as readonly string[]).includes(v.toUpperCase()), `types (${ATTRIBUTE_TYPES.join(', ')})`);
+    const types = record(
+      'types',
+      (v) => typeof v === 'string' && (ATTRIBUTE_TYPES as readonly string[]).includes(v.toUpperCase()),
+      `types (${ATTRIBUTE_TYPES.join(', ')})`,
+    );
     const set = record('set', () => true, 'values');
     for (const [name, value] of Object.entries(set ?? {})) {
       if (typeof value === 'string') compileTemplate(value, (why) => fail(`\`${at(`set.${name}`)}\`: ${why}`));
@@ -80,13 +92,22 @@ export function parseMappingFile(json: unknown, defaultTable: string | undefined
       }
     }
     const empty = rules.empty;
-    if (empty !== undefined && empty !== 'drop' && empty !== 'string' && empty !== 'null') fail(`Expected \`${at('empty')}\` to be drop, string or null, got \`${String(empty)}\``);
+    if (empty !== undefined && empty !== 'drop' && empty !== 'string' && empty !== 'null')
+      fail(`Expected \`${at('empty')}\` to be drop, string or null, got \`${String(empty)}\``);
     out[table] = Object.freeze({
       ...(strings('only') ? { only: strings('only') } : {}),
       ...(strings('drop') ? { drop: strings('drop') } : {}),
-      ...(record('rename', (v) => typeof v === 'string' && v !== '', 'attribute names') ? { rename: rules.rename as Record<string, string> } : {}),
+      ...(record('rename', (v) => typeof v === 'string' && v !== '', 'attribute names')
+        ? { rename: rules.rename as Record<string, string> }
+        : {}),
       ...(set ? { set } : {}),
-      ...(types ? { types: Object.fromEntries(Object.entries(types).map(([k, v]) => [k, (v as string).toUpperCase() as AttributeType])) } : {}),
+      ...(types
+        ? {
+            types: Object.fromEntries(
+              Object.entries(types).map(([k, v]) => [k, (v as string).toUpperCase() as AttributeType]),
+            ),
+          }
+        : {}),
       ...(empty !== undefined ? { empty: empty as EmptyPolicy } : {}),
     });
   }
@@ -123,11 +144,27 @@ export function compileTemplate(text: string, fail: (why: string) => never): Par
  * Compiles one table's rules for the columns of one file into a function from a row to an item.
  * It throws a DynaloadError (rejecting the row for this table) when a template needs an empty cell.
  */
-export function compileRules(rules: TableRules, columns: readonly string[], options: { empty: EmptyPolicy; infer: boolean; source: string; keys?: Readonly<Record<string, AttributeType>>; tally?: InferTally }): (row: MappingRow) => Item {
+export function compileRules(
+  rules: TableRules,
+  columns: readonly string[],
+  options: {
+    empty: EmptyPolicy;
+    infer: boolean;
+    source: string;
+    keys?: Readonly<Record<string, AttributeType>>;
+    tally?: InferTally;
+  },
+): (row: MappingRow) => Item {
   const empty = rules.empty ?? options.empty;
-  const copied = columns.filter((c) => (rules.only === undefined || rules.only.includes(c)) && !(rules.drop ?? []).includes(c));
+  const copied = columns.filter(
+    (c) => (rules.only === undefined || rules.only.includes(c)) && !(rules.drop ?? []).includes(c),
+  );
   const typeOf = (name: string): AttributeType | undefined =>
-    rules.types && Object.hasOwn(rules.types, name) ? rules.types[name] : options.keys && Object.hasOwn(options.keys, name) ? options.keys[name] : undefined;
+    rules.types && Object.hasOwn(rules.types, name)
+      ? rules.types[name]
+      : options.keys && Object.hasOwn(options.keys, name)
+        ? options.keys[name]
+        : undefined;
   const inferred = new Map<string, (cell: string) => AttributeValue>();
   const inferFor = (name: string): ((cell: string) => AttributeValue) => {
     let infer = inferred.get(name);
@@ -145,7 +182,10 @@ export function compileRules(rules: TableRules, columns: readonly string[], opti
     });
     for (const part of parts) {
       if (typeof part !== 'string' && !columns.includes(part.column)) {
-        throw usageError('MAP_COLUMN_MISSING', `${options.source}: Expected column \`${part.column}\` (used by set.${name}) among ${columns.join(',')}`);
+        throw usageError(
+          'MAP_COLUMN_MISSING',
+          `${options.source}: Expected column \`${part.column}\` (used by set.${name}) among ${columns.join(',')}`,
+        );
       }
     }
     return { name, parts };
@@ -179,9 +219,16 @@ export function compileRules(rules: TableRules, columns: readonly string[], opti
           continue;
         }
         const cell = row[part.column];
-        const value = typeof cell === 'string' ? cell : cell?.S ?? cell?.N ?? (cell?.BOOL === undefined ? undefined : String(cell.BOOL));
+        const value =
+          typeof cell === 'string'
+            ? cell
+            : (cell?.S ?? cell?.N ?? (cell?.BOOL === undefined ? undefined : String(cell.BOOL)));
         if (value === undefined || value === '') {
-          throw new DynaloadError('TEMPLATE_EMPTY', `Attribute \`${attribute.name}\`: Expected column \`${part.column}\` to have a value for the template, got ${value === undefined ? 'a value that is not text' : 'an empty cell'}`, { context: { column: part.column } });
+          throw new DynaloadError(
+            'TEMPLATE_EMPTY',
+            `Attribute \`${attribute.name}\`: Expected column \`${part.column}\` to have a value for the template, got ${value === undefined ? 'a value that is not text' : 'an empty cell'}`,
+            { context: { column: part.column } },
+          );
         }
         text += value;
       }
@@ -196,7 +243,9 @@ function withColumn(name: string, convert: () => AttributeValue): AttributeValue
     return convert();
   } catch (error) {
     const e = error as DynaloadError;
-    throw new DynaloadError(e.code ?? 'VALUE_INVALID', `Attribute \`${name}\`: ${e.message}`, { context: { ...(e.context ?? {}), column: name } });
+    throw new DynaloadError(e.code ?? 'VALUE_INVALID', `Attribute \`${name}\`: ${e.message}`, {
+      context: { ...(e.context ?? {}), column: name },
+    });
   }
 }
 

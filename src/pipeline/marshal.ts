@@ -14,7 +14,10 @@ const MAX_DEPTH = 32;
  */
 export function marshalItem(value: unknown): Record<string, AttributeValue> {
   if (!isPlainObject(value)) {
-    throw new DynaloadError('TRANSFORM_RESULT', `Expected an item to be a plain object of attributes, got ${describe(value)}`);
+    throw new DynaloadError(
+      'TRANSFORM_RESULT',
+      `Expected an item to be a plain object of attributes, got ${describe(value)}`,
+    );
   }
   return marshalMap(value, '', 1);
 }
@@ -39,7 +42,11 @@ export function marshalValue(value: unknown, path: string, depth: number): Attri
     case 'object':
       return marshalObject(value, path, depth);
     default:
-      return fail(path, 'a string, number, bigint, boolean, null, array, Set, Uint8Array or plain object', typeof value);
+      return fail(
+        path,
+        'a string, number, bigint, boolean, null, array, Set, Uint8Array or plain object',
+        typeof value,
+      );
   }
 }
 
@@ -52,7 +59,8 @@ function marshalObject(value: object | null, path: string, depth: number): Attri
     return {
       L: value.map((element, i) => {
         const marshalled = marshalValue(element, `${path}[${i}]`, depth + 1);
-        if (marshalled === undefined) fail(`${path}[${i}]`, 'a value (undefined cannot be stored in a list)', 'undefined');
+        if (marshalled === undefined)
+          fail(`${path}[${i}]`, 'a value (undefined cannot be stored in a list)', 'undefined');
         return marshalled;
       }),
     };
@@ -61,7 +69,11 @@ function marshalObject(value: object | null, path: string, depth: number): Attri
   if (value instanceof Map) return { M: marshalMap(Object.fromEntries(value), path, depth + 1) };
   if (isPlainObject(value)) return { M: marshalMap(value, path, depth + 1) };
   const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-  return fail(path, `a plain value${name === 'Date' ? ' (convert Dates yourself, e.g. date.toISOString())' : ''}`, `an instance of ${name}`);
+  return fail(
+    path,
+    `a plain value${name === 'Date' ? ' (convert Dates yourself, e.g. date.toISOString())' : ''}`,
+    `an instance of ${name}`,
+  );
 }
 
 function marshalMap(value: Record<string, unknown>, path: string, depth: number): Record<string, AttributeValue> {
@@ -88,13 +100,23 @@ function checkNumber(text: string, path: string): string {
   try {
     return parseDynamoNumber(text).text;
   } catch (error) {
-    throw new DynaloadError((error as DynaloadError).code ?? 'NUMBER_INVALID', `Attribute \`${path}\`: ${(error as Error).message}`, { context: { attribute: path } });
+    throw new DynaloadError(
+      (error as DynaloadError).code ?? 'NUMBER_INVALID',
+      `Attribute \`${path}\`: ${(error as Error).message}`,
+      { context: { attribute: path } },
+    );
   }
 }
 
 /** NumberValue from any copy of @aws-sdk/lib-dynamodb (a transform may bring its own). */
 function isNumberValue(value: unknown): boolean {
-  return value instanceof NumberValue || (typeof value === 'object' && value !== null && value.constructor?.name === 'NumberValue' && typeof (value as { value?: unknown }).value === 'string');
+  return (
+    value instanceof NumberValue ||
+    (typeof value === 'object' &&
+      value !== null &&
+      value.constructor?.name === 'NumberValue' &&
+      typeof (value as { value?: unknown }).value === 'string')
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -106,12 +128,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'object'}`;
+  if (typeof value === 'object')
+    return `an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'object'}`;
   return `${typeof value} \`${String(value).slice(0, 40)}\``;
 }
 
 function fail(path: string, expected: string, found: string): never {
-  throw new DynaloadError('TRANSFORM_VALUE', `Attribute \`${path || '(item)'}\`: Expected ${expected}, got ${found}`, { context: { attribute: path } });
+  throw new DynaloadError('TRANSFORM_VALUE', `Attribute \`${path || '(item)'}\`: Expected ${expected}, got ${found}`, {
+    context: { attribute: path },
+  });
 }
 
 /** The other way, for rows handed to transforms: exact numbers stay exact (NumberValue past 2^53). */

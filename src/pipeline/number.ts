@@ -131,9 +131,13 @@ function parseGeneral(text: string): DynamoNumber {
   // value = d.ddd × 10^scale, where d is mantissa[first]
   const scale = exponent - (fracEnd - fracStart) + (mantissa.length - 1 - first);
   if (hugeExponent !== 0 || scale < MIN_EXPONENT || scale > MAX_EXPONENT) {
-    throw new DynaloadError('NUMBER_RANGE', `Expected a number whose magnitude is 0 or between ${RANGE}, got \`${preview(text)}\``, {
-      context: { value: preview(text) },
-    });
+    throw new DynaloadError(
+      'NUMBER_RANGE',
+      `Expected a number whose magnitude is 0 or between ${RANGE}, got \`${preview(text)}\``,
+      {
+        context: { value: preview(text) },
+      },
+    );
   }
   return { text, canonical: (negative ? '-' : '') + plain(significand, scale), digits: significand.length };
 }

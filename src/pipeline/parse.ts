@@ -51,7 +51,10 @@ const CR = 0x0d;
  * fresh parser. Line numbers are counted here from the bytes, because csv-parse counts a CRLF
  * inside a quoted field as two lines.
  */
-export async function* parseCsv(input: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<CsvRecord | CsvFailure> {
+export async function* parseCsv(
+  input: AsyncIterable<Buffer | string>,
+  options: ParseOptions,
+): AsyncGenerator<CsvRecord | CsvFailure> {
   for await (const records of parseCsvChunks(input, options)) yield* records;
 }
 
@@ -70,7 +73,10 @@ interface Skip {
  * The same records, as one array per chunk read: a loader iterates them synchronously, instead of
  * paying a promise and an iterator result per record through an async generator.
  */
-export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<(CsvRecord | CsvFailure)[]> {
+export async function* parseCsvChunks(
+  input: AsyncIterable<Buffer | string>,
+  options: ParseOptions,
+): AsyncGenerator<(CsvRecord | CsvFailure)[]> {
   /** Bytes from `lastEnd` (or a skipped line's `consumedTo`) to what has been read so far. */
   let pending: Buffer = Buffer.alloc(0);
   let pendingStart = options.start?.offset ?? 0;
@@ -93,7 +99,9 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
     const blank = Math.min(leadingBlank(pending, from), to);
     const line = lastLine + 1 + countBreaks(pending, from, blank);
     const breaks = countBreaks(pending, from, to);
-    const broken = utf8.suspect(lastEnd, end) ? encodingFailure(pending.subarray(blank, to), pendingStart + blank, line, end, lastLine + breaks) : undefined;
+    const broken = utf8.suspect(lastEnd, end)
+      ? encodingFailure(pending.subarray(blank, to), pendingStart + blank, line, end, lastLine + breaks)
+      : undefined;
     lastLine += breaks;
     lastEnd = end;
     out.push(broken ?? { kind: 'record', line, end, lines: lastLine, fields });
@@ -166,12 +174,22 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
     base = lastEnd;
     const tooLong = kept.length !== undefined || reason.code === 'CSV_MAX_RECORD_SIZE';
     out.push({
-      kind: 'failure', line: skip.line, end: lastEnd, lines: lastLine, ...kept,
+      kind: 'failure',
+      line: skip.line,
+      end: lastEnd,
+      lines: lastLine,
+      ...kept,
       ...(tooLong
-        ? { code: 'RECORD_TOO_LONG', message: `Expected a record of at most ${MAX_RECORD_BYTES} bytes, got ${kept.length === undefined ? 'a longer one' : `a line of ${kept.length} bytes`}; the line was skipped` }
-        // csv-parse counts lines from where its parser started (after the last broken line): its own
-        // "at line N" would contradict `line`.
-        : { code: 'CSV_INVALID', message: `Expected a well-formed CSV record: ${reason.message.replace(/ at line \d+/g, '').replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped` }),
+        ? {
+            code: 'RECORD_TOO_LONG',
+            message: `Expected a record of at most ${MAX_RECORD_BYTES} bytes, got ${kept.length === undefined ? 'a longer one' : `a line of ${kept.length} bytes`}; the line was skipped`,
+          }
+        : // csv-parse counts lines from where its parser started (after the last broken line): its own
+          // "at line N" would contradict `line`.
+          {
+            code: 'CSV_INVALID',
+            message: `Expected a well-formed CSV record: ${reason.message.replace(/ at line \d+/g, '').replace(/\s+$/, '')}${reason.code ? ` (${reason.code})` : ''}; the line was skipped`,
+          }),
     });
     skip = undefined;
     return rest;
@@ -195,7 +213,10 @@ export async function* parseCsvChunks(input: AsyncIterable<Buffer | string>, opt
     }
   };
 
-  const bytes = options.start === undefined || options.start.offset === 0 ? withoutBom(toBuffers(input), (n) => (pendingStart = lastEnd = base = n)) : toBuffers(input);
+  const bytes =
+    options.start === undefined || options.start.offset === 0
+      ? withoutBom(toBuffers(input), (n) => (pendingStart = lastEnd = base = n))
+      : toBuffers(input);
   for await (const chunk of bytes) {
     // Keep the bytes from the last record's end: a resync needs them, and they count lines.
     const keepFrom = Math.min((skip?.consumedTo ?? lastEnd) - pendingStart, pending.length);
@@ -247,13 +268,25 @@ export class Utf8Suspects {
  * A record whose bytes are not all UTF-8 becomes a failure that names the first such byte, or
  * undefined when they are (a character was only split across chunks).
  */
-export function encodingFailure(record: Buffer, offset: number, line: number, end: number, lines: number): CsvFailure | undefined {
+export function encodingFailure(
+  record: Buffer,
+  offset: number,
+  line: number,
+  end: number,
+  lines: number,
+): CsvFailure | undefined {
   const bad = firstInvalidUtf8(record);
   if (bad === -1) return undefined;
   const at = locateByte(record, bad, line);
   const hex = (record[bad] as number).toString(16).toUpperCase().padStart(2, '0');
   return {
-    kind: 'failure', line, end, lines, offset: offset + bad, ...keptText(trimBreak(record)), code: 'ENCODING_INVALID',
+    kind: 'failure',
+    line,
+    end,
+    lines,
+    offset: offset + bad,
+    ...keptText(trimBreak(record)),
+    code: 'ENCODING_INVALID',
     message: `Expected UTF-8 text, got the byte 0x${hex} at line ${at.line}, column ${at.column} (byte offset ${offset + bad}); the row was skipped, nothing replaced. A file in another encoding needs \`--encoding\` (e.g. latin1, utf-16le)`,
   };
 }
@@ -281,7 +314,8 @@ interface CsvCore {
 function csvCore(stream: Parser): CsvCore {
   const core = (stream as unknown as { api?: CsvCore }).api;
   // The lock pins csv-parse; this fails loudly (and every parse test with it) if a release moves it.
-  if (typeof core?.parse !== 'function' || typeof core.info.bytes !== 'number') throw new Error('csv-parse: expected its parser to expose `api.parse` and `api.info`');
+  if (typeof core?.parse !== 'function' || typeof core.info.bytes !== 'number')
+    throw new Error('csv-parse: expected its parser to expose `api.parse` and `api.info`');
   return core;
 }
 

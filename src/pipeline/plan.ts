@@ -13,7 +13,9 @@ import { convertCell, createRowMapper } from './transform.js';
 import { InferTally, type MixedColumn } from './infer.js';
 
 /** What one row gives one table: an item to write, or the reason the row is rejected for it. */
-export type Output = { readonly table: string; readonly item: MappedItem; readonly error?: undefined } | { readonly table: string; readonly item?: undefined; readonly error: DynaloadError };
+export type Output =
+  | { readonly table: string; readonly item: MappedItem; readonly error?: undefined }
+  | { readonly table: string; readonly item?: undefined; readonly error: DynaloadError };
 
 export interface RowContext {
   readonly file: string;
@@ -56,17 +58,43 @@ export class Plan {
   /** The plan for the records of one CSV file, once its column names are known. */
   csv(columns: readonly string[], source: string): RowPlan<readonly string[]> {
     const { mapping, transform, kind } = this.options;
-    if (transform) return (fields, ctx) => this.transformRow(transform, named(columns, fields), ctx, fields.length === columns.length ? undefined : columnCount(columns, fields));
+    if (transform)
+      return (fields, ctx) =>
+        this.transformRow(
+          transform,
+          named(columns, fields),
+          ctx,
+          fields.length === columns.length ? undefined : columnCount(columns, fields),
+        );
     if (mapping) {
-      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({ table, map: compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source, keys: this.keyTypes(table), tally: this.tally }) }));
+      const compiled = [...Object.entries(mapping)].map(([table, rules]) => ({
+        table,
+        map: compileRules(rules, columns, {
+          empty: this.options.empty,
+          infer: this.options.infer,
+          source,
+          keys: this.keyTypes(table),
+          tally: this.tally,
+        }),
+      }));
       return (fields) => {
-        if (fields.length !== columns.length) return compiled.map(({ table }) => ({ table, error: columnCount(columns, fields) }));
+        if (fields.length !== columns.length)
+          return compiled.map(({ table }) => ({ table, error: columnCount(columns, fields) }));
         const row = named(columns, fields);
         return compiled.map(({ table, map }) => this.attempt(table, () => map(row)));
       };
     }
     const table = this.options.table as string;
-    const mapper = createRowMapper({ schema: this.schema(table), columns, types: this.options.types, empty: this.options.empty, infer: this.options.infer, tally: this.tally, kind, columnsSource: source });
+    const mapper = createRowMapper({
+      schema: this.schema(table),
+      columns,
+      types: this.options.types,
+      empty: this.options.empty,
+      infer: this.options.infer,
+      tally: this.tally,
+      kind,
+      columnsSource: source,
+    });
     return (fields) => {
       try {
         return [{ table, item: mapper(fields) }];
@@ -91,12 +119,27 @@ export class Plan {
   json(format: 'ndjson' | 'ddb-json' = 'ndjson'): RowPlan<Item> {
     const { mapping, transform } = this.options;
     if (transform) return (item, ctx) => this.transformRow(transform, unmarshalMap(item), ctx, undefined);
-    const typed = format === 'ddb-json' ? (_table: string, item: Item) => item : (table: string, item: Item) => toKeyTypes(item, this.keyTypes(table));
+    const typed =
+      format === 'ddb-json'
+        ? (_table: string, item: Item) => item
+        : (table: string, item: Item) => toKeyTypes(item, this.keyTypes(table));
     if (mapping) {
       return (item) => {
         const columns = Object.keys(item);
         return Object.entries(mapping).map(([table, rules]) =>
-          this.attempt(table, () => typed(table, compileRules(rules, columns, { empty: this.options.empty, infer: this.options.infer, source: 'the mapping', keys: this.keyTypes(table), tally: this.tally })(item as MappingRow))));
+          this.attempt(table, () =>
+            typed(
+              table,
+              compileRules(rules, columns, {
+                empty: this.options.empty,
+                infer: this.options.infer,
+                source: 'the mapping',
+                keys: this.keyTypes(table),
+                tally: this.tally,
+              })(item as MappingRow),
+            ),
+          ),
+        );
       };
     }
     const table = this.options.table as string;
@@ -132,7 +175,12 @@ export class Plan {
     return transform && calls ? calls.room(transform.size) : undefined;
   }
 
-  private transformRow(transform: LoadedTransform, row: Readonly<Record<string, unknown>>, ctx: RowContext, countError: DynaloadError | undefined): Output[] | Promise<Output[]> {
+  private transformRow(
+    transform: LoadedTransform,
+    row: Readonly<Record<string, unknown>>,
+    ctx: RowContext,
+    countError: DynaloadError | undefined,
+  ): Output[] | Promise<Output[]> {
     if (countError) return [...transform.keys()].map((table) => ({ table, error: countError }));
     const results: CallResult[] = [];
     let async = false;
@@ -150,25 +198,45 @@ export class Plan {
       }
     }
     if (!async) return results.flatMap((r) => this.callOutputs(r.table, r.settled as Settled));
-    return Promise.all(results.map(async (r) => this.callOutputs(r.table, r.settled ?? (await (r.pending as Promise<Settled>))))).then((lists) => lists.flat());
+    return Promise.all(
+      results.map(async (r) => this.callOutputs(r.table, r.settled ?? (await (r.pending as Promise<Settled>)))),
+    ).then((lists) => lists.flat());
   }
 
   private track(value: PromiseLike<unknown>): Promise<Settled> {
     const { calls } = this.options;
     if (calls) return calls.track(value);
-    return Promise.resolve(value).then((v) => ({ value: v }), (failure: unknown) => ({ failure: failure ?? new Error('rejected without a reason') }));
+    return Promise.resolve(value).then(
+      (v) => ({ value: v }),
+      (failure: unknown) => ({ failure: failure ?? new Error('rejected without a reason') }),
+    );
   }
 
   /** One call's outcome as the items (or the rejection) it gives its table. */
   private callOutputs(table: string, settled: Settled): Output[] {
     if ('timeout' in settled) {
       const seconds = (this.options.calls?.timeoutMs ?? 0) / 1000;
-      return [{ table, error: new DynaloadError('TRANSFORM_TIMEOUT', `Expected the transform for table \`${table}\` to settle within ${seconds} s (\`--transform-timeout\`), got no result`) }];
+      return [
+        {
+          table,
+          error: new DynaloadError(
+            'TRANSFORM_TIMEOUT',
+            `Expected the transform for table \`${table}\` to settle within ${seconds} s (\`--transform-timeout\`), got no result`,
+          ),
+        },
+      ];
     }
     if ('failure' in settled) {
       const { failure } = settled;
       const message = failure instanceof Error ? failure.message : String(failure);
-      return [{ table, error: new DynaloadError('TRANSFORM_FAILED', `The transform for table \`${table}\` threw: ${message}`, { cause: failure }) }];
+      return [
+        {
+          table,
+          error: new DynaloadError('TRANSFORM_FAILED', `The transform for table \`${table}\` threw: ${message}`, {
+            cause: failure,
+          }),
+        },
+      ];
     }
     return this.transformItems(table, settled.value as TransformResult);
   }
@@ -204,7 +272,11 @@ type Settled = { value: unknown } | { failure: unknown } | { timeout: true };
 type CallResult = { readonly table: string; readonly settled?: Settled; readonly pending?: Promise<Settled> };
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function named(columns: readonly string[], fields: readonly string[]): Record<string, string> {
@@ -214,7 +286,11 @@ function named(columns: readonly string[], fields: readonly string[]): Record<st
 }
 
 function columnCount(columns: readonly string[], fields: readonly string[]): DynaloadError {
-  return new DynaloadError('COLUMN_COUNT', `Expected ${columns.length} columns (${columns.join(',')}), got ${fields.length}`, { context: { expected: columns.length, found: fields.length } });
+  return new DynaloadError(
+    'COLUMN_COUNT',
+    `Expected ${columns.length} columns (${columns.join(',')}), got ${fields.length}`,
+    { context: { expected: columns.length, found: fields.length } },
+  );
 }
 
 function asError(error: unknown): DynaloadError {

@@ -32,18 +32,35 @@ export function columnProblems(columns: readonly string[], target: ColumnTarget)
   const seen = new Set<string>();
   const twice = new Set<string>();
   for (const name of columns) (seen.has(name) ? twice : seen).add(name);
-  if (twice.size > 0) problems.push(`columns named more than once: ${[...twice].map((c) => `\`${c}\``).join(', ')} (each cell would overwrite the one before it)`);
-  if (seen.has('')) problems.push(`an empty column name at position ${columns.indexOf('') + 1} (its cells cannot be named)`);
+  if (twice.size > 0)
+    problems.push(
+      `columns named more than once: ${[...twice].map((c) => `\`${c}\``).join(', ')} (each cell would overwrite the one before it)`,
+    );
+  if (seen.has(''))
+    problems.push(`an empty column name at position ${columns.indexOf('') + 1} (its cells cannot be named)`);
   if (target.transform) return problems;
   for (const schema of target.schemas) {
     const keys = [schema.hash, ...(schema.range ? [schema.range] : [])];
     const rules = target.mapping?.[schema.table];
     if (target.mapping !== undefined && rules === undefined) continue;
-    const missing = keys.filter((k) => (rules === undefined ? !columns.includes(k.name) : !mapped(k.name, rules, columns))).map((k) => `\`${k.name}\``);
-    if (missing.length > 0) problems.push(`table \`${schema.table}\` needs key attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which no column${rules ? ', rename or set' : ''} gives`);
+    const missing = keys
+      .filter((k) => (rules === undefined ? !columns.includes(k.name) : !mapped(k.name, rules, columns)))
+      .map((k) => `\`${k.name}\``);
+    if (missing.length > 0)
+      problems.push(
+        `table \`${schema.table}\` needs key attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which no column${rules ? ', rename or set' : ''} gives`,
+      );
     const absent = Object.entries(rules?.set ?? {}).flatMap(([name, value]) =>
-      typeof value !== 'string' ? [] : compileTemplate(value, () => [] as never).flatMap((p) => (typeof p === 'string' || columns.includes(p.column) ? [] : [`\`${p.column}\` (used by set.${name})`])));
-    if (absent.length > 0) problems.push(`table \`${schema.table}\`: the mapping uses column${absent.length > 1 ? 's' : ''} ${absent.join(', ')}, which the file lacks`);
+      typeof value !== 'string'
+        ? []
+        : compileTemplate(value, () => [] as never).flatMap((p) =>
+            typeof p === 'string' || columns.includes(p.column) ? [] : [`\`${p.column}\` (used by set.${name})`],
+          ),
+    );
+    if (absent.length > 0)
+      problems.push(
+        `table \`${schema.table}\`: the mapping uses column${absent.length > 1 ? 's' : ''} ${absent.join(', ')}, which the file lacks`,
+      );
   }
   return problems;
 }
@@ -51,21 +68,33 @@ export function columnProblems(columns: readonly string[], target: ColumnTarget)
 /** Whether a mapping gives attribute `name`: by `set` (a constant or a template), or by copying a column. */
 function mapped(name: string, rules: NonNullable<MappingFile[string]>, columns: readonly string[]): boolean {
   if (rules.set && Object.hasOwn(rules.set, name)) return true;
-  return columns.some((c) => (rules.only === undefined || rules.only.includes(c)) && !(rules.drop ?? []).includes(c) && (rules.rename?.[c] ?? c) === name);
+  return columns.some(
+    (c) =>
+      (rules.only === undefined || rules.only.includes(c)) &&
+      !(rules.drop ?? []).includes(c) &&
+      (rules.rename?.[c] ?? c) === name,
+  );
 }
 
 /**
  * Key types declared for the run (`--types` for an index key, a mapping's `types`, a mapping's
  * constant for a key) must be the table's: one usage error before reading, not one reject per row.
  */
-export function checkDeclaredKeyTypes(config: Pick<UploadConfig, 'types' | 'mapping' | 'transform'>, schemas: readonly TableSchema[]): void {
+export function checkDeclaredKeyTypes(
+  config: Pick<UploadConfig, 'types' | 'mapping' | 'transform'>,
+  schemas: readonly TableSchema[],
+): void {
   if (config.transform) return;
   if (config.mapping === undefined) {
     const [schema] = schemas as [TableSchema];
     for (const key of schema.indexKeys ?? []) {
       const declared = Object.hasOwn(config.types, key.name) ? config.types[key.name] : undefined;
       if (declared !== undefined && declared !== key.type) {
-        throw usageError('TYPES_KEY_MISMATCH', `Expected \`--types\` to give \`${key.name}\` (key of index ${key.indexes.join(', ')} of table \`${schema.table}\`) its type ${key.type}, got ${declared}`, { column: key.name });
+        throw usageError(
+          'TYPES_KEY_MISMATCH',
+          `Expected \`--types\` to give \`${key.name}\` (key of index ${key.indexes.join(', ')} of table \`${schema.table}\`) its type ${key.type}, got ${declared}`,
+          { column: key.name },
+        );
       }
     }
     return;
@@ -77,12 +106,20 @@ export function checkDeclaredKeyTypes(config: Pick<UploadConfig, 'types' | 'mapp
       const declared = rules.types && Object.hasOwn(rules.types, name) ? rules.types[name] : undefined;
       const what = `\`${name}\` (${keyRole(schema, name)} of table \`${schema.table}\`)`;
       if (declared !== undefined && declared !== type) {
-        throw usageError('MAP_KEY_TYPE', `Expected the mapping's \`types\` to give ${what} the table's type ${type}, got ${declared}`, { column: name, table: schema.table });
+        throw usageError(
+          'MAP_KEY_TYPE',
+          `Expected the mapping's \`types\` to give ${what} the table's type ${type}, got ${declared}`,
+          { column: name, table: schema.table },
+        );
       }
       const constant = rules.set && Object.hasOwn(rules.set, name) ? rules.set[name] : undefined;
       if (constant === undefined) continue;
       const fail = (found: string): never => {
-        throw usageError('MAP_KEY_TYPE', `Expected the mapping's \`set.${name}\` to give ${what} a value of type ${type}, got ${found}`, { column: name, table: schema.table });
+        throw usageError(
+          'MAP_KEY_TYPE',
+          `Expected the mapping's \`set.${name}\` to give ${what} a value of type ${type}, got ${found}`,
+          { column: name, table: schema.table },
+        );
       };
       if (typeof constant !== 'string') {
         const found = typeOfConstant(marshalValue(constant, name, 1) as AttributeValue);
@@ -127,9 +164,15 @@ export interface PreflightOptions {
  * the run (standard input is checked when its header arrives). Without `--skip-bad-files` any bad
  * file is a usage error naming every one; with it, returns the files to leave unread.
  */
-export async function preflight(config: UploadConfig, schemas: readonly TableSchema[], options: PreflightOptions): Promise<string[]> {
+export async function preflight(
+  config: UploadConfig,
+  schemas: readonly TableSchema[],
+  options: PreflightOptions,
+): Promise<string[]> {
   const target: ColumnTarget = { schemas, mapping: config.mapping, transform: config.transform !== undefined };
-  const files = config.inputs.filter((f) => f !== '-' && !config.replay.includes(f) && ['csv', 'tsv'].includes(detectFormat(f, config.format)));
+  const files = config.inputs.filter(
+    (f) => f !== '-' && !config.replay.includes(f) && ['csv', 'tsv'].includes(detectFormat(f, config.format)),
+  );
   const results = new Map<string, string[] | undefined>();
   // A few at a time: a run of thousands of shards opens each for one record, not all at once.
   let next = 0;
@@ -149,9 +192,14 @@ export async function preflight(config: UploadConfig, schemas: readonly TableSch
   }
   if (bad.length > 0 && !options.skipBadFiles) {
     const list = bad.map((b) => `${b.file}: ${b.problems.join('; ')}`).join('\n  ');
-    throw usageError('HEADER_MISMATCH', `Expected every input's columns to give what the plan needs, but ${bad.length} of ${files.length} file${files.length > 1 ? 's do' : ' does'} not (nothing was written; \`--skip-bad-files\` loads the others):\n  ${list}`, { file: bad[0]?.file, files: bad.length });
+    throw usageError(
+      'HEADER_MISMATCH',
+      `Expected every input's columns to give what the plan needs, but ${bad.length} of ${files.length} file${files.length > 1 ? 's do' : ' does'} not (nothing was written; \`--skip-bad-files\` loads the others):\n  ${list}`,
+      { file: bad[0]?.file, files: bad.length },
+    );
   }
-  for (const { file, problems } of bad) options.log.warn({ file, problems }, 'not read (--skip-bad-files): its columns cannot give what the plan needs');
+  for (const { file, problems } of bad)
+    options.log.warn({ file, problems }, 'not read (--skip-bad-files): its columns cannot give what the plan needs');
   return bad.map((b) => b.file);
 }
 
@@ -165,7 +213,9 @@ async function checkFile(file: string, config: UploadConfig, target: ColumnTarge
     if (first.kind === 'failure') return config.header ? [`its header line cannot be read (${first.message})`] : [];
     if (config.columns !== undefined && first.fields.length !== config.columns.length) {
       const what = config.header ? 'its header has' : 'its first record has';
-      return [`${what} ${first.fields.length} columns, \`--columns\` names ${config.columns.length} (${config.columns.join(',')})`];
+      return [
+        `${what} ${first.fields.length} columns, \`--columns\` names ${config.columns.length} (${config.columns.join(',')})`,
+      ];
     }
     return config.header || config.columns !== undefined ? columnProblems(config.columns ?? first.fields, target) : [];
   } catch {
@@ -188,6 +238,10 @@ async function firstRecord(file: string, config: UploadConfig): Promise<CsvRecor
 export function checkArrivingHeader(columns: readonly string[], file: string, target: ColumnTarget): void {
   const problems = columnProblems(columns, target);
   if (problems.length > 0) {
-    throw usageError('HEADER_MISMATCH', `Expected the columns of ${file === '-' ? 'standard input' : file} to give what the plan needs, got ${columns.join(',')}: ${problems.join('; ')}`, { file });
+    throw usageError(
+      'HEADER_MISMATCH',
+      `Expected the columns of ${file === '-' ? 'standard input' : file} to give what the plan needs, got ${columns.join(',')}: ${problems.join('; ')}`,
+      { file },
+    );
   }
 }

@@ -12,7 +12,12 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * `cat a.gz b.gz` makes, are read through.
  */
 export async function openInput(path: string, start = 0, onBytes?: (n: number) => void): Promise<Readable> {
-  const raw = path === '-' ? process.stdin : isS3Url(path) ? s3Bytes(path, start) : createReadStream(path, { highWaterMark: 256 * 1024, start });
+  const raw =
+    path === '-'
+      ? process.stdin
+      : isS3Url(path)
+        ? s3Bytes(path, start)
+        : createReadStream(path, { highWaterMark: 256 * 1024, start });
   // Peek through the async iterator rather than read()/unshift(): a short input may already have
   // ended by then, and an unshifted chunk after 'end' is lost.
   const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;

@@ -2,7 +2,16 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { Readable } from 'node:stream';
 import { detectFormat } from './formats.js';
 import { readJsonLines } from './json-lines.js';
-import { failure, mapInOrder, parseLine, readHeader, rowOrder, rowRef, type LoadContext, type RowRef } from './load-file.js';
+import {
+  failure,
+  mapInOrder,
+  parseLine,
+  readHeader,
+  rowOrder,
+  rowRef,
+  type LoadContext,
+  type RowRef,
+} from './load-file.js';
 import type { RowPlan } from './plan.js';
 
 /** Where a rejects line's row came from, and the row exactly as the rejects file keeps it. */
@@ -21,7 +30,13 @@ interface Kept {
  * which has no header to read again). NDJSON and DynamoDB JSON rows are their line's text. A row
  * rejected again keeps its original file, line and row, whatever the new reason.
  */
-export async function loadRejects(file: string, input: Readable, context: LoadContext, from: { offset: number; lines: number } | undefined, skipBelow: number): Promise<void> {
+export async function loadRejects(
+  file: string,
+  input: Readable,
+  context: LoadContext,
+  from: { offset: number; lines: number } | undefined,
+  skipBelow: number,
+): Promise<void> {
   const plans = new Map<string, RowPlan<readonly string[]>>();
   const headers = new Map<string, Promise<string[] | undefined>>();
   const csvPlan = (columns: readonly string[]): RowPlan<readonly string[]> => {
@@ -53,24 +68,40 @@ export async function loadRejects(file: string, input: Readable, context: LoadCo
     }
     const origin = record.item.file?.S ?? file;
     const kept = keptRow(record.item.row);
-    const where: Kept = { origin, at: { ...at, line: Number(record.item.line?.N ?? record.line) }, row: kept ?? record.raw };
+    const where: Kept = {
+      origin,
+      at: { ...at, line: Number(record.item.line?.N ?? record.line) },
+      row: kept ?? record.raw,
+    };
     if (kept === undefined) {
       await reject(where, 'REPLAY_INVALID', 'Expected a rejects line with a `row` (object, array or text), got none');
       continue;
     }
     if (record.item.sha256 !== undefined) {
       // Only the head of a record past the cap was kept: loading it would write a cut row.
-      await reject(where, 'REPLAY_TRUNCATED', `Expected a whole row, got the first characters of a record of ${record.item.length?.N ?? 'unknown'} bytes (rejected as too long); fix it in its source file`);
+      await reject(
+        where,
+        'REPLAY_TRUNCATED',
+        `Expected a whole row, got the first characters of a record of ${record.item.length?.N ?? 'unknown'} bytes (rejected as too long); fix it in its source file`,
+      );
       continue;
     }
     if (record.item.code?.S === 'ENCODING_INVALID' && typeof kept === 'string' && /\\x[0-9A-F]{2}/.test(kept)) {
-      await reject(where, 'REPLAY_ENCODING', 'Expected a row fixed by hand, got one still holding bytes that are not UTF-8 (shown as \\xHH); fix them, or load its file again with `--encoding`');
+      await reject(
+        where,
+        'REPLAY_ENCODING',
+        'Expected a row fixed by hand, got one still holding bytes that are not UTF-8 (shown as \\xHH); fix them, or load its file again with `--encoding`',
+      );
       continue;
     }
     const format = detectFormat(origin, context.options.format);
     if (format === 'ndjson' || format === 'ddb-json') {
       if (typeof kept !== 'string') {
-        await reject(where, 'REPLAY_INVALID', `Expected the row of a ${format} line to be its text, got ${Array.isArray(kept) ? 'an array' : 'an object'}`);
+        await reject(
+          where,
+          'REPLAY_INVALID',
+          `Expected the row of a ${format} line to be its text, got ${Array.isArray(kept) ? 'an array' : 'an object'}`,
+        );
         continue;
       }
       const parsed = await jsonLine(kept, format);
@@ -102,8 +133,13 @@ export async function loadRejects(file: string, input: Readable, context: LoadCo
       columns = context.options.columns ?? (await header(origin));
     }
     if (columns === undefined) {
-      const why = origin === '-' ? 'rows from standard input have no header to read again' : 'its file has no readable header';
-      await reject(where, 'REPLAY_UNNAMED', `Expected column names for the row from ${origin} line ${where.at.line}: ${why}; give --columns`);
+      const why =
+        origin === '-' ? 'rows from standard input have no header to read again' : 'its file has no readable header';
+      await reject(
+        where,
+        'REPLAY_UNNAMED',
+        `Expected column names for the row from ${origin} line ${where.at.line}: ${why}; give --columns`,
+      );
       continue;
     }
     const row = rowRef(origin, where.at, columns, kept, context.tracker);
@@ -124,7 +160,10 @@ function keptRow(value: AttributeValue | undefined): string | string[] | Record<
   return undefined;
 }
 
-async function jsonLine(text: string, format: 'ndjson' | 'ddb-json'): Promise<Awaited<ReturnType<ReturnType<typeof readJsonLines>['next']>>['value']> {
+async function jsonLine(
+  text: string,
+  format: 'ndjson' | 'ddb-json',
+): Promise<Awaited<ReturnType<ReturnType<typeof readJsonLines>['next']>>['value']> {
   for await (const record of readJsonLines(Readable.from([Buffer.from(text + '\n')]), format)) return record;
   return undefined;
 }

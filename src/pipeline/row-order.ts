@@ -90,7 +90,11 @@ export class RowOrder<R, O> {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      for (let slot = this.slots[this.head]; slot?.outputs !== undefined && !this.options.halted(); slot = this.slots[this.head]) {
+      for (
+        let slot = this.slots[this.head];
+        slot?.outputs !== undefined && !this.options.halted();
+        slot = this.slots[this.head]
+      ) {
         const wait = this.options.route(slot.row, slot.outputs);
         if (wait) await wait;
         this.head++;

@@ -21,7 +21,8 @@ export function splitShares(sizes: readonly number[], count: number): number[][]
   for (const input of order) {
     let best = shares[0] as (typeof shares)[number];
     for (const share of shares) {
-      if (share.bytes < best.bytes || (share.bytes === best.bytes && share.members.length < best.members.length)) best = share;
+      if (share.bytes < best.bytes || (share.bytes === best.bytes && share.members.length < best.members.length))
+        best = share;
     }
     best.bytes += sizes[input] as number;
     best.members.push(input);

@@ -15,7 +15,10 @@ export interface TransformContext {
 /** An item as plain JavaScript: strings, numbers, bigints, NumberValue, booleans, null, arrays, Sets, Uint8Array, objects. */
 export type TransformItem = Record<string, unknown>;
 export type TransformResult = TransformItem | TransformItem[] | null | undefined;
-export type TransformFunction<Row = Readonly<Record<string, string>>> = (row: Row, ctx: TransformContext) => TransformResult | Promise<TransformResult>;
+export type TransformFunction<Row = Readonly<Record<string, string>>> = (
+  row: Row,
+  ctx: TransformContext,
+) => TransformResult | Promise<TransformResult>;
 /** Fan-out: one function per table, by table name. */
 export type FanOutTransform<Row = Readonly<Record<string, string>>> = Readonly<Record<string, TransformFunction<Row>>>;
 export type Transform<Row = Readonly<Record<string, string>>> = TransformFunction<Row> | FanOutTransform<Row>;
@@ -41,22 +44,43 @@ export async function loadTransform(file: string, table: string | undefined): Pr
       module = (await import(url)) as { default?: unknown };
     }
   } catch (error) {
-    throw new DynaloadError('TRANSFORM_LOAD', `Could not load the transform ${file}: ${error instanceof Error ? error.message : String(error)}`, { exitCode: 2, context: { file }, cause: error });
+    throw new DynaloadError(
+      'TRANSFORM_LOAD',
+      `Could not load the transform ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      { exitCode: 2, context: { file }, cause: error },
+    );
   }
   // A .ts or .cjs module compiled to CommonJS may wrap its default export once more.
   let exported = module.default;
-  if (typeof exported === 'object' && exported !== null && 'default' in exported && Object.keys(exported).length === 1) {
+  if (
+    typeof exported === 'object' &&
+    exported !== null &&
+    'default' in exported &&
+    Object.keys(exported).length === 1
+  ) {
     exported = (exported as { default: unknown }).default;
   }
   if (typeof exported === 'function') {
-    if (table === undefined) throw usageError('OPTION_REQUIRED', `Expected \`--table\`: the transform ${file} exports one function, so the table it writes to must be named`);
+    if (table === undefined)
+      throw usageError(
+        'OPTION_REQUIRED',
+        `Expected \`--table\`: the transform ${file} exports one function, so the table it writes to must be named`,
+      );
     return new Map([[table, exported as TransformFunction<Readonly<Record<string, unknown>>>]]);
   }
   if (typeof exported === 'object' && exported !== null && !Array.isArray(exported)) {
     const entries = Object.entries(exported);
     const bad = entries.find(([, fn]) => typeof fn !== 'function');
-    if (entries.length > 0 && bad === undefined) return new Map(entries as [string, TransformFunction<Readonly<Record<string, unknown>>>][]);
-    if (bad) throw usageError('TRANSFORM_SHAPE', `Expected every value of the default export of ${file} to be a function, got ${typeof bad[1]} for \`${bad[0]}\``);
+    if (entries.length > 0 && bad === undefined)
+      return new Map(entries as [string, TransformFunction<Readonly<Record<string, unknown>>>][]);
+    if (bad)
+      throw usageError(
+        'TRANSFORM_SHAPE',
+        `Expected every value of the default export of ${file} to be a function, got ${typeof bad[1]} for \`${bad[0]}\``,
+      );
   }
-  throw usageError('TRANSFORM_SHAPE', `Expected the default export of ${file} to be a function (row, ctx) => item | item[] | null, or an object of such functions by table name, got ${exported === undefined ? 'no default export' : typeof exported}`);
+  throw usageError(
+    'TRANSFORM_SHAPE',
+    `Expected the default export of ${file} to be a function (row, ctx) => item | item[] | null, or an object of such functions by table name, got ${exported === undefined ? 'no default export' : typeof exported}`,
+  );
 }

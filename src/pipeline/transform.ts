@@ -47,7 +47,16 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
     const declared = Object.hasOwn(options.types, name) ? options.types[name] : undefined;
     // Index keys take the table's type too: a column of digits keying a numeric index is N.
     const type = key?.type ?? schema.indexKeys?.find((k) => k.name === name)?.type ?? declared;
-    return { name, isKey: key !== undefined, convert: type === undefined ? (options.infer ? (options.tally?.infer(name) ?? inferCell) : converter('S')) : converter(type) };
+    return {
+      name,
+      isKey: key !== undefined,
+      convert:
+        type === undefined
+          ? options.infer
+            ? (options.tally?.infer(name) ?? inferCell)
+            : converter('S')
+          : converter(type),
+    };
   });
   const missing = keys.filter((k) => !options.columns.includes(k.name));
   const kind = options.kind ?? 'put';
@@ -56,10 +65,18 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
   return (fields) => {
     if (missing.length > 0) {
       const k = missing[0] as KeyAttribute;
-      throw new DynaloadError('KEY_MISSING', `Expected a column \`${k.name}\` (key of table \`${schema.table}\`) in ${options.columnsSource}, got columns ${options.columns.join(',')}`, { context: { column: k.name } });
+      throw new DynaloadError(
+        'KEY_MISSING',
+        `Expected a column \`${k.name}\` (key of table \`${schema.table}\`) in ${options.columnsSource}, got columns ${options.columns.join(',')}`,
+        { context: { column: k.name } },
+      );
     }
     if (fields.length !== expected) {
-      throw new DynaloadError('COLUMN_COUNT', `Expected ${expected} columns (${options.columns.join(',')}), got ${fields.length}`, { context: { expected, found: fields.length } });
+      throw new DynaloadError(
+        'COLUMN_COUNT',
+        `Expected ${expected} columns (${options.columns.join(',')}), got ${fields.length}`,
+        { context: { expected, found: fields.length } },
+      );
     }
     const item: Item = {};
     for (let i = 0; i < expected; i++) {
@@ -68,7 +85,11 @@ export function createRowMapper(options: MapperOptions): (fields: readonly strin
       if (!column.isKey && kind === 'delete') continue;
       if (cell === '') {
         if (column.isKey) {
-          throw new DynaloadError('KEY_EMPTY', `Expected a value for key column \`${column.name}\` of table \`${schema.table}\`, got an empty cell`, { context: { column: column.name } });
+          throw new DynaloadError(
+            'KEY_EMPTY',
+            `Expected a value for key column \`${column.name}\` of table \`${schema.table}\`, got an empty cell`,
+            { context: { column: column.name } },
+          );
         }
         if (options.empty === 'drop') continue;
         item[column.name] = options.empty === 'null' ? { NULL: true } : { S: '' };
@@ -105,13 +126,18 @@ function converter(type: AttributeType): Convert {
       return (cell) => ({ N: parseDynamoNumber(cell).text });
     case 'B':
       return (cell) => {
-        if (!BASE64.test(cell)) throw new DynaloadError('BINARY_INVALID', `Expected base64 for a B value, got \`${preview(cell)}\``);
+        if (!BASE64.test(cell))
+          throw new DynaloadError('BINARY_INVALID', `Expected base64 for a B value, got \`${preview(cell)}\``);
         return { B: new Uint8Array(Buffer.from(cell, 'base64')) };
       };
     case 'BOOL':
       return (cell) => {
         const value = BOOLEANS[cell.toLowerCase()];
-        if (value === undefined) throw new DynaloadError('BOOL_INVALID', `Expected true, false, 1 or 0 for a BOOL value, got \`${preview(cell)}\``);
+        if (value === undefined)
+          throw new DynaloadError(
+            'BOOL_INVALID',
+            `Expected true, false, 1 or 0 for a BOOL value, got \`${preview(cell)}\``,
+          );
         return { BOOL: value };
       };
     case 'NULL':
@@ -123,7 +149,10 @@ function converter(type: AttributeType): Convert {
       return (cell) => {
         const value = jsonToAttributeValue(cell);
         if ((type === 'L' && value.L === undefined) || (type === 'M' && value.M === undefined)) {
-          throw new DynaloadError('JSON_SHAPE', `Expected a JSON ${type === 'L' ? 'array' : 'object'} for an ${type} value, got \`${preview(cell)}\``);
+          throw new DynaloadError(
+            'JSON_SHAPE',
+            `Expected a JSON ${type === 'L' ? 'array' : 'object'} for an ${type} value, got \`${preview(cell)}\``,
+          );
         }
         return value;
       };
@@ -135,8 +164,15 @@ function converter(type: AttributeType): Convert {
 }
 
 function inColumn(error: unknown, column: string, role: string): DynaloadError {
-  if (!isDynaloadError(error)) return new DynaloadError('VALUE_INVALID', `Column \`${column}\`${role}: ${String(error)}`, { context: { column }, cause: error });
-  return new DynaloadError(error.code, `Column \`${column}\`${role}: ${error.message}`, { context: { ...error.context, column }, cause: error });
+  if (!isDynaloadError(error))
+    return new DynaloadError('VALUE_INVALID', `Column \`${column}\`${role}: ${String(error)}`, {
+      context: { column },
+      cause: error,
+    });
+  return new DynaloadError(error.code, `Column \`${column}\`${role}: ${error.message}`, {
+    context: { ...error.context, column },
+    cause: error,
+  });
 }
 
 function preview(text: string): string {

@@ -41,7 +41,8 @@ export const PROBE_AGAIN_MS = 5_000;
 /** Over this share of a round's requests waiting for the rate limiter, the rate is the limit. */
 export const PACED_SHARE = 0.25;
 
-export type WindowReason = 'fixed' | 'probing' | 'rate' | 'throttled' | 'input' | 'no-gain' | 'latency' | 'memory' | 'ceiling';
+export type WindowReason =
+  'fixed' | 'probing' | 'rate' | 'throttled' | 'input' | 'no-gain' | 'latency' | 'memory' | 'ceiling';
 
 export interface WindowOptions {
   /** `--concurrency n`: a fixed window (reported as `fixed`). */
@@ -128,7 +129,8 @@ export class InFlightWindow {
     if (answer.pushback) this.pushbacks++;
     if (answer.inFlight >= this.size) this.full++;
     const elapsed = answer.now - this.measureFrom;
-    if (elapsed >= Math.max(MIN_ROUND_MS, 2 * (this.srtt ?? 0)) && this.answers >= this.size) this.decide(answer.now, (this.items * 1000) / elapsed);
+    if (elapsed >= Math.max(MIN_ROUND_MS, 2 * (this.srtt ?? 0)) && this.answers >= this.size)
+      this.decide(answer.now, (this.items * 1000) / elapsed);
   }
 
   private decide(now: number, rate: number): void {
@@ -142,7 +144,11 @@ export class InFlightWindow {
     let reason: WindowReason;
     if (this.pushbacks > 0) reason = 'throttled';
     else if (pacedShare > PACED_SHARE) reason = 'rate';
-    else if (previousRate !== undefined && previousSize !== undefined && rate < previousRate * (1 + Math.min(MIN_GAIN, (this.size / previousSize - 1) / 2))) {
+    else if (
+      previousRate !== undefined &&
+      previousSize !== undefined &&
+      rate < previousRate * (1 + Math.min(MIN_GAIN, (this.size / previousSize - 1) / 2))
+    ) {
       // The step did not pay: back to the size before it, and no new probe for a while.
       this.size = previousSize;
       this.holdUntil = now + PROBE_AGAIN_MS;

@@ -10,7 +10,9 @@ import type { InFlightWindow } from './window.js';
 export type RequestItems = Record<string, WriteRequest[]>;
 
 /** Sends one BatchWriteItem of these writes; resolves with its UnprocessedItems (possibly empty). */
-export type SendBatch<E extends WriteEntry = WriteEntry> = (batch: readonly E[]) => Promise<RequestItems | UnprocessedTexts | undefined>;
+export type SendBatch<E extends WriteEntry = WriteEntry> = (
+  batch: readonly E[],
+) => Promise<RequestItems | UnprocessedTexts | undefined>;
 
 export interface WriteEntry extends QueueEntry {
   readonly table: string;
@@ -113,7 +115,15 @@ export const WRITER_HIGH_WATER_BYTES = 64 * 1024 * 1024;
  * entry has failed `maxRetries` times in a row or DynamoDB answers a non-retryable error.
  */
 export class BatchWriter<E extends WriteEntry> {
-  readonly stats: WriterStats = { requests: 0, itemsWritten: 0, unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0, validationSplits: 0 };
+  readonly stats: WriterStats = {
+    requests: 0,
+    itemsWritten: 0,
+    unprocessedRetries: 0,
+    throttledRequests: 0,
+    serverErrors: 0,
+    networkErrors: 0,
+    validationSplits: 0,
+  };
   failure: DynaloadError | undefined;
 
   private readonly queue = new WriteQueue<E>();
@@ -150,7 +160,10 @@ export class BatchWriter<E extends WriteEntry> {
    * reader keeps a wide window fed with less; four windows of 128 held 50 MB more per worker).
    */
   private get highWater(): number {
-    return this.fixedHighWater ?? Math.max(200, Math.min(this.inFlightLimit * 4, Math.max(64, this.inFlightLimit * 2)) * MAX_BATCH_ITEMS);
+    return (
+      this.fixedHighWater ??
+      Math.max(200, Math.min(this.inFlightLimit * 4, Math.max(64, this.inFlightLimit * 2)) * MAX_BATCH_ITEMS)
+    );
   }
 
   /** Entries not yet written or rejected. */
@@ -222,7 +235,8 @@ export class BatchWriter<E extends WriteEntry> {
     if (!this.failure && !this.stopped) {
       const due = this.queue.nextDue();
       if (due !== undefined) at = due;
-      if (this.queue.available(now) > 0 && this.requests < this.inFlightLimit) at = Math.min(at, now + (this.options.lingerMs ?? 20));
+      if (this.queue.available(now) > 0 && this.requests < this.inFlightLimit)
+        at = Math.min(at, now + (this.options.lingerMs ?? 20));
     }
     // A pending timer that fires no later is kept: firing early is harmless (pump re-checks), and
     // re-arming a timer for every item added costs more than the pump itself.
@@ -232,12 +246,15 @@ export class BatchWriter<E extends WriteEntry> {
     this.timer = undefined;
     this.timerAt = at;
     if (at === Number.POSITIVE_INFINITY) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.lingerExpired = true;
-      this.pump();
-    }, Math.max(0, at - now));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.lingerExpired = true;
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
   }
 
   private launch(batch: E[]): void {
@@ -249,12 +266,23 @@ export class BatchWriter<E extends WriteEntry> {
     const window = this.options.window;
     const send = (): void => {
       const sentAt = this.now();
-      void this.sendBatch(batch, units, bookedAt).then((outcome) => {
-        window?.answered({ sentAt, now: this.now(), items: outcome.written, pushback: outcome.pushback, inFlight: this.requests });
-      }, () => undefined).finally(() => {
-        this.requests--;
-        this.pump();
-      });
+      void this.sendBatch(batch, units, bookedAt)
+        .then(
+          (outcome) => {
+            window?.answered({
+              sentAt,
+              now: this.now(),
+              items: outcome.written,
+              pushback: outcome.pushback,
+              inFlight: this.requests,
+            });
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          this.requests--;
+          this.pump();
+        });
     };
     if (window) window.memory(this.queue.bytes >= this.highWaterBytes / 2);
     if (limiter === undefined || units === undefined) {
@@ -291,7 +319,11 @@ export class BatchWriter<E extends WriteEntry> {
         paced = true;
         window?.launched(true);
       } else if (wait === 0 && !paced) window?.launched(false);
-      if (wait < 0) setTimeout(reserve, Math.min(-wait, REASK_MAX_MS) + (this.options.random ?? Math.random)() * (RESERVE_HORIZON_MS / 2));
+      if (wait < 0)
+        setTimeout(
+          reserve,
+          Math.min(-wait, REASK_MAX_MS) + (this.options.random ?? Math.random)() * (RESERVE_HORIZON_MS / 2),
+        );
       else if (wait > 0) setTimeout(() => (this.failure || this.stopped ? reserve() : send()), wait);
       else send();
     };
@@ -310,7 +342,11 @@ export class BatchWriter<E extends WriteEntry> {
     this.stats.requests++;
     const withheld = this.withheld(batch, unprocessed);
     const weighed = units ?? unitsByTable(batch);
-    this.options.limiter?.answered(weighed, withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined, bookedAt);
+    this.options.limiter?.answered(
+      weighed,
+      withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined,
+      bookedAt,
+    );
     const pushback = withheld && withheld.size > 0 ? this.options.limiter?.pushback?.(weighed) : undefined;
     for (const entry of batch) {
       if (withheld?.has(entry)) {
@@ -331,7 +367,13 @@ export class BatchWriter<E extends WriteEntry> {
     const withheld = new Set<E>();
     // Never count an item as written when DynamoDB said it was not: stop instead.
     const unmatched = (table: string): Set<E> => {
-      this.fail(new DynaloadError('UNPROCESSED_UNMATCHED', `Expected every UnprocessedItems entry to match a sent item, got one for table \`${table}\` that matches none`, { context: { table } }));
+      this.fail(
+        new DynaloadError(
+          'UNPROCESSED_UNMATCHED',
+          `Expected every UnprocessedItems entry to match a sent item, got one for table \`${table}\` that matches none`,
+          { context: { table } },
+        ),
+      );
       return new Set(batch);
     };
     // At most 25 entries: a scan costs less than building a map for every answer.
@@ -390,7 +432,14 @@ export class BatchWriter<E extends WriteEntry> {
       }
       const entry = batch[0] as E;
       this.queue.done(entry);
-      this.options.rejected(entry, new DynaloadError('DYNAMODB_REJECTED', `DynamoDB refused the item (${errorName(error)}): ${errorMessage(error)}`, { context: { awsError: errorName(error) } }));
+      this.options.rejected(
+        entry,
+        new DynaloadError(
+          'DYNAMODB_REJECTED',
+          `DynamoDB refused the item (${errorName(error)}): ${errorMessage(error)}`,
+          { context: { awsError: errorName(error) } },
+        ),
+      );
       return { written: 0, pushback: false };
     }
     if (kind === 'fatal') {
@@ -404,8 +453,7 @@ export class BatchWriter<E extends WriteEntry> {
       const units = unitsByTable(batch);
       this.options.limiter?.answered(units, units, bookedAt);
       pushback = this.options.limiter?.pushback?.(units);
-    }
-    else if (kind === 'server') this.stats.serverErrors++;
+    } else if (kind === 'server') this.stats.serverErrors++;
     else this.stats.networkErrors++;
     for (const entry of batch) this.retry(entry, error, pushback);
     return { written: 0, pushback: kind === 'throttled' };
@@ -438,9 +486,18 @@ export class BatchWriter<E extends WriteEntry> {
     const failingMs = now - entry.failingSince;
     const overTime = refusing && failingMs > this.patienceMs;
     if (failures <= this.options.maxRetries && !overTime) return;
-    const reason = error === undefined ? 'returned in UnprocessedItems' : `failed with ${errorName(error)}: ${errorMessage(error)}`;
-    const time = overTime ? ` over ${(failingMs / 1000).toFixed(1)} s while the table accepted nothing (the retries allow about ${(this.patienceMs / 1000).toFixed(1)} s)` : '';
-    this.fail(new DynaloadError('RETRIES_EXHAUSTED', `Expected an item of table \`${entry.table}\` to be written within ${this.options.maxRetries} retries (\`--max-retries\`), but it was ${reason} ${failures} times in a row${time}`, { context: { table: entry.table, attempts: failures } }));
+    const reason =
+      error === undefined ? 'returned in UnprocessedItems' : `failed with ${errorName(error)}: ${errorMessage(error)}`;
+    const time = overTime
+      ? ` over ${(failingMs / 1000).toFixed(1)} s while the table accepted nothing (the retries allow about ${(this.patienceMs / 1000).toFixed(1)} s)`
+      : '';
+    this.fail(
+      new DynaloadError(
+        'RETRIES_EXHAUSTED',
+        `Expected an item of table \`${entry.table}\` to be written within ${this.options.maxRetries} retries (\`--max-retries\`), but it was ${reason} ${failures} times in a row${time}`,
+        { context: { table: entry.table, attempts: failures } },
+      ),
+    );
   }
 
   private fail(error: DynaloadError): void {
@@ -471,10 +528,23 @@ function fatalError(error: unknown, table: string | undefined): DynaloadError {
   const name = errorName(error);
   const context = { table, awsError: name };
   if (name === 'ResourceNotFoundException') {
-    return new DynaloadError('TABLE_NOT_FOUND', `BatchWriteItem found no table \`${table}\` (was it deleted during the run?): ${errorMessage(error)}`, { context, cause: error });
+    return new DynaloadError(
+      'TABLE_NOT_FOUND',
+      `BatchWriteItem found no table \`${table}\` (was it deleted during the run?): ${errorMessage(error)}`,
+      { context, cause: error },
+    );
   }
-  if (/AccessDenied|UnrecognizedClient|InvalidSignature|ExpiredToken|MissingAuthenticationToken|Credentials/i.test(name)) {
-    return new DynaloadError('ACCESS_DENIED', `BatchWriteItem was refused (${name}): ${errorMessage(error)}`, { context, cause: error });
+  if (
+    /AccessDenied|UnrecognizedClient|InvalidSignature|ExpiredToken|MissingAuthenticationToken|Credentials/i.test(name)
+  ) {
+    return new DynaloadError('ACCESS_DENIED', `BatchWriteItem was refused (${name}): ${errorMessage(error)}`, {
+      context,
+      cause: error,
+    });
   }
-  return new DynaloadError('WRITE_FAILED', `BatchWriteItem failed with a non-retryable error (${name}): ${errorMessage(error)}`, { context, cause: error });
+  return new DynaloadError(
+    'WRITE_FAILED',
+    `BatchWriteItem failed with a non-retryable error (${name}): ${errorMessage(error)}`,
+    { context, cause: error },
+  );
 }

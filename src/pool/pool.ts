@@ -7,7 +7,18 @@ import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Mark } from '../checkpoint/low-water.js';
 import { memoryBounds } from '../pipeline/memory-budget.js';
-import { addCounters, combineWindows, emptyCounters, type FileProgress, type FromWorker, type RejectRecord, type RunWindow, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
+import {
+  addCounters,
+  combineWindows,
+  emptyCounters,
+  type FileProgress,
+  type FromWorker,
+  type RejectRecord,
+  type RunWindow,
+  type ToWorker,
+  type WorkerCounters,
+  type WorkerData,
+} from './protocol.js';
 
 /**
  * Heap limits per worker (issue 4: peak RSS under 200 MB in all). The old generation's limit is far
@@ -53,7 +64,14 @@ export interface Pool {
  * Runs the workers: hands out one file at a time to whichever worker asks (a bounded queue of
  * one per worker), collects counters, and stops everyone on the first failure.
  */
-export function startPool(config: UploadConfig, schemas: readonly TableSchema[], rate: SharedRateState | undefined, events: PoolEvents, log: Logger, starts: ReadonlyMap<string, Mark> = new Map()): Pool {
+export function startPool(
+  config: UploadConfig,
+  schemas: readonly TableSchema[],
+  rate: SharedRateState | undefined,
+  events: PoolEvents,
+  log: Logger,
+  starts: ReadonlyMap<string, Mark> = new Map(),
+): Pool {
   const files = [...config.inputs];
   const count = Math.max(1, Math.min(config.workers, files.length));
   const latest: WorkerCounters[] = Array.from({ length: count }, emptyCounters);
@@ -79,10 +97,16 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
     if (takesStdin) files.splice(files.indexOf('-'), 1);
     let first = takesStdin ? '-' : undefined;
     const data: WorkerData = { workerId, config, schemas, rate, bounds: memoryBounds(config.memory, count) };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdin: takesStdin, resourceLimits: { ...WORKER_HEAP_LIMITS } });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: data,
+      stdin: takesStdin,
+      resourceLimits: { ...WORKER_HEAP_LIMITS },
+    });
     workers.push(worker);
     if (takesStdin && worker.stdin) {
-      pipeline(process.stdin, worker.stdin).catch((cause: unknown) => fail(new DynaloadError('INPUT_FAILED', `Could not read standard input: ${String(cause)}`, { cause })));
+      pipeline(process.stdin, worker.stdin).catch((cause: unknown) =>
+        fail(new DynaloadError('INPUT_FAILED', `Could not read standard input: ${String(cause)}`, { cause })),
+      );
     }
     return new Promise<void>((resolve) => {
       let reported = false;
@@ -92,7 +116,11 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
             const path = first ?? (stopping ? undefined : files.shift());
             first = undefined;
             const start = path === undefined ? undefined : starts.get(path);
-            worker.postMessage((path === undefined ? { type: 'end' } : { type: 'file', path, ...(start ? { start } : {}) }) satisfies ToWorker);
+            worker.postMessage(
+              (path === undefined
+                ? { type: 'end' }
+                : { type: 'file', path, ...(start ? { start } : {}) }) satisfies ToWorker,
+            );
             break;
           }
           case 'stats':
@@ -124,17 +152,30 @@ export function startPool(config: UploadConfig, schemas: readonly TableSchema[],
       });
       worker.on('error', (cause) => {
         const outOfMemory = (cause as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
-        const why = outOfMemory ? ` (its heap is limited to ${WORKER_HEAP_LIMITS.maxOldGenerationSizeMb} MB; does a --transform keep what it sees?)` : '';
+        const why = outOfMemory
+          ? ` (its heap is limited to ${WORKER_HEAP_LIMITS.maxOldGenerationSizeMb} MB; does a --transform keep what it sees?)`
+          : '';
         fail(new DynaloadError('WORKER_CRASHED', `Worker ${workerId} crashed: ${cause.message}${why}`, { cause }));
       });
       worker.on('exit', (code) => {
-        if (!reported && !killed) fail(new DynaloadError('WORKER_CRASHED', `Worker ${workerId} exited (code ${code}) before reporting its counters`));
+        if (!reported && !killed)
+          fail(
+            new DynaloadError(
+              'WORKER_CRASHED',
+              `Worker ${workerId} exited (code ${code}) before reporting its counters`,
+            ),
+          );
         resolve();
       });
     });
   });
 
-  const done = Promise.all(finished).then((): PoolResult => ({ counters: totals(), window: combineWindows(latest), error, unread: [...files] }));
+  const done = Promise.all(finished).then((): PoolResult => ({
+    counters: totals(),
+    window: combineWindows(latest),
+    error,
+    unread: [...files],
+  }));
   const kill = (): void => {
     killed = true;
     stopAll();

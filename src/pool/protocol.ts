@@ -107,8 +107,21 @@ export type FromWorker =
 
 export function emptyCounters(): WorkerCounters {
   return {
-    rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsSkipped: 0, unitsWritten: 0, bytesRead: 0, filesRead: 0, tables: {},
-    requests: 0, itemsWritten: 0, unprocessedRetries: 0, throttledRequests: 0, serverErrors: 0, networkErrors: 0, validationSplits: 0,
+    rowsRead: 0,
+    rowsWritten: 0,
+    rowsRejected: 0,
+    rowsSkipped: 0,
+    unitsWritten: 0,
+    bytesRead: 0,
+    filesRead: 0,
+    tables: {},
+    requests: 0,
+    itemsWritten: 0,
+    unprocessedRetries: 0,
+    throttledRequests: 0,
+    serverErrors: 0,
+    networkErrors: 0,
+    validationSplits: 0,
   };
 }
 

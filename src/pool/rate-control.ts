@@ -111,8 +111,27 @@ export function initialState(policy: BucketPolicy): BucketState {
   // Started below the cap at what the table takes, the probe steps as if the table had pushed back
   // there: stepping by 4% of the cap, a 200-unit table under a cap of 5,000 was overshot by a
   // quarter every tick, and with answers lagging the rate the throttling was learned as background.
-  const start = policy.adaptive && policy.start !== undefined && policy.start < cap ? Math.max(MIN_RATE, policy.start) : undefined;
-  return { rate: start ?? cap, lastDecreaseAt: Number.NEGATIVE_INFINITY, fractionAtDecrease: 0, rateBeforeDecrease: Number.POSITIVE_INFINITY, sentAtDecrease: Number.POSITIVE_INFINITY, peakGoodput: start ?? 0, probeByPeak: start !== undefined, judgePending: false, strikes: 0, rateBeforeStrikes: Number.POSITIVE_INFINITY, background: 0, learned: 0, overdrive: false, refusing: false, sent: 0, throttled: 0, sinceMs: 0 };
+  const start =
+    policy.adaptive && policy.start !== undefined && policy.start < cap ? Math.max(MIN_RATE, policy.start) : undefined;
+  return {
+    rate: start ?? cap,
+    lastDecreaseAt: Number.NEGATIVE_INFINITY,
+    fractionAtDecrease: 0,
+    rateBeforeDecrease: Number.POSITIVE_INFINITY,
+    sentAtDecrease: Number.POSITIVE_INFINITY,
+    peakGoodput: start ?? 0,
+    probeByPeak: start !== undefined,
+    judgePending: false,
+    strikes: 0,
+    rateBeforeStrikes: Number.POSITIVE_INFINITY,
+    background: 0,
+    learned: 0,
+    overdrive: false,
+    refusing: false,
+    sent: 0,
+    throttled: 0,
+    sinceMs: 0,
+  };
 }
 
 /** Updates `state` with one interval's observation and returns the new rate. */
@@ -138,10 +157,10 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
       return state.rate;
     }
   }
-  const sent = seen.sent + (state.judgePending ? 0 : seen.staleSent ?? 0);
+  const sent = seen.sent + (state.judgePending ? 0 : (seen.staleSent ?? 0));
   const lastRate = (sent * 1000) / Math.max(1, seen.intervalMs);
   state.sent += sent;
-  state.throttled += seen.throttled + (state.judgePending ? 0 : seen.staleThrottled ?? 0);
+  state.throttled += seen.throttled + (state.judgePending ? 0 : (seen.staleThrottled ?? 0));
   state.sinceMs += seen.intervalMs;
   if (state.sent < MIN_SAMPLE || state.sinceMs < MIN_SAMPLE_MS) return state.rate;
   // Where the answers' booking time is not known, a sample answered nearer the old rate than the
@@ -180,8 +199,10 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     // the goodput stays flat as the rate falls, and a share above MAX_BACKGROUND is throttling
     // whatever it looks like: the rate keeps falling.
     const before = Math.min(state.rateBeforeDecrease, state.sentAtDecrease);
-    const helped = fraction < state.fractionAtDecrease * 0.7 || fraction > MAX_BACKGROUND
-      || goodput > ((1 - state.fractionAtDecrease) * (before + pooledRate)) / 2;
+    const helped =
+      fraction < state.fractionAtDecrease * 0.7 ||
+      fraction > MAX_BACKGROUND ||
+      goodput > ((1 - state.fractionAtDecrease) * (before + pooledRate)) / 2;
     // Two back-offs in a row learn a background; one earns again a background that faded, at up
     // to what was learned before (re-earned at two back-offs each time, it cost the slow climb
     // after them every half minute).
@@ -222,7 +243,9 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // cap: under a cap four times a table's capacity, steps of 4% of the cap overshot the capacity by
   // a fifth every few seconds (21% of the writes withheld and sent again). The peak, not the last
   // goodput, so that after a short deep throttle the rate climbs back at the pace of the table.
-  const scale = state.probeByPeak ? Math.min(cap ?? Number.POSITIVE_INFINITY, Math.max(state.peakGoodput, MIN_RATE)) : cap ?? state.rate;
+  const scale = state.probeByPeak
+    ? Math.min(cap ?? Number.POSITIVE_INFINITY, Math.max(state.peakGoodput, MIN_RATE))
+    : (cap ?? state.rate);
   const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000);
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
 }
@@ -244,7 +267,11 @@ export class RateController {
    */
   private readonly started: boolean[];
 
-  constructor(private readonly limiter: RateLimiter, private readonly policies: readonly BucketPolicy[], private readonly onChange?: (bucket: number, rate: number) => void) {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly policies: readonly BucketPolicy[],
+    private readonly onChange?: (bucket: number, rate: number) => void,
+  ) {
     this.started = policies.map(() => false);
     this.states = policies.map((policy, i) => {
       const state = initialState(policy);

@@ -2,14 +2,23 @@ import type { Logger } from '../log.js';
 import type { Pool } from './pool.js';
 
 /** First SIGINT/SIGTERM: stop reading and drain (bounded); a second one, or the timeout: stop at once. */
-export function onStopSignals(pool: Pool, timeoutSeconds: number, log: Logger): { signal(): NodeJS.Signals | undefined; dispose(): void } {
+export function onStopSignals(
+  pool: Pool,
+  timeoutSeconds: number,
+  log: Logger,
+): { signal(): NodeJS.Signals | undefined; dispose(): void } {
   let received: NodeJS.Signals | undefined;
   let timer: NodeJS.Timeout | undefined;
   const handler = (signal: NodeJS.Signals): void => {
     if (received === undefined) {
       received = signal;
-      log.warn({ signal }, `stopping: finishing the writes in flight (at most ${timeoutSeconds} s); ${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} stops at once`);
-      process.stderr.write(`dynaload: ${signal}: stopping after the writes in flight (at most ${timeoutSeconds} s); press Ctrl-C again to stop at once\n`);
+      log.warn(
+        { signal },
+        `stopping: finishing the writes in flight (at most ${timeoutSeconds} s); ${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} stops at once`,
+      );
+      process.stderr.write(
+        `dynaload: ${signal}: stopping after the writes in flight (at most ${timeoutSeconds} s); press Ctrl-C again to stop at once\n`,
+      );
       pool.stop();
       timer = setTimeout(() => pool.kill(), timeoutSeconds * 1000);
       timer.unref();

@@ -12,7 +12,16 @@ import { createLogger } from '../log.js';
 import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
 import { LowWater } from '../checkpoint/low-water.js';
-import { fieldsBytes, loadFile, rowForReject, settle, type LoadOptions, type RejectExtra, type RowEntry, type RowRef } from '../pipeline/load-file.js';
+import {
+  fieldsBytes,
+  loadFile,
+  rowForReject,
+  settle,
+  type LoadOptions,
+  type RejectExtra,
+  type RowEntry,
+  type RowRef,
+} from '../pipeline/load-file.js';
 import { mixedColumnMessage } from '../pipeline/infer.js';
 import { Plan } from '../pipeline/plan.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
@@ -21,7 +30,14 @@ import { BatchWriter } from '../pipeline/write.js';
 import { InFlightWindow, WINDOW_CEILING } from '../pipeline/window.js';
 import { configureS3, destroyS3Client } from '../pipeline/s3/s3-client.js';
 import { RateLimiter } from './rate-limit.js';
-import { emptyCounters, type FileProgress, type FromWorker, type ToWorker, type WorkerCounters, type WorkerData } from './protocol.js';
+import {
+  emptyCounters,
+  type FileProgress,
+  type FromWorker,
+  type ToWorker,
+  type WorkerCounters,
+  type WorkerData,
+} from './protocol.js';
 
 const STATS_INTERVAL_MS = 250;
 
@@ -31,7 +47,17 @@ const data = workerData as WorkerData;
 const { config } = data;
 const log = createLogger(config.logLevel).child({ worker: data.workerId });
 const schemas = new Map<string, TableSchema>(data.schemas.map((s) => [s.table, s]));
-const loadOptions: LoadOptions = { kind: config.kind, header: config.header, columns: config.columns, delimiter: config.delimiter, escape: config.escape, encoding: config.encoding, strictQuotes: config.strictQuotes, format: config.format, replay: config.replay };
+const loadOptions: LoadOptions = {
+  kind: config.kind,
+  header: config.header,
+  columns: config.columns,
+  delimiter: config.delimiter,
+  escape: config.escape,
+  encoding: config.encoding,
+  strictQuotes: config.strictQuotes,
+  format: config.format,
+  replay: config.replay,
+};
 const counters: WorkerCounters = emptyCounters();
 configureS3({ endpoint: config.s3Endpoint, region: config.region });
 const post = (message: FromWorker): void => port.postMessage(message);
@@ -40,7 +66,12 @@ const post = (message: FromWorker): void => port.postMessage(message);
 // opens them only as requests need them, so they follow the window and idle ones close).
 const window = new InFlightWindow(config.concurrency === 'auto' ? {} : { fixed: config.concurrency });
 const maxInFlight = config.concurrency === 'auto' ? WINDOW_CEILING : config.concurrency;
-const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: maxInFlight, maxAttempts: 1 });
+const client = createClient({
+  region: config.region,
+  endpoint: config.endpoint,
+  maxSockets: maxInFlight,
+  maxAttempts: 1,
+});
 // BatchWriteItem goes through the lean path (signed with the SDK's own signer and credentials,
 // about a quarter of the SDK's CPU per request: issue 4); the SDK client keeps everything else.
 const lean = await createLeanSend(client, { maxSockets: maxInFlight });
@@ -59,7 +90,11 @@ function reject(row: RowRef, code: string, message: string, extra: RejectExtra =
   counters.rowsRejected++;
   const bytes = fieldsBytes(row.fields) + message.length;
   rejectBytes += bytes;
-  post({ type: 'reject', reject: { file: row.file, line: row.line, code, message, ...extra, row: rowForReject(row) }, bytes });
+  post({
+    type: 'reject',
+    reject: { file: row.file, line: row.line, code, message, ...extra, row: rowForReject(row) },
+    bytes,
+  });
 }
 
 /** True while the rejected rows on their way to the rejects file pass their bound: reading waits. */
@@ -149,9 +184,16 @@ async function run(): Promise<void> {
     // The transform module is loaded once per worker (its functions run here, next to the rows).
     const transform = config.transform === undefined ? undefined : await loadTransform(config.transform, config.table);
     const plan = new Plan({
-      kind: config.kind, schemas, table: config.table, types: config.types, empty: config.empty, infer: config.infer,
+      kind: config.kind,
+      schemas,
+      table: config.table,
+      types: config.types,
+      empty: config.empty,
+      infer: config.infer,
       ...(config.mapping ? { mapping: config.mapping } : {}),
-      ...(transform ? { transform, calls: new TransformCalls(config.transformConcurrency, config.transformTimeout * 1000) } : {}),
+      ...(transform
+        ? { transform, calls: new TransformCalls(config.transformConcurrency, config.transformTimeout * 1000) }
+        : {}),
     });
     for (;;) {
       if (stopping || writer.failure) break;
@@ -163,7 +205,10 @@ async function run(): Promise<void> {
       files.set(message.path, file);
       try {
         file.readDone = await loadFile(message.path, {
-          options: loadOptions, plan, writer, tracker: file.tracker,
+          options: loadOptions,
+          plan,
+          writer,
+          tracker: file.tracker,
           stopping: () => stopping,
           rowRead: () => counters.rowsRead++,
           bytesRead: (n) => (counters.bytesRead += n),
@@ -179,7 +224,13 @@ async function run(): Promise<void> {
           reportFailure(error);
           break;
         }
-        reportFailure(new DynaloadError('INPUT_FAILED', `Could not read ${message.path}: ${error instanceof Error ? error.message : String(error)}`, { context: { file: message.path }, cause: error }));
+        reportFailure(
+          new DynaloadError(
+            'INPUT_FAILED',
+            `Could not read ${message.path}: ${error instanceof Error ? error.message : String(error)}`,
+            { context: { file: message.path }, cause: error },
+          ),
+        );
         break;
       }
       counters.filesRead++;

@@ -5,7 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { CheckpointStore, identify, planResume, readCheckpoint, type CheckpointData, type FileIdentity } from '../../src/checkpoint/checkpoint.js';
+import {
+  CheckpointStore,
+  identify,
+  planResume,
+  readCheckpoint,
+  type CheckpointData,
+  type FileIdentity,
+} from '../../src/checkpoint/checkpoint.js';
 import { startMark } from '../../src/checkpoint/low-water.js';
 import { EXIT } from '../../src/errors.js';
 import { temporaryPath } from '../../src/output-files.js';
@@ -24,14 +31,27 @@ function identity(name: string, over: Partial<FileIdentity> = {}): FileIdentity 
   return { path: `/data/${name}`, size: 1_000, mtimeMs: 1_700_000_000_000, head: 'ab'.repeat(32), ...over };
 }
 
-function checkpointOf(files: Record<string, { identity: FileIdentity; rows: number; complete: boolean }>, settings: Record<string, unknown> = SETTINGS): CheckpointData {
+function checkpointOf(
+  files: Record<string, { identity: FileIdentity; rows: number; complete: boolean }>,
+  settings: Record<string, unknown> = SETTINGS,
+): CheckpointData {
   const out: CheckpointData['files'] = {};
-  for (const f of Object.values(files)) out[f.identity.path] = { identity: f.identity, mark: startMark({ offset: f.rows * 10, lines: f.rows + 1, rows: f.rows, written: f.rows }), complete: f.complete };
+  for (const f of Object.values(files))
+    out[f.identity.path] = {
+      identity: f.identity,
+      mark: startMark({ offset: f.rows * 10, lines: f.rows + 1, rows: f.rows, written: f.rows }),
+      complete: f.complete,
+    };
   return { version: 1, settings, updatedAt: new Date(0).toISOString(), files: out };
 }
 
 /** Calls `fn` and returns the error it throws (failing when it does not). */
-function thrown(fn: () => unknown): { code: string; exitCode: number; message: string; context: Record<string, unknown> } {
+function thrown(fn: () => unknown): {
+  code: string;
+  exitCode: number;
+  message: string;
+  context: Record<string, unknown>;
+} {
   try {
     fn();
   } catch (error) {
@@ -48,7 +68,12 @@ describe('identify', () => {
     const id = await identify(path.relative(process.cwd(), file));
     assert.equal(id.path, file);
     assert.equal(id.size, body.length);
-    assert.equal(id.head, createHash('sha256').update(body.subarray(0, 64 * 1024)).digest('hex'));
+    assert.equal(
+      id.head,
+      createHash('sha256')
+        .update(body.subarray(0, 64 * 1024))
+        .digest('hex'),
+    );
     assert.equal(typeof id.mtimeMs, 'number');
   });
 
@@ -70,22 +95,61 @@ describe('planResume', () => {
   const a = identity('a.csv');
   const b = identity('b.csv');
   const c = identity('c.csv');
-  const data = checkpointOf({ a: { identity: a, rows: 500, complete: true }, b: { identity: b, rows: 120, complete: false } });
+  const data = checkpointOf({
+    a: { identity: a, rows: 500, complete: true },
+    b: { identity: b, rows: 120, complete: false },
+  });
 
   test('complete files are done, partly done files start from their mark, files the checkpoint does not know start at zero', () => {
-    const { starts, done } = planResume(data, { ...SETTINGS }, new Map([['a.csv', a], ['b.csv', b], ['c.csv', c]]), 'cp.json');
+    const { starts, done } = planResume(
+      data,
+      { ...SETTINGS },
+      new Map([
+        ['a.csv', a],
+        ['b.csv', b],
+        ['c.csv', c],
+      ]),
+      'cp.json',
+    );
     assert.deepEqual(done, ['a.csv']);
     assert.deepEqual([...starts.keys()], ['b.csv']);
-    assert.deepEqual(starts.get('b.csv'), { offset: 1_200, lines: 121, rows: 120, written: 120, rejected: 0, skipped: 0 });
-    assert.notEqual(starts.get('b.csv'), data.files[b.path]?.mark, 'a copy, not the checkpoint\'s own object');
+    assert.deepEqual(starts.get('b.csv'), {
+      offset: 1_200,
+      lines: 121,
+      rows: 120,
+      written: 120,
+      rejected: 0,
+      skipped: 0,
+    });
+    assert.notEqual(starts.get('b.csv'), data.files[b.path]?.mark, "a copy, not the checkpoint's own object");
   });
 
   const mismatches: { name: string; settings: Record<string, unknown>; expect: RegExp }[] = [
-    { name: 'different --types', settings: { ...SETTINGS, types: { v: 'S' } }, expect: /types: was \{"v":"N"\}, now \{"v":"S"\}/ },
-    { name: 'another table', settings: { ...SETTINGS, tables: ['other'] }, expect: /tables: was \["t"\], now \["other"\]/ },
-    { name: 'a transform now, none then', settings: { ...SETTINGS, transform: { path: '/x.mjs', sha256: '00' } }, expect: /transform: was unset, now \{"path":"\/x.mjs","sha256":"00"\}/ },
-    { name: 'an option dropped', settings: { kind: 'put', tables: ['t'], types: { v: 'N' }, delimiter: undefined }, expect: /header: was true, now unset/ },
-    { name: 'two options at once', settings: { ...SETTINGS, kind: 'delete', header: false }, expect: /kind: was "put", now "delete"; header: was true, now false/ },
+    {
+      name: 'different --types',
+      settings: { ...SETTINGS, types: { v: 'S' } },
+      expect: /types: was \{"v":"N"\}, now \{"v":"S"\}/,
+    },
+    {
+      name: 'another table',
+      settings: { ...SETTINGS, tables: ['other'] },
+      expect: /tables: was \["t"\], now \["other"\]/,
+    },
+    {
+      name: 'a transform now, none then',
+      settings: { ...SETTINGS, transform: { path: '/x.mjs', sha256: '00' } },
+      expect: /transform: was unset, now \{"path":"\/x.mjs","sha256":"00"\}/,
+    },
+    {
+      name: 'an option dropped',
+      settings: { kind: 'put', tables: ['t'], types: { v: 'N' }, delimiter: undefined },
+      expect: /header: was true, now unset/,
+    },
+    {
+      name: 'two options at once',
+      settings: { ...SETTINGS, kind: 'delete', header: false },
+      expect: /kind: was "put", now "delete"; header: was true, now false/,
+    },
   ];
   for (const m of mismatches) {
     test(`refuses ${m.name}: CHECKPOINT_MISMATCH (exit 2) naming the option`, () => {
@@ -157,7 +221,11 @@ describe('CheckpointStore', () => {
     assert.ok(first);
     assert.deepEqual(first.settings, { kind: 'put', tables: ['t'], types: { v: 'N' }, header: true });
     assert.deepEqual(first.files[a.path], { identity: a, mark: startMark(), complete: false });
-    store.update({ path: 'in/a.csv', mark: startMark({ offset: 70, lines: 8, rows: 7, written: 6, rejected: 1 }), complete: false });
+    store.update({
+      path: 'in/a.csv',
+      mark: startMark({ offset: 70, lines: 8, rows: 7, written: 6, rejected: 1 }),
+      complete: false,
+    });
     store.update({ path: 'unknown.csv', mark: startMark({ rows: 99 }), complete: true });
     await store.stop();
     const second = await readCheckpoint(file);
@@ -165,9 +233,21 @@ describe('CheckpointStore', () => {
     assert.deepEqual(Object.keys(second.files), [a.path], 'an unknown input is ignored');
     assert.equal(second.files[a.path]?.mark.rows, 7);
 
-    const resumed = CheckpointStore.fresh(place(file), SETTINGS, new Map([['in/a.csv', a], ['in/b.csv', identity('b.csv')]]), second);
+    const resumed = CheckpointStore.fresh(
+      place(file),
+      SETTINGS,
+      new Map([
+        ['in/a.csv', a],
+        ['in/b.csv', identity('b.csv')],
+      ]),
+      second,
+    );
     const { rows, written, rejected, skipped } = resumed.totals();
-    assert.deepEqual({ rows, written, rejected, skipped }, { rows: 7, written: 6, rejected: 1, skipped: 0 }, 'rows settled by earlier runs, summed over files');
+    assert.deepEqual(
+      { rows, written, rejected, skipped },
+      { rows: 7, written: 6, rejected: 1, skipped: 0 },
+      'rows settled by earlier runs, summed over files',
+    );
   });
 
   test('an unwritable place is found by init: CHECKPOINT_WRITE_FAILED (exit 2) naming --checkpoint', async () => {
@@ -199,7 +279,10 @@ describe('CheckpointStore', () => {
     await mkdir(file);
     const store = CheckpointStore.fresh(place(file), SETTINGS, new Map());
     await assert.rejects(store.init(), { code: 'CHECKPOINT_WRITE_FAILED' });
-    assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('a-folder.json.')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.startsWith('a-folder.json.')),
+      [],
+    );
   });
 
   test('rewritten again and again, the file is always whole, valid JSON (write, fsync, rename); no temporary file is left', async () => {
@@ -233,7 +316,12 @@ describe('CheckpointStore', () => {
     });
     const rewrites = 40;
     for (let n = 1; n <= rewrites; n++) {
-      for (let i = 0; i < 3_000; i += 7) store.update({ path: `in/f${i}.csv`, mark: startMark({ offset: n * 1000 + i, rows: n * 100 + i, written: n * 100 + i }), complete: false });
+      for (let i = 0; i < 3_000; i += 7)
+        store.update({
+          path: `in/f${i}.csv`,
+          mark: startMark({ offset: n * 1000 + i, rows: n * 100 + i, written: n * 100 + i }),
+          complete: false,
+        });
       await store.flush();
     }
     await store.stop();
@@ -245,6 +333,10 @@ describe('CheckpointStore', () => {
     assert.equal(seen.bad, 0, `${seen.bad} of ${seen.reads} reads were not valid JSON, e.g. ...${seen.sample}`);
     const last = JSON.parse(await readFile(file, 'utf8')) as CheckpointData;
     assert.equal(last.files['/data/f0.csv']?.mark.rows, rewrites * 100);
-    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('atomic.json') && f !== 'atomic.json'), [], 'no temporary file left');
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.startsWith('atomic.json') && f !== 'atomic.json'),
+      [],
+      'no temporary file left',
+    );
   });
 });

@@ -15,7 +15,8 @@ interface Row {
 /** Rows 1..count, each line `line` bytes long, registered in read order. */
 function rows(tracker: LowWater, count: number, line = 10, from = 0): Row[] {
   const out: Row[] = [];
-  for (let i = 1; i <= count; i++) out.push({ n: from + i, seq: tracker.add((from + i) * line, from + i), outcome: undefined });
+  for (let i = 1; i <= count; i++)
+    out.push({ n: from + i, seq: tracker.add((from + i) * line, from + i), outcome: undefined });
   return out;
 }
 
@@ -28,7 +29,14 @@ function settle(tracker: LowWater, row: Row | undefined, outcome: Outcome = 'wri
 describe('LowWater', () => {
   test('a fresh mark is at zero; startMark fills in what is not given', () => {
     assert.deepEqual(new LowWater().mark, { offset: 0, lines: 0, rows: 0, written: 0, rejected: 0, skipped: 0 });
-    assert.deepEqual(startMark({ offset: 50, rows: 3, written: 3 }), { offset: 50, lines: 0, rows: 3, written: 3, rejected: 0, skipped: 0 });
+    assert.deepEqual(startMark({ offset: 50, rows: 3, written: 3 }), {
+      offset: 50,
+      lines: 0,
+      rows: 3,
+      written: 3,
+      rejected: 0,
+      skipped: 0,
+    });
   });
 
   test('rows settled out of order move the mark only over the contiguous settled prefix', () => {
@@ -69,7 +77,11 @@ describe('LowWater', () => {
     tracker.changed = false;
     tracker.settle((r1 as Row).seq, 'rejected');
     assert.equal(tracker.changed, false, 'settling a row again does not move the mark');
-    assert.deepEqual(tracker.mark, { offset: 20, lines: 2, rows: 2, written: 2, rejected: 0, skipped: 0 }, 'nor change its counts');
+    assert.deepEqual(
+      tracker.mark,
+      { offset: 20, lines: 2, rows: 2, written: 2, rejected: 0, skipped: 0 },
+      'nor change its counts',
+    );
   });
 
   test('a resumed file continues from its start mark: counts add to the earlier ones', () => {
@@ -104,9 +116,23 @@ describe('LowWater', () => {
     const later = rows(tracker, 5, 7, 300_000);
     assert.equal(tracker.open, 300_005);
     settle(tracker, all[0], 'rejected');
-    assert.deepEqual(tracker.mark, { offset: 300_000 * 7, lines: 300_000, rows: 300_000, written: 0, rejected: 1, skipped: 299_999 });
+    assert.deepEqual(tracker.mark, {
+      offset: 300_000 * 7,
+      lines: 300_000,
+      rows: 300_000,
+      written: 0,
+      rejected: 1,
+      skipped: 299_999,
+    });
     for (const row of later) settle(tracker, row);
-    assert.deepEqual(tracker.mark, { offset: 300_005 * 7, lines: 300_005, rows: 300_005, written: 5, rejected: 1, skipped: 299_999 });
+    assert.deepEqual(tracker.mark, {
+      offset: 300_005 * 7,
+      lines: 300_005,
+      rows: 300_005,
+      written: 5,
+      rejected: 1,
+      skipped: 299_999,
+    });
     assert.equal(tracker.open, 0);
   });
 

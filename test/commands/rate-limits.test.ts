@@ -18,22 +18,33 @@ const limits = (raw: RawUploadOptions, schemas: TableSchema[]) => {
 };
 
 describe('rateLimits', () => {
-  test('a cap above a provisioned table\'s capacity starts at the capacity', () => {
-    assert.deepEqual(limits({ maxWcu: '5000' }, [table('t', 200)]), [{ bucket: '*', cap: 5000, adaptive: true, start: 200 }]);
+  test("a cap above a provisioned table's capacity starts at the capacity", () => {
+    assert.deepEqual(limits({ maxWcu: '5000' }, [table('t', 200)]), [
+      { bucket: '*', cap: 5000, adaptive: true, start: 200 },
+    ]);
   });
 
   test('with several tables, at the sum of their capacities, when every one is provisioned', () => {
-    assert.deepEqual(limits({ maxWcu: '5000' }, [table('a', 200), table('b', 300)]), [{ bucket: '*', cap: 5000, adaptive: true, start: 500 }]);
-    assert.deepEqual(limits({ maxWcu: '5000' }, [table('a', 200), table('b')]), [{ bucket: '*', cap: 5000, adaptive: true }]);
+    assert.deepEqual(limits({ maxWcu: '5000' }, [table('a', 200), table('b', 300)]), [
+      { bucket: '*', cap: 5000, adaptive: true, start: 500 },
+    ]);
+    assert.deepEqual(limits({ maxWcu: '5000' }, [table('a', 200), table('b')]), [
+      { bucket: '*', cap: 5000, adaptive: true },
+    ]);
   });
 
   test('a cap at or below the capacity, an on-demand table, or --no-adaptive: no start', () => {
     assert.deepEqual(limits({ maxWcu: '200' }, [table('t', 200)]), [{ bucket: '*', cap: 200, adaptive: true }]);
     assert.deepEqual(limits({ maxWcu: '5000' }, [table('t')]), [{ bucket: '*', cap: 5000, adaptive: true }]);
-    assert.deepEqual(limits({ maxWcu: '5000', adaptive: false }, [table('t', 200)]), [{ bucket: '*', cap: 5000, adaptive: false }]);
+    assert.deepEqual(limits({ maxWcu: '5000', adaptive: false }, [table('t', 200)]), [
+      { bucket: '*', cap: 5000, adaptive: false },
+    ]);
   });
 
   test('by default a provisioned table gets its own bucket at --capacity-share of its capacity', () => {
-    assert.deepEqual(limits({}, [table('t', 1000)]), [{ bucket: '*', cap: undefined, adaptive: true }, { bucket: 't', cap: 800, adaptive: true }]);
+    assert.deepEqual(limits({}, [table('t', 1000)]), [
+      { bucket: '*', cap: undefined, adaptive: true },
+      { bucket: 't', cap: 800, adaptive: true },
+    ]);
   });
 });

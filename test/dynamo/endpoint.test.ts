@@ -3,7 +3,17 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { resolveBatchWriteTarget } from '../../src/dynamo/endpoint.js';
 
-const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT', 'AWS_ACCOUNT_ID_ENDPOINT_MODE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE'];
+const ENV_KEYS = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+  'AWS_USE_FIPS_ENDPOINT',
+  'AWS_USE_DUALSTACK_ENDPOINT',
+  'AWS_ACCOUNT_ID_ENDPOINT_MODE',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_PROFILE',
+];
 let saved: Record<string, string | undefined> = {};
 beforeEach(() => {
   saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
@@ -21,11 +31,19 @@ afterEach(() => {
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 
-async function target(config: DynamoDBClientConfig, tables = ['t']): Promise<{ url: string; host: string; region: string; service: string }> {
+async function target(
+  config: DynamoDBClientConfig,
+  tables = ['t'],
+): Promise<{ url: string; host: string; region: string; service: string }> {
   const client = new DynamoDBClient({ credentials, ...config });
   try {
     const resolved = await resolveBatchWriteTarget(client, tables);
-    return { url: resolved.url.href, host: resolved.host, region: resolved.signingRegion, service: resolved.signingService };
+    return {
+      url: resolved.url.href,
+      host: resolved.host,
+      region: resolved.signingRegion,
+      service: resolved.signingService,
+    };
   } finally {
     client.destroy();
   }
@@ -33,15 +51,28 @@ async function target(config: DynamoDBClientConfig, tables = ['t']): Promise<{ u
 
 describe('resolveBatchWriteTarget', () => {
   it('uses the regional endpoint by default', async () => {
-    assert.deepEqual(await target({ region: 'eu-west-1' }), { url: 'https://dynamodb.eu-west-1.amazonaws.com/', host: 'dynamodb.eu-west-1.amazonaws.com', region: 'eu-west-1', service: 'dynamodb' });
+    assert.deepEqual(await target({ region: 'eu-west-1' }), {
+      url: 'https://dynamodb.eu-west-1.amazonaws.com/',
+      host: 'dynamodb.eu-west-1.amazonaws.com',
+      region: 'eu-west-1',
+      service: 'dynamodb',
+    });
   });
 
   it('uses an explicit endpoint (--endpoint), keeping its port in the Host header', async () => {
-    assert.deepEqual(await target({ region: 'us-east-1', endpoint: 'http://127.0.0.1:8000' }), { url: 'http://127.0.0.1:8000/', host: '127.0.0.1:8000', region: 'us-east-1', service: 'dynamodb' });
+    assert.deepEqual(await target({ region: 'us-east-1', endpoint: 'http://127.0.0.1:8000' }), {
+      url: 'http://127.0.0.1:8000/',
+      host: '127.0.0.1:8000',
+      region: 'us-east-1',
+      service: 'dynamodb',
+    });
   });
 
   it('drops a default port from the Host header, as the SDK does', async () => {
-    assert.equal((await target({ region: 'us-east-1', endpoint: 'https://ddb.example.com:443' })).host, 'ddb.example.com');
+    assert.equal(
+      (await target({ region: 'us-east-1', endpoint: 'https://ddb.example.com:443' })).host,
+      'ddb.example.com',
+    );
   });
 
   it('honours AWS_ENDPOINT_URL_DYNAMODB', async () => {
@@ -55,8 +86,14 @@ describe('resolveBatchWriteTarget', () => {
   });
 
   it('honours FIPS and dual-stack settings', async () => {
-    assert.equal((await target({ region: 'us-east-1', useFipsEndpoint: true })).url, 'https://dynamodb-fips.us-east-1.amazonaws.com/');
-    assert.equal((await target({ region: 'eu-west-1', useDualstackEndpoint: true })).url, 'https://dynamodb.eu-west-1.api.aws/');
+    assert.equal(
+      (await target({ region: 'us-east-1', useFipsEndpoint: true })).url,
+      'https://dynamodb-fips.us-east-1.amazonaws.com/',
+    );
+    assert.equal(
+      (await target({ region: 'eu-west-1', useDualstackEndpoint: true })).url,
+      'https://dynamodb.eu-west-1.api.aws/',
+    );
   });
 
   it('uses the account-based endpoint when the credentials carry an account id', async () => {

@@ -16,7 +16,10 @@ interface Script {
 }
 
 /** A TCP server on 127.0.0.1:0 that reads each request (head and Content-Length body) and runs `script`. */
-async function server(t: TestContext, script: Script): Promise<{ url: URL; connections: () => number; requests: string[] }> {
+async function server(
+  t: TestContext,
+  script: Script,
+): Promise<{ url: URL; connections: () => number; requests: string[] }> {
   let count = 0;
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
@@ -45,7 +48,11 @@ async function server(t: TestContext, script: Script): Promise<{ url: URL; conne
     for (const socket of sockets) socket.destroy();
     return new Promise<void>((resolve) => srv.close(() => resolve()));
   });
-  return { url: new URL(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/`), connections: () => count, requests };
+  return {
+    url: new URL(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/`),
+    connections: () => count,
+    requests,
+  };
 }
 
 function transport(t: TestContext, options: Partial<TransportOptions> = {}): Transport {
@@ -54,9 +61,17 @@ function transport(t: TestContext, options: Partial<TransportOptions> = {}): Tra
   return made;
 }
 
-const headers = (url: URL, body: Buffer): Record<string, string> => ({ host: url.host, 'content-length': String(body.length), 'x-amz-target': 'DynamoDB_20120810.BatchWriteItem' });
+const headers = (url: URL, body: Buffer): Record<string, string> => ({
+  host: url.host,
+  'content-length': String(body.length),
+  'x-amz-target': 'DynamoDB_20120810.BatchWriteItem',
+});
 
-async function post(transport: Transport, url: URL, text = '{"RequestItems":{}}'): Promise<{ status: number; body: string }> {
+async function post(
+  transport: Transport,
+  url: URL,
+  text = '{"RequestItems":{}}',
+): Promise<{ status: number; body: string }> {
   const body = Buffer.from(text);
   const answer = await transport.post(url, headers(url, body), body);
   return { status: answer.status, body: answer.body.toString('utf8') };
@@ -78,7 +93,10 @@ describe('lean transport connections', () => {
     for (let i = 0; i < 5; i++) assert.deepEqual(await post(lean, srv.url, `{"n":${i}}`), { status: 200, body: '{}' });
     assert.equal(srv.connections(), 1);
     assert.equal(srv.requests.length, 5);
-    assert.match(srv.requests[4] as string, /^POST \/ HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\nconnection: keep-alive\r\nx-amz-target: DynamoDB_20120810\.BatchWriteItem\r\ncontent-length: 7\r\n\r\n\{"n":4\}$/);
+    assert.match(
+      srv.requests[4] as string,
+      /^POST \/ HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\nconnection: keep-alive\r\nx-amz-target: DynamoDB_20120810\.BatchWriteItem\r\ncontent-length: 7\r\n\r\n\{"n":4\}$/,
+    );
   });
 
   it('never opens more than maxSockets connections, and answers every request waiting for one', async (t) => {
@@ -127,7 +145,12 @@ describe('lean transport connections', () => {
   it('closes an idle connection after the idle timeout, or the shorter Keep-Alive hint less a second', async (t) => {
     for (const [label, answer, options, closesWithin] of [
       ['idle timeout', OK, { idleTimeoutMs: 100 }, 1_000],
-      ['Keep-Alive hint', 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\n{}', { idleTimeoutMs: 60_000 }, 1_000],
+      [
+        'Keep-Alive hint',
+        'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\n{}',
+        { idleTimeoutMs: 60_000 },
+        1_000,
+      ],
     ] as const) {
       let closedAt = 0;
       const srv = await server(t, (socket) => {
@@ -151,7 +174,10 @@ describe('lean transport connections', () => {
       const lean = createTransport({ maxSockets: 2, connectionTimeoutMs: 2000, requestTimeoutMs: 5000 });
       const answer = await lean.post(url, { host: url.host, 'content-length': '2' }, body);
       console.log(answer.status);`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const killer = setTimeout(() => child.kill(), 10_000);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -179,7 +205,10 @@ describe('lean transport answers', () => {
   for (const [label, script] of [
     ['closed before any answer', (socket: net.Socket) => socket.end()],
     ['reset before any answer', (socket: net.Socket) => socket.resetAndDestroy()],
-    ['closed part-way through the body', (socket: net.Socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"a"')],
+    [
+      'closed part-way through the body',
+      (socket: net.Socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"a"'),
+    ],
   ] as const) {
     it(`fails a request whose connection was ${label}: ECONNRESET, a TimeoutError, classified network, and the next request works`, async (t) => {
       let first = true;
@@ -239,7 +268,9 @@ describe('lean transport answers', () => {
       const srv = await server(t, (socket) => socket.write(OK));
       const lean = transport(t);
       const body = Buffer.from('{}');
-      const error = await failure(lean.post(srv.url, { host: srv.url.host, 'content-length': '2', 'x-evil': value }, body));
+      const error = await failure(
+        lean.post(srv.url, { host: srv.url.host, 'content-length': '2', 'x-evil': value }, body),
+      );
       assert.equal(error.code, 'UND_ERR_INVALID_ARG');
       assert.equal(srv.connections(), 0);
     });
@@ -254,7 +285,9 @@ describe('lean transport answers', () => {
   });
 
   it('reads answers framed by the end of the connection, each on a new connection', async (t) => {
-    const srv = await server(t, (socket) => socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"UnprocessedItems":{}}'));
+    const srv = await server(t, (socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"UnprocessedItems":{}}'),
+    );
     const lean = transport(t, { maxSockets: 1 });
     assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{"UnprocessedItems":{}}' });
     assert.deepEqual(await post(lean, srv.url), { status: 200, body: '{"UnprocessedItems":{}}' });
@@ -303,7 +336,8 @@ describe('lean transport answers', () => {
   });
 
   it('refuses a socket limit below 1, which would make every request wait for ever', () => {
-    for (const maxSockets of [0, -1, 1.5, Number.NaN]) assert.throws(() => createTransport({ maxSockets, connectionTimeoutMs: 1, requestTimeoutMs: 1 }), RangeError);
+    for (const maxSockets of [0, -1, 1.5, Number.NaN])
+      assert.throws(() => createTransport({ maxSockets, connectionTimeoutMs: 1, requestTimeoutMs: 1 }), RangeError);
   });
 
   it('fails requests in flight and waiting when destroyed, and refuses new ones', async (t) => {

@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import { BatchWriteItemCommand, DynamoDBClient, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  type AttributeValue,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { classifyError } from '../../src/dynamo/classify.js';
 import { createLeanSend, type LeanSend } from '../../src/dynamo/lean-writer.js';
 import { batchBody, parseWriteRequestText, serializeWriteRequest } from '../../src/dynamo/wire.js';
@@ -28,7 +33,12 @@ async function rig(t: TestContext, faults?: Faults): Promise<Rig> {
   const table = await createTable(db.endpoint, { hash: ['id', 'S'], range: ['r', 'N'] });
   const proxy = faults ? await startFaultProxy(db.endpoint, faults) : undefined;
   const endpoint = proxy?.endpoint ?? db.endpoint;
-  const sdk = new DynamoDBClient({ endpoint, region: TEST_REGION, maxAttempts: 1, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
+  const sdk = new DynamoDBClient({
+    endpoint,
+    region: TEST_REGION,
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+  });
   const lean = await createLeanSend(sdk, { maxSockets: 4 });
   t.after(async () => {
     lean.destroy();
@@ -70,7 +80,9 @@ function sortSets(item: Record<string, AttributeValue>): Record<string, Attribut
   return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, sort(v)]));
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; $fault?: string; code?: string }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number }; $fault?: string; code?: string }> {
   try {
     await promise;
   } catch (error) {
@@ -95,9 +107,17 @@ describe('createLeanSend against dynalite', () => {
 
   it('deletes by key', async (t) => {
     const { table, lean } = await rig(t);
-    await lean.send({ [table]: [{ PutRequest: { Item: { id: { S: 'x' }, r: { N: '1' } } } }, { PutRequest: { Item: { id: { S: 'y' }, r: { N: '1' } } } }] });
+    await lean.send({
+      [table]: [
+        { PutRequest: { Item: { id: { S: 'x' }, r: { N: '1' } } } },
+        { PutRequest: { Item: { id: { S: 'y' }, r: { N: '1' } } } },
+      ],
+    });
     await lean.send({ [table]: [{ DeleteRequest: { Key: { id: { S: 'x' }, r: { N: '1' } } } }] });
-    assert.deepEqual((await scanAll(db.endpoint, table)).map((i) => i.id?.S), ['y']);
+    assert.deepEqual(
+      (await scanAll(db.endpoint, table)).map((i) => i.id?.S),
+      ['y'],
+    );
   });
 
   it('returns withheld requests as UnprocessedItems equal to what was sent', async (t) => {
@@ -120,24 +140,84 @@ describe('createLeanSend against dynalite', () => {
 
   it('returns only the withheld part when some requests went through', async (t) => {
     const { table, lean } = await rig(t, { withhold: 0.5, seed: 7 });
-    const requests: WriteRequest[] = Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { id: { S: `i${i}` }, r: { N: String(i) }, b: { B: bytes(i) } } } }));
+    const requests: WriteRequest[] = Array.from({ length: 25 }, (_, i) => ({
+      PutRequest: { Item: { id: { S: `i${i}` }, r: { N: String(i) }, b: { B: bytes(i) } } },
+    }));
     const unprocessed = (await lean.send({ [table]: requests }))?.[table] ?? [];
     const stored = (await scanAll(db.endpoint, table)).map((i) => i.id?.S ?? '?');
     assert.ok(unprocessed.length > 0 && stored.length > 0);
-    assert.deepEqual([...stored, ...unprocessed.map((r) => r.PutRequest?.Item?.id?.S ?? '?')].sort(), requests.map((r) => r.PutRequest?.Item?.id?.S ?? '?').sort());
+    assert.deepEqual(
+      [...stored, ...unprocessed.map((r) => r.PutRequest?.Item?.id?.S ?? '?')].sort(),
+      requests.map((r) => r.PutRequest?.Item?.id?.S ?? '?').sort(),
+    );
     for (const request of unprocessed) assert.ok(requests.some((sent) => isDeepStrictEqual(sent, request)));
   });
 });
 
 describe('lean errors match the SDK errors for the same fault', () => {
-  const cases: { label: string; faults: Faults; name?: string; status?: number; fault?: string; kind: string; code?: string }[] = [
-    { label: 'throttling', faults: { throttle: 1 }, name: 'ProvisionedThroughputExceededException', status: 400, fault: 'client', kind: 'throttled' },
-    { label: 'ThrottlingException', faults: { throttle: 1, throttleType: 'ThrottlingException' }, name: 'ThrottlingException', status: 400, fault: 'client', kind: 'throttled' },
-    { label: 'a 500', faults: { serverError: 1 }, name: 'InternalServerError', status: 500, fault: 'server', kind: 'server' },
-    { label: 'a reset before forwarding', faults: { resetBefore: 1 }, name: 'TimeoutError', code: 'ECONNRESET', kind: 'network' },
-    { label: 'a reset after forwarding', faults: { resetAfter: 1 }, name: 'TimeoutError', code: 'ECONNRESET', kind: 'network' },
-    { label: 'bad credentials', faults: { failAfter: 0, failWith: 'UnrecognizedClientException' }, name: 'UnrecognizedClientException', status: 400, fault: 'client', kind: 'fatal' },
-    { label: 'a validation error', faults: { failAfter: 0, failWith: 'ValidationException' }, name: 'ValidationException', status: 400, fault: 'client', kind: 'validation' },
+  const cases: {
+    label: string;
+    faults: Faults;
+    name?: string;
+    status?: number;
+    fault?: string;
+    kind: string;
+    code?: string;
+  }[] = [
+    {
+      label: 'throttling',
+      faults: { throttle: 1 },
+      name: 'ProvisionedThroughputExceededException',
+      status: 400,
+      fault: 'client',
+      kind: 'throttled',
+    },
+    {
+      label: 'ThrottlingException',
+      faults: { throttle: 1, throttleType: 'ThrottlingException' },
+      name: 'ThrottlingException',
+      status: 400,
+      fault: 'client',
+      kind: 'throttled',
+    },
+    {
+      label: 'a 500',
+      faults: { serverError: 1 },
+      name: 'InternalServerError',
+      status: 500,
+      fault: 'server',
+      kind: 'server',
+    },
+    {
+      label: 'a reset before forwarding',
+      faults: { resetBefore: 1 },
+      name: 'TimeoutError',
+      code: 'ECONNRESET',
+      kind: 'network',
+    },
+    {
+      label: 'a reset after forwarding',
+      faults: { resetAfter: 1 },
+      name: 'TimeoutError',
+      code: 'ECONNRESET',
+      kind: 'network',
+    },
+    {
+      label: 'bad credentials',
+      faults: { failAfter: 0, failWith: 'UnrecognizedClientException' },
+      name: 'UnrecognizedClientException',
+      status: 400,
+      fault: 'client',
+      kind: 'fatal',
+    },
+    {
+      label: 'a validation error',
+      faults: { failAfter: 0, failWith: 'ValidationException' },
+      name: 'ValidationException',
+      status: 400,
+      fault: 'client',
+      kind: 'validation',
+    },
   ];
   for (const c of cases) {
     it(`${c.label}: ${c.name ?? c.code} -> ${c.kind}`, async (t) => {
@@ -145,7 +225,13 @@ describe('lean errors match the SDK errors for the same fault', () => {
       const items = { [table]: [{ PutRequest: { Item: { id: { S: 'a' }, r: { N: '1' } } } }] };
       const viaSdk = await failure(sdk.send(new BatchWriteItemCommand({ RequestItems: items })));
       const viaLean = await failure(lean.send(items));
-      const shape = (e: typeof viaLean): unknown => ({ name: e.name, code: e.code, status: e.$metadata?.httpStatusCode, fault: e.$fault, kind: classifyError(e) });
+      const shape = (e: typeof viaLean): unknown => ({
+        name: e.name,
+        code: e.code,
+        status: e.$metadata?.httpStatusCode,
+        fault: e.$fault,
+        kind: classifyError(e),
+      });
       assert.deepEqual(shape(viaLean), shape(viaSdk));
       assert.equal(viaLean.name, c.name);
       assert.equal(viaLean.code, c.code);
@@ -162,7 +248,12 @@ describe('lean errors match the SDK errors for the same fault', () => {
     const items = { [table]: requests };
     // The SDK's reading, which the lean path must not copy: no UnprocessedItems, so all written.
     assert.equal((await sdk.send(new BatchWriteItemCommand({ RequestItems: items }))).UnprocessedItems, undefined);
-    for (const viaLean of [await failure(lean.send(items)), await failure(lean.sendSerialized(batchBody(requests.map((request) => ({ table, json: serializeWriteRequest(request) })))))]) {
+    for (const viaLean of [
+      await failure(lean.send(items)),
+      await failure(
+        lean.sendSerialized(batchBody(requests.map((request) => ({ table, json: serializeWriteRequest(request) })))),
+      ),
+    ]) {
       assert.equal(viaLean.name, 'SyntaxError');
       assert.match(viaLean.message, /got an empty body[\s\S]*HTTP 200/);
       assert.equal(viaLean.$metadata?.httpStatusCode, 200);

@@ -10,20 +10,50 @@ function answering(table: DescribeTableCommandOutput['Table']): DynamoDBClient {
 }
 
 describe('describeTable: secondary-index keys', () => {
-  test('GSI and LSI key attributes, each once with every index it keys, without the table\'s keys', async () => {
-    const schema = await describeTable(answering({
-      TableName: 'T',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' },
-        { AttributeName: 'g', AttributeType: 'N' }, { AttributeName: 'at', AttributeType: 'S' }, { AttributeName: 'l', AttributeType: 'B' },
-      ],
-      GlobalSecondaryIndexes: [
-        { IndexName: 'by_g', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }] },
-        { IndexName: 'by_at', KeySchema: [{ AttributeName: 'at', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] },
-      ],
-      LocalSecondaryIndexes: [{ IndexName: 'by_l', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'l', KeyType: 'RANGE' }] }],
-    }), 'T', 'here');
+  test("GSI and LSI key attributes, each once with every index it keys, without the table's keys", async () => {
+    const schema = await describeTable(
+      answering({
+        TableName: 'T',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'N' },
+          { AttributeName: 'g', AttributeType: 'N' },
+          { AttributeName: 'at', AttributeType: 'S' },
+          { AttributeName: 'l', AttributeType: 'B' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'by_g',
+            KeySchema: [
+              { AttributeName: 'g', KeyType: 'HASH' },
+              { AttributeName: 'at', KeyType: 'RANGE' },
+            ],
+          },
+          {
+            IndexName: 'by_at',
+            KeySchema: [
+              { AttributeName: 'at', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+          },
+        ],
+        LocalSecondaryIndexes: [
+          {
+            IndexName: 'by_l',
+            KeySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' },
+              { AttributeName: 'l', KeyType: 'RANGE' },
+            ],
+          },
+        ],
+      }),
+      'T',
+      'here',
+    );
     assert.deepEqual(schema.indexKeys, [
       { name: 'g', type: 'N', indexes: ['by_g'], role: 'partition' },
       { name: 'at', type: 'S', indexes: ['by_g', 'by_at'], role: 'sort' },
@@ -33,14 +63,29 @@ describe('describeTable: secondary-index keys', () => {
   });
 
   test('a table without indexes has none', async () => {
-    const schema = await describeTable(answering({ KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }), 'T', 'here');
+    const schema = await describeTable(
+      answering({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      }),
+      'T',
+      'here',
+    );
     assert.deepEqual(schema.indexKeys, []);
   });
 
   test('an index key without a scalar definition is TABLE_SCHEMA', async () => {
-    await assert.rejects(describeTable(answering({
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      GlobalSecondaryIndexes: [{ IndexName: 'x', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }] }],
-    }), 'T', 'here'), { code: 'TABLE_SCHEMA' });
+    await assert.rejects(
+      describeTable(
+        answering({
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          GlobalSecondaryIndexes: [{ IndexName: 'x', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }] }],
+        }),
+        'T',
+        'here',
+      ),
+      { code: 'TABLE_SCHEMA' },
+    );
   });
 });

@@ -7,10 +7,16 @@ import type { AwsCredentialIdentity, HttpRequest, Provider } from '@smithy/types
 import { createSigner, NodeSha256, updatedClockOffset } from '../../src/dynamo/sign.js';
 import { serializeBatchWrite } from '../../src/dynamo/wire.js';
 
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'token/with+chars=' };
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'token/with+chars=',
+};
 
 function batchRequest(): HttpRequest {
-  const body = serializeBatchWrite({ 'my-table': [{ PutRequest: { Item: { id: { S: 'é' }, b: { B: new Uint8Array([1, 2]) } } } }] });
+  const body = serializeBatchWrite({
+    'my-table': [{ PutRequest: { Item: { id: { S: 'é' }, b: { B: new Uint8Array([1, 2]) } } } }],
+  });
   return {
     method: 'POST',
     protocol: 'https:',
@@ -32,7 +38,11 @@ describe('createSigner', () => {
     const client = new DynamoDBClient({ region: 'eu-west-1', credentials });
     try {
       const sdkSigner = await client.config.signer();
-      const ours = createSigner({ credentials: client.config.credentials, region: client.config.region, service: 'dynamodb' });
+      const ours = createSigner({
+        credentials: client.config.credentials,
+        region: client.config.region,
+        service: 'dynamodb',
+      });
       const signingDate = new Date('2024-02-29T23:59:58Z');
       const options = { signingDate, signingRegion: 'eu-west-1', signingService: 'dynamodb' };
       const expected = (await sdkSigner.sign(batchRequest(), options)) as HttpRequest;
@@ -41,7 +51,10 @@ describe('createSigner', () => {
       assert.equal(actual.headers['x-amz-date'], '20240229T235958Z');
       assert.equal(actual.headers['x-amz-security-token'], credentials.sessionToken);
       assert.equal(actual.headers['x-amz-content-sha256'], expected.headers['x-amz-content-sha256']);
-      assert.match(actual.headers.authorization ?? '', /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20240229\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/);
+      assert.match(
+        actual.headers.authorization ?? '',
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20240229\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/,
+      );
     } finally {
       client.destroy();
     }
@@ -77,12 +90,35 @@ describe('createSigner', () => {
 });
 
 /** The SDK's SignatureV4 as the old createSigner built it: the reference our signer must match byte for byte. */
-function sdkSigner(credentials: AwsCredentialIdentity | Provider<AwsCredentialIdentity>, region: string | Provider<string> = 'eu-west-1'): SignatureV4 {
-  return new SignatureV4({ credentials, region, service: 'dynamodb', sha256: NodeSha256, uriEscapePath: true, applyChecksum: true });
+function sdkSigner(
+  credentials: AwsCredentialIdentity | Provider<AwsCredentialIdentity>,
+  region: string | Provider<string> = 'eu-west-1',
+): SignatureV4 {
+  return new SignatureV4({
+    credentials,
+    region,
+    service: 'dynamodb',
+    sha256: NodeSha256,
+    uriEscapePath: true,
+    applyChecksum: true,
+  });
 }
 
-function request(path: string, headers: Record<string, string>, body: unknown, query: HttpRequest['query'] = {}): HttpRequest {
-  return { method: 'POST', protocol: 'https:', hostname: 'dynamodb.eu-west-1.amazonaws.com', path, query, headers: { ...headers }, body };
+function request(
+  path: string,
+  headers: Record<string, string>,
+  body: unknown,
+  query: HttpRequest['query'] = {},
+): HttpRequest {
+  return {
+    method: 'POST',
+    protocol: 'https:',
+    hostname: 'dynamodb.eu-west-1.amazonaws.com',
+    path,
+    query,
+    headers: { ...headers },
+    body,
+  };
 }
 
 const secrets: [string, AwsCredentialIdentity][] = [
@@ -90,7 +126,14 @@ const secrets: [string, AwsCredentialIdentity][] = [
   ['secret B without a session token', { accessKeyId: 'AKIDOTHER', secretAccessKey: 'another/secret+KEY=' }],
 ];
 // Both sides of two UTC midnights, in signing order: the key cache must not reuse yesterday's key.
-const dates = ['2024-02-29T23:59:58Z', '2024-02-29T23:59:59.999Z', '2024-03-01T00:00:00Z', '2024-03-01T00:00:00.001Z', '2024-12-31T23:59:59.500Z', '2025-01-01T00:00:00Z'];
+const dates = [
+  '2024-02-29T23:59:58Z',
+  '2024-02-29T23:59:59.999Z',
+  '2024-03-01T00:00:00Z',
+  '2024-03-01T00:00:00.001Z',
+  '2024-12-31T23:59:59.500Z',
+  '2025-01-01T00:00:00Z',
+];
 const regions: [string, string | undefined][] = [
   ['the signer region (eu-west-1)', undefined],
   ['us-east-1', 'us-east-1'],
@@ -110,14 +153,73 @@ const bodies: [string, unknown][] = [
 ];
 const host = { host: 'dynamodb.eu-west-1.amazonaws.com' };
 const headerSets: [string, Record<string, string>][] = [
-  ['lowercase headers', { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.BatchWriteItem', 'content-length': '42', ...host }],
-  ['mixed-case header names', { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'DynamoDB_20120810.BatchWriteItem', 'Content-Length': '42', Host: host.host }],
-  ['spaces, tabs and newlines in values', { 'content-type': '  application/x-amz-json-1.0 ', 'x-amz-target': 'DynamoDB\t\t_20120810  .Batch \r\n WriteItem', 'x-blank': ' ', 'x-tab': '\tv\t', ...host }],
-  ['unsignable headers', { 'User-Agent': 'dynaload/1.0', 'x-amzn-trace-id': 'Root=1-abc', 'proxy-authorization': 'x', 'Sec-Fetch-Mode': 'cors', connection: 'keep-alive', Expect: '100-continue', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache', ...host }],
-  ['stale generated headers', { Authorization: 'AWS4-HMAC-SHA256 stale', 'X-Amz-Date': '19990101T000000Z', Date: 'Mon, 01 Jan 1999 00:00:00 GMT', 'X-Amz-Security-Token': 'stale', ...host }],
-  ['a caller-given payload hash', { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', 'content-type': 'application/x-amz-json-1.0', ...host }],
+  [
+    'lowercase headers',
+    {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.BatchWriteItem',
+      'content-length': '42',
+      ...host,
+    },
+  ],
+  [
+    'mixed-case header names',
+    {
+      'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': 'DynamoDB_20120810.BatchWriteItem',
+      'Content-Length': '42',
+      Host: host.host,
+    },
+  ],
+  [
+    'spaces, tabs and newlines in values',
+    {
+      'content-type': '  application/x-amz-json-1.0 ',
+      'x-amz-target': 'DynamoDB\t\t_20120810  .Batch \r\n WriteItem',
+      'x-blank': ' ',
+      'x-tab': '\tv\t',
+      ...host,
+    },
+  ],
+  [
+    'unsignable headers',
+    {
+      'User-Agent': 'dynaload/1.0',
+      'x-amzn-trace-id': 'Root=1-abc',
+      'proxy-authorization': 'x',
+      'Sec-Fetch-Mode': 'cors',
+      connection: 'keep-alive',
+      Expect: '100-continue',
+      'transfer-encoding': 'chunked',
+      'cache-control': 'no-cache',
+      ...host,
+    },
+  ],
+  [
+    'stale generated headers',
+    {
+      Authorization: 'AWS4-HMAC-SHA256 stale',
+      'X-Amz-Date': '19990101T000000Z',
+      Date: 'Mon, 01 Jan 1999 00:00:00 GMT',
+      'X-Amz-Security-Token': 'stale',
+      ...host,
+    },
+  ],
+  [
+    'a caller-given payload hash',
+    { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', 'content-type': 'application/x-amz-json-1.0', ...host },
+  ],
 ];
-const paths = ['/', '/tables/my table/ü+é', "/a/./b/../c/*(!)'~", '//double//slash//', '/../x/../../y', '/already%20escaped/%2F', 'relative/path/', ''];
+const paths = [
+  '/',
+  '/tables/my table/ü+é',
+  "/a/./b/../c/*(!)'~",
+  '//double//slash//',
+  '/../x/../../y',
+  '/already%20escaped/%2F',
+  'relative/path/',
+  '',
+];
 
 interface Case {
   label: string;
@@ -180,8 +282,14 @@ describe('createSigner against the SDK SignatureV4', () => {
     current = credentials;
     const options = { signingDate: new Date('2024-03-01T00:00:00Z') };
     const query = { b: ['2', '1 0'], a: 'x y*', 'X-Amz-Signature': 'dropped', empty: '' };
-    const protoHeader = JSON.parse('{"__proto__": "own", "host": "dynamodb.eu-west-1.amazonaws.com"}') as Record<string, string>;
-    for (const make of [() => request('/q', host, Buffer.from('{}'), query), () => request('/', protoHeader, Buffer.from('{}'))]) {
+    const protoHeader = JSON.parse('{"__proto__": "own", "host": "dynamodb.eu-west-1.amazonaws.com"}') as Record<
+      string,
+      string
+    >;
+    for (const make of [
+      () => request('/q', host, Buffer.from('{}'), query),
+      () => request('/', protoHeader, Buffer.from('{}')),
+    ]) {
       const expected = await reference.sign(make(), options);
       const actual = await ours.sign(make(), options);
       assert.equal(actual.headers.authorization, expected.headers.authorization);
@@ -222,7 +330,8 @@ describe('createSigner credentials', () => {
     });
     const signingDate = new Date('2024-03-01T12:00:00Z');
     for (const identity of rotation) {
-      const make = (): HttpRequest => request('/', { 'content-type': 'application/x-amz-json-1.0', ...host }, Buffer.from('{}'));
+      const make = (): HttpRequest =>
+        request('/', { 'content-type': 'application/x-amz-json-1.0', ...host }, Buffer.from('{}'));
       const actual = await signer.sign(make(), { signingDate });
       const expected = await sdkSigner(identity, () => Promise.resolve('eu-west-1')).sign(make(), { signingDate });
       assert.equal(actual.headers.authorization, expected.headers.authorization);
@@ -233,8 +342,14 @@ describe('createSigner credentials', () => {
   });
 
   it('rejects resolved credentials without keys, with the SDK message', async () => {
-    const signer = createSigner({ credentials: () => Promise.resolve({} as AwsCredentialIdentity), region: 'eu-west-1', service: 'dynamodb' });
-    await assert.rejects(signer.sign(request('/', host, undefined)), { message: 'Resolved credential object is not valid' });
+    const signer = createSigner({
+      credentials: () => Promise.resolve({} as AwsCredentialIdentity),
+      region: 'eu-west-1',
+      service: 'dynamodb',
+    });
+    await assert.rejects(signer.sign(request('/', host, undefined)), {
+      message: 'Resolved credential object is not valid',
+    });
   });
 });
 
@@ -242,13 +357,22 @@ describe('NodeSha256', () => {
   it('hashes and HMACs like node:crypto, and resets', async () => {
     const hash = new NodeSha256();
     hash.update('abc');
-    assert.equal(Buffer.from(await hash.digest()).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.equal(
+      Buffer.from(await hash.digest()).toString('hex'),
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
     hash.reset();
     hash.update(new Uint8Array());
-    assert.equal(Buffer.from(await hash.digest()).toString('hex'), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    assert.equal(
+      Buffer.from(await hash.digest()).toString('hex'),
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
     const hmac = new NodeSha256('key');
     hmac.update('The quick brown fox jumps over the lazy dog');
-    assert.equal(Buffer.from(await hmac.digest()).toString('hex'), 'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8');
+    assert.equal(
+      Buffer.from(await hmac.digest()).toString('hex'),
+      'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+    );
   });
 });
 

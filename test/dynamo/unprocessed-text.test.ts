@@ -13,10 +13,16 @@ function check(answer: string): void {
   }
   assert.ok(texts instanceof Map, 'scanned');
   assert.deepEqual([...texts.keys()], Object.keys(expected));
-  for (const [table, list] of texts) assert.deepEqual(list.map((text) => JSON.parse(text) as unknown), expected[table]);
+  for (const [table, list] of texts)
+    assert.deepEqual(
+      list.map((text) => JSON.parse(text) as unknown),
+      expected[table],
+    );
 }
 
-const put = (id: string, extra: Record<string, unknown> = {}): unknown => ({ PutRequest: { Item: { id: { S: id }, ...extra } } });
+const put = (id: string, extra: Record<string, unknown> = {}): unknown => ({
+  PutRequest: { Item: { id: { S: id }, ...extra } },
+});
 
 describe('scanUnprocessed', () => {
   const answers: [string, string][] = [
@@ -24,13 +30,38 @@ describe('scanUnprocessed', () => {
     ['an empty UnprocessedItems', '{"UnprocessedItems":{}}'],
     ['UnprocessedItems null', '{"UnprocessedItems":null}'],
     ['one table', JSON.stringify({ UnprocessedItems: { t: [put('a'), put('b')] } })],
-    ['two tables and a delete', JSON.stringify({ UnprocessedItems: { t: [put('a')], 'u "x"': [{ DeleteRequest: { Key: { id: { N: '1' } } } }] } })],
-    ['strings with quotes, backslashes, braces and brackets', JSON.stringify({ UnprocessedItems: { t: [put('a"}]\\', { s: { S: '\\"{[' } }), put('\\\\')] } })],
-    ['nested maps, lists and sets', JSON.stringify({ UnprocessedItems: { t: [put('a', { m: { M: { l: { L: [{ N: '1' }, { SS: ['x', 'y'] }, { NULL: true }, { BOOL: false }] } } } })] } })],
-    ['other members before and after', JSON.stringify({ ConsumedCapacity: [{ TableName: 't', CapacityUnits: 1.5 }], UnprocessedItems: { t: [put('a')] }, ItemCollectionMetrics: {} })],
-    ['whitespace everywhere', ` {\n "UnprocessedItems" : { "t" : [ ${JSON.stringify(put('a'))} ,\t${JSON.stringify(put('b'))} ] } , "x" : 1 }\n`],
+    [
+      'two tables and a delete',
+      JSON.stringify({
+        UnprocessedItems: { t: [put('a')], 'u "x"': [{ DeleteRequest: { Key: { id: { N: '1' } } } }] },
+      }),
+    ],
+    [
+      'strings with quotes, backslashes, braces and brackets',
+      JSON.stringify({ UnprocessedItems: { t: [put('a"}]\\', { s: { S: '\\"{[' } }), put('\\\\')] } }),
+    ],
+    [
+      'nested maps, lists and sets',
+      JSON.stringify({
+        UnprocessedItems: {
+          t: [put('a', { m: { M: { l: { L: [{ N: '1' }, { SS: ['x', 'y'] }, { NULL: true }, { BOOL: false }] } } } })],
+        },
+      }),
+    ],
+    [
+      'other members before and after',
+      JSON.stringify({
+        ConsumedCapacity: [{ TableName: 't', CapacityUnits: 1.5 }],
+        UnprocessedItems: { t: [put('a')] },
+        ItemCollectionMetrics: {},
+      }),
+    ],
+    [
+      'whitespace everywhere',
+      ` {\n "UnprocessedItems" : { "t" : [ ${JSON.stringify(put('a'))} ,\t${JSON.stringify(put('b'))} ] } , "x" : 1 }\n`,
+    ],
     ['an empty list', '{"UnprocessedItems":{"t":[]}}'],
-    ['non-ASCII', JSON.stringify({ UnprocessedItems: { 'tä': [put('é\u{1f600}\u2028')] } })],
+    ['non-ASCII', JSON.stringify({ UnprocessedItems: { tä: [put('é\u{1f600}\u2028')] } })],
   ];
   for (const [label, answer] of answers) {
     it(`finds each request's text: ${label}`, () => check(answer));

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { batchBody, crc32, parseBatchWriteOutput, serializeBatchWrite, serializeWriteRequest } from '../../src/dynamo/wire.js';
+import {
+  batchBody,
+  crc32,
+  parseBatchWriteOutput,
+  serializeBatchWrite,
+  serializeWriteRequest,
+} from '../../src/dynamo/wire.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -56,7 +62,11 @@ describe('serializeBatchWrite', () => {
 
   const cases: [string, Record<string, AttributeValue>, string][] = [
     ['no binary at all', { s: { S: 'x' }, n: { N: '1' } }, '{"s":{"S":"x"},"n":{"N":"1"}}'],
-    ['a binary only deep inside M and L', { m: { M: { l: { L: [{ S: 'x' }, { BS: [bytes(255)] }] } } } }, '{"m":{"M":{"l":{"L":[{"S":"x"},{"BS":["/w=="]}]}}}}'],
+    [
+      'a binary only deep inside M and L',
+      { m: { M: { l: { L: [{ S: 'x' }, { BS: [bytes(255)] }] } } } },
+      '{"m":{"M":{"l":{"L":[{"S":"x"},{"BS":["/w=="]}]}}}}',
+    ],
   ];
   for (const [label, item, expected] of cases) {
     it(`serializes an item with ${label}`, () => {
@@ -89,7 +99,10 @@ describe('batchBody', () => {
       },
     });
     // The same bytes as serializing the objects.
-    const items = { b: [{ PutRequest: { Item: { id: { S: '1' } } } }, { PutRequest: { Item: { id: { S: '3' } } } }], 'a "quoted"': [{ DeleteRequest: { Key: { id: { N: '2' } } } }] };
+    const items = {
+      b: [{ PutRequest: { Item: { id: { S: '1' } } } }, { PutRequest: { Item: { id: { S: '3' } } } }],
+      'a "quoted"': [{ DeleteRequest: { Key: { id: { N: '2' } } } }],
+    };
     assert.equal(body.toString('utf8'), serializeBatchWrite(items).toString('utf8'));
   });
 });
@@ -99,31 +112,62 @@ describe('batchBody', () => {
 const wire: Array<[label: string, item: Item, size: number]> = [
   ['string', { a: { S: 'b' } }, 24 + '{"a":{"S":"b"}}'.length],
   ['number', { n: { N: '-1.5e3' } }, 24 + '{"n":{"N":"-1.5e3"}}'.length],
-  ['escapes, accents, emoji', { a: { S: 'x"\n\u0001é\u{1f600}' } }, 24 + '{"a":{"S":""}}'.length + 1 + 2 + 2 + 6 + 2 + 4],
+  [
+    'escapes, accents, emoji',
+    { a: { S: 'x"\n\u0001é\u{1f600}' } },
+    24 + '{"a":{"S":""}}'.length + 1 + 2 + 2 + 6 + 2 + 4,
+  ],
   ['binary as base64', { b: { B: new Uint8Array([1, 2, 3, 4]) } }, 24 + '{"b":{"B":"AQIDBA=="}}'.length],
-  ['booleans and null', { t: { BOOL: true }, f: { BOOL: false }, z: { NULL: true } }, 24 + '{"t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true}}'.length],
+  [
+    'booleans and null',
+    { t: { BOOL: true }, f: { BOOL: false }, z: { NULL: true } },
+    24 + '{"t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true}}'.length,
+  ],
   ['sets', { s: { SS: ['a', 'b'] }, n: { NS: ['1'] } }, 24 + '{"s":{"SS":["a","b"]},"n":{"NS":["1"]}}'.length],
-  ['list and map', { l: { L: [{ M: { k: { N: '1' } } }, { L: [] }] } }, 24 + '{"l":{"L":[{"M":{"k":{"N":"1"}}},{"L":[]}]}}'.length],
+  [
+    'list and map',
+    { l: { L: [{ M: { k: { N: '1' } } }, { L: [] }] } },
+    24 + '{"l":{"L":[{"M":{"k":{"N":"1"}}},{"L":[]}]}}'.length,
+  ],
   ['empty item', {}, 24 + '{}'.length],
 ];
 
 describe('serializeWriteRequest', () => {
   for (const [label, item, size] of wire) {
-    it(`${label}: ${size} bytes`, () => assert.equal(Buffer.byteLength(serializeWriteRequest({ PutRequest: { Item: item } }), 'utf8'), size));
+    it(`${label}: ${size} bytes`, () =>
+      assert.equal(Buffer.byteLength(serializeWriteRequest({ PutRequest: { Item: item } }), 'utf8'), size));
   }
 
   // An independent oracle: the UTF-8 length of what JSON.stringify (the SDK's serialiser) emits.
   const samples: Item[] = [
     { key: { S: 'quote " backslash \\ tab \t nul \u0000 del \u007f' } },
     { 'naïve "name"': { S: 'ü€\u{10348}' }, lone: { S: 'a\ud800b\udc00' } },
-    { b0: { B: new Uint8Array(0) }, b1: { B: new Uint8Array(1) }, b2: { B: new Uint8Array(2) }, b5: { B: new Uint8Array(5) } },
+    {
+      b0: { B: new Uint8Array(0) },
+      b1: { B: new Uint8Array(1) },
+      b2: { B: new Uint8Array(2) },
+      b5: { B: new Uint8Array(5) },
+    },
     { bs: { BS: [new Uint8Array(1), new Uint8Array(7)] }, ns: { NS: ['1', '-2.5e-7'] }, ss: { SS: ['', '\n'] } },
-    { deep: { M: { a: { L: [{ M: { 'b\u2028': { S: '\u001f' } } }, { BOOL: false }, { NULL: true }, { L: [] }] }, c: { M: {} } } } },
+    {
+      deep: {
+        M: {
+          a: { L: [{ M: { 'b\u2028': { S: '\u001f' } } }, { BOOL: false }, { NULL: true }, { L: [] }] },
+          c: { M: {} },
+        },
+      },
+    },
   ];
   for (const [index, item] of samples.entries()) {
     it(`matches JSON.stringify of the SDK's shape for sample ${index}`, () => {
-      assert.equal(serializeWriteRequest({ PutRequest: { Item: item } }), JSON.stringify({ PutRequest: { Item: toJson(item) } }));
-      assert.equal(serializeWriteRequest({ DeleteRequest: { Key: item } }), JSON.stringify({ DeleteRequest: { Key: toJson(item) } }));
+      assert.equal(
+        serializeWriteRequest({ PutRequest: { Item: item } }),
+        JSON.stringify({ PutRequest: { Item: toJson(item) } }),
+      );
+      assert.equal(
+        serializeWriteRequest({ DeleteRequest: { Key: item } }),
+        JSON.stringify({ DeleteRequest: { Key: toJson(item) } }),
+      );
     });
   }
 });
@@ -144,7 +188,16 @@ describe('parseBatchWriteOutput', () => {
       JSON.stringify({
         UnprocessedItems: {
           t: [
-            { PutRequest: { Item: { id: { S: 'k' }, b: { B: 'AP8B' }, bs: { BS: ['AQ=='] }, m: { M: { l: { L: [{ B: 'CQ==' }, { N: '1' }] } } } } } },
+            {
+              PutRequest: {
+                Item: {
+                  id: { S: 'k' },
+                  b: { B: 'AP8B' },
+                  bs: { BS: ['AQ=='] },
+                  m: { M: { l: { L: [{ B: 'CQ==' }, { N: '1' }] } } },
+                },
+              },
+            },
             { DeleteRequest: { Key: { id: { B: 'AQI=' } } } },
           ],
         },
@@ -152,21 +205,42 @@ describe('parseBatchWriteOutput', () => {
     );
     assert.deepStrictEqual(parseBatchWriteOutput(body), {
       t: [
-        { PutRequest: { Item: { id: { S: 'k' }, b: { B: bytes(0, 255, 1) }, bs: { BS: [bytes(1)] }, m: { M: { l: { L: [{ B: bytes(9) }, { N: '1' }] } } } } } },
+        {
+          PutRequest: {
+            Item: {
+              id: { S: 'k' },
+              b: { B: bytes(0, 255, 1) },
+              bs: { BS: [bytes(1)] },
+              m: { M: { l: { L: [{ B: bytes(9) }, { N: '1' }] } } },
+            },
+          },
+        },
         { DeleteRequest: { Key: { id: { B: bytes(1, 2) } } } },
       ],
     });
   });
 
   it('decodes a binary that is the only one in the answer, even with escaped text around it', () => {
-    const requests = [{ PutRequest: { Item: { id: { S: 'say \\"B\\"' }, n: { N: '1' } } } }, { PutRequest: { Item: { id: { S: 'x' }, only: { BS: ['AQ=='] } } } }];
+    const requests = [
+      { PutRequest: { Item: { id: { S: 'say \\"B\\"' }, n: { N: '1' } } } },
+      { PutRequest: { Item: { id: { S: 'x' }, only: { BS: ['AQ=='] } } } },
+    ];
     const parsed = parseBatchWriteOutput(Buffer.from(JSON.stringify({ UnprocessedItems: { t: requests } })));
     assert.deepStrictEqual(parsed?.t?.[1]?.PutRequest?.Item?.only, { BS: [bytes(1)] });
   });
 
   it('gives the parsed requests as they are when the answer holds no binary value', () => {
-    const requests = [{ PutRequest: { Item: { id: { S: 'B' }, n: { N: '00123' }, m: { M: { l: { L: [{ SS: ['BS'] }, { NULL: true }] } } } } } }, { DeleteRequest: { Key: { id: { S: 'k' } } } }];
-    assert.deepStrictEqual(parseBatchWriteOutput(Buffer.from(JSON.stringify({ UnprocessedItems: { t: requests } }))), { t: requests });
+    const requests = [
+      {
+        PutRequest: {
+          Item: { id: { S: 'B' }, n: { N: '00123' }, m: { M: { l: { L: [{ SS: ['BS'] }, { NULL: true }] } } } },
+        },
+      },
+      { DeleteRequest: { Key: { id: { S: 'k' } } } },
+    ];
+    assert.deepStrictEqual(parseBatchWriteOutput(Buffer.from(JSON.stringify({ UnprocessedItems: { t: requests } }))), {
+      t: requests,
+    });
   });
 
   it('returns {} for an empty UnprocessedItems', () => {

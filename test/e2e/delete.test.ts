@@ -5,7 +5,19 @@ import { describe, it } from 'node:test';
 import { tempDir } from '../support/cli.js';
 import { createTable, TEST_REGION } from '../support/dynalite.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { assertExit, assertTable, N, parseSummary, readRejects, run as runCli, S, upload, useDynalite, type Item, type UploadRun } from './helpers.js';
+import {
+  assertExit,
+  assertTable,
+  N,
+  parseSummary,
+  readRejects,
+  run as runCli,
+  S,
+  upload,
+  useDynalite,
+  type Item,
+  type UploadRun,
+} from './helpers.js';
 
 // Issue 3, scope 6: `dynaload delete` removes exactly the listed keys, with the writer's retries.
 
@@ -47,7 +59,11 @@ describe('dynaload delete (end to end)', () => {
     // Every third item, keys written as a user would (other columns are ignored, even unreadable ones),
     // plus a key that was never loaded: deleting it is not an error.
     const listed = items.filter((_, i) => i % 3 === 0);
-    const lines = ['timestamp,user,comment', ...listed.map((item) => `${item.timestamp?.N},${item.user?.N},"not, a number"`), '1,1,never loaded'];
+    const lines = [
+      'timestamp,user,comment',
+      ...listed.map((item) => `${item.timestamp?.N},${item.user?.N},"not, a number"`),
+      '1,1,never loaded',
+    ];
     const keys = await put(dir, 'keys.csv', lines.join('\n') + '\n');
     const proxy = await startFaultProxy(db.endpoint, { withhold: 0.3, seed: 41 });
     t.after(() => proxy.close());
@@ -59,27 +75,53 @@ describe('dynaload delete (end to end)', () => {
     assert.deepEqual(s.tables, { [table]: { written: 101, rejected: 0 } });
     assert.ok(proxy.stats.itemsWithheld > 0);
     assert.equal(s.unprocessedRetries, proxy.stats.itemsWithheld);
-    await assertTable(db.endpoint, table, items.filter((_, i) => i % 3 !== 0), 'user', 'timestamp');
+    await assertTable(
+      db.endpoint,
+      table,
+      items.filter((_, i) => i % 3 !== 0),
+      'user',
+      'timestamp',
+    );
   });
 
   it('rejects a key row with a missing key cell (KEY_EMPTY) or too few cells (COLUMN_COUNT), and deletes the rest', async () => {
     const dir = await tempDir();
     const { table, items } = await loaded(dir, 6);
-    const keys = await put(dir, 'keys.csv', [
-      'user,timestamp', // 1
-      '100,1700000000', // 2
-      '101,', //          3: empty sort key
-      ',1700000002', //   4: empty partition key
-      '103', //           5: one cell
-      '105,1700000005', // 6
-    ].join('\n') + '\n');
+    const keys = await put(
+      dir,
+      'keys.csv',
+      [
+        'user,timestamp', // 1
+        '100,1700000000', // 2
+        '101,', //          3: empty sort key
+        ',1700000002', //   4: empty partition key
+        '103', //           5: one cell
+        '105,1700000005', // 6
+      ].join('\n') + '\n',
+    );
     const rejectsFile = path.join(dir, 'rejects.ndjson');
     const run = await remove(db.endpoint, [keys, '--table', table, '--rejects', rejectsFile], { cwd: dir });
     assertExit(run, 3);
-    assert.deepEqual([run.summary.rows, run.summary.written, run.summary.rejected, run.summary.notWritten], [5, 2, 3, 0]);
+    assert.deepEqual(
+      [run.summary.rows, run.summary.written, run.summary.rejected, run.summary.notWritten],
+      [5, 2, 3, 0],
+    );
     const rejects = await readRejects(rejectsFile);
-    assert.deepEqual(rejects.map((r) => [r.line, r.code, r.column]), [[3, 'KEY_EMPTY', 'timestamp'], [4, 'KEY_EMPTY', 'user'], [5, 'COLUMN_COUNT', undefined]]);
-    await assertTable(db.endpoint, table, items.filter((_, i) => i !== 0 && i !== 5), 'user', 'timestamp');
+    assert.deepEqual(
+      rejects.map((r) => [r.line, r.code, r.column]),
+      [
+        [3, 'KEY_EMPTY', 'timestamp'],
+        [4, 'KEY_EMPTY', 'user'],
+        [5, 'COLUMN_COUNT', undefined],
+      ],
+    );
+    await assertTable(
+      db.endpoint,
+      table,
+      items.filter((_, i) => i !== 0 && i !== 5),
+      'user',
+      'timestamp',
+    );
   });
 
   it('a keys file without a key column is refused before anything is deleted (exit 2, no rejects file)', async () => {
@@ -105,12 +147,16 @@ describe('dynaload delete (end to end)', () => {
     await assertTable(db.endpoint, table, items.slice(1, 3), 'user', 'timestamp');
   });
 
-  it('the --help recipe: keys from `jq -c \'.Items[] | {user: .user.N, timestamp: .timestamp.N}\'` (numbers as strings) on standard input', async () => {
+  it("the --help recipe: keys from `jq -c '.Items[] | {user: .user.N, timestamp: .timestamp.N}'` (numbers as strings) on standard input", async () => {
     const dir = await tempDir();
     const { table, items } = await loaded(dir, 4);
     // What that jq program prints for a Query page: the N values are JSON strings.
     const input = '{"user":"100","timestamp":"1700000000"}\n{"user":"103","timestamp":"1700000003"}\n';
-    const run = await remove(db.endpoint, ['-', '--table', table, '--format', 'ndjson', '--rejects', path.join(dir, 'rejects.ndjson')], { cwd: dir, input });
+    const run = await remove(
+      db.endpoint,
+      ['-', '--table', table, '--format', 'ndjson', '--rejects', path.join(dir, 'rejects.ndjson')],
+      { cwd: dir, input },
+    );
     assertExit(run, 0);
     assert.equal(run.summary.written, 2);
     await assertTable(db.endpoint, table, items.slice(1, 3), 'user', 'timestamp');

@@ -30,7 +30,9 @@ describe('a table far away (answers delayed by the fault proxy)', () => {
     const { file, items } = await rows(dir, 3_000);
     const proxy = await startFaultProxy(db.endpoint, { delayMs: 40, withhold: 0.2, seed: 15 });
     t.after(() => proxy.close());
-    const run = await upload(proxy.endpoint, [file, '--table', table, '--types', 'n:N', '--workers', '1'], { cwd: dir });
+    const run = await upload(proxy.endpoint, [file, '--table', table, '--types', 'n:N', '--workers', '1'], {
+      cwd: dir,
+    });
     assertExit(run, 0);
     assert.equal(run.summary.written, 3_000);
     const window = run.summary.window;
@@ -38,8 +40,14 @@ describe('a table far away (answers delayed by the fault proxy)', () => {
     assert.equal(window.perWorker.length, 1);
     assert.ok(window.size >= 16 && window.size <= 128, `window ${window.size}`);
     // Every answer left the proxy at least 40 ms after it came in.
-    assert.ok((window.minRttMs ?? 0) >= 40 && (window.rttMs ?? 0) >= 40, `round-trip ${window.rttMs} ms, fastest ${window.minRttMs} ms`);
-    assert.ok(window.reason.split(',').every((reason) => REASONS.includes(reason)), window.reason);
+    assert.ok(
+      (window.minRttMs ?? 0) >= 40 && (window.rttMs ?? 0) >= 40,
+      `round-trip ${window.rttMs} ms, fastest ${window.minRttMs} ms`,
+    );
+    assert.ok(
+      window.reason.split(',').every((reason) => REASONS.includes(reason)),
+      window.reason,
+    );
     await assertTable(db.endpoint, table, items, 'id');
   });
 
@@ -49,9 +57,16 @@ describe('a table far away (answers delayed by the fault proxy)', () => {
     const { file, items } = await rows(dir, 500);
     const proxy = await startFaultProxy(db.endpoint, { delayMs: 20, seed: 16 });
     t.after(() => proxy.close());
-    const run = await upload(proxy.endpoint, [file, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'], { cwd: dir });
+    const run = await upload(
+      proxy.endpoint,
+      [file, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'],
+      { cwd: dir },
+    );
     assertExit(run, 0);
-    assert.deepEqual({ size: run.summary.window?.size, reason: run.summary.window?.reason }, { size: 4, reason: 'fixed' });
+    assert.deepEqual(
+      { size: run.summary.window?.size, reason: run.summary.window?.reason },
+      { size: 4, reason: 'fixed' },
+    );
     await assertTable(db.endpoint, table, items, 'id');
   });
 });

@@ -34,13 +34,19 @@ describe('failures before any row is written (end to end)', () => {
     assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
     assert.equal(result.summary.exitCode, 1);
     assert.equal(result.summary.error?.code, 'TABLE_NOT_FOUND');
-    assert.match(result.summary.error?.message ?? '', /Expected table `no_such_table` to exist at http:\/\/127\.0\.0\.1:\d+, but DescribeTable found no such table/);
+    assert.match(
+      result.summary.error?.message ?? '',
+      /Expected table `no_such_table` to exist at http:\/\/127\.0\.0\.1:\d+, but DescribeTable found no such table/,
+    );
     assert.match(result.stderr, /TABLE_NOT_FOUND/);
   });
 
   it('prints the failure in the human form without --json, on stderr', async () => {
     const { dir, file } = await oneFile();
-    const result = await run(['upload', file, '--table', 'no_such_table', '--endpoint', db.endpoint, '--region', TEST_REGION], { cwd: dir });
+    const result = await run(
+      ['upload', file, '--table', 'no_such_table', '--endpoint', db.endpoint, '--region', TEST_REGION],
+      { cwd: dir },
+    );
     assertExit(result, 1);
     assert.match(result.stderr, /^dynaload: TABLE_NOT_FOUND: Expected table `no_such_table` to exist/m);
     assert.doesNotMatch(result.stdout, /^\{/, 'no JSON without --json');
@@ -55,21 +61,70 @@ describe('failures before any row is written (end to end)', () => {
     assertExit(result, 1);
     assert.ok(elapsed < 30_000, `took ${elapsed} ms`);
     assert.equal(result.summary.error?.code, 'ENDPOINT_UNREACHABLE');
-    assert.match(result.summary.error?.message ?? '', new RegExp(`Expected a DynamoDB endpoint at ${endpoint.replaceAll('.', '\\.')}, but it could not be reached`));
+    assert.match(
+      result.summary.error?.message ?? '',
+      new RegExp(`Expected a DynamoDB endpoint at ${endpoint.replaceAll('.', '\\.')}, but it could not be reached`),
+    );
   });
 
   const usage: { name: string; args: (file: string) => string[]; code: string | null; stderr: RegExp }[] = [
-    { name: '--concurrency abc', args: (f) => [f, '--table', 'T', '--concurrency', 'abc'], code: 'OPTION_INVALID', stderr: /Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`/ },
-    { name: '--max-retries -1', args: (f) => [f, '--table', 'T', '--max-retries', '-1'], code: 'OPTION_INVALID', stderr: /Expected `--max-retries` to be an integer from 0 to 100, got `-1`/ },
+    {
+      name: '--concurrency abc',
+      args: (f) => [f, '--table', 'T', '--concurrency', 'abc'],
+      code: 'OPTION_INVALID',
+      stderr: /Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`/,
+    },
+    {
+      name: '--max-retries -1',
+      args: (f) => [f, '--table', 'T', '--max-retries', '-1'],
+      code: 'OPTION_INVALID',
+      stderr: /Expected `--max-retries` to be an integer from 0 to 100, got `-1`/,
+    },
     { name: 'missing --table', args: (f) => [f], code: 'OPTION_REQUIRED', stderr: /Expected `--table <name>`/ },
-    { name: 'a file that does not exist', args: (f) => [path.join(path.dirname(f), 'missing.csv'), '--table', 'T'], code: 'INPUT_NOT_FOUND', stderr: /Expected an input file at `.*missing\.csv`, found nothing there/ },
-    { name: 'a glob that matches nothing', args: (f) => [path.join(path.dirname(f), 'none-*.csv'), '--table', 'T'], code: 'INPUT_NOT_FOUND', stderr: /Expected the glob `.*none-\*\.csv` to match at least one file, got none/ },
-    { name: '--no-header without --columns', args: (f) => [f, '--table', 'T', '--no-header'], code: 'OPTION_REQUIRED', stderr: /Expected `--columns a,b,c` with `--no-header`/ },
-    { name: '--types x:Q', args: (f) => [f, '--table', 'T', '--types', 'x:Q'], code: 'TYPES_INVALID', stderr: /Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got `x:Q`/ },
-    { name: '--delimiter ab', args: (f) => [f, '--table', 'T', '--delimiter', 'ab'], code: 'OPTION_INVALID', stderr: /Expected `--delimiter` to be one character/ },
+    {
+      name: 'a file that does not exist',
+      args: (f) => [path.join(path.dirname(f), 'missing.csv'), '--table', 'T'],
+      code: 'INPUT_NOT_FOUND',
+      stderr: /Expected an input file at `.*missing\.csv`, found nothing there/,
+    },
+    {
+      name: 'a glob that matches nothing',
+      args: (f) => [path.join(path.dirname(f), 'none-*.csv'), '--table', 'T'],
+      code: 'INPUT_NOT_FOUND',
+      stderr: /Expected the glob `.*none-\*\.csv` to match at least one file, got none/,
+    },
+    {
+      name: '--no-header without --columns',
+      args: (f) => [f, '--table', 'T', '--no-header'],
+      code: 'OPTION_REQUIRED',
+      stderr: /Expected `--columns a,b,c` with `--no-header`/,
+    },
+    {
+      name: '--types x:Q',
+      args: (f) => [f, '--table', 'T', '--types', 'x:Q'],
+      code: 'TYPES_INVALID',
+      stderr:
+        /Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got `x:Q`/,
+    },
+    {
+      name: '--delimiter ab',
+      args: (f) => [f, '--table', 'T', '--delimiter', 'ab'],
+      code: 'OPTION_INVALID',
+      stderr: /Expected `--delimiter` to be one character/,
+    },
     // Refused by commander itself.
-    { name: '--empty maybe', args: (f) => [f, '--table', 'T', '--empty', 'maybe'], code: null, stderr: /argument 'maybe' is invalid\. Allowed choices are drop, string, null/ },
-    { name: 'an unknown option', args: (f) => [f, '--table', 'T', '--bogus'], code: null, stderr: /unknown option '--bogus'/ },
+    {
+      name: '--empty maybe',
+      args: (f) => [f, '--table', 'T', '--empty', 'maybe'],
+      code: null,
+      stderr: /argument 'maybe' is invalid\. Allowed choices are drop, string, null/,
+    },
+    {
+      name: 'an unknown option',
+      args: (f) => [f, '--table', 'T', '--bogus'],
+      code: null,
+      stderr: /unknown option '--bogus'/,
+    },
   ];
   for (const c of usage) {
     it(`exits 2 on bad usage: ${c.name}`, async () => {
@@ -88,7 +143,10 @@ describe('failures before any row is written (end to end)', () => {
     assertExit(result, 2);
     const summary = parseSummary(result);
     assert.equal(summary.exitCode, 2);
-    assert.deepEqual(summary.error, { code: 'OPTION_INVALID', message: 'Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`' });
+    assert.deepEqual(summary.error, {
+      code: 'OPTION_INVALID',
+      message: 'Expected `--concurrency` to be `auto` or an integer from 1 to 50, got `abc`',
+    });
   });
 
   it('prints one JSON object with error.code for an option commander refuses, with --json', async () => {

@@ -13,11 +13,20 @@ import { assertExit, assertTable, N, S, scanSorted, upload, type Item, type Summ
 const EXAMPLE = 'examples/watch-history';
 
 /** A dynalite of its own (the example's table names are fixed), the three tables of tables.json, and the proxy in front. */
-async function exampleServer(t: TestContext, withhold: number, seed: number): Promise<{ direct: string; proxy: FaultProxy }> {
+async function exampleServer(
+  t: TestContext,
+  withhold: number,
+  seed: number,
+): Promise<{ direct: string; proxy: FaultProxy }> {
   const db = await startDynalite();
   t.after(() => db.close());
-  const inputs = JSON.parse(await readFile(path.join(REPO_ROOT, EXAMPLE, 'tables.json'), 'utf8')) as CreateTableCommandInput[];
-  assert.deepEqual(inputs.map((i) => i.TableName), ['watch_by_user', 'watch_by_series', 'latest']);
+  const inputs = JSON.parse(
+    await readFile(path.join(REPO_ROOT, EXAMPLE, 'tables.json'), 'utf8'),
+  ) as CreateTableCommandInput[];
+  assert.deepEqual(
+    inputs.map((i) => i.TableName),
+    ['watch_by_user', 'watch_by_series', 'latest'],
+  );
   const client = testClient(db.endpoint);
   try {
     for (const input of inputs) {
@@ -87,7 +96,10 @@ function assertCounts(s: Summary, rows: number, tables: Record<string, number>):
   assert.equal(s.rejected, 0);
   assert.equal((s as Summary & { skipped: number }).skipped, 0);
   assert.equal(s.notWritten, 0);
-  assert.deepEqual(s.tables, Object.fromEntries(Object.entries(tables).map(([name, written]) => [name, { written, rejected: 0 }])));
+  assert.deepEqual(
+    s.tables,
+    Object.fromEntries(Object.entries(tables).map(([name, written]) => [name, { written, rejected: 0 }])),
+  );
 }
 
 describe('fan-out to three tables (end to end, through the fault proxy)', () => {
@@ -95,7 +107,11 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
     assert.equal(await readFile(path.join(REPO_ROOT, EXAMPLE, 'watch.csv'), 'utf8'), WATCH_CSV);
     const dir = await tempDir();
     const { direct, proxy } = await exampleServer(t, 0.3, 31);
-    const run = await upload(proxy.endpoint, [`${EXAMPLE}/watch.csv`, '--transform', `${EXAMPLE}/fan-out.mjs`, '--rejects', path.join(dir, 'rejects.ndjson')], { cwd: REPO_ROOT });
+    const run = await upload(
+      proxy.endpoint,
+      [`${EXAMPLE}/watch.csv`, '--transform', `${EXAMPLE}/fan-out.mjs`, '--rejects', path.join(dir, 'rejects.ndjson')],
+      { cwd: REPO_ROOT },
+    );
     assertExit(run, 0);
     // latest gets 8 writes; four of them are overwritten by later rows of the same (user, series).
     assertCounts(run.summary, 8, { watch_by_user: 8, watch_by_series: 8, latest: 8 });
@@ -109,7 +125,11 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
   it('the example mapping file: the same three tables', async (t) => {
     const dir = await tempDir();
     const { direct, proxy } = await exampleServer(t, 0.3, 32);
-    const run = await upload(proxy.endpoint, [`${EXAMPLE}/watch.csv`, '--map', `${EXAMPLE}/mapping.json`, '--rejects', path.join(dir, 'rejects.ndjson')], { cwd: REPO_ROOT });
+    const run = await upload(
+      proxy.endpoint,
+      [`${EXAMPLE}/watch.csv`, '--map', `${EXAMPLE}/mapping.json`, '--rejects', path.join(dir, 'rejects.ndjson')],
+      { cwd: REPO_ROOT },
+    );
     assertExit(run, 0);
     assertCounts(run.summary, 8, { watch_by_user: 8, watch_by_series: 8, latest: 8 });
     assert.ok(proxy.stats.itemsWithheld > 0);
@@ -120,18 +140,40 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
 
   it('the example transform and mapping file, loaded side by side, give the same three tables', async (t) => {
     const dir = await tempDir();
-    const tables = [['watch_by_user', 'user', 'timestamp'], ['watch_by_series', 'series', 'viewer'], ['latest', 'user', 'series']] as const;
+    const tables = [
+      ['watch_by_user', 'user', 'timestamp'],
+      ['watch_by_series', 'series', 'viewer'],
+      ['latest', 'user', 'series'],
+    ] as const;
     const loaded: Item[][][] = [];
-    for (const [how, file] of [['--transform', 'fan-out.mjs'], ['--map', 'mapping.json']] as const) {
+    for (const [how, file] of [
+      ['--transform', 'fan-out.mjs'],
+      ['--map', 'mapping.json'],
+    ] as const) {
       const { direct } = await exampleServer(t, 0, 34);
-      const run = await upload(direct, [`${EXAMPLE}/watch.csv`, how, `${EXAMPLE}/${file}`, '--rejects', path.join(dir, 'rejects.ndjson'), '--no-checkpoint'], { cwd: REPO_ROOT });
+      const run = await upload(
+        direct,
+        [
+          `${EXAMPLE}/watch.csv`,
+          how,
+          `${EXAMPLE}/${file}`,
+          '--rejects',
+          path.join(dir, 'rejects.ndjson'),
+          '--no-checkpoint',
+        ],
+        { cwd: REPO_ROOT },
+      );
       assertExit(run, 0);
       loaded.push(await Promise.all(tables.map(([name, ...keys]) => scanSorted(direct, name, ...keys))));
     }
     const [byTransform, byMapping] = loaded as [Item[][], Item[][]];
     tables.forEach(([name], i) => {
       assert.ok((byTransform[i] as Item[]).length > 0, `${name} holds items`);
-      assert.deepEqual(byMapping[i], byTransform[i], `${name}: the mapping file and the transform wrote the same items`);
+      assert.deepEqual(
+        byMapping[i],
+        byTransform[i],
+        `${name}: the mapping file and the transform wrote the same items`,
+      );
     });
   });
 
@@ -156,16 +198,32 @@ describe('fan-out to three tables (end to end, through the fault proxy)', () => 
         const timestamp = 1_700_000_000 + s * 100_000 + j;
         const moddt = `m-${s}-${j}`;
         lines.push(`${user},${series},${episode},${position},${timestamp},${moddt}`);
-        byUser.push({ user: N(user), timestamp: N(timestamp), series: N(series), episode: N(episode), ...(position === '' ? {} : { position: N(position) }) });
+        byUser.push({
+          user: N(user),
+          timestamp: N(timestamp),
+          series: N(series),
+          episode: N(episode),
+          ...(position === '' ? {} : { position: N(position) }),
+        });
         bySeries.push({ series: N(series), viewer: S(`${user}#${timestamp}`), episode: N(episode) });
-        latest.set(`${user}/${series}`, { user: N(user), series: N(series), episode: N(episode), ...(position === '' ? {} : { position: N(position) }), at: S(moddt) });
+        latest.set(`${user}/${series}`, {
+          user: N(user),
+          series: N(series),
+          episode: N(episode),
+          ...(position === '' ? {} : { position: N(position) }),
+          at: S(moddt),
+        });
       }
       const file = path.join(dir, `watch-${s}.csv`);
       await writeFile(file, lines.join('\n') + '\n');
       files.push(file);
     }
     const started = Date.now();
-    const run = await upload(proxy.endpoint, [...files, '--transform', path.join(REPO_ROOT, EXAMPLE, 'fan-out.mjs'), '--workers', '2'], { cwd: dir, timeoutMs: 60_000 });
+    const run = await upload(
+      proxy.endpoint,
+      [...files, '--transform', path.join(REPO_ROOT, EXAMPLE, 'fan-out.mjs'), '--workers', '2'],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
     t.diagnostic(`12,000 rows x 3 tables through the proxy: ${Date.now() - started} ms`);
     assertExit(run, 0);
     const rows = SHARDS * PER_SHARD;

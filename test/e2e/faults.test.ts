@@ -47,7 +47,11 @@ function assertAllWritten(s: Summary, rows: number, table: string): void {
 
 /** written + rejected + notWritten accounts for every row read; a Scan finds exactly `written`. */
 async function assertAccounted(s: Summary, table: string): Promise<void> {
-  assert.equal(s.written + s.rejected + s.notWritten, s.rows, `written ${s.written} + rejected ${s.rejected} + not written ${s.notWritten} != rows ${s.rows}`);
+  assert.equal(
+    s.written + s.rejected + s.notWritten,
+    s.rows,
+    `written ${s.written} + rejected ${s.rejected} + not written ${s.notWritten} != rows ${s.rows}`,
+  );
   const stored = await scanAll(db.endpoint, table);
   assert.equal(stored.length, s.written, `the summary says ${s.written} written, the table holds ${stored.length}`);
 }
@@ -59,8 +63,13 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     const { files, items } = await writeShards(dir, 100_000, 8);
     const proxy = await proxyFor(t, { withhold: 0.3, throttle: 0.05, seed: 1 });
     const started = Date.now();
-    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '2'], { cwd: dir, timeoutMs: 240_000 });
-    t.diagnostic(`100,000 rows through the proxy: ${Date.now() - started} ms (summary durationMs ${run.summary.durationMs})`);
+    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '2'], {
+      cwd: dir,
+      timeoutMs: 240_000,
+    });
+    t.diagnostic(
+      `100,000 rows through the proxy: ${Date.now() - started} ms (summary durationMs ${run.summary.durationMs})`,
+    );
     assertExit(run, 0);
     assertAllWritten(run.summary, 100_000, table);
     assert.ok(run.summary.unprocessedRetries > 0, 'some items came back as UnprocessedItems');
@@ -74,11 +83,26 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const { files, items } = await writeShards(dir, 5_000, 4);
-    const proxy = await proxyFor(t, { withhold: 0.2, throttle: 0.05, throttleType: 'ThrottlingException', serverError: 0.08, resetBefore: 0.05, resetAfter: 0.05, seed: 2 });
-    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '2', '--concurrency', '4'], { cwd: dir });
+    const proxy = await proxyFor(t, {
+      withhold: 0.2,
+      throttle: 0.05,
+      throttleType: 'ThrottlingException',
+      serverError: 0.08,
+      resetBefore: 0.05,
+      resetAfter: 0.05,
+      seed: 2,
+    });
+    const run = await upload(
+      proxy.endpoint,
+      [...files, '--table', table, '--types', 'n:N', '--workers', '2', '--concurrency', '4'],
+      { cwd: dir },
+    );
     assertExit(run, 0);
     assertAllWritten(run.summary, 5_000, table);
-    assert.ok(proxy.stats.serverErrors > 0 && proxy.stats.resetsBefore > 0 && proxy.stats.resetsAfter > 0, JSON.stringify(proxy.stats));
+    assert.ok(
+      proxy.stats.serverErrors > 0 && proxy.stats.resetsBefore > 0 && proxy.stats.resetsAfter > 0,
+      JSON.stringify(proxy.stats),
+    );
     assert.equal(run.summary.serverErrors, proxy.stats.serverErrors);
     assert.equal(run.summary.networkErrors, proxy.stats.resetsBefore + proxy.stats.resetsAfter);
     await assertTable(db.endpoint, table, items, 'id');
@@ -97,13 +121,22 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     // Random answer delays: a new delay every few milliseconds (setFaults keeps the PRNG when no seed is given).
     const jitter = setInterval(() => proxy.setFaults({ withhold: 0.4, delayMs: Math.floor(Math.random() * 40) }), 3);
     t.after(() => clearInterval(jitter));
-    const run = await upload(proxy.endpoint, [file, '--table', table, '--types', 'version:N', '--workers', '1', '--concurrency', '8'], { cwd: dir });
+    const run = await upload(
+      proxy.endpoint,
+      [file, '--table', table, '--types', 'version:N', '--workers', '1', '--concurrency', '8'],
+      { cwd: dir },
+    );
     clearInterval(jitter);
     assertExit(run, 0);
     assert.equal(run.summary.rows, 4_000);
     assert.equal(run.summary.written, 4_000);
     assert.ok(run.summary.unprocessedRetries > 0);
-    await assertTable(db.endpoint, table, keys.map((k) => ({ id: S(k), version: N(20), tag: S(`${k}@20`) })), 'id');
+    await assertTable(
+      db.endpoint,
+      table,
+      keys.map((k) => ({ id: S(k), version: N(20), tag: S(`${k}@20`) })),
+      'id',
+    );
   });
 
   it('fails with RETRIES_EXHAUSTED when items are withheld every time, and accounts for every row', async (t) => {
@@ -114,12 +147,19 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     const proxy = await proxyFor(t, { withhold: 1, seed: 4 });
     const rejects = path.join(dir, 'rejects.ndjson');
     const started = Date.now();
-    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--max-retries', '2', '--rejects', rejects], { cwd: dir, timeoutMs: 60_000 });
+    const run = await upload(
+      proxy.endpoint,
+      [...files, '--table', table, '--types', 'n:N', '--max-retries', '2', '--rejects', rejects],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
     assertExit(run, 1);
     assert.ok(Date.now() - started < 30_000, 'fails within seconds, not after a long wait');
     assert.equal(run.summary.exitCode, 1);
     assert.equal(run.summary.error?.code, 'RETRIES_EXHAUSTED');
-    assert.match(run.summary.error?.message ?? '', /within 2 retries \(`--max-retries`\), but it was returned in UnprocessedItems 3 times in a row/);
+    assert.match(
+      run.summary.error?.message ?? '',
+      /within 2 retries \(`--max-retries`\), but it was returned in UnprocessedItems 3 times in a row/,
+    );
     assert.match(run.stderr, /RETRIES_EXHAUSTED/);
     assert.equal(run.summary.written, 0);
     assert.ok(run.summary.notWritten > 0);
@@ -134,7 +174,10 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     const started = Date.now();
     // 12 retries allow about 1.3 s of failing (the backoff's ceilings added up). The adaptive rate
     // meanwhile falls toward one unit per second, at which 2,000 rows' retries would take minutes.
-    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--max-retries', '12'], { cwd: dir, timeoutMs: 90_000 });
+    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--max-retries', '12'], {
+      cwd: dir,
+      timeoutMs: 90_000,
+    });
     const seconds = (Date.now() - started) / 1000;
     t.diagnostic(`gave up after ${seconds.toFixed(1)} s`);
     assertExit(run, 1);
@@ -149,7 +192,11 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const { files } = await writeShards(dir, 3_000, 3);
     const proxy = await proxyFor(t, { emptyAnswer: 0.1, seed: 6 });
-    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'], { cwd: dir });
+    const run = await upload(
+      proxy.endpoint,
+      [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'],
+      { cwd: dir },
+    );
     assertExit(run, 1);
     assert.ok(proxy.stats.emptyAnswers > 0);
     assert.equal(run.summary.error?.code, 'WRITE_FAILED');
@@ -163,7 +210,11 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const { files } = await writeShards(dir, 3_000, 3);
     const proxy = await proxyFor(t, { failAfter: 6, failWith: 'UnrecognizedClientException', seed: 5 });
-    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'], { cwd: dir });
+    const run = await upload(
+      proxy.endpoint,
+      [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'],
+      { cwd: dir },
+    );
     assertExit(run, 1);
     assert.equal(run.summary.error?.code, 'ACCESS_DENIED');
     assert.match(run.summary.error?.message ?? '', /UnrecognizedClientException/);
@@ -174,7 +225,17 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
 });
 
 describe('answers of every shape between dynaload and DynamoDB (end to end, through the fault proxy)', () => {
-  const args = (files: string[], table: string): string[] => [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '4'];
+  const args = (files: string[], table: string): string[] => [
+    ...files,
+    '--table',
+    table,
+    '--types',
+    'n:N',
+    '--workers',
+    '1',
+    '--concurrency',
+    '4',
+  ];
 
   it('stops on a 200 `{}` answer, without UnprocessedItems, naming the request id and never counting its items as written', async (t) => {
     const dir = await tempDir();
@@ -185,7 +246,10 @@ describe('answers of every shape between dynaload and DynamoDB (end to end, thro
     assertExit(run, 1);
     assert.ok(proxy.stats.emptyObjects > 0);
     assert.equal(run.summary.error?.code, 'WRITE_FAILED');
-    assert.match(run.summary.error?.message ?? '', /SyntaxError.*Expected a JSON object holding UnprocessedItems, got `\{\}`/s);
+    assert.match(
+      run.summary.error?.message ?? '',
+      /SyntaxError.*Expected a JSON object holding UnprocessedItems, got `\{\}`/s,
+    );
     assert.match(run.summary.error?.message ?? '', /HTTP 200, request id [A-Z0-9]{52}/);
     assert.ok(run.summary.notWritten >= 25, `not written ${run.summary.notWritten}`);
     await assertAccounted(run.summary, table);
@@ -209,7 +273,11 @@ describe('answers of every shape between dynaload and DynamoDB (end to end, thro
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const { files } = await writeShards(dir, 200, 1);
     const proxy = await proxyFor(t, { endlessAnswer: 1, seed: 9 });
-    const run = await upload(proxy.endpoint, [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '2'], { cwd: dir, timeoutMs: 120_000 });
+    const run = await upload(
+      proxy.endpoint,
+      [...files, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '2'],
+      { cwd: dir, timeoutMs: 120_000 },
+    );
     assertExit(run, 1);
     assert.equal(run.summary.error?.code, 'WRITE_FAILED');
     assert.match(run.summary.error?.message ?? '', /AnswerTooLarge.*at most 33554432 bytes/s);
@@ -224,7 +292,11 @@ describe('answers of every shape between dynaload and DynamoDB (end to end, thro
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const { files, items } = await writeShards(dir, 500, 1);
     const proxy = await proxyFor(t, { trickleAnswer: 0.3, trickleMs: 100, seed: 10 });
-    const run = await upload(proxy.endpoint, args(files, table), { cwd: dir, env: { DYNALOAD_ANSWER_TIMEOUT_MS: '1500' }, timeoutMs: 120_000 });
+    const run = await upload(proxy.endpoint, args(files, table), {
+      cwd: dir,
+      env: { DYNALOAD_ANSWER_TIMEOUT_MS: '1500' },
+      timeoutMs: 120_000,
+    });
     assertExit(run, 0);
     assertAllWritten(run.summary, 500, table);
     assert.ok(proxy.stats.trickledAnswers > 0);

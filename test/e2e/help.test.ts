@@ -39,12 +39,31 @@ describe('help and version (end to end)', () => {
       t.diagnostic(`updated ${path.relative(REPO_ROOT, golden)}`);
       return;
     }
-    assert.equal(result.stdout, await readFile(golden, 'utf8').catch(() => ''), 'update with: npm run build && UPDATE_GOLDEN=1 node --import tsx --test test/e2e/help.test.ts');
+    assert.equal(
+      result.stdout,
+      await readFile(golden, 'utf8').catch(() => ''),
+      'update with: npm run build && UPDATE_GOLDEN=1 node --import tsx --test test/e2e/help.test.ts',
+    );
   });
 
   it('the help names the DynamoDB APIs, the exit codes and every documented flag', async () => {
     const { stdout } = await run(['upload', '--help']);
-    for (const flag of ['--table', '--endpoint', '--region', '--workers', '--concurrency', '--types', '--no-header', '--columns', '--delimiter', '--empty', '--rejects', '--json', '--log-level', '--max-retries']) {
+    for (const flag of [
+      '--table',
+      '--endpoint',
+      '--region',
+      '--workers',
+      '--concurrency',
+      '--types',
+      '--no-header',
+      '--columns',
+      '--delimiter',
+      '--empty',
+      '--rejects',
+      '--json',
+      '--log-level',
+      '--max-retries',
+    ]) {
       assert.match(stdout, new RegExp(`\\s${flag}\\b`), `--help mentions ${flag}`);
     }
     assert.match(stdout, /DescribeTable/);

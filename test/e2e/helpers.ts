@@ -63,13 +63,21 @@ export async function upload(endpoint: string, args: string[], opts: RunOptions 
 
 export function parseSummary(result: RunResult): Summary {
   const lines = result.stdout.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `expected one JSON line on stdout, got:\n${result.stdout}\n--- stderr\n${result.stderr}`);
+  assert.equal(
+    lines.length,
+    1,
+    `expected one JSON line on stdout, got:\n${result.stdout}\n--- stderr\n${result.stderr}`,
+  );
   return JSON.parse(lines[0] as string) as Summary;
 }
 
 /** Asserts the exit code, with both streams in the message when it differs. */
 export function assertExit(result: RunResult, code: number): void {
-  assert.equal(result.code, code, `exit code ${String(result.code)} (signal ${String(result.signal)}), expected ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+  assert.equal(
+    result.code,
+    code,
+    `exit code ${String(result.code)} (signal ${String(result.signal)}), expected ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+  );
 }
 
 /** Scans the table and sorts the items by the string form of the given key attributes. */

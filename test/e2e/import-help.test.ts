@@ -17,6 +17,10 @@ describe('import help (end to end)', () => {
       t.diagnostic(`updated ${path.relative(REPO_ROOT, GOLDEN)}`);
       return;
     }
-    assert.equal(result.stdout, await readFile(GOLDEN, 'utf8').catch(() => ''), 'update with: npm run build && UPDATE_GOLDEN=1 node --import tsx --test test/e2e/import-help.test.ts test/e2e/help.test.ts');
+    assert.equal(
+      result.stdout,
+      await readFile(GOLDEN, 'utf8').catch(() => ''),
+      'update with: npm run build && UPDATE_GOLDEN=1 node --import tsx --test test/e2e/import-help.test.ts test/e2e/help.test.ts',
+    );
   });
 });

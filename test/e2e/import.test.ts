@@ -48,7 +48,22 @@ async function writeCsv(dir: string, rows: number, bad: readonly number[] = []):
 }
 
 async function runImport(args: string[], cwd: string): Promise<RunResult & { summary: ImportSummary }> {
-  const result = await run(['import', ...args, '--endpoint', double.endpoint, '--logs-endpoint', double.endpoint, '--region', TEST_REGION, '--poll-seconds', '0.2', '--json'], { cwd, env: s3.env, timeoutMs: 600_000 });
+  const result = await run(
+    [
+      'import',
+      ...args,
+      '--endpoint',
+      double.endpoint,
+      '--logs-endpoint',
+      double.endpoint,
+      '--region',
+      TEST_REGION,
+      '--poll-seconds',
+      '0.2',
+      '--json',
+    ],
+    { cwd, env: s3.env, timeoutMs: 600_000 },
+  );
   return { ...result, summary: parseSummary(result) as unknown as ImportSummary };
 }
 
@@ -64,7 +79,19 @@ describe('dynaload import (end to end, against the import double)', () => {
     const bad = [7, Math.floor(ROWS / 2), ROWS - 1];
     const file = await writeCsv(dir, ROWS, bad);
     const rejects = path.join(dir, 'rejects.ndjson');
-    const args = [file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/runs/`, '--object-mb', '0.05', '--rejects', rejects];
+    const args = [
+      file,
+      '--table',
+      table,
+      '--key',
+      'id:N',
+      '--stage',
+      `s3://${BUCKET}/runs/`,
+      '--object-mb',
+      '0.05',
+      '--rejects',
+      rejects,
+    ];
     const before = { ...double.calls };
     const first = await runImport(args, dir);
     assertExit(first, 3);
@@ -80,7 +107,10 @@ describe('dynaload import (end to end, against the import double)', () => {
     assert.equal((await scanAll(db.endpoint, table)).length, ROWS - 3);
     const lines = (await readRejects(rejects)).map((r) => [r.line, r.code]).sort((a, b) => Number(a[0]) - Number(b[0]));
     // Line 1 is the header: row i is on line i + 2.
-    assert.deepEqual(lines, bad.map((i) => [i + 2, 'NUMBER_INVALID']));
+    assert.deepEqual(
+      lines,
+      bad.map((i) => [i + 2, 'NUMBER_INVALID']),
+    );
     assert.equal(double.calls.importsStarted - before.importsStarted, 1);
 
     // Objects of similar size under <prefix><table>/<token>/, each a shuffle (not the input's order).
@@ -90,18 +120,33 @@ describe('dynaload import (end to end, against the import double)', () => {
     const sizes: number[] = [];
     for (const key of keys) {
       const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-      const text = gunzipSync(Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
-      const ids = text.split('\n').filter((l) => l !== '').map((l) => Number((JSON.parse(l) as { Item: { id: { N: string } } }).Item.id.N));
+      const text = gunzipSync(
+        Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()),
+      ).toString('utf8');
+      const ids = text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => Number((JSON.parse(l) as { Item: { id: { N: string } } }).Item.id.N));
       sizes.push(ids.length);
       const ascending = ids.filter((id, i) => i > 0 && id > (ids[i - 1] as number)).length;
-      assert.ok(ascending < ids.length * 0.7, `object ${key} is shuffled (${ascending} of ${ids.length} ascending steps)`);
+      assert.ok(
+        ascending < ids.length * 0.7,
+        `object ${key} is shuffled (${ascending} of ${ids.length} ascending steps)`,
+      );
     }
     assert.ok(Math.max(...sizes) < Math.min(...sizes) * 1.5, `objects of similar size: ${sizes.join(', ')}`);
 
-    const second = await runImport(args.map((a) => (a === rejects ? path.join(dir, 'rejects-2.ndjson') : a)), dir);
+    const second = await runImport(
+      args.map((a) => (a === rejects ? path.join(dir, 'rejects-2.ndjson') : a)),
+      dir,
+    );
     assertExit(second, 3);
     context.diagnostic(`second run ${second.summary.durationMs} ms`);
-    assert.equal(second.summary.tables[table]?.importArn, t.importArn, 'the same import, found again by its ClientToken');
+    assert.equal(
+      second.summary.tables[table]?.importArn,
+      t.importArn,
+      'the same import, found again by its ClientToken',
+    );
     assert.equal(double.calls.importsStarted - before.importsStarted, 1, 'no second import');
     assert.equal(double.calls.importTable - before.importTable, 2);
     assert.equal((await scanAll(db.endpoint, table)).length, ROWS - 3);
@@ -112,10 +157,27 @@ describe('dynaload import (end to end, against the import double)', () => {
     const table = newTable();
     const file = await writeCsv(dir, 2_000);
     const refused = new Set(['3', '500', '999', '1000', '1998']);
-    double.failItems((item) => (refused.has(item.id?.N ?? '') ? 'One or more parameter values were invalid: forced by the test' : undefined));
+    double.failItems((item) =>
+      refused.has(item.id?.N ?? '') ? 'One or more parameter values were invalid: forced by the test' : undefined,
+    );
     t.after(() => double.failItems(undefined));
     const rejects = path.join(dir, 'rejects.ndjson');
-    const result = await runImport([file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/refuse/`, '--object-mb', '0.03', '--rejects', rejects], dir);
+    const result = await runImport(
+      [
+        file,
+        '--table',
+        table,
+        '--key',
+        'id:N',
+        '--stage',
+        `s3://${BUCKET}/refuse/`,
+        '--object-mb',
+        '0.03',
+        '--rejects',
+        rejects,
+      ],
+      dir,
+    );
     assertExit(result, 3);
     const s = result.summary.tables[table];
     assert.equal(s?.errors, 5);
@@ -123,8 +185,19 @@ describe('dynaload import (end to end, against the import double)', () => {
     assert.equal(result.summary.written, 1_995);
     assert.equal(result.summary.rejected, 5);
     const lines = await readRejects(rejects);
-    assert.deepEqual(lines.map((r) => r.line).sort((a, b) => a - b), [...refused].map((id) => Number(id) + 2).sort((a, b) => a - b));
-    assert.ok(lines.every((r) => r.code === 'DYNAMODB_REJECTED' && r.file === file && r.table === table && r.message.includes('forced by the test')));
+    assert.deepEqual(
+      lines.map((r) => r.line).sort((a, b) => a - b),
+      [...refused].map((id) => Number(id) + 2).sort((a, b) => a - b),
+    );
+    assert.ok(
+      lines.every(
+        (r) =>
+          r.code === 'DYNAMODB_REJECTED' &&
+          r.file === file &&
+          r.table === table &&
+          r.message.includes('forced by the test'),
+      ),
+    );
   });
 
   it('where the import log cannot be read: exit 1, says so, and prints how to read it', async (t) => {
@@ -141,7 +214,10 @@ describe('dynaload import (end to end, against the import double)', () => {
     assertExit(result, 1);
     assert.equal(result.summary.error?.code, 'IMPORT_ERRORS_UNREAD');
     assert.match(result.summary.error?.message ?? '', /AccessDeniedException/);
-    assert.match(result.summary.error?.message ?? '', /aws logs filter-log-events --log-group-name \/aws-dynamodb\/imports/);
+    assert.match(
+      result.summary.error?.message ?? '',
+      /aws logs filter-log-events --log-group-name \/aws-dynamodb\/imports/,
+    );
     assert.match(result.stderr, /IMPORT_ERRORS_UNREAD/);
   });
 
@@ -176,10 +252,30 @@ describe('dynaload import (end to end, against the import double)', () => {
     const table = newTable();
     const file = await writeCsv(dir, 1_000, [5]);
     const calls = double.calls.importTable;
-    const result = await run(['import', file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/dry/`, '--dry-run', '--import-price', '0.15', '--wru-price', '0.625'], { cwd: dir, env: s3.env });
+    const result = await run(
+      [
+        'import',
+        file,
+        '--table',
+        table,
+        '--key',
+        'id:N',
+        '--stage',
+        `s3://${BUCKET}/dry/`,
+        '--dry-run',
+        '--import-price',
+        '0.15',
+        '--wru-price',
+        '0.625',
+      ],
+      { cwd: dir, env: s3.env },
+    );
     assertExit(result, 3);
     assert.match(result.stdout, /Dry run/);
-    assert.match(result.stdout, /ImportTable (USD|under USD)[^\n]* at USD 0.15 per GB\) vs BatchWriteItem (USD|under USD)[^\n]*999 write units at USD 0.625 per million/);
+    assert.match(
+      result.stdout,
+      /ImportTable (USD|under USD)[^\n]* at USD 0.15 per GB\) vs BatchWriteItem (USD|under USD)[^\n]*999 write units at USD 0.625 per million/,
+    );
     assert.equal(double.calls.importTable, calls);
     assert.deepEqual(await stagedKeys('dry/'), []);
   });
@@ -189,14 +285,39 @@ describe('dynaload import (end to end, against the import double)', () => {
     const [a, b] = [newTable(), newTable()];
     const file = await writeCsv(dir, 400);
     const transform = path.join(dir, 'fan.mjs');
-    await writeFile(transform, `export default { ${JSON.stringify(a)}: (row) => ({ id: Number(row.id), name: row.name }), ${JSON.stringify(b)}: (row) => Number(row.id) % 2 ? null : { pk: 'even', id: Number(row.id) } };\n`);
+    await writeFile(
+      transform,
+      `export default { ${JSON.stringify(a)}: (row) => ({ id: Number(row.id), name: row.name }), ${JSON.stringify(b)}: (row) => Number(row.id) % 2 ? null : { pk: 'even', id: Number(row.id) } };\n`,
+    );
     const spec = path.join(dir, 'spec.json');
-    await writeFile(spec, JSON.stringify([
-      { TableName: a, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'N' }], BillingMode: 'PAY_PER_REQUEST' },
-      { TableName: b, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'id', KeyType: 'RANGE' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'id', AttributeType: 'N' }], BillingMode: 'PAY_PER_REQUEST' },
-    ]));
+    await writeFile(
+      spec,
+      JSON.stringify([
+        {
+          TableName: a,
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'N' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        },
+        {
+          TableName: b,
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'id', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'id', AttributeType: 'N' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        },
+      ]),
+    );
     const started = double.calls.importsStarted;
-    const result = await runImport([file, '--transform', transform, '--table-spec', spec, '--stage', `s3://${BUCKET}/fan/`], dir);
+    const result = await runImport(
+      [file, '--transform', transform, '--table-spec', spec, '--stage', `s3://${BUCKET}/fan/`],
+      dir,
+    );
     assertExit(result, 0);
     assert.equal(double.calls.importsStarted - started, 2);
     assert.equal((await scanAll(db.endpoint, a)).length, 400);
@@ -239,10 +360,14 @@ describe('dynaload import (end to end, against the import double)', () => {
       double.delayLogs(0);
     });
     const rejects = path.join(dir, 'rejects.ndjson');
-    const result = await runImport([file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/late/`, '--rejects', rejects], dir);
+    const result = await runImport(
+      [file, '--table', table, '--key', 'id:N', '--stage', `s3://${BUCKET}/late/`, '--rejects', rejects],
+      dir,
+    );
     assertExit(result, 3);
-    assert.deepEqual((await readRejects(rejects)).map((r) => r.line).sort((a, b) => a - b), [22, 42]);
+    assert.deepEqual(
+      (await readRejects(rejects)).map((r) => r.line).sort((a, b) => a - b),
+      [22, 42],
+    );
   });
 });
-
-

@@ -47,7 +47,10 @@ describe('--infer (end to end)', () => {
     // Inference decides per cell: the column given several types is named, with counts and examples.
     const warnings = run.stderr.split('\n').filter((line) => line.includes('--infer decides per cell'));
     assert.equal(warnings.length, 1, run.stderr);
-    assert.match(warnings[0] ?? '', /column `v` was written as S in 7 \(e\.g\. `00123`\), N in 3 \(e\.g\. `0`\), BOOL in 2 \(e\.g\. `true`\)/);
+    assert.match(
+      warnings[0] ?? '',
+      /column `v` was written as S in 7 \(e\.g\. `00123`\), N in 3 \(e\.g\. `0`\), BOOL in 2 \(e\.g\. `true`\)/,
+    );
     assert.match(warnings[0] ?? '', /`--types v:S`/);
   });
 
@@ -59,9 +62,14 @@ describe('--infer (end to end)', () => {
     const run = await upload(db.endpoint, [file, '--table', table, '--infer'], { cwd: dir });
     assertExit(run, 0);
     assert.doesNotMatch(run.stderr, /--infer decides per cell/);
-    await assertTable(db.endpoint, table, [
-      { id: S('a'), n: N(1), b: { BOOL: true }, s: S('x') },
-      { id: S('b'), n: N('2.5'), b: { BOOL: false }, s: S('00123') },
-    ], 'id');
+    await assertTable(
+      db.endpoint,
+      table,
+      [
+        { id: S('a'), n: N(1), b: { BOOL: true }, s: S('x') },
+        { id: S('b'), n: N('2.5'), b: { BOOL: false }, s: S('00123') },
+      ],
+      'id',
+    );
   });
 });

@@ -25,7 +25,11 @@ async function setup(): Promise<{ dir: string; table: string; input: string }> {
 describe('output files (end to end)', () => {
   for (const [name, option, spelling] of [
     ['--rejects naming the input', '--rejects', (dir: string) => path.join(dir, 'rows.csv')],
-    ['--rejects naming the input by another spelling', '--rejects', (dir: string) => path.join(dir, 'sub', '..', 'rows.csv')],
+    [
+      '--rejects naming the input by another spelling',
+      '--rejects',
+      (dir: string) => path.join(dir, 'sub', '..', 'rows.csv'),
+    ],
     ['--rejects through a link to the input', '--rejects', (dir: string) => path.join(dir, 'link.ndjson')],
     ['--checkpoint naming the input', '--checkpoint', (dir: string) => path.join(dir, 'rows.csv')],
     ['--checkpoint through a link to the input', '--checkpoint', (dir: string) => path.join(dir, 'link.ndjson')],
@@ -48,7 +52,9 @@ describe('output files (end to end)', () => {
     const replay = path.join(dir, 'old.ndjson');
     const kept = '{"file":"x.csv","line":2,"code":"KEY_EMPTY","message":"m","row":{"id":"z","v":"1"}}\n';
     await writeFile(replay, kept);
-    const run = await upload(db.endpoint, ['--from-rejects', replay, '--table', table, '--rejects', replay], { cwd: dir });
+    const run = await upload(db.endpoint, ['--from-rejects', replay, '--table', table, '--rejects', replay], {
+      cwd: dir,
+    });
     assertExit(run, 2);
     assert.equal(run.summary.error?.code, 'OUTPUT_IS_INPUT');
     assert.equal(await readFile(replay, 'utf8'), kept);
@@ -58,24 +64,36 @@ describe('output files (end to end)', () => {
     const { dir, table, input } = await setup();
     const rejects = path.join(dir, 'rejects.ndjson');
     await writeFile(rejects, 'earlier rejects\n');
-    const refused = await upload(db.endpoint, [input, '--table', table, '--rejects', rejects, '--no-checkpoint'], { cwd: dir });
+    const refused = await upload(db.endpoint, [input, '--table', table, '--rejects', rejects, '--no-checkpoint'], {
+      cwd: dir,
+    });
     assertExit(refused, 2);
     assert.equal(refused.summary.error?.code, 'REJECTS_EXISTS');
     assert.match(refused.summary.error?.message ?? '', /--force/);
     assert.equal(await readFile(rejects, 'utf8'), 'earlier rejects\n');
     assert.equal((await scanAll(db.endpoint, table)).length, 0, 'refused before any row was read');
 
-    const forced = await upload(db.endpoint, [input, '--table', table, '--rejects', rejects, '--no-checkpoint', '--force'], { cwd: dir });
+    const forced = await upload(
+      db.endpoint,
+      [input, '--table', table, '--rejects', rejects, '--no-checkpoint', '--force'],
+      { cwd: dir },
+    );
     assertExit(forced, 3);
     const lines = await readRejects(rejects);
-    assert.deepEqual(lines.map((l) => [l.line, l.code]), [[4, 'KEY_EMPTY']], 'replaced by this run\'s rejects');
+    assert.deepEqual(
+      lines.map((l) => [l.line, l.code]),
+      [[4, 'KEY_EMPTY']],
+      "replaced by this run's rejects",
+    );
 
     const fresh = path.join(dir, 'fresh.ndjson');
     const checkpoint = path.join(dir, 'cp.json');
-    const third = await upload(db.endpoint, [input, '--table', table, '--rejects', fresh, '--checkpoint', checkpoint], { cwd: dir });
+    const third = await upload(db.endpoint, [input, '--table', table, '--rejects', fresh, '--checkpoint', checkpoint], {
+      cwd: dir,
+    });
     assertExit(third, 3);
-    assert.equal((await stat(fresh)).mode & 0o777, 0o600, 'the rejects file (row data) is the user\'s only');
-    assert.equal((await stat(checkpoint)).mode & 0o777, 0o600, 'the checkpoint (paths) is the user\'s only');
+    assert.equal((await stat(fresh)).mode & 0o777, 0o600, "the rejects file (row data) is the user's only");
+    assert.equal((await stat(checkpoint)).mode & 0o777, 0o600, "the checkpoint (paths) is the user's only");
   });
 
   it('--resume appends to the existing --rejects file', async () => {
@@ -84,10 +102,18 @@ describe('output files (end to end)', () => {
     await writeFile(input, 'id,v\n,1\nd,2\n');
     const rejects = path.join(dir, 'rejects.ndjson');
     const checkpoint = path.join(dir, 'cp.json');
-    const first = await upload(db.endpoint, [input, '--table', table, '--rejects', rejects, '--checkpoint', checkpoint], { cwd: dir });
+    const first = await upload(
+      db.endpoint,
+      [input, '--table', table, '--rejects', rejects, '--checkpoint', checkpoint],
+      { cwd: dir },
+    );
     assertExit(first, 3);
     // The checkpoint says every row is settled; the resume reads nothing, and must keep the rejects.
-    const resumed = await upload(db.endpoint, [input, '--table', table, '--rejects', rejects, '--checkpoint', checkpoint, '--resume'], { cwd: dir });
+    const resumed = await upload(
+      db.endpoint,
+      [input, '--table', table, '--rejects', rejects, '--checkpoint', checkpoint, '--resume'],
+      { cwd: dir },
+    );
     assert.notEqual(resumed.code, 2, resumed.stdout);
     assert.equal(resumed.summary.rejectsFile, rejects);
     assert.equal((await readRejects(rejects)).length, 1, 'the earlier rejects are kept');
@@ -98,7 +124,9 @@ describe('output files (end to end)', () => {
     const notAFolder = path.join(dir, 'plain-file');
     await writeFile(notAFolder, 'x');
     for (const place of [path.join(dir, 'no-such-folder', 'r.ndjson'), path.join(notAFolder, 'r.ndjson'), dir]) {
-      const run = await upload(db.endpoint, [input, '--table', table, '--rejects', place, '--no-checkpoint'], { cwd: dir });
+      const run = await upload(db.endpoint, [input, '--table', table, '--rejects', place, '--no-checkpoint'], {
+        cwd: dir,
+      });
       assertExit(run, 2);
       assert.equal(run.summary.error?.code, 'REJECTS_UNWRITABLE', place);
     }
@@ -114,10 +142,13 @@ describe('output files (end to end)', () => {
     const uploadCheckpoint = path.join(dir, `.dynaload-checkpoint-${table}.json`);
     assert.equal(loaded.summary.checkpointFile, uploadCheckpoint);
     const before = await readFile(uploadCheckpoint, 'utf8');
-    const deleted = await run(['delete', input, '--table', table, '--endpoint', db.endpoint, '--region', TEST_REGION, '--json'], { cwd: dir });
+    const deleted = await run(
+      ['delete', input, '--table', table, '--endpoint', db.endpoint, '--region', TEST_REGION, '--json'],
+      { cwd: dir },
+    );
     assertExit(deleted, 0);
     assert.equal(parseSummary(deleted).checkpointFile, path.join(dir, `.dynaload-checkpoint-delete-${table}.json`));
-    assert.equal(await readFile(uploadCheckpoint, 'utf8'), before, 'the upload\'s checkpoint is untouched');
+    assert.equal(await readFile(uploadCheckpoint, 'utf8'), before, "the upload's checkpoint is untouched");
     const resumed = await upload(db.endpoint, [input, '--table', table, '--resume'], { cwd: dir });
     assertExit(resumed, 0);
     assert.equal(resumed.summary.previous?.written, 2);

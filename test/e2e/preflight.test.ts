@@ -33,7 +33,10 @@ describe('header preflight (end to end)', () => {
     const run = await upload(db.endpoint, [file, '--table', table], { cwd: dir });
     assertExit(run, 2);
     assert.equal(run.summary.error?.code, 'HEADER_MISMATCH');
-    assert.match(run.summary.error?.message ?? '', /big\.csv: table `t_[0-9a-f]+` needs key attribute `id`, which no column gives/);
+    assert.match(
+      run.summary.error?.message ?? '',
+      /big\.csv: table `t_[0-9a-f]+` needs key attribute `id`, which no column gives/,
+    );
     assert.deepEqual(await scanAll(db.endpoint, table), []);
     await assertOnly(dir, ['big.csv']);
   });
@@ -54,7 +57,16 @@ describe('header preflight (end to end)', () => {
     assertExit(skipped, 3);
     assert.deepEqual([skipped.summary.rows, skipped.summary.written, skipped.summary.rejected], [3, 3, 0]);
     assert.deepEqual(skipped.summary.unreadFiles, [path.join(dir, 'p3.csv')]);
-    await assertTable(db.endpoint, table, [{ id: S('r0'), v: S('0') }, { id: S('r1'), v: S('1') }, { id: S('r3'), v: S('3') }], 'id');
+    await assertTable(
+      db.endpoint,
+      table,
+      [
+        { id: S('r0'), v: S('0') },
+        { id: S('r1'), v: S('1') },
+        { id: S('r3'), v: S('3') },
+      ],
+      'id',
+    );
   });
 
   it('a duplicate or empty column name is a usage error naming it (a column was dropped silently)', async () => {
@@ -90,15 +102,25 @@ describe('header preflight (end to end)', () => {
     const table = await createTable(db.endpoint, { hash: ['pk', 'N'], range: ['sk', 'S'] });
     const good = await put(dir, 'good.csv', 'user,series,episode\n1,77,3\n');
     const bad = await put(dir, 'bad.data', gzipSync('user,series\n2,78\n'));
-    const mapping = await put(dir, 'map.json', JSON.stringify({ rename: { user: 'pk' }, set: { sk: '${series}#${episode}' } }));
+    const mapping = await put(
+      dir,
+      'map.json',
+      JSON.stringify({ rename: { user: 'pk' }, set: { sk: '${series}#${episode}' } }),
+    );
     const run = await upload(db.endpoint, [good, bad, '--table', table, '--map', mapping], { cwd: dir });
     assertExit(run, 2);
-    assert.match(run.summary.error?.message ?? '', /bad\.data: table `t_[0-9a-f]+`: the mapping uses column `episode` \(used by set\.sk\), which the file lacks/);
+    assert.match(
+      run.summary.error?.message ?? '',
+      /bad\.data: table `t_[0-9a-f]+`: the mapping uses column `episode` \(used by set\.sk\), which the file lacks/,
+    );
     assert.deepEqual(await scanAll(db.endpoint, table), []);
     const noSort = await put(dir, 'nosort.json', JSON.stringify({ rename: { user: 'pk' } }));
     const second = await upload(db.endpoint, [good, '--table', table, '--map', noSort], { cwd: dir });
     assertExit(second, 2);
-    assert.match(second.summary.error?.message ?? '', /good\.csv: table `t_[0-9a-f]+` needs key attribute `sk`, which no column, rename or set gives/);
+    assert.match(
+      second.summary.error?.message ?? '',
+      /good\.csv: table `t_[0-9a-f]+` needs key attribute `sk`, which no column, rename or set gives/,
+    );
     const fine = await upload(db.endpoint, [good, '--table', table, '--map', mapping], { cwd: dir });
     assertExit(fine, 0);
     await assertTable(db.endpoint, table, [{ pk: N(1), sk: S('77#3'), series: S('77'), episode: S('3') }], 'pk', 'sk');
@@ -112,14 +134,21 @@ describe('header preflight (end to end)', () => {
     const run = await upload(db.endpoint, [file, '--table', table, '--map', mapping], { cwd: dir });
     assertExit(run, 2);
     assert.equal(run.summary.error?.code, 'MAP_KEY_TYPE');
-    assert.match(run.summary.error?.message ?? '', /`pk` \(partition key of table `t_[0-9a-f]+`\) the table's type N, got S/);
+    assert.match(
+      run.summary.error?.message ?? '',
+      /`pk` \(partition key of table `t_[0-9a-f]+`\) the table's type N, got S/,
+    );
     const text = await put(dir, 'text.json', JSON.stringify({ drop: ['user'], set: { pk: 'seven' } }));
     const constant = await upload(db.endpoint, [file, '--table', table, '--map', text], { cwd: dir });
     assertExit(constant, 2);
     assert.match(constant.summary.error?.message ?? '', /`set\.pk`.*type N, got `seven`/);
     // A template over columns is text per row: whether it reads as a number is known only per row.
     const overColumns = await put(dir, 'template.json', JSON.stringify({ drop: ['user'], set: { pk: '${v}' } }));
-    const templated = await upload(db.endpoint, [file, '--table', table, '--map', overColumns, '--rejects', path.join(dir, 'r.ndjson')], { cwd: dir });
+    const templated = await upload(
+      db.endpoint,
+      [file, '--table', table, '--map', overColumns, '--rejects', path.join(dir, 'r.ndjson')],
+      { cwd: dir },
+    );
     assertExit(templated, 3);
     assert.deepEqual(templated.summary.rejectedByCode, { NUMBER_INVALID: 2 });
     const numberConstant = await put(dir, 'num.json', JSON.stringify({ drop: ['user'], set: { pk: true } }));
@@ -134,7 +163,10 @@ describe('header preflight (end to end)', () => {
     const file = await put(dir, 'raw.csv', 'a,1,extra\nb,2,extra\n');
     const run = await upload(db.endpoint, [file, '--table', table, '--no-header', '--columns', 'id,v'], { cwd: dir });
     assertExit(run, 2);
-    assert.match(run.summary.error?.message ?? '', /raw\.csv: its first record has 3 columns, `--columns` names 2 \(id,v\)/);
+    assert.match(
+      run.summary.error?.message ?? '',
+      /raw\.csv: its first record has 3 columns, `--columns` names 2 \(id,v\)/,
+    );
     assert.deepEqual(await scanAll(db.endpoint, table), []);
   });
 

@@ -26,7 +26,8 @@ async function rows(): Promise<{ dir: string; file: string }> {
   return { dir, file };
 }
 
-const count = (targets: string[], name: string): number => targets.filter((target) => target === `DynamoDB_20120810.${name}`).length;
+const count = (targets: string[], name: string): number =>
+  targets.filter((target) => target === `DynamoDB_20120810.${name}`).length;
 
 describe('proxies (end to end, through a CONNECT proxy on loopback)', () => {
   for (const variable of ['HTTP_PROXY', 'http_proxy']) {
@@ -36,10 +37,17 @@ describe('proxies (end to end, through a CONNECT proxy on loopback)', () => {
       const table = `proxied_${randomBytes(4).toString('hex')}`;
       // This name resolves nowhere: only the proxy, which sends every host to dynalite, can reach it.
       const endpoint = `http://dynamodb.invalid:${new URL(db.endpoint).port}`;
-      const run = await upload(endpoint, [file, '--table', table, '--create-table', '--key', 'id:S', '--workers', '1', '--concurrency', '4'], { cwd: dir, env: { [variable]: proxy.url } });
+      const run = await upload(
+        endpoint,
+        [file, '--table', table, '--create-table', '--key', 'id:S', '--workers', '1', '--concurrency', '4'],
+        { cwd: dir, env: { [variable]: proxy.url } },
+      );
       assertExit(run, 0);
       assert.equal(run.summary.written, ROWS);
-      assert.ok(proxy.tunnels.length > 0 && proxy.tunnels.every((host) => host === new URL(endpoint).host), JSON.stringify(proxy.tunnels));
+      assert.ok(
+        proxy.tunnels.length > 0 && proxy.tunnels.every((host) => host === new URL(endpoint).host),
+        JSON.stringify(proxy.tunnels),
+      );
       assert.equal(count(proxy.targets, 'CreateTable'), 1);
       assert.ok(count(proxy.targets, 'DescribeTable') >= 1);
       assert.equal(count(proxy.targets, 'BatchWriteItem'), run.summary.requests);
@@ -51,7 +59,10 @@ describe('proxies (end to end, through a CONNECT proxy on loopback)', () => {
     const proxy = await proxyFor(t);
     const { dir, file } = await rows();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
-    const run = await upload(db.endpoint, [file, '--table', table, '--workers', '1'], { cwd: dir, env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, no_proxy: 'example.com,127.0.0.1' } });
+    const run = await upload(db.endpoint, [file, '--table', table, '--workers', '1'], {
+      cwd: dir,
+      env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, no_proxy: 'example.com,127.0.0.1' },
+    });
     assertExit(run, 0);
     assert.equal(run.summary.written, ROWS);
     assert.deepEqual(proxy.tunnels, []);
@@ -63,7 +74,10 @@ describe('proxies (end to end, through a CONNECT proxy on loopback)', () => {
     await proxy.close();
     const { dir, file } = await rows();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
-    const run = await upload(db.endpoint, [file, '--table', table, '--workers', '1'], { cwd: dir, env: { HTTP_PROXY: proxy.url } });
+    const run = await upload(db.endpoint, [file, '--table', table, '--workers', '1'], {
+      cwd: dir,
+      env: { HTTP_PROXY: proxy.url },
+    });
     assertExit(run, 1);
     assert.deepEqual(await scanAll(db.endpoint, table), []);
   });

@@ -28,7 +28,10 @@ export interface CheckpointFile {
   version: number;
   settings: Record<string, unknown>;
   updatedAt: string;
-  files: Record<string, { identity: { path: string; size: number; mtimeMs: number; head: string }; mark: CheckpointMark; complete: boolean }>;
+  files: Record<
+    string,
+    { identity: { path: string; size: number; mtimeMs: number; head: string }; mark: CheckpointMark; complete: boolean }
+  >;
 }
 
 /** A CLI run the test can signal; `done` resolves on 'close' (both streams complete). */
@@ -40,17 +43,37 @@ export interface LiveRun {
 }
 
 /** `node bin/dynaload.js upload ...args --endpoint E --region R --json`, not awaited. */
-export function spawnUpload(endpoint: string, args: readonly string[], cwd: string, timeoutMs = 120_000, extraEnv: Record<string, string> = {}): LiveRun {
-  return spawnCli(['upload', ...args, '--endpoint', endpoint, '--region', TEST_REGION, '--json'], cwd, timeoutMs, extraEnv);
+export function spawnUpload(
+  endpoint: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 120_000,
+  extraEnv: Record<string, string> = {},
+): LiveRun {
+  return spawnCli(
+    ['upload', ...args, '--endpoint', endpoint, '--region', TEST_REGION, '--json'],
+    cwd,
+    timeoutMs,
+    extraEnv,
+  );
 }
 
-export function spawnCli(args: readonly string[], cwd: string, timeoutMs = 120_000, extraEnv: Record<string, string> = {}): LiveRun {
+export function spawnCli(
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 120_000,
+  extraEnv: Record<string, string> = {},
+): LiveRun {
   const env: Record<string, string> = { HOME: os.tmpdir(), ...FAKE_AWS_ENV, ...extraEnv };
   for (const name of ['PATH', 'TMPDIR', 'LANG']) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: cwd || REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: cwd || REPO_ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -65,7 +88,12 @@ export function spawnCli(args: readonly string[], cwd: string, timeoutMs = 120_0
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
   });
   return { child, done, stderr: () => Buffer.concat(err).toString('utf8') };
@@ -127,7 +155,10 @@ export interface Shard {
  * about `duplicates` of the rows repeat a key of one of the previous `reach` rows, with a higher
  * `v` (the row number), so the last row of a key wins.
  */
-export async function writeShards(dir: string, opts: { rows: number; shards: number; duplicates: number; reach: number; seed: number; prefix?: string }): Promise<Shard[]> {
+export async function writeShards(
+  dir: string,
+  opts: { rows: number; shards: number; duplicates: number; reach: number; seed: number; prefix?: string },
+): Promise<Shard[]> {
   const random = mulberry32(opts.seed);
   const per = Math.ceil(opts.rows / opts.shards);
   const shards: Shard[] = [];
@@ -139,7 +170,10 @@ export async function writeShards(dir: string, opts: { rows: number; shards: num
     const count = Math.min(per, opts.rows - s * per);
     for (let j = 0; j < count; j++) {
       // Uniform over the last `reach` rows: no key is hit again and again (a hot key is another test).
-      const earlier = rows.length > 0 && random() < opts.duplicates ? rows[rows.length - 1 - Math.floor(random() * Math.min(opts.reach, rows.length))] : undefined;
+      const earlier =
+        rows.length > 0 && random() < opts.duplicates
+          ? rows[rows.length - 1 - Math.floor(random() * Math.min(opts.reach, rows.length))]
+          : undefined;
       const id = earlier?.id ?? `${opts.prefix ?? 'k'}${s}-${String(j).padStart(6, '0')}`;
       const v = s * per + j;
       const note = `s${s}r${j}`;
@@ -176,33 +210,64 @@ export async function assertLastWriteWins(endpoint: string, table: string, shard
   const expected = expectedItems(shards);
   const actual = await tableState(endpoint, table);
   const missing = [...expected.keys()].filter((id) => !actual.has(id));
-  assert.equal(missing.length, 0, `${missing.length} keys missing from the table, e.g. ${missing.slice(0, 5).join(' ')}`);
+  assert.equal(
+    missing.length,
+    0,
+    `${missing.length} keys missing from the table, e.g. ${missing.slice(0, 5).join(' ')}`,
+  );
   assert.equal(actual.size, expected.size, `table holds ${actual.size} items, expected ${expected.size}`);
-  const stale = [...expected].filter(([id, want]) => actual.get(id)?.v !== want.v || actual.get(id)?.note !== want.note);
-  assert.equal(stale.length, 0, `${stale.length} keys hold an older write, e.g. ${stale.slice(0, 3).map(([id, want]) => `${id}: v ${actual.get(id)?.v}, expected ${want.v}`).join('; ')}`);
+  const stale = [...expected].filter(
+    ([id, want]) => actual.get(id)?.v !== want.v || actual.get(id)?.note !== want.note,
+  );
+  assert.equal(
+    stale.length,
+    0,
+    `${stale.length} keys hold an older write, e.g. ${stale
+      .slice(0, 3)
+      .map(([id, want]) => `${id}: v ${actual.get(id)?.v}, expected ${want.v}`)
+      .join('; ')}`,
+  );
 }
 
 /**
  * Checkpoint honesty: for every file, each row below its mark is in the table (at its version or a
  * later one of the same key), and the mark's offset is the end of its last row. Returns the rows checked.
  */
-export async function assertMarksHonest(endpoint: string, table: string, data: CheckpointFile, shards: readonly Shard[]): Promise<number> {
+export async function assertMarksHonest(
+  endpoint: string,
+  table: string,
+  data: CheckpointFile,
+  shards: readonly Shard[],
+): Promise<number> {
   const actual = await tableState(endpoint, table);
   let checked = 0;
   for (const shard of shards) {
     const state = data.files[path.resolve(shard.file)];
     assert.ok(state, `the checkpoint names ${shard.file}`);
     const { mark } = state;
-    assert.ok(mark.rows <= shard.rows.length, `${shard.file}: mark at ${mark.rows} rows, the file has ${shard.rows.length}`);
-    if (mark.rows > 0) assert.equal(mark.offset, shard.rows[mark.rows - 1]?.end, `${shard.file}: the mark's offset is the end of row ${mark.rows}`);
+    assert.ok(
+      mark.rows <= shard.rows.length,
+      `${shard.file}: mark at ${mark.rows} rows, the file has ${shard.rows.length}`,
+    );
+    if (mark.rows > 0)
+      assert.equal(
+        mark.offset,
+        shard.rows[mark.rows - 1]?.end,
+        `${shard.file}: the mark's offset is the end of row ${mark.rows}`,
+      );
     assert.equal(mark.written + mark.rejected + mark.skipped, mark.rows, `${shard.file}: the mark's outcomes add up`);
     const lost: string[] = [];
     for (const row of shard.rows.slice(0, mark.rows)) {
       const held = actual.get(row.id);
-      if (held === undefined || held.v < row.v) lost.push(`${row.id} v${row.v} (table: ${held ? `v${held.v}` : 'absent'})`);
+      if (held === undefined || held.v < row.v)
+        lost.push(`${row.id} v${row.v} (table: ${held ? `v${held.v}` : 'absent'})`);
       checked++;
     }
-    assert.equal(lost.length, 0, `${shard.file}: ${lost.length} rows below the mark (${mark.rows} rows) are not in the table, e.g. ${lost.slice(0, 5).join(', ')}`);
+    assert.equal(
+      lost.length,
+      0,
+      `${shard.file}: ${lost.length} rows below the mark (${mark.rows} rows) are not in the table, e.g. ${lost.slice(0, 5).join(', ')}`,
+    );
   }
   return checked;
 }

@@ -40,13 +40,21 @@ async function proxyFor(t: TestContext, faults: Faults): Promise<FaultProxy> {
 function shellWords(command: string): string[] {
   const words: string[] = [];
   for (const match of command.matchAll(/(?:'[^']*'|\\'|[^\s'\\]+)+/g)) {
-    words.push(match[0].replace(/'([^']*)'|\\(')/g, (_, quoted: string | undefined, escaped: string | undefined) => quoted ?? escaped ?? ''));
+    words.push(
+      match[0].replace(
+        /'([^']*)'|\\(')/g,
+        (_, quoted: string | undefined, escaped: string | undefined) => quoted ?? escaped ?? '',
+      ),
+    );
   }
   return words;
 }
 
 /** Runs the summary's resumeCommand as it is printed (`dynaload` is the built bin). */
-async function runResumeCommand(summary: Summary, cwd: string): Promise<{ code: number | null; summary: Summary; stdout: string; stderr: string }> {
+async function runResumeCommand(
+  summary: Summary,
+  cwd: string,
+): Promise<{ code: number | null; summary: Summary; stdout: string; stderr: string }> {
   assert.ok(summary.resumeCommand, 'the summary says how to resume');
   const [program, ...args] = shellWords(summary.resumeCommand);
   assert.equal(program, 'dynaload');
@@ -61,13 +69,25 @@ function uploadArgs(shards: readonly Shard[], table: string, extra: string[]): s
 }
 
 /** Sends `signal` once the proxy has forwarded `after` items; returns the run's result and summary. */
-async function stopAfter(proxy: FaultProxy, endpoint: string, args: string[], cwd: string, signal: NodeJS.Signals, after: number): Promise<{ code: number | null; summary: Summary; stderr: string; forwarded: number }> {
+async function stopAfter(
+  proxy: FaultProxy,
+  endpoint: string,
+  args: string[],
+  cwd: string,
+  signal: NodeJS.Signals,
+  after: number,
+): Promise<{ code: number | null; summary: Summary; stderr: string; forwarded: number }> {
   const live = spawnUpload(endpoint, args, cwd);
   await waitFor(`${after} items forwarded`, async () => (proxy.stats.itemsForwarded >= after ? true : undefined));
   live.child.kill(signal);
   const result = await live.done;
   assert.equal(result.signal, null, `the CLI ended by ${String(result.signal)}, not an exit code:\n${result.stderr}`);
-  return { code: result.code, summary: summaryOf(result), stderr: result.stderr, forwarded: proxy.stats.itemsForwarded };
+  return {
+    code: result.code,
+    summary: summaryOf(result),
+    stderr: result.stderr,
+    forwarded: proxy.stats.itemsForwarded,
+  };
 }
 
 describe('graceful stop and resume (end to end)', () => {
@@ -99,8 +119,14 @@ describe('graceful stop and resume (end to end)', () => {
     const data = await readCheckpointFile(checkpoint);
     assert.ok(data, 'the checkpoint is present and valid JSON');
     assert.equal(data.version, 1);
-    assert.ok(markedRows(data) <= first.written, `the marks cover ${markedRows(data)} rows, at most the ${first.written} written`);
-    assert.ok(Object.values(data.files).some((f) => !f.complete), 'some file is not complete');
+    assert.ok(
+      markedRows(data) <= first.written,
+      `the marks cover ${markedRows(data)} rows, at most the ${first.written} written`,
+    );
+    assert.ok(
+      Object.values(data.files).some((f) => !f.complete),
+      'some file is not complete',
+    );
     await assertMarksHonest(db.endpoint, table, data, shards);
 
     const resumed = await runResumeCommand(first, dir);
@@ -108,9 +134,16 @@ describe('graceful stop and resume (end to end)', () => {
     assert.equal(second.stopped, null);
     assert.equal(second.resumeCommand, null);
     const { rows, written, rejected, skipped } = second.previous ?? {};
-    assert.deepEqual({ rows, written, rejected, skipped }, { rows: markedRows(data), written: markedRows(data), rejected: 0, skipped: 0 });
+    assert.deepEqual(
+      { rows, written, rejected, skipped },
+      { rows: markedRows(data), written: markedRows(data), rejected: 0, skipped: 0 },
+    );
     assert.equal((second.previous?.rows ?? 0) + second.rows, 20_000);
-    assert.equal(proxy.stats.itemsForwarded - stopped.forwarded, 20_000 - markedRows(data), 'the resume sent only the rows after the marks');
+    assert.equal(
+      proxy.stats.itemsForwarded - stopped.forwarded,
+      20_000 - markedRows(data),
+      'the resume sent only the rows after the marks',
+    );
     await assertLastWriteWins(db.endpoint, table, shards);
     const final = await readCheckpointFile(checkpoint);
     assert.ok(final && Object.values(final.files).every((f) => f.complete));
@@ -166,7 +199,10 @@ describe('graceful stop and resume (end to end)', () => {
     await sleep(3_200);
     const data = await readCheckpointFile(checkpoint);
     assert.ok(data);
-    assert.ok(Date.parse(data.updatedAt) >= secondAt - 1_000, `the checkpoint was written on the way out (updated ${data.updatedAt})`);
+    assert.ok(
+      Date.parse(data.updatedAt) >= secondAt - 1_000,
+      `the checkpoint was written on the way out (updated ${data.updatedAt})`,
+    );
     await assertMarksHonest(db.endpoint, table, data, shards);
     proxy.setFaults({});
     const resumed = await runResumeCommand(summary, dir);
@@ -178,7 +214,13 @@ describe('graceful stop and resume (end to end)', () => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
     const shards = await writeShards(dir, { rows: 20_000, shards: 4, duplicates: 0.05, reach: 500, seed: 14 });
-    const proxy = await proxyFor(t, { failAfter: 200, failWith: 'UnrecognizedClientException', withhold: 0.05, delayMs: 5, seed: 14 });
+    const proxy = await proxyFor(t, {
+      failAfter: 200,
+      failWith: 'UnrecognizedClientException',
+      withhold: 0.05,
+      delayMs: 5,
+      seed: 14,
+    });
     const checkpoint = path.join(dir, 'cp.json');
     const args = uploadArgs(shards, table, ['--workers', '2', '--concurrency', '4', '--checkpoint', checkpoint]);
 
@@ -188,7 +230,10 @@ describe('graceful stop and resume (end to end)', () => {
     assert.equal(summary.error?.code, 'ACCESS_DENIED');
     assert.match(summary.error?.message ?? '', /UnrecognizedClientException/);
     assert.ok(proxy.stats.failed > 0);
-    assert.ok(summary.written > 0 && summary.written < 20_000, `${summary.written} rows written before the credentials failed`);
+    assert.ok(
+      summary.written > 0 && summary.written < 20_000,
+      `${summary.written} rows written before the credentials failed`,
+    );
     assert.ok(summary.resumeCommand, 'the failure says how to resume');
     assert.match(summary.resumeCommand, /--resume$/);
     assert.match(failed.stderr, /ACCESS_DENIED/);
@@ -198,7 +243,9 @@ describe('graceful stop and resume (end to end)', () => {
     const checked = await assertMarksHonest(db.endpoint, table, data, shards);
     assert.equal(markedRows(data), checked);
     assert.ok(markedRows(data) <= summary.written, `marks ${markedRows(data)} rows, the run wrote ${summary.written}`);
-    t.diagnostic(`credentials failed after 200 requests: ${summary.written} rows written, ${markedRows(data)} below the marks`);
+    t.diagnostic(
+      `credentials failed after 200 requests: ${summary.written} rows written, ${markedRows(data)} below the marks`,
+    );
 
     proxy.setFaults({ withhold: 0.05, seed: 15 });
     const resumed = await runResumeCommand(summary, dir);
@@ -224,13 +271,18 @@ describe('graceful stop and resume (end to end)', () => {
     const data = await readCheckpointFile(checkpoint);
     assert.ok(data);
     const mark = markedRows(data);
-    assert.ok(mark <= stopped.summary.written, `the mark covers ${mark} rows, at most the ${stopped.summary.written} written`);
+    assert.ok(
+      mark <= stopped.summary.written,
+      `the mark covers ${mark} rows, at most the ${stopped.summary.written} written`,
+    );
     // The mark is an offset in the decompressed text: the end of the last settled row.
     await assertMarksHonest(db.endpoint, table, data, [shard]);
 
     const resumed = await runResumeCommand(stopped.summary, dir);
     const sent = proxy.stats.itemsForwarded - stopped.forwarded;
-    t.diagnostic(`gzip: ${mark} rows below the mark; the resume forwarded ${sent} items for the ${GZ_ROWS - mark} rows after it`);
+    t.diagnostic(
+      `gzip: ${mark} rows below the mark; the resume forwarded ${sent} items for the ${GZ_ROWS - mark} rows after it`,
+    );
     assert.equal(sent, GZ_ROWS - mark, 'only rows after the mark are sent again');
     assert.equal(resumed.summary.rows, GZ_ROWS - mark);
     assert.equal(resumed.summary.previous?.rows, mark);
@@ -250,7 +302,9 @@ describe('resume refuses what it cannot continue (end to end)', () => {
 
   it('the same options resume: finished files are skipped, the summary counts the earlier rows', async () => {
     const { dir, shards, table } = await loaded();
-    const again = await upload(db.endpoint, [...uploadArgs(shards, table, ['--workers', '1']), '--resume'], { cwd: dir });
+    const again = await upload(db.endpoint, [...uploadArgs(shards, table, ['--workers', '1']), '--resume'], {
+      cwd: dir,
+    });
     assertExit(again, 0);
     const summary = again.summary as Summary;
     assert.equal(summary.rows, 0);
@@ -260,7 +314,9 @@ describe('resume refuses what it cannot continue (end to end)', () => {
 
   it('summary.previous holds exactly rows, written, rejected and skipped (src/summary.ts), not the positions of a mark', async () => {
     const { dir, shards, table } = await loaded();
-    const again = await upload(db.endpoint, [...uploadArgs(shards, table, ['--workers', '1']), '--resume'], { cwd: dir });
+    const again = await upload(db.endpoint, [...uploadArgs(shards, table, ['--workers', '1']), '--resume'], {
+      cwd: dir,
+    });
     assertExit(again, 0);
     // CheckpointStore.totals() returns a whole Mark, so `offset: 0, lines: 0` (meaningless sums) reach the JSON.
     assert.deepEqual((again.summary as Summary).previous, { rows: 100, written: 100, rejected: 0, skipped: 0 });
@@ -275,12 +331,20 @@ describe('resume refuses what it cannot continue (end to end)', () => {
     assert.equal(refused.summary.error?.code, 'CHECKPOINT_INPUT_CHANGED');
     assert.ok(refused.summary.error?.message.includes(changed.file), refused.summary.error?.message);
     assert.match(refused.summary.error?.message ?? '', /without --resume/);
-    assert.equal((await scanAll(db.endpoint, table)).some((item) => item.id?.S === 'zz-new'), false, 'nothing was written');
+    assert.equal(
+      (await scanAll(db.endpoint, table)).some((item) => item.id?.S === 'zz-new'),
+      false,
+      'nothing was written',
+    );
   });
 
   it('different --types: exit 2 CHECKPOINT_MISMATCH naming the option', async () => {
     const { dir, shards, table } = await loaded();
-    const refused = await upload(db.endpoint, [...shards.map((s) => s.file), '--table', table, '--types', 'v:S', '--resume'], { cwd: dir });
+    const refused = await upload(
+      db.endpoint,
+      [...shards.map((s) => s.file), '--table', table, '--types', 'v:S', '--resume'],
+      { cwd: dir },
+    );
     assertExit(refused, 2);
     assert.equal(refused.summary.error?.code, 'CHECKPOINT_MISMATCH');
     assert.match(refused.summary.error?.message ?? '', /types: was \{"v":"N"\}, now \{"v":"S"\}/);
@@ -294,10 +358,17 @@ describe('resume refuses what it cannot continue (end to end)', () => {
     const checkpoint = path.join(dir, 'cp.json');
     assertExit(await upload(db.endpoint, uploadArgs(shards, table, ['--checkpoint', checkpoint]), { cwd: dir }), 0);
 
-    const mismatch = await upload(db.endpoint, [...uploadArgs(shards, other, ['--checkpoint', checkpoint]), '--resume'], { cwd: dir });
+    const mismatch = await upload(
+      db.endpoint,
+      [...uploadArgs(shards, other, ['--checkpoint', checkpoint]), '--resume'],
+      { cwd: dir },
+    );
     assertExit(mismatch, 2);
     assert.equal(mismatch.summary.error?.code, 'CHECKPOINT_MISMATCH');
-    assert.ok(mismatch.summary.error?.message.includes(`tables: was ["${table}"], now ["${other}"]`), mismatch.summary.error?.message);
+    assert.ok(
+      mismatch.summary.error?.message.includes(`tables: was ["${table}"], now ["${other}"]`),
+      mismatch.summary.error?.message,
+    );
 
     const missing = await upload(db.endpoint, [...uploadArgs(shards, other, []), '--resume'], { cwd: dir });
     assertExit(missing, 2);
@@ -321,10 +392,19 @@ describe('resume refuses what it cannot continue (end to end)', () => {
     const none = await upload(db.endpoint, [...uploadArgs(shards, table, []), '--resume'], { cwd: dir });
     assertExit(none, 2);
     assert.equal(none.summary.error?.code, 'CHECKPOINT_MISSING');
-    assert.ok(none.summary.error?.message.includes(path.join(dir, `.dynaload-checkpoint-${table}.json`)), none.summary.error?.message);
-    const off = await upload(db.endpoint, [...uploadArgs(shards, table, ['--no-checkpoint']), '--resume'], { cwd: dir });
+    assert.ok(
+      none.summary.error?.message.includes(path.join(dir, `.dynaload-checkpoint-${table}.json`)),
+      none.summary.error?.message,
+    );
+    const off = await upload(db.endpoint, [...uploadArgs(shards, table, ['--no-checkpoint']), '--resume'], {
+      cwd: dir,
+    });
     assertExit(off, 2);
     assert.equal(off.summary.error?.code, 'CHECKPOINT_MISSING');
-    assert.equal(await fileExists(path.join(dir, `.dynaload-checkpoint-${table}.json`)), false, 'a refused resume leaves no checkpoint behind');
+    assert.equal(
+      await fileExists(path.join(dir, `.dynaload-checkpoint-${table}.json`)),
+      false,
+      'a refused resume leaves no checkpoint behind',
+    );
   });
 });

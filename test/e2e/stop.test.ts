@@ -23,7 +23,24 @@ describe('graceful stop (end to end)', () => {
     const proxy = await startFaultProxy(db.endpoint, {});
     t.after(() => proxy.close());
     // 100 units/s, 2 requests of 25 in flight: the writer holds 200 rows read ahead of the table.
-    const live = spawnUpload(proxy.endpoint, [file, '--table', table, '--types', 'n:N', '--workers', '1', '--concurrency', '2', '--max-wcu', '100', '--no-checkpoint'], dir);
+    const live = spawnUpload(
+      proxy.endpoint,
+      [
+        file,
+        '--table',
+        table,
+        '--types',
+        'n:N',
+        '--workers',
+        '1',
+        '--concurrency',
+        '2',
+        '--max-wcu',
+        '100',
+        '--no-checkpoint',
+      ],
+      dir,
+    );
     await waitFor('100 items forwarded', async () => (proxy.stats.itemsForwarded >= 100 ? true : undefined));
     const atSignal = proxy.stats.itemsForwarded;
     live.child.kill('SIGINT');
@@ -31,7 +48,9 @@ describe('graceful stop (end to end)', () => {
     assert.equal(result.code, 130, result.stderr);
     const summary = summaryOf(result);
     const sentAfter = proxy.stats.itemsForwarded - atSignal;
-    t.diagnostic(`forwarded ${atSignal} before the signal, ${sentAfter} after; written ${summary.written}, not written ${summary.notWritten}`);
+    t.diagnostic(
+      `forwarded ${atSignal} before the signal, ${sentAfter} after; written ${summary.written}, not written ${summary.notWritten}`,
+    );
     // At most the requests that were on their way (2 of 25 items); draining the queue sent 200 more.
     assert.ok(sentAfter <= 50, `${sentAfter} items sent after the signal`);
     assert.equal(summary.stopped, 'SIGINT');

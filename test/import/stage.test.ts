@@ -28,7 +28,10 @@ describe('buildObjects', () => {
     const index = await readIndex(staged.indexFile);
     assert.deepEqual(index.files, ['a.csv', 'b.csv']);
     for (const object of staged.objects) {
-      const lines = gunzipSync(await readFile(object.file)).toString('utf8').split('\n').filter((l) => l !== '');
+      const lines = gunzipSync(await readFile(object.file))
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       const origins = index.objects.get(object.name) ?? [];
       assert.equal(origins.length, lines.length);
       for (const [n, line] of lines.entries()) {

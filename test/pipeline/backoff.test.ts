@@ -65,7 +65,9 @@ describe('backoffDelay', () => {
 
   test('the default options are frozen and capped', () => {
     assert.ok(Object.isFrozen(DEFAULT_BACKOFF));
-    assert.ok(DEFAULT_BACKOFF.baseMs > 0 && DEFAULT_BACKOFF.capMs >= DEFAULT_BACKOFF.baseMs && DEFAULT_BACKOFF.factor > 1);
+    assert.ok(
+      DEFAULT_BACKOFF.baseMs > 0 && DEFAULT_BACKOFF.capMs >= DEFAULT_BACKOFF.baseMs && DEFAULT_BACKOFF.factor > 1,
+    );
   });
 
   test('sums the ceilings of the waits an item may fail through', () => {

@@ -50,7 +50,14 @@ describe('WriteQueue limits', () => {
   }
 
   const bytes: Array<[label: string, wires: number[], takes: number[][]]> = [
-    ['5 MB entries: three fill 15 MB exactly', [5 * MB, 5 * MB, 5 * MB, 5 * MB, 5 * MB], [[0, 1, 2], [3, 4]]],
+    [
+      '5 MB entries: three fill 15 MB exactly',
+      [5 * MB, 5 * MB, 5 * MB, 5 * MB, 5 * MB],
+      [
+        [0, 1, 2],
+        [3, 4],
+      ],
+    ],
     ['4 MB entries: a fourth would pass 15 MB', [4 * MB, 4 * MB, 4 * MB, 4 * MB], [[0, 1, 2], [3]]],
     ['exactly the cap in two entries', [MAX_BATCH_BYTES - 10, 10, 1], [[0, 1], [2]]],
     ['one byte over: order is kept, the next entry waits', [MAX_BATCH_BYTES - 10, 11, 1], [[0], [1, 2]]],
@@ -63,7 +70,10 @@ describe('WriteQueue limits', () => {
       all.forEach((e) => q.add(e));
       for (const expected of takes) {
         const batch = q.take(0);
-        assert.deepEqual(ids(batch), expected.map((i) => (all[i] as Entry).id));
+        assert.deepEqual(
+          ids(batch),
+          expected.map((i) => (all[i] as Entry).id),
+        );
         assert.ok(batch.length === 1 || batch.reduce((s, e) => s + e.wire, 0) <= MAX_BATCH_BYTES);
       }
       assert.deepEqual(q.take(0), []);
@@ -115,7 +125,11 @@ describe('WriteQueue: one active write per key', () => {
         q.done(e);
       }
     }
-    for (const [key, sent] of order) assert.deepEqual(sent, added.filter((e) => e.key === key).map((e) => e.id));
+    for (const [key, sent] of order)
+      assert.deepEqual(
+        sent,
+        added.filter((e) => e.key === key).map((e) => e.id),
+      );
   });
 
   test('retry keeps the key active: a parked newer write never overtakes a retried older one', () => {
@@ -263,7 +277,8 @@ describe('WriteQueue memory', () => {
         refs.push(new WeakRef(added));
         queue.add(added);
       }
-      for (let batch = queue.take(0); batch.length > 0; batch = queue.take(0)) for (const taken of batch) queue.done(taken);
+      for (let batch = queue.take(0); batch.length > 0; batch = queue.take(0))
+        for (const taken of batch) queue.done(taken);
     })();
     assert.equal(queue.size, 0);
     assert.equal(queue.bytes, 0);

@@ -11,14 +11,24 @@ interface Entry {
 describe('DueHeap', () => {
   test('an empty heap has nothing due and no next time', () => {
     const heap = new DueHeap<Entry>();
-    assert.deepEqual([heap.size, heap.next(), heap.peekDue(Number.MAX_SAFE_INTEGER), heap.pop(), heap.countDue(Number.MAX_SAFE_INTEGER, 25)], [0, undefined, undefined, undefined, 0]);
+    assert.deepEqual(
+      [
+        heap.size,
+        heap.next(),
+        heap.peekDue(Number.MAX_SAFE_INTEGER),
+        heap.pop(),
+        heap.countDue(Number.MAX_SAFE_INTEGER, 25),
+      ],
+      [0, undefined, undefined, undefined, 0],
+    );
   });
 
   test('entries due at the same time come out in the order they started waiting', () => {
     const heap = new DueHeap<Entry>();
     for (let id = 0; id < 40; id++) heap.push({ id, notBefore: id % 2 === 0 ? 10 : 5 });
     const order: number[] = [];
-    for (let entry = heap.peekDue(10); entry !== undefined; entry = heap.peekDue(10)) order.push((heap.pop() as Entry).id);
+    for (let entry = heap.peekDue(10); entry !== undefined; entry = heap.peekDue(10))
+      order.push((heap.pop() as Entry).id);
     const odd = [...Array(20).keys()].map((i) => 2 * i + 1);
     const even = [...Array(20).keys()].map((i) => 2 * i);
     assert.deepEqual(order, [...odd, ...even]);

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { escapeBytes, firstInvalidUtf8, parseEncoding, transcode, withoutBom, type Encoding } from '../../src/pipeline/encoding.js';
+import {
+  escapeBytes,
+  firstInvalidUtf8,
+  parseEncoding,
+  transcode,
+  withoutBom,
+  type Encoding,
+} from '../../src/pipeline/encoding.js';
 
 async function transcodeAll(chunks: Buffer[], encoding: Encoding): Promise<Buffer> {
   async function* source(): AsyncGenerator<Buffer> {
@@ -13,7 +20,11 @@ async function transcodeAll(chunks: Buffer[], encoding: Encoding): Promise<Buffe
 
 /** `bytes` cut into one-byte chunks, and into two at every place. */
 function chunkings(bytes: Buffer): Buffer[][] {
-  return [[bytes], Array.from(bytes, (b) => Buffer.from([b])), ...Array.from({ length: bytes.length - 1 }, (_, i) => [bytes.subarray(0, i + 1), bytes.subarray(i + 1)])];
+  return [
+    [bytes],
+    Array.from(bytes, (b) => Buffer.from([b])),
+    ...Array.from({ length: bytes.length - 1 }, (_, i) => [bytes.subarray(0, i + 1), bytes.subarray(i + 1)]),
+  ];
 }
 
 describe('parseEncoding', () => {
@@ -27,7 +38,11 @@ describe('parseEncoding', () => {
   });
 
   test('anything else is a usage error naming the option and the value', () => {
-    assert.throws(() => parseEncoding('ebcdic'), { code: 'OPTION_INVALID', exitCode: 2, message: /^Expected `--encoding` to be one of utf-8, .*latin1.*, got `ebcdic`$/ });
+    assert.throws(() => parseEncoding('ebcdic'), {
+      code: 'OPTION_INVALID',
+      exitCode: 2,
+      message: /^Expected `--encoding` to be one of utf-8, .*latin1.*, got `ebcdic`$/,
+    });
   });
 });
 
@@ -35,21 +50,43 @@ describe('transcode', () => {
   test('windows-1252: every byte as the WHATWG decoder reads it, in any chunking', async () => {
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     // https://encoding.spec.whatwg.org/index-windows-1252.txt, pointers 0-31 (bytes 0x80-0x9F); the rest is latin1.
-    const high = [8364, 129, 8218, 402, 8222, 8230, 8224, 8225, 710, 8240, 352, 8249, 338, 141, 381, 143, 144, 8216, 8217, 8220, 8221, 8226, 8211, 8212, 732, 8482, 353, 8250, 339, 157, 382, 376];
-    const expected = Buffer.from(String.fromCodePoint(...Array.from({ length: 256 }, (_, i) => (i >= 0x80 && i < 0xa0 ? (high[i - 0x80] as number) : i))), 'utf8');
+    const high = [
+      8364, 129, 8218, 402, 8222, 8230, 8224, 8225, 710, 8240, 352, 8249, 338, 141, 381, 143, 144, 8216, 8217, 8220,
+      8221, 8226, 8211, 8212, 732, 8482, 353, 8250, 339, 157, 382, 376,
+    ];
+    const expected = Buffer.from(
+      String.fromCodePoint(
+        ...Array.from({ length: 256 }, (_, i) => (i >= 0x80 && i < 0xa0 ? (high[i - 0x80] as number) : i)),
+      ),
+      'utf8',
+    );
     assert.deepEqual(await transcodeAll([all], 'windows-1252'), expected);
-    assert.deepEqual(await transcodeAll(Array.from(all, (b) => Buffer.from([b])), 'windows-1252'), expected);
-    assert.equal((await transcodeAll([Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x80])], 'windows-1252')).toString(), 'café €');
+    assert.deepEqual(
+      await transcodeAll(
+        Array.from(all, (b) => Buffer.from([b])),
+        'windows-1252',
+      ),
+      expected,
+    );
+    assert.equal(
+      (await transcodeAll([Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x80])], 'windows-1252')).toString(),
+      'café €',
+    );
   });
 
   test('utf-16le: BOM dropped, surrogate pairs and odd chunk cuts read exactly', async () => {
     const text = 'id,v\né😀€\n';
     const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
-    for (const chunks of chunkings(bytes)) assert.equal((await transcodeAll(chunks, 'utf-16le')).toString(), text, chunks.map((c) => c.length).join('+'));
+    for (const chunks of chunkings(bytes))
+      assert.equal((await transcodeAll(chunks, 'utf-16le')).toString(), text, chunks.map((c) => c.length).join('+'));
   });
 
   test('utf-16le: a lone surrogate becomes bytes that are not UTF-8 (never U+FFFD), so its record is rejected', async () => {
-    const bytes = Buffer.concat([Buffer.from('a', 'utf16le'), Buffer.from([0x00, 0xd8]), Buffer.from('b\n', 'utf16le')]);
+    const bytes = Buffer.concat([
+      Buffer.from('a', 'utf16le'),
+      Buffer.from([0x00, 0xd8]),
+      Buffer.from('b\n', 'utf16le'),
+    ]);
     for (const chunks of chunkings(bytes)) {
       const out = await transcodeAll(chunks, 'utf-16le');
       assert.deepEqual([...out], [0x61, 0xed, 0xa0, 0x80, 0x62, 0x0a]);

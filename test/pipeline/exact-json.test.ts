@@ -21,9 +21,17 @@ const valid: Array<[text: string, expected: AttributeValue]> = [
   [' \t\r\n[ 1 , "x" ] \n', { L: [{ N: '1' }, { S: 'x' }] }],
   [
     '{"a":[1,{"b":null}],"c":{"d":"e","f":[[true]]}}',
-    { M: { a: { L: [{ N: '1' }, { M: { b: { NULL: true } } }] }, c: { M: { d: { S: 'e' }, f: { L: [{ L: [{ BOOL: true }] }] } } } } },
+    {
+      M: {
+        a: { L: [{ N: '1' }, { M: { b: { NULL: true } } }] },
+        c: { M: { d: { S: 'e' }, f: { L: [{ L: [{ BOOL: true }] }] } } },
+      },
+    },
   ],
-  ['{"n":123456789012345678901234567890,"m":[-0.000000000000000000001e-100]}', { M: { n: { N: '123456789012345678901234567890' }, m: { L: [{ N: '-0.000000000000000000001e-100' }] } } }],
+  [
+    '{"n":123456789012345678901234567890,"m":[-0.000000000000000000001e-100]}',
+    { M: { n: { N: '123456789012345678901234567890' }, m: { L: [{ N: '-0.000000000000000000001e-100' }] } } },
+  ],
   ['{"a":1,"a":2}', { M: { a: { N: '2' } } }],
   [`${'['.repeat(32)}${']'.repeat(32)}`, nestedLists(32)],
 ];
@@ -41,7 +49,7 @@ const invalid: Array<[text: string, code: string, message: string]> = [
   ['{a:1}', 'JSON_INVALID', 'Expected a `"` starting a key at position 1, got `a`'],
   ['{"a":1,}', 'JSON_INVALID', 'Expected a `"` starting a key at position 7, got `}`'],
   ['{"a":1 "b":2}', 'JSON_INVALID', 'Expected `,` or `}` at position 7, got `"`'],
-  ["{'a':1}", 'JSON_INVALID', "Expected a `\"` starting a key at position 1, got `'`"],
+  ["{'a':1}", 'JSON_INVALID', 'Expected a `"` starting a key at position 1, got `\'`'],
   ['"abc', 'JSON_INVALID', 'Expected a closing `"` at position 4, got end of input'],
   ['"a\tb"', 'JSON_INVALID', 'Expected a printable character or an escape such as \\n at position 2, got `\\t`'],
   ['"\\x"', 'JSON_INVALID', 'Expected an escape such as \\n, \\" or \\u00e9 at position 2, got `x`'],
@@ -64,14 +72,26 @@ const invalid: Array<[text: string, code: string, message: string]> = [
     'NUMBER_RANGE',
     'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got `1e126` at position 4',
   ],
-  ['{"n": 1e-131}', 'NUMBER_RANGE', 'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got `1e-131` at position 6'],
+  [
+    '{"n": 1e-131}',
+    'NUMBER_RANGE',
+    'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got `1e-131` at position 6',
+  ],
   [
     '{"n": 1234567890123456789012345678901234567890}',
     'NUMBER_PRECISION',
     'Expected a number with at most 38 significant digits, got `1234567890123456789012345678901234567890` (39 digits) at position 6',
   ],
-  [`${'['.repeat(33)}${']'.repeat(33)}`, 'JSON_DEPTH', 'Expected at most 32 nested arrays or objects, got more at position 32'],
-  [`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`, 'JSON_DEPTH', 'Expected at most 32 nested arrays or objects, got more at position 160'],
+  [
+    `${'['.repeat(33)}${']'.repeat(33)}`,
+    'JSON_DEPTH',
+    'Expected at most 32 nested arrays or objects, got more at position 32',
+  ],
+  [
+    `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`,
+    'JSON_DEPTH',
+    'Expected at most 32 nested arrays or objects, got more at position 160',
+  ],
 ];
 
 describe('jsonToAttributeValue', () => {
@@ -86,7 +106,9 @@ describe('jsonToAttributeValue', () => {
   }
 
   test('error context carries the position', () => {
-    assert.throws(() => jsonToAttributeValue('[1,]'), { context: { position: 3, expected: 'a JSON value', found: '`]`' } });
+    assert.throws(() => jsonToAttributeValue('[1,]'), {
+      context: { position: 3, expected: 'a JSON value', found: '`]`' },
+    });
     assert.throws(() => jsonToAttributeValue('[1e126]'), { context: { position: 1, value: '1e126' } });
   });
 
@@ -115,22 +137,62 @@ const sets: Array<[kind: 'SS' | 'NS' | 'BS', text: string, expected: AttributeVa
 const setErrors: Array<[kind: 'SS' | 'NS' | 'BS', text: string, code: string, message: string]> = [
   ['SS', '[]', 'SET_EMPTY', 'Expected at least one element in a string set, got `[]` (DynamoDB has no empty sets)'],
   ['BS', ' [ ] ', 'SET_EMPTY', 'Expected at least one element in a binary set, got `[]` (DynamoDB has no empty sets)'],
-  ['SS', '["a","b","a"]', 'SET_DUPLICATE', 'Expected distinct elements in a string set, got the string `a` at index 2, equal to the element at index 0'],
-  ['NS', '[1, 1.0]', 'SET_DUPLICATE', 'Expected distinct elements in a number set, got the number `1.0` at index 1, equal to the element at index 0'],
-  ['NS', '["-0", 0]', 'SET_DUPLICATE', 'Expected distinct elements in a number set, got the number `0` at index 1, equal to the element at index 0'],
-  ['NS', '[100, "1e2"]', 'SET_DUPLICATE', 'Expected distinct elements in a number set, got the string `1e2` at index 1, equal to the element at index 0'],
-  ['BS', '["QQ==","QQ"]', 'SET_DUPLICATE', 'Expected distinct elements in a binary set, got the string `QQ` at index 1, equal to the element at index 0'],
+  [
+    'SS',
+    '["a","b","a"]',
+    'SET_DUPLICATE',
+    'Expected distinct elements in a string set, got the string `a` at index 2, equal to the element at index 0',
+  ],
+  [
+    'NS',
+    '[1, 1.0]',
+    'SET_DUPLICATE',
+    'Expected distinct elements in a number set, got the number `1.0` at index 1, equal to the element at index 0',
+  ],
+  [
+    'NS',
+    '["-0", 0]',
+    'SET_DUPLICATE',
+    'Expected distinct elements in a number set, got the number `0` at index 1, equal to the element at index 0',
+  ],
+  [
+    'NS',
+    '[100, "1e2"]',
+    'SET_DUPLICATE',
+    'Expected distinct elements in a number set, got the string `1e2` at index 1, equal to the element at index 0',
+  ],
+  [
+    'BS',
+    '["QQ==","QQ"]',
+    'SET_DUPLICATE',
+    'Expected distinct elements in a binary set, got the string `QQ` at index 1, equal to the element at index 0',
+  ],
   ['SS', '["a", 1]', 'SET_ELEMENT', 'Expected a string at index 1 of a string set, got the number `1`'],
   ['SS', '[null]', 'SET_ELEMENT', 'Expected a string at index 0 of a string set, got `null`'],
   ['NS', '[true]', 'SET_ELEMENT', 'Expected a number or a string holding one at index 0 of a number set, got `true`'],
   ['NS', '[[1]]', 'SET_ELEMENT', 'Expected a number or a string holding one at index 0 of a number set, got an array'],
-  ['BS', '["not base64!"]', 'SET_ELEMENT', 'Expected a base64 string at index 0 of a binary set, got the string `not base64!`'],
+  [
+    'BS',
+    '["not base64!"]',
+    'SET_ELEMENT',
+    'Expected a base64 string at index 0 of a binary set, got the string `not base64!`',
+  ],
   ['BS', '["QQ="]', 'SET_ELEMENT', 'Expected a base64 string at index 0 of a binary set, got the string `QQ=`'],
   ['BS', '[{}]', 'SET_ELEMENT', 'Expected a base64 string at index 0 of a binary set, got an object'],
   ['NS', '["abc"]', 'NUMBER_INVALID', 'Expected a decimal number such as `-12.5` or `1e3`, got `abc` at index 0'],
   ['NS', '[1, " 2"]', 'NUMBER_INVALID', 'Expected a decimal number such as `-12.5` or `1e3`, got ` 2` at index 1'],
-  ['NS', '["1e126"]', 'NUMBER_RANGE', 'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got `1e126` at index 0'],
-  ['NS', '[1e126]', 'NUMBER_RANGE', 'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got `1e126` at position 1'],
+  [
+    'NS',
+    '["1e126"]',
+    'NUMBER_RANGE',
+    'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got `1e126` at index 0',
+  ],
+  [
+    'NS',
+    '[1e126]',
+    'NUMBER_RANGE',
+    'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got `1e126` at position 1',
+  ],
   ['SS', '"a"', 'SET_INVALID', 'Expected a JSON array for a string set, got the string `a`'],
   ['NS', '{}', 'SET_INVALID', 'Expected a JSON array for a number set, got an object'],
   ['BS', '7', 'SET_INVALID', 'Expected a JSON array for a binary set, got the number `7`'],

@@ -14,7 +14,11 @@ const cases: [cell: string, expected: AttributeValue, why: string][] = [
   ['-0', { S: '-0' }, 'read back as 0'],
   ['.5', { S: '.5' }, 'read back as 0.5'],
   ['5.', { S: '5.' }, 'read back as 5'],
-  ['12345678901234567890123456789012345678901', { S: '12345678901234567890123456789012345678901' }, '41 digits: past 38 significant digits'],
+  [
+    '12345678901234567890123456789012345678901',
+    { S: '12345678901234567890123456789012345678901' },
+    '41 digits: past 38 significant digits',
+  ],
   ['123456789012345678901234567890123456789', { S: '123456789012345678901234567890123456789' }, '39 digits'],
   [' 1', { S: ' 1' }, 'spaces are text'],
   ['1 ', { S: '1 ' }, 'spaces are text'],
@@ -45,7 +49,7 @@ describe('inferCell', () => {
 });
 
 describe('isCanonicalNumber', () => {
-  test('numbers outside DynamoDB\'s range (1E-130 to below 1E+126) are not numbers', () => {
+  test("numbers outside DynamoDB's range (1E-130 to below 1E+126) are not numbers", () => {
     assert.equal(isCanonicalNumber(`0.${'0'.repeat(130)}1`), false, '1E-131');
     assert.equal(isCanonicalNumber(`1${'0'.repeat(126)}`), false, '1E+126');
   });
@@ -58,11 +62,29 @@ describe('InferTally', () => {
     const n = tally.infer('n');
     for (const cell of ['00123', '42', '7', 'true']) zip(cell);
     assert.deepEqual(n('5'), { N: '5' });
-    assert.deepEqual(tally.mixed(), [{ column: 'zip', types: [{ type: 'N', count: 2, example: '42' }, { type: 'S', count: 1, example: '00123' }, { type: 'BOOL', count: 1, example: 'true' }] }]);
+    assert.deepEqual(tally.mixed(), [
+      {
+        column: 'zip',
+        types: [
+          { type: 'N', count: 2, example: '42' },
+          { type: 'S', count: 1, example: '00123' },
+          { type: 'BOOL', count: 1, example: 'true' },
+        ],
+      },
+    ]);
   });
 
   test('the warning names the column, the types with counts and examples, and the option that gives one type', () => {
-    const message = mixedColumnMessage({ column: 'zip', types: [{ type: 'N', count: 2, example: '42' }, { type: 'S', count: 1, example: '00123' }] });
-    assert.equal(message, '--infer decides per cell: column `zip` was written as N in 2 (e.g. `42`), S in 1 (e.g. `00123`); for one type in every item, give it one (`--types zip:S`, or `types` in a mapping file)');
+    const message = mixedColumnMessage({
+      column: 'zip',
+      types: [
+        { type: 'N', count: 2, example: '42' },
+        { type: 'S', count: 1, example: '00123' },
+      ],
+    });
+    assert.equal(
+      message,
+      '--infer decides per cell: column `zip` was written as N in 2 (e.g. `42`), S in 1 (e.g. `00123`); for one type in every item, give it one (`--types zip:S`, or `types` in a mapping file)',
+    );
   });
 });

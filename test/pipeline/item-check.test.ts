@@ -2,44 +2,169 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TableSchema } from '../../src/dynamo/schema.js';
 import type { DynaloadError } from '../../src/errors.js';
-import { checkItem, keyOf, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, type Item } from '../../src/pipeline/item-check.js';
+import {
+  checkItem,
+  keyOf,
+  MAX_PARTITION_KEY_BYTES,
+  MAX_SORT_KEY_BYTES,
+  type Item,
+} from '../../src/pipeline/item-check.js';
 
 // Limits from https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html:
 // partition key 1..2048 bytes, sort key 1..1024 bytes, item 400 KB (409,600 bytes) counted as
 // attribute name bytes + value bytes.
-const NS: TableSchema = { table: 'T', hash: { name: 'user', type: 'N' }, range: { name: 'sk', type: 'S' }, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
-const HASH_ONLY: TableSchema = { table: 'H', hash: { name: 'id', type: 'S' }, range: undefined, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
-const BINARY: TableSchema = { table: 'B', hash: { name: 'b', type: 'B' }, range: undefined, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
+const NS: TableSchema = {
+  table: 'T',
+  hash: { name: 'user', type: 'N' },
+  range: { name: 'sk', type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  writeCapacityUnits: undefined,
+};
+const HASH_ONLY: TableSchema = {
+  table: 'H',
+  hash: { name: 'id', type: 'S' },
+  range: undefined,
+  billingMode: 'PAY_PER_REQUEST',
+  writeCapacityUnits: undefined,
+};
+const BINARY: TableSchema = {
+  table: 'B',
+  hash: { name: 'b', type: 'B' },
+  range: undefined,
+  billingMode: 'PAY_PER_REQUEST',
+  writeCapacityUnits: undefined,
+};
 
-function rejects(schema: TableSchema, item: Item, code: string, context: Record<string, unknown>, message?: RegExp): void {
-  assert.throws(() => checkItem(schema, item), (error: DynaloadError) => {
-    assert.equal(error.code, code);
-    for (const [k, v] of Object.entries(context)) assert.equal(error.context[k], v, k);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
+function rejects(
+  schema: TableSchema,
+  item: Item,
+  code: string,
+  context: Record<string, unknown>,
+  message?: RegExp,
+): void {
+  assert.throws(
+    () => checkItem(schema, item),
+    (error: DynaloadError) => {
+      assert.equal(error.code, code);
+      for (const [k, v] of Object.entries(context)) assert.equal(error.context[k], v, k);
+      if (message) assert.match(error.message, message);
+      return true;
+    },
+  );
 }
 
 describe('checkItem: keys', () => {
-  test('the limits are DynamoDB\'s', () => {
+  test("the limits are DynamoDB's", () => {
     assert.equal(MAX_PARTITION_KEY_BYTES, 2048);
     assert.equal(MAX_SORT_KEY_BYTES, 1024);
   });
 
-  const cases: { label: string; schema: TableSchema; item: Item; code: string; context: Record<string, unknown>; message?: RegExp }[] = [
-    { label: 'partition key missing', schema: NS, item: { sk: { S: 'a' } }, code: 'KEY_MISSING', context: { column: 'user', table: 'T' }, message: /`user` \(partition key of table `T`\)/ },
-    { label: 'sort key missing', schema: NS, item: { user: { N: '1' } }, code: 'KEY_MISSING', context: { column: 'sk', table: 'T' }, message: /`sk` \(sort key of table `T`\)/ },
-    { label: 'partition key of the wrong type', schema: NS, item: { user: { S: '1' }, sk: { S: 'a' } }, code: 'KEY_TYPE', context: { column: 'user' }, message: /Expected type N, got S/ },
-    { label: 'sort key of the wrong type', schema: NS, item: { user: { N: '1' }, sk: { N: '1' } }, code: 'KEY_TYPE', context: { column: 'sk' }, message: /Expected type S, got N/ },
-    { label: 'a NULL key', schema: HASH_ONLY, item: { id: { NULL: true } }, code: 'KEY_TYPE', context: { column: 'id' }, message: /got NULL/ },
-    { label: 'empty string key', schema: HASH_ONLY, item: { id: { S: '' } }, code: 'KEY_EMPTY', context: { column: 'id' } },
-    { label: 'empty string sort key', schema: NS, item: { user: { N: '1' }, sk: { S: '' } }, code: 'KEY_EMPTY', context: { column: 'sk' } },
-    { label: 'empty binary key', schema: BINARY, item: { b: { B: new Uint8Array(0) } }, code: 'KEY_EMPTY', context: { column: 'b' } },
-    { label: 'partition key of 2049 bytes', schema: HASH_ONLY, item: { id: { S: 'x'.repeat(2049) } }, code: 'KEY_TOO_LONG', context: { column: 'id', bytes: 2049 }, message: /at most 2048 bytes, got 2049/ },
-    { label: 'partition key of 1025 two-byte characters (2050 bytes)', schema: HASH_ONLY, item: { id: { S: 'é'.repeat(1025) } }, code: 'KEY_TOO_LONG', context: { bytes: 2050 } },
-    { label: 'binary partition key of 2049 bytes', schema: BINARY, item: { b: { B: new Uint8Array(2049) } }, code: 'KEY_TOO_LONG', context: { bytes: 2049 } },
-    { label: 'sort key of 1025 bytes', schema: NS, item: { user: { N: '1' }, sk: { S: 'x'.repeat(1025) } }, code: 'KEY_TOO_LONG', context: { column: 'sk', bytes: 1025 }, message: /at most 1024 bytes, got 1025/ },
-    { label: 'sort key of 342 three-byte characters (1026 bytes)', schema: NS, item: { user: { N: '1' }, sk: { S: '€'.repeat(342) } }, code: 'KEY_TOO_LONG', context: { bytes: 1026 } },
+  const cases: {
+    label: string;
+    schema: TableSchema;
+    item: Item;
+    code: string;
+    context: Record<string, unknown>;
+    message?: RegExp;
+  }[] = [
+    {
+      label: 'partition key missing',
+      schema: NS,
+      item: { sk: { S: 'a' } },
+      code: 'KEY_MISSING',
+      context: { column: 'user', table: 'T' },
+      message: /`user` \(partition key of table `T`\)/,
+    },
+    {
+      label: 'sort key missing',
+      schema: NS,
+      item: { user: { N: '1' } },
+      code: 'KEY_MISSING',
+      context: { column: 'sk', table: 'T' },
+      message: /`sk` \(sort key of table `T`\)/,
+    },
+    {
+      label: 'partition key of the wrong type',
+      schema: NS,
+      item: { user: { S: '1' }, sk: { S: 'a' } },
+      code: 'KEY_TYPE',
+      context: { column: 'user' },
+      message: /Expected type N, got S/,
+    },
+    {
+      label: 'sort key of the wrong type',
+      schema: NS,
+      item: { user: { N: '1' }, sk: { N: '1' } },
+      code: 'KEY_TYPE',
+      context: { column: 'sk' },
+      message: /Expected type S, got N/,
+    },
+    {
+      label: 'a NULL key',
+      schema: HASH_ONLY,
+      item: { id: { NULL: true } },
+      code: 'KEY_TYPE',
+      context: { column: 'id' },
+      message: /got NULL/,
+    },
+    {
+      label: 'empty string key',
+      schema: HASH_ONLY,
+      item: { id: { S: '' } },
+      code: 'KEY_EMPTY',
+      context: { column: 'id' },
+    },
+    {
+      label: 'empty string sort key',
+      schema: NS,
+      item: { user: { N: '1' }, sk: { S: '' } },
+      code: 'KEY_EMPTY',
+      context: { column: 'sk' },
+    },
+    {
+      label: 'empty binary key',
+      schema: BINARY,
+      item: { b: { B: new Uint8Array(0) } },
+      code: 'KEY_EMPTY',
+      context: { column: 'b' },
+    },
+    {
+      label: 'partition key of 2049 bytes',
+      schema: HASH_ONLY,
+      item: { id: { S: 'x'.repeat(2049) } },
+      code: 'KEY_TOO_LONG',
+      context: { column: 'id', bytes: 2049 },
+      message: /at most 2048 bytes, got 2049/,
+    },
+    {
+      label: 'partition key of 1025 two-byte characters (2050 bytes)',
+      schema: HASH_ONLY,
+      item: { id: { S: 'é'.repeat(1025) } },
+      code: 'KEY_TOO_LONG',
+      context: { bytes: 2050 },
+    },
+    {
+      label: 'binary partition key of 2049 bytes',
+      schema: BINARY,
+      item: { b: { B: new Uint8Array(2049) } },
+      code: 'KEY_TOO_LONG',
+      context: { bytes: 2049 },
+    },
+    {
+      label: 'sort key of 1025 bytes',
+      schema: NS,
+      item: { user: { N: '1' }, sk: { S: 'x'.repeat(1025) } },
+      code: 'KEY_TOO_LONG',
+      context: { column: 'sk', bytes: 1025 },
+      message: /at most 1024 bytes, got 1025/,
+    },
+    {
+      label: 'sort key of 342 three-byte characters (1026 bytes)',
+      schema: NS,
+      item: { user: { N: '1' }, sk: { S: '€'.repeat(342) } },
+      code: 'KEY_TOO_LONG',
+      context: { bytes: 1026 },
+    },
   ];
   for (const c of cases) test(`rejects: ${c.label}`, () => rejects(c.schema, c.item, c.code, c.context, c.message));
 
@@ -57,7 +182,13 @@ describe('checkItem: size and kind', () => {
   test('an item of exactly 409,600 bytes is accepted; one byte more is ITEM_TOO_LARGE', () => {
     const ok = checkItem(HASH_ONLY, { id: { S: 'a' }, d: { S: 'x'.repeat(409_596) } });
     assert.equal(ok.size, 409_600);
-    rejects(HASH_ONLY, { id: { S: 'a' }, d: { S: 'x'.repeat(409_597) } }, 'ITEM_TOO_LARGE', { size: 409_601, table: 'H' }, /at most 409600 bytes.*got 409601 bytes/);
+    rejects(
+      HASH_ONLY,
+      { id: { S: 'a' }, d: { S: 'x'.repeat(409_597) } },
+      'ITEM_TOO_LARGE',
+      { size: 409_601, table: 'H' },
+      /at most 409600 bytes.*got 409601 bytes/,
+    );
   });
 
   test('the result names its table, holds the item, its size and a wire size above it', () => {
@@ -91,7 +222,10 @@ describe('keyOf', () => {
     assert.notEqual(key('2'), key('1'));
     assert.notEqual(key('-1'), key('1'));
     assert.equal(key('-0'), key('0'));
-    assert.equal(checkItem(NS, { user: { N: '1.0' }, sk: { S: 'a' } }).key, checkItem(NS, { user: { N: '1' }, sk: { S: 'a' } }).key);
+    assert.equal(
+      checkItem(NS, { user: { N: '1.0' }, sk: { S: 'a' } }).key,
+      checkItem(NS, { user: { N: '1' }, sk: { S: 'a' } }).key,
+    );
   });
 
   test('S keys are compared exactly; the table and the sort key are part of the identity', () => {
@@ -99,12 +233,19 @@ describe('keyOf', () => {
     assert.notEqual(key(HASH_ONLY, { id: { S: 'a' } }), key(HASH_ONLY, { id: { S: 'A' } }));
     assert.notEqual(key(HASH_ONLY, { id: { S: 'a' } }), key({ ...HASH_ONLY, table: 'H2' }, { id: { S: 'a' } }));
     assert.notEqual(key(NS, { user: { N: '1' }, sk: { S: 'a' } }), key(NS, { user: { N: '1' }, sk: { S: 'b' } }));
-    assert.equal(key(HASH_ONLY, { id: { S: 'a' }, x: { S: '1' } }), key(HASH_ONLY, { id: { S: 'a' }, x: { S: '2' } }), 'other attributes do not matter');
+    assert.equal(
+      key(HASH_ONLY, { id: { S: 'a' }, x: { S: '1' } }),
+      key(HASH_ONLY, { id: { S: 'a' }, x: { S: '2' } }),
+      'other attributes do not matter',
+    );
   });
 
   test('B keys by their bytes', () => {
     assert.equal(keyOf(BINARY, { b: { B: new Uint8Array([1, 2]) } }), keyOf(BINARY, { b: { B: Buffer.from([1, 2]) } }));
-    assert.notEqual(keyOf(BINARY, { b: { B: new Uint8Array([1, 2]) } }), keyOf(BINARY, { b: { B: new Uint8Array([1, 3]) } }));
+    assert.notEqual(
+      keyOf(BINARY, { b: { B: new Uint8Array([1, 2]) } }),
+      keyOf(BINARY, { b: { B: new Uint8Array([1, 3]) } }),
+    );
   });
 });
 
@@ -118,10 +259,32 @@ describe('checkItem: secondary-index keys', () => {
     ],
   };
   const cases: { label: string; item: Item; code: string; context: Record<string, unknown>; message?: RegExp }[] = [
-    { label: 'a GSI key of the wrong type', item: { id: { S: 'a' }, g: { S: 'abc' } }, code: 'INDEX_KEY_TYPE', context: { column: 'g', table: 'H', index: 'by_g,by_l' }, message: /`g` \(sort key of indexes `by_g`, `by_l` of table `H`\): Expected type N or no value, got S/ },
-    { label: 'a NULL index key', item: { id: { S: 'a' }, at: { NULL: true } }, code: 'INDEX_KEY_TYPE', context: { column: 'at', index: 'by_at' }, message: /partition key of index `by_at`/ },
-    { label: 'an empty string index key', item: { id: { S: 'a' }, at: { S: '' } }, code: 'INDEX_KEY_EMPTY', context: { column: 'at', index: 'by_at' } },
-    { label: 'an index sort key over 1024 bytes', item: { id: { S: 'a' }, g: { N: '1' }, at: { S: 'x'.repeat(2049) } }, code: 'INDEX_KEY_TOO_LONG', context: { column: 'at', bytes: 2049 } },
+    {
+      label: 'a GSI key of the wrong type',
+      item: { id: { S: 'a' }, g: { S: 'abc' } },
+      code: 'INDEX_KEY_TYPE',
+      context: { column: 'g', table: 'H', index: 'by_g,by_l' },
+      message: /`g` \(sort key of indexes `by_g`, `by_l` of table `H`\): Expected type N or no value, got S/,
+    },
+    {
+      label: 'a NULL index key',
+      item: { id: { S: 'a' }, at: { NULL: true } },
+      code: 'INDEX_KEY_TYPE',
+      context: { column: 'at', index: 'by_at' },
+      message: /partition key of index `by_at`/,
+    },
+    {
+      label: 'an empty string index key',
+      item: { id: { S: 'a' }, at: { S: '' } },
+      code: 'INDEX_KEY_EMPTY',
+      context: { column: 'at', index: 'by_at' },
+    },
+    {
+      label: 'an index sort key over 1024 bytes',
+      item: { id: { S: 'a' }, g: { N: '1' }, at: { S: 'x'.repeat(2049) } },
+      code: 'INDEX_KEY_TOO_LONG',
+      context: { column: 'at', bytes: 2049 },
+    },
   ];
   for (const c of cases) test(`rejects: ${c.label}`, () => rejects(INDEXED, c.item, c.code, c.context, c.message));
 
@@ -131,7 +294,7 @@ describe('checkItem: secondary-index keys', () => {
     assert.deepEqual(checkItem(INDEXED, { id: { S: 'a' }, g: { S: 'abc' } }, 'delete').item, { id: { S: 'a' } });
   });
 
-  test('the table\'s own keys are checked first', () => {
+  test("the table's own keys are checked first", () => {
     rejects(INDEXED, { g: { S: 'abc' } }, 'KEY_MISSING', { column: 'id' });
   });
 });

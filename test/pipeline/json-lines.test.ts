@@ -24,7 +24,8 @@ function splits(text: string): Buffer[][] {
   return Array.from({ length: bytes.length + 1 }, (_, i) => [bytes.subarray(0, i), bytes.subarray(i)]);
 }
 
-const summary = (records: Out[]): unknown[] => records.map((r) => (r.kind === 'item' ? [r.line, r.item] : [r.line, r.code]));
+const summary = (records: Out[]): unknown[] =>
+  records.map((r) => (r.kind === 'item' ? [r.line, r.item] : [r.line, r.code]));
 
 describe('readJsonLines: lines', () => {
   const TEXT = '{"id":"é€😀","n":12345678901234567890}\r\n\n{"id":"b"}\n';
@@ -34,7 +35,8 @@ describe('readJsonLines: lines', () => {
   ];
 
   test('a line split across chunks at every byte (inside multi-byte characters too) reads the same', async () => {
-    for (const chunks of splits(TEXT)) assert.deepEqual(summary(await read(chunks)), EXPECTED, `split at ${chunks[0]?.length}`);
+    for (const chunks of splits(TEXT))
+      assert.deepEqual(summary(await read(chunks)), EXPECTED, `split at ${chunks[0]?.length}`);
   });
 
   test('one byte per chunk', async () => {
@@ -44,13 +46,25 @@ describe('readJsonLines: lines', () => {
 
   test('CRLF: the CR is not part of the line; blank and whitespace-only lines count but give nothing', async () => {
     const records = await read(['{"a":1}\r\n', '\r\n', '   \n', '\t\n', '{"a":2}\r\n']);
-    assert.deepEqual(summary(records), [[1, { a: { N: '1' } }], [5, { a: { N: '2' } }]]);
-    assert.deepEqual(records.map((r) => r.raw), ['{"a":1}', '{"a":2}']);
+    assert.deepEqual(summary(records), [
+      [1, { a: { N: '1' } }],
+      [5, { a: { N: '2' } }],
+    ]);
+    assert.deepEqual(
+      records.map((r) => r.raw),
+      ['{"a":1}', '{"a":2}'],
+    );
   });
 
   test('the last line needs no newline; `end` is the byte offset after each line', async () => {
     const records = await read(['{"a":1}\n{"b":"é"}']);
-    assert.deepEqual(records.map((r) => [r.line, r.end]), [[1, 8], [2, 18]]);
+    assert.deepEqual(
+      records.map((r) => [r.line, r.end]),
+      [
+        [1, 8],
+        [2, 18],
+      ],
+    );
   });
 
   test('an empty input gives nothing', async () => {
@@ -71,7 +85,11 @@ describe('readJsonLines: lines', () => {
 
   test(`a line far over ${MAX_RECORD_BYTES} bytes is one RECORD_TOO_LONG failure; the lines after it keep their numbers`, async () => {
     const records = await read(chunked(`{"id":1}\n${lineOf(MAX_RECORD_BYTES + 1024 * 1024)}\n{"id":3}\n`, 64 * 1024));
-    assert.deepEqual(kinds(records), [[1, 'item'], [2, 'RECORD_TOO_LONG'], [3, 'item']]);
+    assert.deepEqual(kinds(records), [
+      [1, 'item'],
+      [2, 'RECORD_TOO_LONG'],
+      [3, 'item'],
+    ]);
     const failure = records[1] as JsonFailure;
     const long = lineOf(MAX_RECORD_BYTES + 1024 * 1024);
     assert.equal(failure.raw, long.slice(0, 1000), 'the rejects file gets the first 1000 characters, not 4 MB');
@@ -82,31 +100,63 @@ describe('readJsonLines: lines', () => {
 
   test('a line of exactly the limit is read, in any chunking', async () => {
     for (const size of [64 * 1024, 1_000_003, MAX_RECORD_BYTES * 2]) {
-      assert.deepEqual(kinds(await read(chunked(`${lineOf(MAX_RECORD_BYTES)}\n{"id":2}\n`, size))), [[1, 'item'], [2, 'item']], `chunks of ${size}`);
+      assert.deepEqual(
+        kinds(await read(chunked(`${lineOf(MAX_RECORD_BYTES)}\n{"id":2}\n`, size))),
+        [
+          [1, 'item'],
+          [2, 'item'],
+        ],
+        `chunks of ${size}`,
+      );
     }
   });
 
   test('a line one byte over the limit is RECORD_TOO_LONG, in any chunking', async () => {
     for (const size of [64 * 1024, 1_000_003, MAX_RECORD_BYTES * 2]) {
-      assert.deepEqual(kinds(await read(chunked(`${lineOf(MAX_RECORD_BYTES + 1)}\n{"id":2}\n`, size))), [[1, 'RECORD_TOO_LONG'], [2, 'item']], `chunks of ${size}`);
+      assert.deepEqual(
+        kinds(await read(chunked(`${lineOf(MAX_RECORD_BYTES + 1)}\n{"id":2}\n`, size))),
+        [
+          [1, 'RECORD_TOO_LONG'],
+          [2, 'item'],
+        ],
+        `chunks of ${size}`,
+      );
     }
   });
 });
 
 describe('readJsonLines: ndjson', () => {
   test('numbers keep their exact text; every JSON type', async () => {
-    const [record] = await read(['{"big":123456789012345678901234567890,"d":-0.000001,"e":1E+3,"s":"00123","t":true,"f":false,"z":null,"l":[1,[2]],"m":{"k":{"j":"v"}}}\n']);
+    const [record] = await read([
+      '{"big":123456789012345678901234567890,"d":-0.000001,"e":1E+3,"s":"00123","t":true,"f":false,"z":null,"l":[1,[2]],"m":{"k":{"j":"v"}}}\n',
+    ]);
     assert.deepEqual(record?.kind === 'item' && record.item, {
-      big: { N: '123456789012345678901234567890' }, d: { N: '-0.000001' }, e: { N: '1E+3' }, s: { S: '00123' },
-      t: { BOOL: true }, f: { BOOL: false }, z: { NULL: true }, l: { L: [{ N: '1' }, { L: [{ N: '2' }] }] }, m: { M: { k: { M: { j: { S: 'v' } } } } },
+      big: { N: '123456789012345678901234567890' },
+      d: { N: '-0.000001' },
+      e: { N: '1E+3' },
+      s: { S: '00123' },
+      t: { BOOL: true },
+      f: { BOOL: false },
+      z: { NULL: true },
+      l: { L: [{ N: '1' }, { L: [{ N: '2' }] }] },
+      m: { M: { k: { M: { j: { S: 'v' } } } } },
     });
   });
 
   test('lines that are not JSON objects fail with their line and code; reading goes on', async () => {
-    const records = await read(['{"a":\n[1]\n"s"\n42\nnull\n{"a":1} x\n{"n":1e999}\n{"n":123456789012345678901234567890123456789}\n{"ok":1}\n']);
+    const records = await read([
+      '{"a":\n[1]\n"s"\n42\nnull\n{"a":1} x\n{"n":1e999}\n{"n":123456789012345678901234567890123456789}\n{"ok":1}\n',
+    ]);
     assert.deepEqual(summary(records), [
-      [1, 'JSON_INVALID'], [2, 'JSON_SHAPE'], [3, 'JSON_SHAPE'], [4, 'JSON_SHAPE'], [5, 'JSON_SHAPE'], [6, 'JSON_INVALID'],
-      [7, 'NUMBER_RANGE'], [8, 'NUMBER_PRECISION'], [9, { ok: { N: '1' } }],
+      [1, 'JSON_INVALID'],
+      [2, 'JSON_SHAPE'],
+      [3, 'JSON_SHAPE'],
+      [4, 'JSON_SHAPE'],
+      [5, 'JSON_SHAPE'],
+      [6, 'JSON_INVALID'],
+      [7, 'NUMBER_RANGE'],
+      [8, 'NUMBER_PRECISION'],
+      [9, { ok: { N: '1' } }],
     ]);
     assert.match((records[1] as JsonFailure).message, /an array/);
     assert.equal(records[0]?.raw, '{"a":');
@@ -117,15 +167,36 @@ describe('readJsonLines: ddb-json type tags', () => {
   const line = (item: string): string => `{"Item":${item}}\n`;
 
   test('every type tag', async () => {
-    const [record] = await read([line(JSON.stringify({
-      s: { S: 'a' }, n: { N: '1.50' }, b: { B: 'AQI=' }, t: { BOOL: true }, z: { NULL: true },
-      ss: { SS: ['x', 'y'] }, ns: { NS: ['1', '12345678901234567890123'] }, bs: { BS: ['AA==', '/w=='] },
-      l: { L: [{ N: '1' }, { S: 'x' }, { L: [] }] }, m: { M: { inner: { M: { k: { BOOL: false } } } } },
-    }))], 'ddb-json');
+    const [record] = await read(
+      [
+        line(
+          JSON.stringify({
+            s: { S: 'a' },
+            n: { N: '1.50' },
+            b: { B: 'AQI=' },
+            t: { BOOL: true },
+            z: { NULL: true },
+            ss: { SS: ['x', 'y'] },
+            ns: { NS: ['1', '12345678901234567890123'] },
+            bs: { BS: ['AA==', '/w=='] },
+            l: { L: [{ N: '1' }, { S: 'x' }, { L: [] }] },
+            m: { M: { inner: { M: { k: { BOOL: false } } } } },
+          }),
+        ),
+      ],
+      'ddb-json',
+    );
     assert.deepEqual(record?.kind === 'item' && record.item, {
-      s: { S: 'a' }, n: { N: '1.50' }, b: { B: new Uint8Array([1, 2]) }, t: { BOOL: true }, z: { NULL: true },
-      ss: { SS: ['x', 'y'] }, ns: { NS: ['1', '12345678901234567890123'] }, bs: { BS: [new Uint8Array([0]), new Uint8Array([255])] },
-      l: { L: [{ N: '1' }, { S: 'x' }, { L: [] }] }, m: { M: { inner: { M: { k: { BOOL: false } } } } },
+      s: { S: 'a' },
+      n: { N: '1.50' },
+      b: { B: new Uint8Array([1, 2]) },
+      t: { BOOL: true },
+      z: { NULL: true },
+      ss: { SS: ['x', 'y'] },
+      ns: { NS: ['1', '12345678901234567890123'] },
+      bs: { BS: [new Uint8Array([0]), new Uint8Array([255])] },
+      l: { L: [{ N: '1' }, { S: 'x' }, { L: [] }] },
+      m: { M: { inner: { M: { k: { BOOL: false } } } } },
     });
   });
 
@@ -149,12 +220,20 @@ describe('readJsonLines: ddb-json type tags', () => {
     ['B with base64url characters', line('{"a":{"B":"-_8="}}'), 'BINARY_INVALID', /`a`/],
     ['B with misplaced padding', line('{"a":{"B":"QQ==QQ=="}}'), 'BINARY_INVALID', /`a`/],
     ['BS with one bad element', line('{"a":{"BS":["AA==","A A="]}}'), 'BINARY_INVALID', /`a`/],
-    ['a bad value deep inside', line('{"a":{"M":{"b":{"L":[{"S":"x"},{"Q":"y"}]}}}}'), 'DDB_JSON_INVALID', /`a\.b\[1\]`/],
+    [
+      'a bad value deep inside',
+      line('{"a":{"M":{"b":{"L":[{"S":"x"},{"Q":"y"}]}}}}'),
+      'DDB_JSON_INVALID',
+      /`a\.b\[1\]`/,
+    ],
   ];
   for (const [label, text, code, message] of bad) {
     test(`fails: ${label} (${code})`, async () => {
       const records = await read([text, line('{"ok":{"S":"y"}}')], 'ddb-json');
-      assert.deepEqual(summary(records), [[1, code], [2, { ok: { S: 'y' } }]]);
+      assert.deepEqual(summary(records), [
+        [1, code],
+        [2, { ok: { S: 'y' } }],
+      ]);
       if (message) assert.match((records[0] as JsonFailure).message, message);
     });
   }
@@ -165,18 +244,34 @@ describe('readJsonLines: bytes', () => {
     const good = format === 'ndjson' ? '{"id":"x"}' : '{"Item":{"id":{"S":"x"}}}';
     test(`${format}: a UTF-8 byte order mark is skipped, and offsets still count it`, async () => {
       const records = await read([Buffer.from([0xef]), Buffer.from([0xbb, 0xbf]), `${good}\n`], format);
-      assert.deepEqual(records.map((r) => [r.line, r.kind, r.end]), [[1, 'item', 3 + good.length + 1]]);
+      assert.deepEqual(
+        records.map((r) => [r.line, r.kind, r.end]),
+        [[1, 'item', 3 + good.length + 1]],
+      );
     });
 
     test(`${format}: a line that is not UTF-8 is ENCODING_INVALID with its offset and the bytes escaped; the next line reads`, async () => {
       const at = good.indexOf('"x"') + 4; // just past `"caf`
       const [head, tail] = [`${good.slice(0, at - 4)}"caf`, `"${good.slice(at - 1)}`];
-      const records = await read([`${good}\n`, Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from(tail)]), '\n', `${good}\n`], format);
-      assert.deepEqual(records.map((r) => [r.line, r.kind === 'item' ? 'item' : r.code]), [[1, 'item'], [2, 'ENCODING_INVALID'], [3, 'item']]);
+      const records = await read(
+        [`${good}\n`, Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from(tail)]), '\n', `${good}\n`],
+        format,
+      );
+      assert.deepEqual(
+        records.map((r) => [r.line, r.kind === 'item' ? 'item' : r.code]),
+        [
+          [1, 'item'],
+          [2, 'ENCODING_INVALID'],
+          [3, 'item'],
+        ],
+      );
       const failure = records[1] as JsonFailure;
       assert.equal(failure.offset, good.length + 1 + at);
       assert.equal(failure.raw, `${head}\\xE9${tail}`);
-      assert.match(failure.message, new RegExp(`0xE9 at line 2, column ${at + 1} \\(byte offset ${good.length + 1 + at}\\)`));
+      assert.match(
+        failure.message,
+        new RegExp(`0xE9 at line 2, column ${at + 1} \\(byte offset ${good.length + 1 + at}\\)`),
+      );
     });
   }
 });

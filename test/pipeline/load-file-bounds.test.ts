@@ -14,7 +14,13 @@ import { loadFile, settle, type LoadContext, type RowEntry } from '../../src/pip
 import { Plan } from '../../src/pipeline/plan.js';
 import { BatchWriter } from '../../src/pipeline/write.js';
 
-const schema: TableSchema = { table: 'T', hash: { name: 'id', type: 'S' }, range: undefined, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
+const schema: TableSchema = {
+  table: 'T',
+  hash: { name: 'id', type: 'S' },
+  range: undefined,
+  billingMode: 'PAY_PER_REQUEST',
+  writeCapacityUnits: undefined,
+};
 const ROWS = 50;
 
 async function until(condition: () => boolean): Promise<void> {
@@ -39,18 +45,45 @@ describe('loadFile within the memory budget', () => {
       const sent: string[] = [];
       const writer = new BatchWriter<RowEntry>({
         send: (batch) => {
-          for (const entry of batch) sent.push((JSON.parse(entry.json) as { PutRequest: { Item: { id: { S: string } } } }).PutRequest.Item.id.S);
+          for (const entry of batch)
+            sent.push((JSON.parse(entry.json) as { PutRequest: { Item: { id: { S: string } } } }).PutRequest.Item.id.S);
           return Promise.resolve(undefined);
         },
-        keyOf: () => '', concurrency: 4, maxRetries: 1, backoff: { baseMs: 1, capMs: 1, factor: 2 }, lingerMs: 1,
-        written: (entry) => settle(entry.row, 'written'), rejected: () => assert.fail('nothing is rejected'),
+        keyOf: () => '',
+        concurrency: 4,
+        maxRetries: 1,
+        backoff: { baseMs: 1, capMs: 1, factor: 2 },
+        lingerMs: 1,
+        written: (entry) => settle(entry.row, 'written'),
+        rejected: () => assert.fail('nothing is rejected'),
       });
       let read = 0;
       const context: LoadContext = {
-        options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', encoding: 'utf-8', strictQuotes: false, format: undefined, replay: [] },
-        tracker, writer, stopping: () => false,
-        plan: new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: 'T', types: {}, empty: 'drop', infer: false }),
-        rowRead: () => read++, rowSkipped: () => {}, reject: () => assert.fail('nothing is rejected'),
+        options: {
+          kind: 'put',
+          header: true,
+          columns: undefined,
+          delimiter: undefined,
+          escape: '"',
+          encoding: 'utf-8',
+          strictQuotes: false,
+          format: undefined,
+          replay: [],
+        },
+        tracker,
+        writer,
+        stopping: () => false,
+        plan: new Plan({
+          kind: 'put',
+          schemas: new Map([['T', schema]]),
+          table: 'T',
+          types: {},
+          empty: 'drop',
+          infer: false,
+        }),
+        rowRead: () => read++,
+        rowSkipped: () => {},
+        reject: () => assert.fail('nothing is rejected'),
         bounds: { openRows, orderBytes: 1024 * 1024 },
         rejectsFull: () => rejectsFull,
       };
@@ -65,7 +98,11 @@ describe('loadFile within the memory budget', () => {
       assert.equal(await loaded, true);
       await writer.drain();
       assert.equal(read, ROWS);
-      assert.deepEqual(sent.sort(), Array.from({ length: ROWS }, (_, i) => `k${i}`).sort(), 'every row written once, none dropped');
+      assert.deepEqual(
+        sent.sort(),
+        Array.from({ length: ROWS }, (_, i) => `k${i}`).sort(),
+        'every row written once, none dropped',
+      );
       assert.equal(tracker.open, 0);
     });
   }

@@ -8,19 +8,27 @@ import { compileRules, compileTemplate, parseMappingFile, type TableRules } from
 const SOURCE = 'm.json';
 
 function invalid(json: unknown, message: RegExp, table: string | undefined): void {
-  assert.throws(() => parseMappingFile(json, table, SOURCE), (error: DynaloadError) => {
-    assert.equal(error.code, 'MAP_INVALID');
-    assert.equal(error.exitCode, 2);
-    assert.match(error.message, /^m\.json: /);
-    assert.match(error.message, message);
-    return true;
-  });
+  assert.throws(
+    () => parseMappingFile(json, table, SOURCE),
+    (error: DynaloadError) => {
+      assert.equal(error.code, 'MAP_INVALID');
+      assert.equal(error.exitCode, 2);
+      assert.match(error.message, /^m\.json: /);
+      assert.match(error.message, message);
+      return true;
+    },
+  );
 }
 
 describe('parseMappingFile', () => {
   test('single-table rules go to --table; `tables` fans out; type names are upper-cased', () => {
-    assert.deepEqual(parseMappingFile({ drop: ['x'], types: { n: 'n' } }, 'T', SOURCE), { T: { drop: ['x'], types: { n: 'N' } } });
-    assert.deepEqual(parseMappingFile({ tables: { a: {}, b: { empty: 'null', only: ['k'] } } }, undefined, SOURCE), { a: {}, b: { empty: 'null', only: ['k'] } });
+    assert.deepEqual(parseMappingFile({ drop: ['x'], types: { n: 'n' } }, 'T', SOURCE), {
+      T: { drop: ['x'], types: { n: 'N' } },
+    });
+    assert.deepEqual(parseMappingFile({ tables: { a: {}, b: { empty: 'null', only: ['k'] } } }, undefined, SOURCE), {
+      a: {},
+      b: { empty: 'null', only: ['k'] },
+    });
   });
 
   const cases: [label: string, json: unknown, message: RegExp, withoutTable?: true][] = [
@@ -75,10 +83,20 @@ describe('compileRules', () => {
   const COLUMNS = ['user', 'series', 'episode', 'title', 'secret'];
   const ROW = { user: '7', series: '77', episode: '3', title: 'Pilot', secret: 'pw' };
   const compile = (rules: TableRules, options: { empty?: 'drop' | 'string' | 'null'; infer?: boolean } = {}) =>
-    compileRules(rules, COLUMNS, { empty: options.empty ?? 'drop', infer: options.infer ?? false, source: 'the header of a.csv' });
+    compileRules(rules, COLUMNS, {
+      empty: options.empty ?? 'drop',
+      infer: options.infer ?? false,
+      source: 'the header of a.csv',
+    });
 
   test('no rules: every column as S', () => {
-    assert.deepEqual(compile({})(ROW), { user: { S: '7' }, series: { S: '77' }, episode: { S: '3' }, title: { S: 'Pilot' }, secret: { S: 'pw' } });
+    assert.deepEqual(compile({})(ROW), {
+      user: { S: '7' },
+      series: { S: '77' },
+      episode: { S: '3' },
+      title: { S: 'Pilot' },
+      secret: { S: 'pw' },
+    });
   });
 
   test('only, drop, rename, types (by the final name), set', () => {
@@ -90,16 +108,24 @@ describe('compileRules', () => {
       types: { pk: 'N', sk: 'S', price: 'S' },
     });
     assert.deepEqual(map(ROW), {
-      pk: { N: '7' }, name: { S: 'Pilot' },
-      sk: { S: '77#3' }, v: { N: '2' }, tags: { L: [{ S: 'a' }] }, ok: { BOOL: true }, none: { NULL: true }, price: { S: '$3' },
+      pk: { N: '7' },
+      name: { S: 'Pilot' },
+      sk: { S: '77#3' },
+      v: { N: '2' },
+      tags: { L: [{ S: 'a' }] },
+      ok: { BOOL: true },
+      none: { NULL: true },
+      price: { S: '$3' },
     });
   });
 
   test('a template result is typed by `types` too', () => {
-    assert.deepEqual(compile({ only: [], set: { n: '${user}${episode}' }, types: { n: 'N' } })(ROW), { n: { N: '73' } });
+    assert.deepEqual(compile({ only: [], set: { n: '${user}${episode}' }, types: { n: 'N' } })(ROW), {
+      n: { N: '73' },
+    });
   });
 
-  test('empty cells: the rule\'s policy, else the option', () => {
+  test("empty cells: the rule's policy, else the option", () => {
     const row = { ...ROW, title: '' };
     assert.equal(compile({ empty: 'drop' }, { empty: 'null' })(row).title, undefined);
     assert.deepEqual(compile({ empty: 'string' })(row).title, { S: '' });
@@ -119,37 +145,56 @@ describe('compileRules', () => {
 
   test('a template over an empty cell throws TEMPLATE_EMPTY naming the attribute and column', () => {
     const map = compile({ set: { sk: '${series}#${episode}' } });
-    assert.throws(() => map({ ...ROW, episode: '' }), (error: DynaloadError) => {
-      assert.equal(error.code, 'TEMPLATE_EMPTY');
-      assert.equal(error.context.column, 'episode');
-      assert.match(error.message, /`sk`.*`episode`.*empty cell/);
-      return true;
-    });
+    assert.throws(
+      () => map({ ...ROW, episode: '' }),
+      (error: DynaloadError) => {
+        assert.equal(error.code, 'TEMPLATE_EMPTY');
+        assert.equal(error.context.column, 'episode');
+        assert.match(error.message, /`sk`.*`episode`.*empty cell/);
+        return true;
+      },
+    );
   });
 
   test('a value that cannot have its type throws with the attribute named', () => {
     const map = compile({ rename: { episode: 'ep' }, types: { ep: 'N' } });
-    assert.throws(() => map({ ...ROW, episode: 'three' }), (error: DynaloadError) => {
-      assert.equal(error.code, 'NUMBER_INVALID');
-      assert.equal(error.context.column, 'ep');
-      assert.match(error.message, /^Attribute `ep`: /);
-      return true;
-    });
+    assert.throws(
+      () => map({ ...ROW, episode: 'three' }),
+      (error: DynaloadError) => {
+        assert.equal(error.code, 'NUMBER_INVALID');
+        assert.equal(error.context.column, 'ep');
+        assert.match(error.message, /^Attribute `ep`: /);
+        return true;
+      },
+    );
   });
 
   test('a template over a column the file lacks: MAP_COLUMN_MISSING when compiled, naming the file', () => {
-    assert.throws(() => compile({ set: { sk: '${season}' } }), (error: DynaloadError) => {
-      assert.equal(error.code, 'MAP_COLUMN_MISSING');
-      assert.equal(error.exitCode, 2);
-      assert.match(error.message, /the header of a\.csv.*`season`.*set\.sk/);
-      return true;
-    });
+    assert.throws(
+      () => compile({ set: { sk: '${season}' } }),
+      (error: DynaloadError) => {
+        assert.equal(error.code, 'MAP_COLUMN_MISSING');
+        assert.equal(error.exitCode, 2);
+        assert.match(error.message, /the header of a\.csv.*`season`.*set\.sk/);
+        return true;
+      },
+    );
   });
 
   test('typed values (NDJSON) are kept as they are; templates use their text', () => {
-    const map = compileRules({ rename: { n: 'pk' }, set: { sk: '${n}-${b}-${s}' }, types: { pk: 'S' } }, ['n', 'b', 's', 'l'], { empty: 'drop', infer: false, source: 'x' });
+    const map = compileRules(
+      { rename: { n: 'pk' }, set: { sk: '${n}-${b}-${s}' }, types: { pk: 'S' } },
+      ['n', 'b', 's', 'l'],
+      { empty: 'drop', infer: false, source: 'x' },
+    );
     const item = map({ n: { N: '12345678901234567890' }, b: { BOOL: true }, s: { S: 'a' }, l: { L: [] } });
-    assert.deepEqual(item, { pk: { N: '12345678901234567890' }, b: { BOOL: true }, s: { S: 'a' }, l: { L: [] }, sk: { S: '12345678901234567890-true-a' } });
+    assert.deepEqual(item, {
+      pk: { N: '12345678901234567890' },
+      b: { BOOL: true },
+      s: { S: 'a' },
+      l: { L: [] },
+      sk: { S: '12345678901234567890-true-a' },
+    });
   });
 
   test('a template over a typed value that is not text (a list) is TEMPLATE_EMPTY', () => {

@@ -29,7 +29,11 @@ const accepted: [label: string, value: unknown, expected: AttributeValue | undef
   ['a bigint past 2^53', 12345678901234567890123n, { N: '12345678901234567890123' }],
   ['a negative bigint', -9007199254740993n, { N: '-9007199254740993' }],
   ['a NumberValue', new NumberValue('1234567890.0987654321'), { N: '1234567890.0987654321' }],
-  ['a NumberValue from another copy of the SDK', new ForeignNumberValue('98765432109876543210'), { N: '98765432109876543210' }],
+  [
+    'a NumberValue from another copy of the SDK',
+    new ForeignNumberValue('98765432109876543210'),
+    { N: '98765432109876543210' },
+  ],
   ['true', true, { BOOL: true }],
   ['false', false, { BOOL: false }],
   ['null', null, { NULL: true }],
@@ -44,7 +48,11 @@ const accepted: [label: string, value: unknown, expected: AttributeValue | undef
   ['a Map', new Map<string, unknown>([['k', 1]]), { M: { k: { N: '1' } } }],
   ['a Set of strings', new Set(['a', 'b']), { SS: ['a', 'b'] }],
   ['a Set of numbers, bigints and NumberValues', new Set([1, 2n, new NumberValue('3.5')]), { NS: ['1', '2', '3.5'] }],
-  ['a Set of Uint8Arrays', new Set([new Uint8Array([1]), new Uint8Array([2])]), { BS: [new Uint8Array([1]), new Uint8Array([2])] }],
+  [
+    'a Set of Uint8Arrays',
+    new Set([new Uint8Array([1]), new Uint8Array([2])]),
+    { BS: [new Uint8Array([1]), new Uint8Array([2])] },
+  ],
   ['31 levels of maps under the item (32 in all)', nested(31), nested31()],
 ];
 
@@ -65,7 +73,14 @@ const refused: [label: string, value: unknown, code: string, message: RegExp][] 
   ['a mixed Set', new Set(['a', 1]), 'TRANSFORM_VALUE', /`v`.*mixed Set/],
   ['a Set of booleans', new Set([true]), 'TRANSFORM_VALUE', /`v`/],
   ['a Date', new Date(0), 'TRANSFORM_VALUE', /`v`.*toISOString.*Date/],
-  ['a class instance', new (class Point { x = 1; })(), 'TRANSFORM_VALUE', /`v`.*instance of Point/],
+  [
+    'a class instance',
+    new (class Point {
+      x = 1;
+    })(),
+    'TRANSFORM_VALUE',
+    /`v`.*instance of Point/,
+  ],
   ['a function', () => 1, 'TRANSFORM_VALUE', /`v`.*function/],
   ['a symbol', Symbol('s'), 'TRANSFORM_VALUE', /`v`.*symbol/],
   ['undefined inside a list', [1, undefined], 'TRANSFORM_VALUE', /`v\[1\]`.*undefined/],
@@ -74,17 +89,23 @@ const refused: [label: string, value: unknown, code: string, message: RegExp][] 
 ];
 
 function refuses(value: unknown, code: string, message: RegExp): void {
-  assert.throws(() => marshalItem(value), (error: DynaloadError) => {
-    assert.equal(error.code, code);
-    assert.match(error.message, message);
-    return true;
-  });
+  assert.throws(
+    () => marshalItem(value),
+    (error: DynaloadError) => {
+      assert.equal(error.code, code);
+      assert.match(error.message, message);
+      return true;
+    },
+  );
 }
 
 describe('marshalItem', () => {
   for (const [label, value, expected] of accepted) {
     test(`accepts ${label}`, () => {
-      assert.deepEqual(marshalItem({ id: 'k', v: value }), expected === undefined ? { id: { S: 'k' } } : { id: { S: 'k' }, v: expected });
+      assert.deepEqual(
+        marshalItem({ id: 'k', v: value }),
+        expected === undefined ? { id: { S: 'k' } } : { id: { S: 'k' }, v: expected },
+      );
     });
   }
   for (const [label, value, code, message] of refused) {
@@ -92,7 +113,10 @@ describe('marshalItem', () => {
   }
 
   test('the error context names the attribute', () => {
-    assert.throws(() => marshalItem({ a: { b: Number.NaN } }), (error: DynaloadError) => error.context.attribute === 'a.b');
+    assert.throws(
+      () => marshalItem({ a: { b: Number.NaN } }),
+      (error: DynaloadError) => error.context.attribute === 'a.b',
+    );
   });
 
   const results: [string, unknown, RegExp][] = [
@@ -104,7 +128,8 @@ describe('marshalItem', () => {
     ['a Map', new Map(), /Map/],
   ];
   for (const [label, value, message] of results) {
-    test(`refuses ${label} as the item itself with TRANSFORM_RESULT`, () => refuses(value, 'TRANSFORM_RESULT', message));
+    test(`refuses ${label} as the item itself with TRANSFORM_RESULT`, () =>
+      refuses(value, 'TRANSFORM_RESULT', message));
   }
 
   test('accepts an object without a prototype', () => {
@@ -126,18 +151,36 @@ describe('unmarshalValue (rows handed to transforms)', () => {
 
   test('every type back to its JavaScript value', () => {
     const row = unmarshalMap({
-      s: { S: 'a' }, b: { BOOL: false }, z: { NULL: true }, bin: { B: new Uint8Array([1]) },
-      l: { L: [{ N: '1' }, { S: 'x' }] }, m: { M: { k: { S: 'v' } } },
-      ss: { SS: ['a'] }, ns: { NS: ['2'] }, bs: { BS: [new Uint8Array([2])] },
+      s: { S: 'a' },
+      b: { BOOL: false },
+      z: { NULL: true },
+      bin: { B: new Uint8Array([1]) },
+      l: { L: [{ N: '1' }, { S: 'x' }] },
+      m: { M: { k: { S: 'v' } } },
+      ss: { SS: ['a'] },
+      ns: { NS: ['2'] },
+      bs: { BS: [new Uint8Array([2])] },
     });
     assert.deepEqual(row, {
-      s: 'a', b: false, z: null, bin: new Uint8Array([1]), l: [1, 'x'], m: { k: 'v' },
-      ss: new Set(['a']), ns: new Set([2]), bs: new Set([new Uint8Array([2])]),
+      s: 'a',
+      b: false,
+      z: null,
+      bin: new Uint8Array([1]),
+      l: [1, 'x'],
+      m: { k: 'v' },
+      ss: new Set(['a']),
+      ns: new Set([2]),
+      bs: new Set([new Uint8Array([2])]),
     });
   });
 
   test('an item survives unmarshal then marshal unchanged (exact numbers included)', () => {
-    const item = { id: { S: 'k' }, big: { N: '12345678901234567890' }, d: { N: '0.5' }, l: { L: [{ N: '99999999999999999999' }] } };
+    const item = {
+      id: { S: 'k' },
+      big: { N: '12345678901234567890' },
+      d: { N: '0.5' },
+      l: { L: [{ N: '99999999999999999999' }] },
+    };
     assert.deepEqual(marshalItem(unmarshalMap(item)), item);
   });
 });

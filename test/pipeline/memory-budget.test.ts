@@ -3,10 +3,18 @@ import { describe, test } from 'node:test';
 import { MIN_WORKER_MIB, OPEN_ROW_BYTES, memoryBounds } from '../../src/pipeline/memory-budget.js';
 
 const MIB = 1024 * 1024;
-const total = (b: ReturnType<typeof memoryBounds>): number => b.writerBytes + b.orderBytes + b.openRows * OPEN_ROW_BYTES + b.rejectBytes;
+const total = (b: ReturnType<typeof memoryBounds>): number =>
+  b.writerBytes + b.orderBytes + b.openRows * OPEN_ROW_BYTES + b.rejectBytes;
 
 describe('memoryBounds', () => {
-  const cases: Array<[memoryMib: number, workers: number]> = [[128, 1], [128, 2], [128, 8], [1024, 4], [64, 64], [16, 1]];
+  const cases: Array<[memoryMib: number, workers: number]> = [
+    [128, 1],
+    [128, 2],
+    [128, 8],
+    [1024, 4],
+    [64, 64],
+    [16, 1],
+  ];
   for (const [memoryMib, workers] of cases) {
     test(`${memoryMib} MiB over ${workers} worker(s): every bound is in bytes and all of them fit the worker's share`, () => {
       const bounds = memoryBounds(memoryMib, workers);

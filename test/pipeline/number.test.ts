@@ -44,7 +44,8 @@ const valid: Array<[text: string, canonical: string, digits: number]> = [
   [`-9.${'9'.repeat(37)}E+125`, `-${NINES_38}${'0'.repeat(88)}`, 38],
 ];
 
-const RANGE = 'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got';
+const RANGE =
+  'Expected a number whose magnitude is 0 or between 1E-130 and 9.9999999999999999999999999999999999999E+125, got';
 const NOT_A_NUMBER = 'Expected a decimal number such as `-12.5` or `1e3`, got';
 
 const invalid: Array<[text: string, code: string, message: string]> = [
@@ -67,14 +68,26 @@ const invalid: Array<[text: string, code: string, message: string]> = [
   ['1_000', 'NUMBER_INVALID', `${NOT_A_NUMBER} \`1_000\``],
   ['\uff11', 'NUMBER_INVALID', `${NOT_A_NUMBER} \`\uff11\``],
   ['x'.repeat(100), 'NUMBER_INVALID', `${NOT_A_NUMBER} \`${'x'.repeat(45)}...\``],
-  ['1'.repeat(39), 'NUMBER_PRECISION', `Expected a number with at most 38 significant digits, got \`${'1'.repeat(39)}\` (39 digits)`],
-  [`1${'0'.repeat(37)}1`, 'NUMBER_PRECISION', `Expected a number with at most 38 significant digits, got \`1${'0'.repeat(37)}1\` (39 digits)`],
+  [
+    '1'.repeat(39),
+    'NUMBER_PRECISION',
+    `Expected a number with at most 38 significant digits, got \`${'1'.repeat(39)}\` (39 digits)`,
+  ],
+  [
+    `1${'0'.repeat(37)}1`,
+    'NUMBER_PRECISION',
+    `Expected a number with at most 38 significant digits, got \`1${'0'.repeat(37)}1\` (39 digits)`,
+  ],
   [
     '1234567890123456789012345678901234567890.5',
     'NUMBER_PRECISION',
     'Expected a number with at most 38 significant digits, got `1234567890123456789012345678901234567890.5` (41 digits)',
   ],
-  [`9.${'9'.repeat(38)}e125`, 'NUMBER_PRECISION', `Expected a number with at most 38 significant digits, got \`9.${'9'.repeat(38)}e125\` (39 digits)`],
+  [
+    `9.${'9'.repeat(38)}e125`,
+    'NUMBER_PRECISION',
+    `Expected a number with at most 38 significant digits, got \`9.${'9'.repeat(38)}e125\` (39 digits)`,
+  ],
   ['1e-131', 'NUMBER_RANGE', `${RANGE} \`1e-131\``],
   ['0.01e-129', 'NUMBER_RANGE', `${RANGE} \`0.01e-129\``],
   ['1e126', 'NUMBER_RANGE', `${RANGE} \`1e126\``],
@@ -114,7 +127,10 @@ describe('parseDynamoNumber', () => {
   test('megabyte-long texts are decided without floating point', () => {
     assert.throws(() => parseDynamoNumber(`1${'0'.repeat(1_000_000)}`), { code: 'NUMBER_RANGE' });
     assert.throws(() => parseDynamoNumber(`0.${'0'.repeat(1_000_000)}1`), { code: 'NUMBER_RANGE' });
-    assert.throws(() => parseDynamoNumber('1'.repeat(1_000_000)), { code: 'NUMBER_PRECISION', message: /\(1000000 digits\)$/ });
+    assert.throws(() => parseDynamoNumber('1'.repeat(1_000_000)), {
+      code: 'NUMBER_PRECISION',
+      message: /\(1000000 digits\)$/,
+    });
     // A long run of zeros moved back into range by the exponent.
     assert.equal(parseDynamoNumber(`1${'0'.repeat(1_000_000)}e-1000000`).canonical, '1');
     assert.equal(parseDynamoNumber(`0.${'0'.repeat(999_999)}1e1000000`).canonical, '1');

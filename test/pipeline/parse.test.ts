@@ -2,13 +2,24 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { MAX_RECORD_BYTES, parseCsv, type CsvFailure, type CsvRecord, type ParseOptions } from '../../src/pipeline/parse.js';
+import {
+  MAX_RECORD_BYTES,
+  parseCsv,
+  type CsvFailure,
+  type CsvRecord,
+  type ParseOptions,
+} from '../../src/pipeline/parse.js';
 
 // `line` is the 1-based line where a record starts (issue 2 point 5); `end` the byte offset just
 // past the record and its line break in the input bytes (a BOM counts: it is in the file).
 type Expected = { line: number; end?: number; fields: string[] } | { line: number; failure: RegExp };
 
-async function parseAll(input: Buffer, chunks: number[] | 'bytes', delimiter = ',', options: Partial<ParseOptions> = {}): Promise<Array<CsvRecord | CsvFailure>> {
+async function parseAll(
+  input: Buffer,
+  chunks: number[] | 'bytes',
+  delimiter = ',',
+  options: Partial<ParseOptions> = {},
+): Promise<Array<CsvRecord | CsvFailure>> {
   const cuts = chunks === 'bytes' ? Array.from({ length: input.length }, (_, i) => i + 1) : [...chunks, input.length];
   const parts: Buffer[] = [];
   let from = 0;
@@ -22,12 +33,20 @@ async function parseAll(input: Buffer, chunks: number[] | 'bytes', delimiter = '
 }
 
 function simplify(results: Array<CsvRecord | CsvFailure>, withEnd: boolean): unknown[] {
-  return results.map((r) => (r.kind === 'record' ? { line: r.line, ...(withEnd ? { end: r.end } : {}), fields: r.fields } : { line: r.line, code: r.code }));
+  return results.map((r) =>
+    r.kind === 'record'
+      ? { line: r.line, ...(withEnd ? { end: r.end } : {}), fields: r.fields }
+      : { line: r.line, code: r.code },
+  );
 }
 
 function check(results: Array<CsvRecord | CsvFailure>, expected: Expected[]): void {
   const withEnd = expected.every((e) => !('fields' in e) || e.end !== undefined);
-  const want = expected.map((e) => ('failure' in e ? { line: e.line, code: 'CSV_INVALID' } : { line: e.line, ...(withEnd ? { end: e.end } : {}), fields: e.fields }));
+  const want = expected.map((e) =>
+    'failure' in e
+      ? { line: e.line, code: 'CSV_INVALID' }
+      : { line: e.line, ...(withEnd ? { end: e.end } : {}), fields: e.fields },
+  );
   assert.deepEqual(simplify(results, withEnd), want);
   results.forEach((r, i) => {
     const e = expected[i];
@@ -104,7 +123,8 @@ const cases: Case[] = [
 describe('parseCsv records', () => {
   for (const c of cases) {
     for (const chunks of [[], c.cuts, 'bytes'] as const) {
-      const how = chunks === 'bytes' ? 'one byte per chunk' : chunks.length === 0 ? 'one chunk' : `cut at ${chunks.join(',')}`;
+      const how =
+        chunks === 'bytes' ? 'one byte per chunk' : chunks.length === 0 ? 'one chunk' : `cut at ${chunks.join(',')}`;
       test(`${c.label} (${how})`, c.todo ? { todo: c.todo } : {}, async () => {
         const input = Buffer.from(c.text, 'utf8');
         check(await parseAll(input, chunks === 'bytes' ? 'bytes' : [...chunks], c.delimiter), c.expected);
@@ -182,13 +202,18 @@ describe('parseCsv broken records (--strict-quotes)', () => {
   test('a quote closed too early: a failure at its line, the header kept, no exception', async () => {
     const results = await parseAll(Buffer.from('id,v\n1,"a"b\n2,ok\n'), [], ',', STRICT);
     const sorted = byLine(results);
-    assert.deepEqual(simplify(sorted.slice(0, 2), false), [{ line: 1, fields: ['id', 'v'] }, { line: 2, code: 'CSV_INVALID' }]);
+    assert.deepEqual(simplify(sorted.slice(0, 2), false), [
+      { line: 1, fields: ['id', 'v'] },
+      { line: 2, code: 'CSV_INVALID' },
+    ]);
     assert.match((sorted[1] as CsvFailure).message, /CSV_INVALID_CLOSING_QUOTE/);
     assert.ok(results.every((r) => r.kind === 'record' || r.code === 'CSV_INVALID'));
   });
 
   test('a failure carries the raw text of the broken line (for the rejects file)', async () => {
-    const failure = (await parseAll(Buffer.from('id,v\n1,a"b\n2,ok\n'), [], ',', STRICT)).find((r) => r.kind === 'failure');
+    const failure = (await parseAll(Buffer.from('id,v\n1,a"b\n2,ok\n'), [], ',', STRICT)).find(
+      (r) => r.kind === 'failure',
+    );
     assert.equal(typeof failure?.raw, 'string');
     assert.match(failure?.raw ?? '', /1,a"b/);
   });
@@ -198,9 +223,12 @@ describe('parseCsv broken records (--strict-quotes)', () => {
     input.push('a,b\n');
     setImmediate(() => input.destroy(Object.assign(new Error('disk gone'), { code: 'EIO' })));
     const seen: unknown[] = [];
-    await assert.rejects(async () => {
-      for await (const r of parseCsv(input, { delimiter: ',' })) seen.push(r);
-    }, { message: 'disk gone' });
+    await assert.rejects(
+      async () => {
+        for await (const r of parseCsv(input, { delimiter: ',' })) seen.push(r);
+      },
+      { message: 'disk gone' },
+    );
   });
 });
 
@@ -209,58 +237,140 @@ describe('parseCsv escape', () => {
   test('a backslash escape reads mysqldump-style quotes', async () => {
     const text = 'id,quote\n1,"say \\"hi\\""\n2,plain\n';
     const results: Array<CsvRecord | CsvFailure> = [];
-    for await (const r of parseCsv(Readable.from([Buffer.from(text)]), { delimiter: ',', escape: '\\' })) results.push(r);
-    assert.deepEqual(results.map((r) => (r.kind === 'record' ? r.fields : r.code)), [['id', 'quote'], ['1', 'say "hi"'], ['2', 'plain']]);
+    for await (const r of parseCsv(Readable.from([Buffer.from(text)]), { delimiter: ',', escape: '\\' }))
+      results.push(r);
+    assert.deepEqual(
+      results.map((r) => (r.kind === 'record' ? r.fields : r.code)),
+      [
+        ['id', 'quote'],
+        ['1', 'say "hi"'],
+        ['2', 'plain'],
+      ],
+    );
   });
 
   test('with the default escape and strict quotes the same line is a broken record, and the next line is still read', async () => {
     const text = 'id,quote\n1,"say \\"hi\\""\n2,plain\n';
     const results: Array<CsvRecord | CsvFailure> = [];
-    for await (const r of parseCsv(Readable.from([Buffer.from(text)]), { delimiter: ',', strictQuotes: true })) results.push(r);
-    assert.deepEqual(results.map((r) => [r.line, r.kind === 'record' ? r.fields : r.code]), [[1, ['id', 'quote']], [2, 'CSV_INVALID'], [3, ['2', 'plain']]]);
+    for await (const r of parseCsv(Readable.from([Buffer.from(text)]), { delimiter: ',', strictQuotes: true }))
+      results.push(r);
+    assert.deepEqual(
+      results.map((r) => [r.line, r.kind === 'record' ? r.fields : r.code]),
+      [
+        [1, ['id', 'quote']],
+        [2, 'CSV_INVALID'],
+        [3, ['2', 'plain']],
+      ],
+    );
   });
 });
 
 describe('parseCsv lenient quotes (the default)', () => {
   // Python's csv, pandas and papaparse read these as data; so does dynaload unless --strict-quotes.
   const lenient: Array<{ label: string; text: string; fields: string[][] }> = [
-    { label: 'a quote inside an unquoted field (coordinates)', text: `id,at\n1,37°36'37.8"N\n2,ok\n`, fields: [['id', 'at'], ['1', `37°36'37.8"N`], ['2', 'ok']] },
-    { label: 'inches in the middle of a field', text: 'id,size\n1,a 5" disk\n', fields: [['id', 'size'], ['1', 'a 5" disk']] },
-    { label: 'text after a closing quote is kept as written', text: 'id,v\n1,"a"b\n2,"x, y"\n', fields: [['id', 'v'], ['1', '"a"b'], ['2', 'x, y']] },
-    { label: 'quoted fields still read as RFC 4180 says', text: 'id,v\n1,"say ""hi"", ok"\n2,"two\nlines"\n', fields: [['id', 'v'], ['1', 'say "hi", ok'], ['2', 'two\nlines']] },
+    {
+      label: 'a quote inside an unquoted field (coordinates)',
+      text: `id,at\n1,37°36'37.8"N\n2,ok\n`,
+      fields: [
+        ['id', 'at'],
+        ['1', `37°36'37.8"N`],
+        ['2', 'ok'],
+      ],
+    },
+    {
+      label: 'inches in the middle of a field',
+      text: 'id,size\n1,a 5" disk\n',
+      fields: [
+        ['id', 'size'],
+        ['1', 'a 5" disk'],
+      ],
+    },
+    {
+      label: 'text after a closing quote is kept as written',
+      text: 'id,v\n1,"a"b\n2,"x, y"\n',
+      fields: [
+        ['id', 'v'],
+        ['1', '"a"b'],
+        ['2', 'x, y'],
+      ],
+    },
+    {
+      label: 'quoted fields still read as RFC 4180 says',
+      text: 'id,v\n1,"say ""hi"", ok"\n2,"two\nlines"\n',
+      fields: [
+        ['id', 'v'],
+        ['1', 'say "hi", ok'],
+        ['2', 'two\nlines'],
+      ],
+    },
   ];
   for (const c of lenient) {
     for (const chunks of [[], 'bytes'] as const) {
       test(`${c.label} (${chunks === 'bytes' ? 'one byte per chunk' : 'one chunk'})`, async () => {
         const results = await parseAll(Buffer.from(c.text), chunks === 'bytes' ? 'bytes' : []);
-        assert.deepEqual(results.map((r) => (r.kind === 'record' ? r.fields : r.code)), c.fields);
+        assert.deepEqual(
+          results.map((r) => (r.kind === 'record' ? r.fields : r.code)),
+          c.fields,
+        );
       });
     }
   }
 
   test('--strict-quotes rejects the coordinates line and reads the next', async () => {
     const results = await parseAll(Buffer.from(`id,at\n1,37°36'37.8"N\n2,ok\n`), [], ',', STRICT);
-    assert.deepEqual(results.map((r) => [r.line, r.kind === 'record' ? r.fields : r.code]), [[1, ['id', 'at']], [2, 'CSV_INVALID'], [3, ['2', 'ok']]]);
+    assert.deepEqual(
+      results.map((r) => [r.line, r.kind === 'record' ? r.fields : r.code]),
+      [
+        [1, ['id', 'at']],
+        [2, 'CSV_INVALID'],
+        [3, ['2', 'ok']],
+      ],
+    );
   });
 });
 
 describe('parseCsv without quoting (TSV)', () => {
   test('a quote is data, a quoted-looking field keeps its quotes, a tab inside quotes still splits', async () => {
     const results = await parseAll(Buffer.from('id\tv\n1\t"a"\n2\t5" disk\n3\t"x\ty"\n'), [], '\t', { quote: false });
-    assert.deepEqual(results.map((r) => (r.kind === 'record' ? r.fields : r.code)), [['id', 'v'], ['1', '"a"'], ['2', '5" disk'], ['3', '"x', 'y"']]);
+    assert.deepEqual(
+      results.map((r) => (r.kind === 'record' ? r.fields : r.code)),
+      [
+        ['id', 'v'],
+        ['1', '"a"'],
+        ['2', '5" disk'],
+        ['3', '"x', 'y"'],
+      ],
+    );
   });
 });
 
 describe('parseCsv bytes that are not UTF-8', () => {
-  const text = Buffer.concat([Buffer.from('id,v\n1,caf'), Buffer.from([0xe9]), Buffer.from('\n2,"multi\nli'), Buffer.from([0xff]), Buffer.from('ne"\n3,café\n')]);
+  const text = Buffer.concat([
+    Buffer.from('id,v\n1,caf'),
+    Buffer.from([0xe9]),
+    Buffer.from('\n2,"multi\nli'),
+    Buffer.from([0xff]),
+    Buffer.from('ne"\n3,café\n'),
+  ]);
   for (const chunks of [[], 'bytes', [12, 13]] as const) {
     test(`each record holding one is an ENCODING_INVALID failure with line, column and offset; valid rows around it read (${chunks === 'bytes' ? 'one byte per chunk' : `cut at ${chunks.join(',') || 'nothing'}`})`, async () => {
       const results = await parseAll(text, chunks === 'bytes' ? 'bytes' : [...chunks]);
-      assert.deepEqual(results.map((r) => [r.line, r.kind === 'record' ? r.fields : r.code]), [[1, ['id', 'v']], [2, 'ENCODING_INVALID'], [3, 'ENCODING_INVALID'], [5, ['3', 'café']]]);
+      assert.deepEqual(
+        results.map((r) => [r.line, r.kind === 'record' ? r.fields : r.code]),
+        [
+          [1, ['id', 'v']],
+          [2, 'ENCODING_INVALID'],
+          [3, 'ENCODING_INVALID'],
+          [5, ['3', 'café']],
+        ],
+      );
       const [first, second] = results.filter((r): r is CsvFailure => r.kind === 'failure');
       assert.equal(first?.offset, 10);
       assert.equal(first?.raw, '1,caf\\xE9');
-      assert.match(first?.message ?? '', /^Expected UTF-8 text, got the byte 0xE9 at line 2, column 6 \(byte offset 10\); the row was skipped, nothing replaced/);
+      assert.match(
+        first?.message ?? '',
+        /^Expected UTF-8 text, got the byte 0xE9 at line 2, column 6 \(byte offset 10\); the row was skipped, nothing replaced/,
+      );
       assert.equal(second?.offset, 23);
       assert.match(second?.message ?? '', /byte 0xFF at line 4, column 3 \(byte offset 23\)/);
       assert.equal(second?.raw, '2,"multi\nli\\xFFne"');
@@ -269,21 +379,37 @@ describe('parseCsv bytes that are not UTF-8', () => {
 
   test('a UTF-8 character split across chunks is not a failure', async () => {
     const results = await parseAll(Buffer.from('id\ncafé\n'), [7]);
-    assert.deepEqual(results.map((r) => (r.kind === 'record' ? r.fields : r.code)), [['id'], ['café']]);
+    assert.deepEqual(
+      results.map((r) => (r.kind === 'record' ? r.fields : r.code)),
+      [['id'], ['café']],
+    );
   });
 
   test('a UTF-8 byte order mark is dropped before the header, but only at the start of the input', async () => {
     const results = await parseAll(Buffer.from('\uFEFFid\n\uFEFFx\n'), 'bytes');
-    assert.deepEqual(results.map((r) => (r.kind === 'record' ? [r.end, r.fields] : r.code)), [[6, ['id']], [11, ['\uFEFFx']]]);
+    assert.deepEqual(
+      results.map((r) => (r.kind === 'record' ? [r.end, r.fields] : r.code)),
+      [
+        [6, ['id']],
+        [11, ['\uFEFFx']],
+      ],
+    );
   });
 });
 
 describe('parseCsv records past the cap', () => {
   const long = 'x'.repeat(MAX_RECORD_BYTES + 5);
-  for (const [name, text] of [['unquoted', `id,v\n1,${long}\n2,ok\n`], ['an unclosed quote', `id,v\n1,"${long}\n2,ok\n`], ['CRLF, at the end', `id,v\r\n1,${long}\r\n`]] as const) {
+  for (const [name, text] of [
+    ['unquoted', `id,v\n1,${long}\n2,ok\n`],
+    ['an unclosed quote', `id,v\n1,"${long}\n2,ok\n`],
+    ['CRLF, at the end', `id,v\r\n1,${long}\r\n`],
+  ] as const) {
     test(`${name}: one RECORD_TOO_LONG failure with the first 1000 characters, the length and SHA-256 of the whole line`, async () => {
       const input = Buffer.from(text);
-      const results = await parseAll(input, Array.from({ length: Math.ceil(input.length / 65536) }, (_, i) => i * 65536));
+      const results = await parseAll(
+        input,
+        Array.from({ length: Math.ceil(input.length / 65536) }, (_, i) => i * 65536),
+      );
       const failure = results.find((r): r is CsvFailure => r.kind === 'failure');
       const line = text.split(/\r?\n/)[1] as string;
       assert.equal(failure?.code, 'RECORD_TOO_LONG');
@@ -293,7 +419,15 @@ describe('parseCsv records past the cap', () => {
       assert.equal(failure?.sha256, createHash('sha256').update(line).digest('hex'));
       assert.equal(failure?.end, text.indexOf('\n', 10) + 1);
       const after = results.filter((r) => r.kind === 'record').map((r) => (r as CsvRecord).fields);
-      assert.deepEqual(after, name === 'CRLF, at the end' ? [['id', 'v']] : [['id', 'v'], ['2', 'ok']]);
+      assert.deepEqual(
+        after,
+        name === 'CRLF, at the end'
+          ? [['id', 'v']]
+          : [
+              ['id', 'v'],
+              ['2', 'ok'],
+            ],
+      );
     });
   }
 });

@@ -5,11 +5,26 @@ import { Plan, type Output } from '../../src/pipeline/plan.js';
 import { TransformCalls } from '../../src/pipeline/transform-calls.js';
 import type { LoadedTransform } from '../../src/pipeline/transform-module.js';
 
-const schema: TableSchema = { table: 'T', hash: { name: 'id', type: 'S' }, range: undefined, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
+const schema: TableSchema = {
+  table: 'T',
+  hash: { name: 'id', type: 'S' },
+  range: undefined,
+  billingMode: 'PAY_PER_REQUEST',
+  writeCapacityUnits: undefined,
+};
 
 function plan(fn: (row: Readonly<Record<string, unknown>>) => unknown, calls = new TransformCalls(2, 50)): Plan {
   const transform: LoadedTransform = new Map([['T', fn as never]]);
-  return new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: undefined, types: {}, empty: 'drop', infer: false, transform, calls });
+  return new Plan({
+    kind: 'put',
+    schemas: new Map([['T', schema]]),
+    table: undefined,
+    types: {},
+    empty: 'drop',
+    infer: false,
+    transform,
+    calls,
+  });
 }
 
 const ctx = { file: 'a.csv', line: 2 };
@@ -48,7 +63,10 @@ describe('Plan with a transform', () => {
 
   test('an async call that does not settle in time is TRANSFORM_TIMEOUT for its table', async () => {
     const outputs = await plan(() => new Promise(() => {})).csv(['id'], 'test')(['a'], ctx);
-    assert.deepEqual(outputs.map((o) => [o.table, o.error?.code]), [['T', 'TRANSFORM_TIMEOUT']]);
+    assert.deepEqual(
+      outputs.map((o) => [o.table, o.error?.code]),
+      [['T', 'TRANSFORM_TIMEOUT']],
+    );
     assert.match(outputs[0]?.error?.message ?? '', /within 0.05 s \(`--transform-timeout`\)/);
   });
 });

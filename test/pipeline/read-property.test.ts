@@ -25,7 +25,13 @@ import { BatchWriter } from '../../src/pipeline/write.js';
 import { hostileInput, propertyRuns } from '../support/read-inputs.js';
 
 const RUNS = propertyRuns(40);
-const schema: TableSchema = { table: 'T', hash: { name: 'id', type: 'S' }, range: undefined, billingMode: 'PAY_PER_REQUEST', writeCapacityUnits: undefined };
+const schema: TableSchema = {
+  table: 'T',
+  hash: { name: 'id', type: 'S' },
+  range: undefined,
+  billingMode: 'PAY_PER_REQUEST',
+  writeCapacityUnits: undefined,
+};
 
 interface Counts {
   read: number;
@@ -36,7 +42,12 @@ interface Counts {
 }
 
 /** One file through loadFile, as a worker reads it (its counting copied from src/pool/worker.ts). */
-async function load(file: string, format: InputFormat, encoding: Encoding, strictQuotes: boolean): Promise<Counts & { tracker: LowWater }> {
+async function load(
+  file: string,
+  format: InputFormat,
+  encoding: Encoding,
+  strictQuotes: boolean,
+): Promise<Counts & { tracker: LowWater }> {
   const counts: Counts = { read: 0, written: 0, rejected: 0, skipped: 0, replaced: false };
   const tracker = new LowWater();
   const reject = (row: RowRef): void => {
@@ -45,7 +56,12 @@ async function load(file: string, format: InputFormat, encoding: Encoding, stric
     counts.rejected++;
   };
   const writer = new BatchWriter<RowEntry>({
-    send: () => Promise.resolve(undefined), keyOf: () => '', concurrency: 4, maxRetries: 3, backoff: { baseMs: 1, capMs: 1, factor: 2 }, lingerMs: 1,
+    send: () => Promise.resolve(undefined),
+    keyOf: () => '',
+    concurrency: 4,
+    maxRetries: 3,
+    backoff: { baseMs: 1, capMs: 1, factor: 2 },
+    lingerMs: 1,
     written: (entry) => {
       if (entry.json.includes('\uFFFD') || entry.json.includes('\\ufffd')) counts.replaced = true;
       if (--entry.row.pending > 0) return;
@@ -58,10 +74,31 @@ async function load(file: string, format: InputFormat, encoding: Encoding, stric
     },
   });
   const context: LoadContext = {
-    options: { kind: 'put', header: true, columns: undefined, delimiter: undefined, escape: '"', encoding, strictQuotes, format, replay: [] },
-    tracker, writer, stopping: () => false,
-    plan: new Plan({ kind: 'put', schemas: new Map([['T', schema]]), table: 'T', types: {}, empty: 'drop', infer: false }),
-    rowRead: () => counts.read++, rowSkipped: () => counts.skipped++, reject,
+    options: {
+      kind: 'put',
+      header: true,
+      columns: undefined,
+      delimiter: undefined,
+      escape: '"',
+      encoding,
+      strictQuotes,
+      format,
+      replay: [],
+    },
+    tracker,
+    writer,
+    stopping: () => false,
+    plan: new Plan({
+      kind: 'put',
+      schemas: new Map([['T', schema]]),
+      table: 'T',
+      types: {},
+      empty: 'drop',
+      infer: false,
+    }),
+    rowRead: () => counts.read++,
+    rowSkipped: () => counts.skipped++,
+    reject,
   };
   assert.equal(await loadFile(file, context), true, 'read to its end');
   await writer.drain();
@@ -75,58 +112,85 @@ describe('the read path under hostile input (property)', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test(`every row read settles as written, rejected or skipped, and nothing is replaced (${RUNS} runs)`, { timeout: 60_000 + RUNS * 2_000 }, async () => {
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(hostileInput(), async ({ bytes, format, encoding, strictQuotes }) => {
-        const file = path.join(dir, `input-${n++}.${format === 'tsv' ? 'tsv' : 'txt'}`);
-        await writeFile(file, bytes);
-        let result: Awaited<ReturnType<typeof load>>;
-        try {
-          result = await load(file, format, encoding, strictQuotes);
-        } catch (error) {
-          // Bytes that start like gzip but are not: the run fails (exit 1), it does not crash. A header
-          // that cannot give the table's key (or names a column twice) is refused as a whole, before
-          // any row of the file is routed: the header check a run makes before its first write.
-          const code = (error as { code?: string }).code ?? '';
-          const badGzip = bytes[0] === 0x1f && bytes[1] === 0x8b && code.startsWith('Z_');
-          assert.ok(badGzip || code === 'HEADER_MISMATCH', `unexpected ${String(error)}`);
-          return;
-        } finally {
-          await rm(file, { force: true });
-        }
-        const { read, written, rejected, skipped, tracker } = result;
-        assert.equal(written + rejected + skipped, read, 'each row read is written, rejected or skipped');
-        assert.equal(tracker.open, 0, 'every row settled');
-        assert.deepEqual([tracker.mark.rows, tracker.mark.written, tracker.mark.rejected, tracker.mark.skipped], [read, written, rejected, skipped], 'the checkpoint mark agrees');
-        const plain = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-        const hadReplacement = plain.includes(Buffer.from('\uFFFD')) || plain.includes(Buffer.from('\\ufffd')) || encoding === 'utf-16le';
-        assert.ok(hadReplacement || !result.replaced, 'no U+FFFD written that the input did not hold');
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  test(
+    `every row read settles as written, rejected or skipped, and nothing is replaced (${RUNS} runs)`,
+    { timeout: 60_000 + RUNS * 2_000 },
+    async () => {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(hostileInput(), async ({ bytes, format, encoding, strictQuotes }) => {
+          const file = path.join(dir, `input-${n++}.${format === 'tsv' ? 'tsv' : 'txt'}`);
+          await writeFile(file, bytes);
+          let result: Awaited<ReturnType<typeof load>>;
+          try {
+            result = await load(file, format, encoding, strictQuotes);
+          } catch (error) {
+            // Bytes that start like gzip but are not: the run fails (exit 1), it does not crash. A header
+            // that cannot give the table's key (or names a column twice) is refused as a whole, before
+            // any row of the file is routed: the header check a run makes before its first write.
+            const code = (error as { code?: string }).code ?? '';
+            const badGzip = bytes[0] === 0x1f && bytes[1] === 0x8b && code.startsWith('Z_');
+            assert.ok(badGzip || code === 'HEADER_MISMATCH', `unexpected ${String(error)}`);
+            return;
+          } finally {
+            await rm(file, { force: true });
+          }
+          const { read, written, rejected, skipped, tracker } = result;
+          assert.equal(written + rejected + skipped, read, 'each row read is written, rejected or skipped');
+          assert.equal(tracker.open, 0, 'every row settled');
+          assert.deepEqual(
+            [tracker.mark.rows, tracker.mark.written, tracker.mark.rejected, tracker.mark.skipped],
+            [read, written, rejected, skipped],
+            'the checkpoint mark agrees',
+          );
+          const plain = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+          const hadReplacement =
+            plain.includes(Buffer.from('\uFFFD')) || plain.includes(Buffer.from('\\ufffd')) || encoding === 'utf-16le';
+          assert.ok(hadReplacement || !result.replaced, 'no U+FFFD written that the input did not hold');
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
-  test(`CSV: any chunking reads the same records, and a read resumed at any record's end reads the same rest (${RUNS} runs)`, { timeout: 60_000 + RUNS * 500 }, async () => {
-    const parseWith = async (chunks: Buffer[], start?: { offset: number; lines: number }): Promise<(CsvRecord | CsvFailure)[]> => {
-      const out: (CsvRecord | CsvFailure)[] = [];
-      for await (const records of parseCsvChunks(Readable.from(chunks), { delimiter: ',', ...(start ? { start } : {}) })) out.push(...records);
-      return out;
-    };
-    await fc.assert(
-      fc.asyncProperty(hostileInput('csv'), fc.array(fc.nat(), { maxLength: 8 }), fc.nat(), async ({ bytes }, cuts, pick) => {
-        if (bytes[0] === 0x1f && bytes[1] === 0x8b) return; // gzip: not the parser's input
-        const whole = await parseWith([bytes]);
-        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-        const chunks = [0, ...points].map((from, i) => bytes.subarray(from, points[i] ?? bytes.length)).filter((c) => c.length > 0);
-        assert.deepEqual(await parseWith(chunks), whole, `cut at ${points.join(',')}`);
-        if (whole.length < 2) return;
-        const at = whole[pick % (whole.length - 1)] as CsvRecord | CsvFailure;
-        // A resume seeks past a row's end with its line count (the header is read apart).
-        const rest = await parseWith([bytes.subarray(at.end)], { offset: at.end, lines: at.lines });
-        assert.deepEqual(rest, whole.slice(whole.indexOf(at) + 1));
-      }),
-      { numRuns: RUNS * 5 },
-    );
-  });
+  test(
+    `CSV: any chunking reads the same records, and a read resumed at any record's end reads the same rest (${RUNS} runs)`,
+    { timeout: 60_000 + RUNS * 500 },
+    async () => {
+      const parseWith = async (
+        chunks: Buffer[],
+        start?: { offset: number; lines: number },
+      ): Promise<(CsvRecord | CsvFailure)[]> => {
+        const out: (CsvRecord | CsvFailure)[] = [];
+        for await (const records of parseCsvChunks(Readable.from(chunks), {
+          delimiter: ',',
+          ...(start ? { start } : {}),
+        }))
+          out.push(...records);
+        return out;
+      };
+      await fc.assert(
+        fc.asyncProperty(
+          hostileInput('csv'),
+          fc.array(fc.nat(), { maxLength: 8 }),
+          fc.nat(),
+          async ({ bytes }, cuts, pick) => {
+            if (bytes[0] === 0x1f && bytes[1] === 0x8b) return; // gzip: not the parser's input
+            const whole = await parseWith([bytes]);
+            const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+            const chunks = [0, ...points]
+              .map((from, i) => bytes.subarray(from, points[i] ?? bytes.length))
+              .filter((c) => c.length > 0);
+            assert.deepEqual(await parseWith(chunks), whole, `cut at ${points.join(',')}`);
+            if (whole.length < 2) return;
+            const at = whole[pick % (whole.length - 1)] as CsvRecord | CsvFailure;
+            // A resume seeks past a row's end with its line count (the header is read apart).
+            const rest = await parseWith([bytes.subarray(at.end)], { offset: at.end, lines: at.lines });
+            assert.deepEqual(rest, whole.slice(whole.indexOf(at) + 1));
+          },
+        ),
+        { numRuns: RUNS * 5 },
+      );
+    },
+  );
 });

@@ -15,7 +15,14 @@ function deferred<T>(): Deferred<T> {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function order(options: { maxRows?: number; maxBytes?: number; halted?: () => boolean; route?: (row: number, outputs: string) => Promise<void> | undefined } = {}): { order: RowOrder<number, string>; routed: [number, string][] } {
+function order(
+  options: {
+    maxRows?: number;
+    maxBytes?: number;
+    halted?: () => boolean;
+    route?: (row: number, outputs: string) => Promise<void> | undefined;
+  } = {},
+): { order: RowOrder<number, string>; routed: [number, string][] } {
   const routed: [number, string][] = [];
   const route = options.route ?? (() => undefined);
   return {
@@ -38,7 +45,10 @@ describe('RowOrder', () => {
     const { order: o, routed } = order();
     assert.equal(o.push(1, 'a'), undefined);
     assert.equal(o.push(2, 'b'), undefined);
-    assert.deepEqual(routed, [[1, 'a'], [2, 'b']]);
+    assert.deepEqual(routed, [
+      [1, 'a'],
+      [2, 'b'],
+    ]);
     assert.equal(o.idle(), undefined);
   });
 
@@ -54,12 +64,18 @@ describe('RowOrder', () => {
     assert.deepEqual(routed, [], 'nothing routed before the first row settles');
     first.resolve('a');
     await o.idle();
-    assert.deepEqual(routed, [[1, 'a'], [2, 'b'], [3, 'c']]);
+    assert.deepEqual(routed, [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
   });
 
   test('a row leaves only once the writer took it: the next row waits for the writer too', async () => {
     const full = deferred<undefined>();
-    const { order: o, routed } = order({ route: (row) => (row === 1 ? full.promise.then(() => undefined) : undefined) });
+    const { order: o, routed } = order({
+      route: (row) => (row === 1 ? full.promise.then(() => undefined) : undefined),
+    });
     void o.push(1, Promise.resolve('a'));
     await tick();
     assert.equal(o.push(2, 'b'), undefined);
@@ -67,7 +83,10 @@ describe('RowOrder', () => {
     assert.deepEqual(routed, [[1, 'a']], 'row 2 is held while row 1 waits for the writer');
     full.resolve(undefined);
     await o.idle();
-    assert.deepEqual(routed, [[1, 'a'], [2, 'b']]);
+    assert.deepEqual(routed, [
+      [1, 'a'],
+      [2, 'b'],
+    ]);
   });
 
   test('reading waits at the bound in rows, and goes on once the head is routed', async () => {

@@ -7,12 +7,21 @@ const bytesOf = (sizes: number[], share: number[]): number => share.reduce((sum,
 
 describe('splitShares', () => {
   it('gives every input to exactly one share, each share in input order', () => {
-    fc.assert(fc.property(fc.array(fc.nat(10_000_000), { maxLength: 60 }), fc.integer({ min: 1, max: 12 }), (sizes, count) => {
-      const shares = splitShares(sizes, count);
-      assert.equal(shares.length, count);
-      assert.deepEqual(shares.flat().sort((a, b) => a - b), sizes.map((_, i) => i));
-      for (const share of shares) assert.deepEqual(share, [...share].sort((a, b) => a - b));
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.nat(10_000_000), { maxLength: 60 }), fc.integer({ min: 1, max: 12 }), (sizes, count) => {
+        const shares = splitShares(sizes, count);
+        assert.equal(shares.length, count);
+        assert.deepEqual(
+          shares.flat().sort((a, b) => a - b),
+          sizes.map((_, i) => i),
+        );
+        for (const share of shares)
+          assert.deepEqual(
+            share,
+            [...share].sort((a, b) => a - b),
+          );
+      }),
+    );
   });
 
   it('is deterministic: the same list gives every copy the same answer', () => {
@@ -21,21 +30,33 @@ describe('splitShares', () => {
   });
 
   it('keeps shares within the largest input of each other (whole inputs, largest first)', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (sizes, count) => {
-      const loads = splitShares(sizes, count).map((share) => bytesOf(sizes, share));
-      assert.ok(Math.max(...loads) - Math.min(...loads) <= Math.max(...sizes), `loads ${loads.join(',')}`);
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 8 }),
+        (sizes, count) => {
+          const loads = splitShares(sizes, count).map((share) => bytesOf(sizes, share));
+          assert.ok(Math.max(...loads) - Math.min(...loads) <= Math.max(...sizes), `loads ${loads.join(',')}`);
+        },
+      ),
+    );
   });
 
   it('balances 12 inputs of mixed sizes over 3 shares closely', () => {
     const sizes = [900, 100, 450, 450, 300, 300, 300, 120, 80, 500, 400, 100];
     const loads = splitShares(sizes, 3).map((share) => bytesOf(sizes, share));
-    assert.equal(loads.reduce((a, b) => a + b), 4000);
+    assert.equal(
+      loads.reduce((a, b) => a + b),
+      4000,
+    );
     assert.ok(Math.max(...loads) - Math.min(...loads) <= 100, `loads ${loads.join(',')}`);
   });
 
   it('spreads empty inputs by count rather than piling them on share 0', () => {
-    assert.deepEqual(splitShares([0, 0, 0, 0, 0, 0], 3).map((s) => s.length), [2, 2, 2]);
+    assert.deepEqual(
+      splitShares([0, 0, 0, 0, 0, 0], 3).map((s) => s.length),
+      [2, 2, 2],
+    );
   });
 
   it('leaves a share empty when there are fewer inputs than copies', () => {
@@ -49,10 +70,12 @@ describe('withShardTag and shareOfRate', () => {
     assert.equal(withShardTag('checkpoint', { index: 0, count: 2 }), 'checkpoint.shard-0-of-2');
   });
   it('never gives n copies more than the whole cap together', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 1, max: 1000 }), (cap, count) => {
-      const each = shareOfRate(cap, { index: 0, count });
-      assert.ok(each >= 1);
-      if (cap >= count) assert.ok(each * count <= cap);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 1, max: 1000 }), (cap, count) => {
+        const each = shareOfRate(cap, { index: 0, count });
+        assert.ok(each >= 1);
+        if (cap >= count) assert.ok(each * count <= cap);
+      }),
+    );
   });
 });

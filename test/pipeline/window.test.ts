@@ -136,7 +136,10 @@ describe('InFlightWindow', () => {
       const far = simulate({ rttMs, itemsPerSecond: cpu, durationMs: 10_000 });
       // Little's law: 20,000 items/s x rtt / 25 items a request.
       const needed = (cpu * rttMs) / 1000 / BATCH;
-      assert.ok(far.window.size >= needed && far.window.size <= WINDOW_CEILING, `window ${far.window.size}, needed ${needed}`);
+      assert.ok(
+        far.window.size >= needed && far.window.size <= WINDOW_CEILING,
+        `window ${far.window.size}, needed ${needed}`,
+      );
       assert.ok(far.written >= 0.8 * near.written, `far ${far.written} items, near ${near.written}`);
       assert.notEqual(far.window.reason, 'probing');
       assert.ok((far.window.report().minRttMs ?? 0) >= rttMs);
@@ -157,7 +160,13 @@ describe('InFlightWindow', () => {
     for (let round = 0; round < 20; round++) {
       for (let i = 0; i < Math.max(16, window.size); i++) {
         now += 100 / Math.max(16, window.size);
-        window.answered({ sentAt: now - 50, now, items: (400 * 100) / 1000 / Math.max(16, window.size) * 10, pushback: false, inFlight: window.size });
+        window.answered({
+          sentAt: now - 50,
+          now,
+          items: ((400 * 100) / 1000 / Math.max(16, window.size)) * 10,
+          pushback: false,
+          inFlight: window.size,
+        });
       }
     }
     assert.equal(window.size, 16);
@@ -167,8 +176,17 @@ describe('InFlightWindow', () => {
   test('under a write cap the window does not widen: the requests wait for the limiter, and the reason is the rate', () => {
     let clock = 0;
     const limiter = simLimiter(() => clock);
-    const result = simulate({ rttMs: 50, itemsPerSecond: 20_000, durationMs: 10_000, limiter: { limiter, policy: { cap: 2_000, adaptive: false } }, onTime: (t) => (clock = t) });
-    assert.deepEqual({ size: result.window.size, reason: result.window.reason }, { size: WINDOW_START, reason: 'rate' });
+    const result = simulate({
+      rttMs: 50,
+      itemsPerSecond: 20_000,
+      durationMs: 10_000,
+      limiter: { limiter, policy: { cap: 2_000, adaptive: false } },
+      onTime: (t) => (clock = t),
+    });
+    assert.deepEqual(
+      { size: result.window.size, reason: result.window.reason },
+      { size: WINDOW_START, reason: 'rate' },
+    );
     assert.ok(result.written <= 2_000 * 10 + 2_000 * 0.1 + BATCH, `${result.written} items in 10 s at 2,000/s`);
   });
 
@@ -176,17 +194,34 @@ describe('InFlightWindow', () => {
     let clock = 0;
     const limiter = simLimiter(() => clock);
     const capacity = 2_000; // items/s the table takes; the CPU could do ten times that
-    const result = simulate({ rttMs: 50, itemsPerSecond: 20_000, capacity, durationMs: 30_000, limiter: { limiter, policy: { cap: undefined, adaptive: true } }, onTime: (t) => (clock = t) });
+    const result = simulate({
+      rttMs: 50,
+      itemsPerSecond: 20_000,
+      capacity,
+      durationMs: 30_000,
+      limiter: { limiter, policy: { cap: undefined, adaptive: true } },
+      onTime: (t) => (clock = t),
+    });
     const firstBackOff = result.ticks.findIndex((t) => Number.isFinite(t.rate));
     assert.ok(firstBackOff >= 0, 'the rate controller backed off');
     // The window never grew once the table pushed back: every tick from the first back-off holds it.
     const sizeAtBackOff = (result.ticks[firstBackOff] as { size: number }).size;
-    assert.ok(result.ticks.slice(firstBackOff).every((t) => t.size <= sizeAtBackOff), `sizes ${result.ticks.map((t) => t.size).join(',')}`);
-    assert.ok(result.ticks.slice(firstBackOff + 8).every((t) => ['rate', 'throttled', 'no-gain', 'latency', 'input', 'probing'].includes(t.reason)));
+    assert.ok(
+      result.ticks.slice(firstBackOff).every((t) => t.size <= sizeAtBackOff),
+      `sizes ${result.ticks.map((t) => t.size).join(',')}`,
+    );
+    assert.ok(
+      result.ticks
+        .slice(firstBackOff + 8)
+        .every((t) => ['rate', 'throttled', 'no-gain', 'latency', 'input', 'probing'].includes(t.reason)),
+    );
     // No bursts: once limited, no 100-ms slot sends more than the rate allows plus the bucket's 100 ms of bank and a batch.
     const limited = result.slots.slice(Math.ceil(((result.ticks[firstBackOff] as { at: number }).at + 1_000) / 100));
     for (const [i, slot] of limited.entries()) {
-      assert.ok(slot.sent <= (slot.rate * 2 * 100) / 1000 + 2 * BATCH, `slot ${i}: ${slot.sent} items sent at ${slot.rate} items/s`);
+      assert.ok(
+        slot.sent <= (slot.rate * 2 * 100) / 1000 + 2 * BATCH,
+        `slot ${i}: ${slot.sent} items sent at ${slot.rate} items/s`,
+      );
     }
     // And the table is used: the adaptive rate found its capacity.
     const lastTen = result.written / 30;

@@ -10,7 +10,14 @@ import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
 import type { UnprocessedTexts } from '../../src/dynamo/unprocessed-text.js';
 import { serializeWriteRequest } from '../../src/dynamo/wire.js';
-import { BatchWriter, REASK_MAX_MS, RESERVE_HORIZON_MS, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
+import {
+  BatchWriter,
+  REASK_MAX_MS,
+  RESERVE_HORIZON_MS,
+  type RequestItems,
+  type WriteEntry,
+  type WriterOptions,
+} from '../../src/pipeline/write.js';
 
 interface Entry extends WriteEntry {
   readonly value: number;
@@ -21,7 +28,16 @@ const keyOf = (table: string, request: WriteRequest): string => `${table}/${requ
 
 function entry(pk: string, value: number): Entry {
   const request = { PutRequest: { Item: { pk: { S: pk }, v: { N: String(value) } } } };
-  return { key: keyOf(TABLE, request), table: TABLE, json: serializeWriteRequest(request), value, wire: 60, attempts: 0, notBefore: 0, units: 1 };
+  return {
+    key: keyOf(TABLE, request),
+    table: TABLE,
+    json: serializeWriteRequest(request),
+    value,
+    wire: 60,
+    attempts: 0,
+    notBefore: 0,
+    units: 1,
+  };
 }
 
 function awsError(name: string): Error {
@@ -43,7 +59,14 @@ type Answer = { throw: Error } | { withhold: (request: WriteRequest) => boolean 
 
 /** A fake table: `decide` answers each call; puts not withheld are stored when the call is processed. */
 function fakeServer(decide: (requests: WriteRequest[], call: number) => Answer, delay: () => number = () => 1) {
-  const server = { store: new Map<string, number>(), calls: [] as string[][], inFlight: 0, maxInFlight: 0, thrown: 0, startedAfterThrow: 0 };
+  const server = {
+    store: new Map<string, number>(),
+    calls: [] as string[][],
+    inFlight: 0,
+    maxInFlight: 0,
+    thrown: 0,
+    startedAfterThrow: 0,
+  };
   const send = async (batch: readonly WriteEntry[]): Promise<RequestItems | undefined> => {
     const call = server.calls.length;
     if (server.thrown > 0) server.startedAfterThrow++;
@@ -60,7 +83,8 @@ function fakeServer(decide: (requests: WriteRequest[], call: number) => Answer, 
         throw answer.throw;
       }
       const withheld = requests.filter(answer.withhold);
-      for (const r of requests) if (!withheld.includes(r)) server.store.set(keyOf(TABLE, r), Number(r.PutRequest?.Item?.v?.N));
+      for (const r of requests)
+        if (!withheld.includes(r)) server.store.set(keyOf(TABLE, r), Number(r.PutRequest?.Item?.v?.N));
       return withheld.length === 0 ? {} : { [TABLE]: withheld };
     } finally {
       server.inFlight--;
@@ -73,8 +97,15 @@ function writer(send: WriterOptions<Entry>['send'], options: Partial<WriterOptio
   const written: Entry[] = [];
   const rejected: Array<[Entry, DynaloadError]> = [];
   const w = new BatchWriter<Entry>({
-    send, keyOf, concurrency: 1, maxRetries: 10, backoff: { baseMs: 1, capMs: 5, factor: 2 }, lingerMs: 1,
-    written: (e) => written.push(e), rejected: (e, error) => rejected.push([e, error]), ...options,
+    send,
+    keyOf,
+    concurrency: 1,
+    maxRetries: 10,
+    backoff: { baseMs: 1, capMs: 5, factor: 2 },
+    lingerMs: 1,
+    written: (e) => written.push(e),
+    rejected: (e, error) => rejected.push([e, error]),
+    ...options,
   });
   return { w, written, rejected };
 }
@@ -126,10 +157,17 @@ describe('BatchWriter', () => {
   for (const [label, reshape] of [
     ['sent back unchanged: matched by text', (text: string) => text],
     // Spaces and another attribute order: no longer the text that was sent, still the same key.
-    ['sent back reformatted: matched by key', (text: string) => {
-      const request = JSON.parse(text) as { PutRequest: { Item: Record<string, unknown> } };
-      return JSON.stringify({ PutRequest: { Item: Object.fromEntries(Object.entries(request.PutRequest.Item).reverse()) } }, null, 1);
-    }],
+    [
+      'sent back reformatted: matched by key',
+      (text: string) => {
+        const request = JSON.parse(text) as { PutRequest: { Item: Record<string, unknown> } };
+        return JSON.stringify(
+          { PutRequest: { Item: Object.fromEntries(Object.entries(request.PutRequest.Item).reverse()) } },
+          null,
+          1,
+        );
+      },
+    ],
   ] as const) {
     test(`UnprocessedItems as request texts, ${label}`, T, async () => {
       const seen = new Set<string>();
@@ -155,32 +193,43 @@ describe('BatchWriter', () => {
     });
   }
 
-  test('a request the rate limiter will not book yet asks again after the time it says, and only then is sent', T, async () => {
-    const asked: number[] = [];
-    let sends = 0;
-    let refusals = 3;
-    const limiter = {
-      reserve(_units: ReadonlyMap<string, number>, horizonMs?: number): number {
-        asked.push(horizonMs ?? Number.NaN);
-        return refusals-- > 0 ? -5 : 0;
-      },
-      answered: () => undefined,
-    };
-    const send = async (): Promise<undefined> => {
-      sends++;
-      await sleep(1);
-      return undefined;
-    };
-    const { w, written } = writer(send, { limiter });
-    await load(w, range(10));
-    assert.equal(w.failure, undefined);
-    assert.equal(written.length, 10);
-    assert.equal(sends, 1, 'one batch, sent once');
-    assert.deepEqual(asked, [RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS], 'refused three times, booked on the fourth, always within the horizon');
-  });
+  test(
+    'a request the rate limiter will not book yet asks again after the time it says, and only then is sent',
+    T,
+    async () => {
+      const asked: number[] = [];
+      let sends = 0;
+      let refusals = 3;
+      const limiter = {
+        reserve(_units: ReadonlyMap<string, number>, horizonMs?: number): number {
+          asked.push(horizonMs ?? Number.NaN);
+          return refusals-- > 0 ? -5 : 0;
+        },
+        answered: () => undefined,
+      };
+      const send = async (): Promise<undefined> => {
+        sends++;
+        await sleep(1);
+        return undefined;
+      };
+      const { w, written } = writer(send, { limiter });
+      await load(w, range(10));
+      assert.equal(w.failure, undefined);
+      assert.equal(written.length, 10);
+      assert.equal(sends, 1, 'one batch, sent once');
+      assert.deepEqual(
+        asked,
+        [RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS, RESERVE_HORIZON_MS],
+        'refused three times, booked on the fourth, always within the horizon',
+      );
+    },
+  );
 
   test('a request waiting for the rate limiter when the run fails is not sent, and drain resolves', T, async () => {
-    const { server, send } = fakeServer(() => ({ throw: awsError('ResourceNotFoundException') }), () => 20);
+    const { server, send } = fakeServer(
+      () => ({ throw: awsError('ResourceNotFoundException') }),
+      () => 20,
+    );
     let asked = 0;
     // The first request is booked at once; every later one is told to come back in 30 ms, for ever.
     const limiter = { reserve: (): number => (asked++ === 0 ? 0 : -30), answered: () => undefined };
@@ -193,26 +242,33 @@ describe('BatchWriter', () => {
     assert.ok(asked > 1, 'the others did wait for the limiter');
   });
 
-  test('a request the limiter turns away for long asks again within REASK_MAX_MS plus jitter, so a rate raised meanwhile reaches it', T, async () => {
-    const times: number[] = [];
-    let open = false;
-    const limiter = {
-      reserve: (): number => {
-        times.push(performance.now());
-        return open ? 0 : -10_000;
-      },
-      answered: () => undefined,
-    };
-    const { w, written } = writer(async () => undefined, { limiter });
-    const done = load(w, range(5));
-    await sleep(REASK_MAX_MS * 2 + RESERVE_HORIZON_MS);
-    open = true;
-    await done;
-    assert.equal(written.length, 5);
-    assert.ok(times.length >= 3, `${times.length} asks`);
-    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
-    assert.ok(Math.max(...gaps) < REASK_MAX_MS + RESERVE_HORIZON_MS / 2 + 50, `gaps ${gaps.map(Math.round).join(', ')}`);
-  });
+  test(
+    'a request the limiter turns away for long asks again within REASK_MAX_MS plus jitter, so a rate raised meanwhile reaches it',
+    T,
+    async () => {
+      const times: number[] = [];
+      let open = false;
+      const limiter = {
+        reserve: (): number => {
+          times.push(performance.now());
+          return open ? 0 : -10_000;
+        },
+        answered: () => undefined,
+      };
+      const { w, written } = writer(async () => undefined, { limiter });
+      const done = load(w, range(5));
+      await sleep(REASK_MAX_MS * 2 + RESERVE_HORIZON_MS);
+      open = true;
+      await done;
+      assert.equal(written.length, 5);
+      assert.ok(times.length >= 3, `${times.length} asks`);
+      const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+      assert.ok(
+        Math.max(...gaps) < REASK_MAX_MS + RESERVE_HORIZON_MS / 2 + 50,
+        `gaps ${gaps.map(Math.round).join(', ')}`,
+      );
+    },
+  );
 
   test('UnprocessedItems as request texts in another order than sent: each matched to its own item', T, async () => {
     const seen = new Set<string>();
@@ -259,7 +315,9 @@ describe('BatchWriter', () => {
   }
 
   test('retries a request that failed with ProvisionedThroughputExceededException', T, async () => {
-    const { server, send } = fakeServer((_, call) => (call < 3 ? { throw: awsError('ProvisionedThroughputExceededException') } : { withhold: () => false }));
+    const { server, send } = fakeServer((_, call) =>
+      call < 3 ? { throw: awsError('ProvisionedThroughputExceededException') } : { withhold: () => false },
+    );
     const entries = range(30);
     const { w, written } = writer(send);
     await load(w, entries);
@@ -272,7 +330,11 @@ describe('BatchWriter', () => {
   test('a ValidationException caused by one item of 25 rejects that item only and writes the other 24', T, async () => {
     const entries = range(25);
     const bad = (entries[7] as Entry).key;
-    const { server, send } = fakeServer((requests) => (requests.some((r) => keyOf(TABLE, r) === bad) ? { throw: awsError('ValidationException') } : { withhold: () => false }));
+    const { server, send } = fakeServer((requests) =>
+      requests.some((r) => keyOf(TABLE, r) === bad)
+        ? { throw: awsError('ValidationException') }
+        : { withhold: () => false },
+    );
     const { w, written, rejected } = writer(send);
     await load(w, entries);
     assert.equal(w.failure, undefined);
@@ -292,7 +354,11 @@ describe('BatchWriter', () => {
   test('splitting a refused batch stays within `concurrency`', { ...T }, async () => {
     const entries = range(25);
     const bad = (entries[3] as Entry).key;
-    const { server, send } = fakeServer((requests) => (requests.some((r) => keyOf(TABLE, r) === bad) ? { throw: awsError('ValidationException') } : { withhold: () => false }));
+    const { server, send } = fakeServer((requests) =>
+      requests.some((r) => keyOf(TABLE, r) === bad)
+        ? { throw: awsError('ValidationException') }
+        : { withhold: () => false },
+    );
     const { w } = writer(send, { concurrency: 1 });
     await load(w, entries);
     assert.equal(server.maxInFlight, 1);
@@ -322,65 +388,100 @@ describe('BatchWriter', () => {
     await load(w, entries);
     assert.equal(w.failure?.code, 'RETRIES_EXHAUSTED');
     assert.match(w.failure?.message ?? '', /within 3 retries \(`--max-retries`\)/);
-    assert.equal(written.some((e) => e.key === stuck), false);
+    assert.equal(
+      written.some((e) => e.key === stuck),
+      false,
+    );
     assert.equal(server.store.has(stuck), false);
     assert.deepEqual(sortedKeys(written), sortedKeys(entries.filter((e) => e.key !== stuck)));
     assert.equal(server.calls.filter((call) => call.includes(stuck)).length, 1 + 3, 'the first send and 3 retries');
     assert.equal(w.pending, 1);
   });
 
-  test('withheld while the loader itself sends more than the table accepts (overdrive): not counted toward maxRetries, and written in the end', T, async () => {
-    const entries = range(10);
-    const stuck = (entries[3] as Entry).key;
-    // Withheld 12 times, with the limiter's controller reporting overdrive meanwhile, then accepted.
-    let overdrive = true;
-    const { server, send } = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r) === stuck && server.calls.filter((c) => c.includes(stuck)).length <= 12 }));
-    const limiter = { reserve: (): number => 0, answered: () => undefined, pushback: () => (overdrive ? ('overdrive' as const) : undefined) };
-    const { w, written } = writer(send, { maxRetries: 3, limiter });
-    await load(w, entries);
-    assert.equal(w.failure, undefined);
-    assert.equal(written.length, 10);
-    assert.equal(server.store.has(stuck), true);
-    // The same without overdrive: the fourth retry fails the run.
-    overdrive = false;
-    const again = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r) === stuck }));
-    const plain = writer(again.send, { maxRetries: 3, limiter });
-    await load(plain.w, range(10));
-    assert.equal(plain.w.failure?.code, 'RETRIES_EXHAUSTED');
-  });
+  test(
+    'withheld while the loader itself sends more than the table accepts (overdrive): not counted toward maxRetries, and written in the end',
+    T,
+    async () => {
+      const entries = range(10);
+      const stuck = (entries[3] as Entry).key;
+      // Withheld 12 times, with the limiter's controller reporting overdrive meanwhile, then accepted.
+      let overdrive = true;
+      const { server, send } = fakeServer(() => ({
+        withhold: (r) => keyOf(TABLE, r) === stuck && server.calls.filter((c) => c.includes(stuck)).length <= 12,
+      }));
+      const limiter = {
+        reserve: (): number => 0,
+        answered: () => undefined,
+        pushback: () => (overdrive ? ('overdrive' as const) : undefined),
+      };
+      const { w, written } = writer(send, { maxRetries: 3, limiter });
+      await load(w, entries);
+      assert.equal(w.failure, undefined);
+      assert.equal(written.length, 10);
+      assert.equal(server.store.has(stuck), true);
+      // The same without overdrive: the fourth retry fails the run.
+      overdrive = false;
+      const again = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r) === stuck }));
+      const plain = writer(again.send, { maxRetries: 3, limiter });
+      await load(plain.w, range(10));
+      assert.equal(plain.w.failure?.code, 'RETRIES_EXHAUSTED');
+    },
+  );
 
-  test('while the table accepts nothing, an item gives up after patienceMs of failing, however many retries are left', T, async () => {
-    const { send } = fakeServer(() => ({ withhold: () => true }));
-    // The limiter books every request at once, but says the table accepts nothing.
-    const limiter = { reserve: (): number => 0, answered: () => undefined, pushback: () => 'refusing' as const };
-    const started = Date.now();
-    const { w, written } = writer(send, { maxRetries: 100, backoff: { baseMs: 5, capMs: 20, factor: 2 }, patienceMs: 100, limiter });
-    await load(w, range(5));
-    assert.equal(w.failure?.code, 'RETRIES_EXHAUSTED');
-    assert.match(w.failure?.message ?? '', /within 100 retries \(`--max-retries`\), but it was returned in UnprocessedItems \d+ times in a row over \d+\.\d s while the table accepted nothing/);
-    assert.equal(written.length, 0);
-    assert.ok(Date.now() - started < 5_000, 'long before 100 retries of up to 20 ms each');
-  });
+  test(
+    'while the table accepts nothing, an item gives up after patienceMs of failing, however many retries are left',
+    T,
+    async () => {
+      const { send } = fakeServer(() => ({ withhold: () => true }));
+      // The limiter books every request at once, but says the table accepts nothing.
+      const limiter = { reserve: (): number => 0, answered: () => undefined, pushback: () => 'refusing' as const };
+      const started = Date.now();
+      const { w, written } = writer(send, {
+        maxRetries: 100,
+        backoff: { baseMs: 5, capMs: 20, factor: 2 },
+        patienceMs: 100,
+        limiter,
+      });
+      await load(w, range(5));
+      assert.equal(w.failure?.code, 'RETRIES_EXHAUSTED');
+      assert.match(
+        w.failure?.message ?? '',
+        /within 100 retries \(`--max-retries`\), but it was returned in UnprocessedItems \d+ times in a row over \d+\.\d s while the table accepted nothing/,
+      );
+      assert.equal(written.length, 0);
+      assert.ok(Date.now() - started < 5_000, 'long before 100 retries of up to 20 ms each');
+    },
+  );
 
-  test('stop: the requests in flight are answered, nothing more is sent (queue, retries), and drain resolves', T, async () => {
-    const entries = range(200);
-    const { server, send } = fakeServer(() => ({ withhold: (r) => keyOf(TABLE, r).endsWith('/k0') }), () => 20);
-    const { w, written } = writer(send, { concurrency: 2, highWater: 1_000 });
-    for (const e of entries) void w.add(e);
-    await sleep(5);
-    const sentAtStop = server.calls.length;
-    assert.ok(sentAtStop >= 1 && sentAtStop <= 2, `in flight at the stop: ${sentAtStop}`);
-    w.stop();
-    await w.drain();
-    assert.equal(server.calls.length, sentAtStop, 'nothing sent after the stop');
-    assert.equal(w.failure, undefined);
-    assert.equal(written.length, sentAtStop * 25 - 1, 'the answers in flight counted, k0 withheld and not resent');
-    assert.equal(w.pending, 200 - written.length);
-  });
+  test(
+    'stop: the requests in flight are answered, nothing more is sent (queue, retries), and drain resolves',
+    T,
+    async () => {
+      const entries = range(200);
+      const { server, send } = fakeServer(
+        () => ({ withhold: (r) => keyOf(TABLE, r).endsWith('/k0') }),
+        () => 20,
+      );
+      const { w, written } = writer(send, { concurrency: 2, highWater: 1_000 });
+      for (const e of entries) void w.add(e);
+      await sleep(5);
+      const sentAtStop = server.calls.length;
+      assert.ok(sentAtStop >= 1 && sentAtStop <= 2, `in flight at the stop: ${sentAtStop}`);
+      w.stop();
+      await w.drain();
+      assert.equal(server.calls.length, sentAtStop, 'nothing sent after the stop');
+      assert.equal(w.failure, undefined);
+      assert.equal(written.length, sentAtStop * 25 - 1, 'the answers in flight counted, k0 withheld and not resent');
+      assert.equal(w.pending, 200 - written.length);
+    },
+  );
 
   test('never has more than `concurrency` sends in flight', T, async () => {
     const random = prng(7);
-    const { server, send } = fakeServer(() => ({ withhold: () => random() < 0.2 }), () => Math.floor(random() * 4));
+    const { server, send } = fakeServer(
+      () => ({ withhold: () => random() < 0.2 }),
+      () => Math.floor(random() * 4),
+    );
     const entries = range(600);
     const { w, written } = writer(send, { concurrency: 4, maxRetries: 40, random });
     await load(w, entries);
@@ -465,7 +566,11 @@ describe('BatchWriter', () => {
       assert.deepEqual(new Map([...server.store].sort()), new Map([...last].sort()));
       for (const key of last.keys()) {
         const order = written.filter((e) => e.key === key).map((e) => e.value);
-        assert.deepEqual(order, entries.filter((e) => e.key === key).map((e) => e.value), `${key} written in add order`);
+        assert.deepEqual(
+          order,
+          entries.filter((e) => e.key === key).map((e) => e.value),
+          `${key} written in add order`,
+        );
       }
     });
   }

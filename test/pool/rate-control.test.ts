@@ -1,14 +1,35 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BACKGROUND_HALF_LIFE_S, BACKOFF, COOLDOWN_MS, INCREASE_PER_SECOND, initialState, MAX_BACKGROUND, MIN_SAMPLE, MIN_SAMPLE_MS, nextRate, RateController, TICK_MS, TOLERANCE } from '../../src/pool/rate-control.js';
+import {
+  BACKGROUND_HALF_LIFE_S,
+  BACKOFF,
+  COOLDOWN_MS,
+  INCREASE_PER_SECOND,
+  initialState,
+  MAX_BACKGROUND,
+  MIN_SAMPLE,
+  MIN_SAMPLE_MS,
+  nextRate,
+  RateController,
+  TICK_MS,
+  TOLERANCE,
+} from '../../src/pool/rate-control.js';
 import { mulberry32 } from '../../src/random.js';
 import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
 
-const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({ sent, throttled, intervalMs, now });
+const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({
+  sent,
+  throttled,
+  intervalMs,
+  now,
+});
 
 describe('nextRate (AIMD with a learned background)', () => {
   test('not adaptive: the cap, whatever happens', () => {
-    assert.equal(nextRate({ cap: 500, adaptive: false }, initialState({ cap: 500, adaptive: false }), seen(1000, 900, 10_000)), 500);
+    assert.equal(
+      nextRate({ cap: 500, adaptive: false }, initialState({ cap: 500, adaptive: false }), seen(1000, 900, 10_000)),
+      500,
+    );
   });
 
   test('a start below the cap is where an adaptive rate begins, probing by what the table takes', () => {
@@ -16,7 +37,10 @@ describe('nextRate (AIMD with a learned background)', () => {
     assert.equal(started.rate, 200);
     assert.equal(started.peakGoodput, 200);
     // One quiet second: the step is 4% of the 200 the table takes, not of the cap.
-    assert.equal(nextRate({ cap: 5000, adaptive: true, start: 200 }, started, seen(200, 0, 1000)), 200 + INCREASE_PER_SECOND * 200);
+    assert.equal(
+      nextRate({ cap: 5000, adaptive: true, start: 200 }, started, seen(200, 0, 1000)),
+      200 + INCREASE_PER_SECOND * 200,
+    );
     assert.equal(initialState({ cap: 5000, adaptive: false, start: 200 }).rate, 5000);
     assert.equal(initialState({ cap: 100, adaptive: true, start: 200 }).rate, 100);
     assert.equal(initialState({ cap: undefined, adaptive: true, start: 200 }).rate, 200);
@@ -47,8 +71,22 @@ describe('nextRate (AIMD with a learned background)', () => {
   });
 
   test('never above the cap; unlimited stays unlimited while nothing is withheld', () => {
-    assert.equal(nextRate({ cap: 1000, adaptive: true }, { ...initialState({ cap: 1000, adaptive: true }), rate: 999 }, seen(1000, 0, 5000)), 1000);
-    assert.equal(nextRate({ cap: undefined, adaptive: true }, initialState({ cap: undefined, adaptive: true }), seen(1000, 0, 5000)), Infinity);
+    assert.equal(
+      nextRate(
+        { cap: 1000, adaptive: true },
+        { ...initialState({ cap: 1000, adaptive: true }), rate: 999 },
+        seen(1000, 0, 5000),
+      ),
+      1000,
+    );
+    assert.equal(
+      nextRate(
+        { cap: undefined, adaptive: true },
+        initialState({ cap: undefined, adaptive: true }),
+        seen(1000, 0, 5000),
+      ),
+      Infinity,
+    );
   });
 
   test('a constant withheld fraction that slowing down does not reduce becomes the background: the rate stops falling', () => {
@@ -67,7 +105,11 @@ describe('nextRate (AIMD with a learned background)', () => {
     assert.equal(again, first * 0.8 * BACKOFF, 'backs off once more');
     assert.equal(state.background, 0);
     state.rate = again;
-    assert.equal(nextRate(policy, state, seen(first, first * 0.2, 10_000 + 3 * COOLDOWN_MS)), again, 'the interval right after it is left out');
+    assert.equal(
+      nextRate(policy, state, seen(first, first * 0.2, 10_000 + 3 * COOLDOWN_MS)),
+      again,
+      'the interval right after it is left out',
+    );
     const second = nextRate(policy, state, seen(again, again * 0.2, 10_000 + 5 * COOLDOWN_MS));
     assert.equal(second, Infinity, 'both back-offs are undone: they did not help');
     assert.equal(state.background, 0.2);
@@ -83,7 +125,11 @@ describe('nextRate (AIMD with a learned background)', () => {
     let rate = nextRate(policy, state, seen(6000, 1000, 1000)); // 6000/s sent, 5000 admitted
     assert.equal(rate, capacity * BACKOFF);
     state.rate = rate;
-    assert.equal(nextRate(policy, state, seen(6000, 1000, 1000 + COOLDOWN_MS)), rate, 'the interval right after the back-off is left out');
+    assert.equal(
+      nextRate(policy, state, seen(6000, 1000, 1000 + COOLDOWN_MS)),
+      rate,
+      'the interval right after the back-off is left out',
+    );
     rate = nextRate(policy, state, seen(rate, 0, 1000 + 2 * COOLDOWN_MS));
     assert.ok(rate > capacity * BACKOFF && rate < capacity, `climbs again: ${rate}`);
     assert.equal(state.background, 0);
@@ -104,7 +150,11 @@ describe('nextRate (AIMD with a learned background)', () => {
  * client able to send `max` units/s, in 250 ms ticks; or, with `withhold`, a table withholding that
  * fraction at any rate. Returns what the last 50 s looked like.
  */
-function simulate(table: { capacity?: number; withhold?: number }, max: number, options: { cap?: number; lagTicks?: number; start?: number; ticks?: number; skip?: number } = {}): { share: number; wasted: number; background: number; sentPerSecond: number; rate: number } {
+function simulate(
+  table: { capacity?: number; withhold?: number },
+  max: number,
+  options: { cap?: number; lagTicks?: number; start?: number; ticks?: number; skip?: number } = {},
+): { share: number; wasted: number; background: number; sentPerSecond: number; rate: number } {
   const policy = { cap: options.cap, adaptive: true, ...(options.start === undefined ? {} : { start: options.start }) };
   const state = initialState(policy);
   // Rates in effect: with a lag, the answers of a tick are to requests sent at an earlier rate
@@ -133,11 +183,21 @@ function simulate(table: { capacity?: number; withhold?: number }, max: number, 
     state.rate = nextRate(policy, state, { sent, throttled: sent - ok, intervalMs: 250, now: 250 * (tick + 1) });
   }
   const seconds = (ticks - skip) / 4;
-  return { share: table.capacity === undefined ? Number.NaN : admitted / (table.capacity * seconds), wasted: withheldTotal / admitted, background: state.background, sentPerSecond: sentTotal / seconds, rate: state.rate };
+  return {
+    share: table.capacity === undefined ? Number.NaN : admitted / (table.capacity * seconds),
+    wasted: withheldTotal / admitted,
+    background: state.background,
+    sentPerSecond: sentTotal / seconds,
+    rate: state.rate,
+  };
 }
 
 describe('nextRate against simulated tables (issue 4, point 5)', () => {
-  for (const [capacity, max] of [[200, 5_000], [1_000, 20_000], [5_000, 90_000]] as const) {
+  for (const [capacity, max] of [
+    [200, 5_000],
+    [1_000, 20_000],
+    [5_000, 90_000],
+  ] as const) {
     test(`capacity ${capacity} units/s, a client able to send ${max}: at least 90% of capacity, under 10% wasted, no background learned`, () => {
       const result = simulate({ capacity }, max);
       assert.ok(result.share >= 0.9, `share ${result.share}`);
@@ -148,7 +208,13 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
 
   // The answers lag the rate by a tick or two, as when requests were booked ahead at the old rate:
   // judged on those, a back-off looked useless and throttling was learned as background.
-  for (const [capacity, cap, lagTicks] of [[500, 2_000, 1], [500, 2_000, 2], [5_000, 20_000, 1], [200, 5_000, 2], [200, 5_000, 0]] as const) {
+  for (const [capacity, cap, lagTicks] of [
+    [500, 2_000, 1],
+    [500, 2_000, 2],
+    [5_000, 20_000, 1],
+    [200, 5_000, 2],
+    [200, 5_000, 0],
+  ] as const) {
     test(`capacity ${capacity} units/s under a cap of ${cap}, answers ${lagTicks} tick(s) behind the rate: at least 90% of capacity, under 10% wasted, no background learned`, () => {
       const result = simulate({ capacity }, cap * 10, { cap, lagTicks });
       assert.ok(result.share >= 0.9, `share ${result.share}`);
@@ -181,7 +247,11 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
 
   // A cap above a provisioned table's capacity starts at the capacity (src/commands/upload.ts):
   // started at the cap, the first second went out at it.
-  for (const [capacity, cap] of [[200, 5_000], [500, 2_000], [5_000, 20_000]] as const) {
+  for (const [capacity, cap] of [
+    [200, 5_000],
+    [500, 2_000],
+    [5_000, 20_000],
+  ] as const) {
     for (const lagTicks of [0, 1, 2]) {
       test(`capacity ${capacity} under a cap of ${cap}, started at the capacity, answers ${lagTicks} tick(s) behind: the first 10 s waste under 5%, under a fifth of what starting at the cap wastes`, () => {
         const started = simulate({ capacity }, cap * 10, { cap, lagTicks, start: capacity, ticks: 40, skip: 0 });
@@ -218,7 +288,12 @@ describe('nextRate against simulated tables (issue 4, point 5)', () => {
  * intervals see none and some see two or three intervals' worth), as on a busy machine. Returns the
  * longest time the rate in effect stayed above twice the capacity, and the last 50 s's figures.
  */
-function simulateLate(capacity: number, max: number, seed: number, cap?: number): { longestOverMs: number; share: number; wasted: number; background: number } {
+function simulateLate(
+  capacity: number,
+  max: number,
+  seed: number,
+  cap?: number,
+): { longestOverMs: number; share: number; wasted: number; background: number } {
   const policy = { cap, adaptive: true };
   const state = initialState(policy);
   const random = mulberry32(seed);
@@ -257,11 +332,21 @@ function simulateLate(capacity: number, max: number, seed: number, cap?: number)
     state.rate = nextRate(policy, state, { ...seen, intervalMs: 250, now: 250 * (tick + 1) });
     if (state.rate !== before) changedAt = tick;
   }
-  return { longestOverMs: longestOver * 250, share: admitted / (capacity * 50), wasted: (sentTotal - admitted) / admitted, background: state.background };
+  return {
+    longestOverMs: longestOver * 250,
+    share: admitted / (capacity * 50),
+    wasted: (sentTotal - admitted) / admitted,
+    background: state.background,
+  };
 }
 
 describe('nextRate with answers one to three intervals late (a table whose capacity is not known)', () => {
-  for (const [capacity, max, cap] of [[5_000, 60_000, undefined], [1_000, 20_000, undefined], [200, 5_000, undefined], [5_000, 60_000, 20_000]] as const) {
+  for (const [capacity, max, cap] of [
+    [5_000, 60_000, undefined],
+    [1_000, 20_000, undefined],
+    [200, 5_000, undefined],
+    [5_000, 60_000, 20_000],
+  ] as const) {
     test(`capacity ${capacity} units/s, a client able to send ${max}, cap ${cap ?? 'none'}: never above 2x the capacity for more than 2 s (20 seeds), and after the first 50 s at least 90% used and under 10% wasted`, () => {
       for (let seed = 1; seed <= 20; seed++) {
         const result = simulateLate(capacity, max, seed, cap);
@@ -313,7 +398,8 @@ describe('nextRate with answers one to three intervals late (a table whose capac
     // must earn it again.
     const fading = { ...initialState(policy), rate: 10_000, background: 0.2 };
     let backedOff = false;
-    for (let s = 0; s < BACKGROUND_HALF_LIFE_S && !backedOff; s++) backedOff = nextRate(policy, fading, seen(10_000, 2_000, 20_000 + s * 1000)) < 10_000;
+    for (let s = 0; s < BACKGROUND_HALF_LIFE_S && !backedOff; s++)
+      backedOff = nextRate(policy, fading, seen(10_000, 2_000, 20_000 + s * 1000)) < 10_000;
     assert.ok(backedOff, 'a back-off within the half-life');
   });
 
@@ -335,7 +421,9 @@ describe('RateController', () => {
   test('ticks before the first write, and the first tick with writes, are not judged', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
     const changes: number[] = [];
-    const controller = new RateController(limiter, [{ cap: undefined, adaptive: true }], (_, rate) => changes.push(rate));
+    const controller = new RateController(limiter, [{ cap: undefined, adaptive: true }], (_, rate) =>
+      changes.push(rate),
+    );
     const start = performance.now();
     // Workers start: two seconds of nothing, then a tick in which writes began (half withheld).
     controller.tick(start + 1000);

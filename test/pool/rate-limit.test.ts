@@ -68,7 +68,11 @@ describe('RateLimiter (GCRA, shared)', () => {
     assert.equal(limiter.reserve(units({ fast: 50 })), 0);
     assert.equal(limiter.reserve(units({ slow: 1 })), 0);
     assert.equal(limiter.reserve(units({ slow: 1 })), 100 - BURST_MS);
-    assert.deepEqual(limiter.drainCounters(0), { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0 }, 'a reservation is not counted: answers are');
+    assert.deepEqual(
+      limiter.drainCounters(0),
+      { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0 },
+      'a reservation is not counted: answers are',
+    );
     limiter.answered(units({ fast: 50 }));
     limiter.answered(units({ slow: 2 }), units({ slow: 1 }));
     assert.deepEqual(limiter.drainCounters(0), { sent: 52, throttled: 1, staleSent: 0, staleThrottled: 0 });

@@ -34,7 +34,9 @@ export class CliTimeoutError extends Error {
     readonly timeoutMs: number,
     readonly result: RunResult,
   ) {
-    super(`dynaload ${args.join(' ')} did not finish within ${timeoutMs} ms\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+    super(
+      `dynaload ${args.join(' ')} did not finish within ${timeoutMs} ms\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
     this.name = 'CliTimeoutError';
   }
 }

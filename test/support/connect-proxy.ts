@@ -29,10 +29,19 @@ export async function startConnectProxy(targetPort: number): Promise<ConnectProx
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string') proxy.targets.push(target);
     const url = new URL(req.url ?? '/');
-    const upstream = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      {
+        host: '127.0.0.1',
+        port: targetPort,
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });

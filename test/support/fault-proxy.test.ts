@@ -43,7 +43,8 @@ async function rig(t: TestContext, faults: Faults): Promise<Rig> {
 }
 
 const ids = (n: number, prefix = 'i'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-const puts = (keys: string[]): WriteRequest[] => keys.map((id) => ({ PutRequest: { Item: { id: { S: id }, v: { N: '1' } } } }));
+const puts = (keys: string[]): WriteRequest[] =>
+  keys.map((id) => ({ PutRequest: { Item: { id: { S: id }, v: { N: '1' } } } }));
 const requestIds = (requests: WriteRequest[] | undefined): string[] =>
   (requests ?? []).map((r) => (r.PutRequest?.Item?.id ?? r.DeleteRequest?.Key?.id)?.S ?? '?').sort();
 const scannedIds = async (table: string): Promise<string[]> =>
@@ -54,7 +55,9 @@ function batch(table: string, requests: WriteRequest[]): BatchWriteItemCommand {
 }
 
 /** The error a failed `send` rejected with. */
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; code?: string }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number }; code?: string }> {
   try {
     await promise;
   } catch (err) {
@@ -109,9 +112,17 @@ void describe('fault proxy', () => {
     const out = await client.send(
       new BatchWriteItemCommand({ RequestItems: { [table]: puts(ids(10, 'a')), [other]: puts(ids(10, 'b')) } }),
     );
-    for (const [name, prefix] of [[table, 'a'], [other, 'b']] as const) {
+    for (const [name, prefix] of [
+      [table, 'a'],
+      [other, 'b'],
+    ] as const) {
       const unprocessed = requestIds(out.UnprocessedItems?.[name]);
-      assert.deepEqual(await scannedIds(name), ids(10, prefix).filter((id) => !unprocessed.includes(id)).sort());
+      assert.deepEqual(
+        await scannedIds(name),
+        ids(10, prefix)
+          .filter((id) => !unprocessed.includes(id))
+          .sort(),
+      );
     }
   });
 
@@ -172,10 +183,18 @@ void describe('fault proxy', () => {
   });
 
   void it('passes other requests through untouched, whatever the faults', async (t) => {
-    const { proxy, client, table } = await rig(t, { withhold: 1, throttle: 1, serverError: 1, resetBefore: 1, resetAfter: 1 });
+    const { proxy, client, table } = await rig(t, {
+      withhold: 1,
+      throttle: 1,
+      serverError: 1,
+      resetBefore: 1,
+      resetAfter: 1,
+    });
     const described = await client.send(new DescribeTableCommand({ TableName: table }));
     assert.equal(described.Table?.TableStatus, 'ACTIVE');
-    await client.send(new PutItemCommand({ TableName: table, Item: { id: { S: 'p' }, n: { N: '12345678901234567890' } } }));
+    await client.send(
+      new PutItemCommand({ TableName: table, Item: { id: { S: 'p' }, n: { N: '12345678901234567890' } } }),
+    );
     const got = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'p' } } }));
     assert.deepEqual(got.Item, { id: { S: 'p' }, n: { N: '12345678901234567890' } });
     assert.equal(proxy.stats.requests, 3);
@@ -230,7 +249,10 @@ void describe('fault proxy', () => {
   });
 });
 
-async function rawPost(endpoint: string, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+async function rawPost(
+  endpoint: string,
+  body: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       `${endpoint}/`,
@@ -240,14 +262,17 @@ async function rawPost(endpoint: string, body: string): Promise<{ status: number
           'content-type': 'application/x-amz-json-1.0',
           'x-amz-target': 'DynamoDB_20120810.BatchWriteItem',
           'x-amz-date': '20240101T000000Z',
-          authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc',
         },
         agent: false,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
       },
     );
     req.on('error', reject);

@@ -147,11 +147,21 @@ export function startFaultProxy(target: string, faults: Faults = {}): Promise<Fa
       const headers: http.OutgoingHttpHeaders = copyHeaders(req.headers);
       headers['content-length'] = body.length;
       const upstream = http.request(
-        { protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers, agent },
+        {
+          protocol: targetUrl.protocol,
+          hostname: targetUrl.hostname,
+          port: targetUrl.port,
+          method: req.method,
+          path: req.url,
+          headers,
+          agent,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
           res.on('error', reject);
         },
       );
@@ -193,7 +203,12 @@ export function startFaultProxy(target: string, faults: Faults = {}): Promise<Fa
     }
     if (hit(f.emptyAnswer)) {
       stats.emptyAnswers++;
-      res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': 0, 'x-amz-crc32': String(crc32(Buffer.alloc(0))), 'x-amzn-requestid': requestId() });
+      res.writeHead(200, {
+        'content-type': JSON_TYPE,
+        'content-length': 0,
+        'x-amz-crc32': String(crc32(Buffer.alloc(0))),
+        'x-amzn-requestid': requestId(),
+      });
       return void res.end();
     }
 
@@ -316,7 +331,8 @@ const THROTTLE_MESSAGES: Record<ThrottleType, string> = {
   ProvisionedThroughputExceededException:
     'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
   ThrottlingException: 'Rate of requests exceeds the allowed throughput.',
-  RequestLimitExceeded: 'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
+  RequestLimitExceeded:
+    'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
 };
 
 function parseBatch(body: Buffer): { RequestItems: RequestItems } | undefined {
@@ -348,7 +364,13 @@ function relay(res: ServerResponse, upstream: Upstream, shape: Shape = 'length')
   send(res, upstream.status, copyHeaders(upstream.headers), upstream.body, shape);
 }
 
-function answer(res: ServerResponse, status: number, data: unknown, base?: IncomingHttpHeaders, shape: Shape = 'length'): void {
+function answer(
+  res: ServerResponse,
+  status: number,
+  data: unknown,
+  base?: IncomingHttpHeaders,
+  shape: Shape = 'length',
+): void {
   const body = Buffer.from(JSON.stringify(data));
   const headers = base ? copyHeaders(base) : {};
   headers['content-type'] = JSON_TYPE;
@@ -357,7 +379,13 @@ function answer(res: ServerResponse, status: number, data: unknown, base?: Incom
   send(res, status, headers, body, shape);
 }
 
-function send(res: ServerResponse, status: number, headers: http.OutgoingHttpHeaders, body: Buffer, shape: Shape): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: http.OutgoingHttpHeaders,
+  body: Buffer,
+  shape: Shape,
+): void {
   if (shape === 'length') {
     headers['content-length'] = body.length;
     res.writeHead(status, headers);
@@ -375,7 +403,11 @@ function send(res: ServerResponse, status: number, headers: http.OutgoingHttpHea
   // HTTP/1.0 framing on a 1.1 connection: no length, no chunks, the body ends with the connection.
   const socket = res.socket;
   if (socket === null) return;
-  const head = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`, 'connection: close', ...Object.entries(headers).map(([name, value]) => `${name}: ${String(value)}`)];
+  const head = [
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`,
+    'connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${String(value)}`),
+  ];
   res.detachSocket(socket);
   socket.end(Buffer.concat([Buffer.from(head.join('\r\n') + '\r\n\r\n', 'latin1'), body]));
 }
@@ -427,7 +459,9 @@ function trickle(res: ServerResponse, everyMs: number, timers: Set<NodeJS.Timeou
 }
 
 function answerError(res: ServerResponse, status: number, type: string, message: string): void {
-  const fullType = type.includes('#') ? type : `${ERROR_NAMESPACES[type] ?? 'com.amazonaws.dynamodb.v20120810'}#${type}`;
+  const fullType = type.includes('#')
+    ? type
+    : `${ERROR_NAMESPACES[type] ?? 'com.amazonaws.dynamodb.v20120810'}#${type}`;
   answer(res, status, { __type: fullType, message });
 }
 

@@ -21,7 +21,14 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, waitUntilTableExists, type AttributeValue, type TableCreationParameters } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DescribeTableCommand,
+  waitUntilTableExists,
+  type AttributeValue,
+  type TableCreationParameters,
+} from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { testClient } from './dynalite.js';
 
@@ -70,16 +77,24 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
   let logsHidden = 0;
   const running = new Set<Promise<void>>();
 
-  async function importTable(input: { ClientToken?: string; S3BucketSource: { S3Bucket: string; S3KeyPrefix?: string }; InputFormat: string; InputCompressionType?: string; TableCreationParameters: TableCreationParameters }): Promise<[number, unknown]> {
+  async function importTable(input: {
+    ClientToken?: string;
+    S3BucketSource: { S3Bucket: string; S3KeyPrefix?: string };
+    InputFormat: string;
+    InputCompressionType?: string;
+    TableCreationParameters: TableCreationParameters;
+  }): Promise<[number, unknown]> {
     calls.importTable++;
     const { ClientToken: token, ...rest } = input;
     const request = JSON.stringify(rest);
     const known = token === undefined ? undefined : [...imports.values()].find((r) => r.token === token);
     if (known) {
-      if (known.request !== request) return [400, fault('IdempotentParameterMismatchException', 'ClientToken reused with other parameters')];
+      if (known.request !== request)
+        return [400, fault('IdempotentParameterMismatchException', 'ClientToken reused with other parameters')];
       return [200, { ImportTableDescription: known.description }];
     }
-    if (input.InputFormat !== 'DYNAMODB_JSON') return [400, fault('ValidationException', `this double reads DYNAMODB_JSON only, got ${input.InputFormat}`)];
+    if (input.InputFormat !== 'DYNAMODB_JSON')
+      return [400, fault('ValidationException', `this double reads DYNAMODB_JSON only, got ${input.InputFormat}`)];
     const table = input.TableCreationParameters.TableName as string;
     try {
       await db.send(new DescribeTableCommand({ TableName: table }));
@@ -90,31 +105,53 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
     calls.importsStarted++;
     const arn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}/import/${Date.now()}-${randomBytes(4).toString('hex')}`;
     const record: ImportRecord = {
-      token, request,
+      token,
+      request,
       description: {
-        ImportArn: arn, ImportStatus: 'IN_PROGRESS', TableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`, ClientToken: token,
-        S3BucketSource: input.S3BucketSource, InputFormat: input.InputFormat, InputCompressionType: input.InputCompressionType ?? 'NONE',
-        TableCreationParameters: input.TableCreationParameters, StartTime: Date.now() / 1000,
+        ImportArn: arn,
+        ImportStatus: 'IN_PROGRESS',
+        TableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`,
+        ClientToken: token,
+        S3BucketSource: input.S3BucketSource,
+        InputFormat: input.InputFormat,
+        InputCompressionType: input.InputCompressionType ?? 'NONE',
+        TableCreationParameters: input.TableCreationParameters,
+        StartTime: Date.now() / 1000,
         CloudWatchLogGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${IMPORT_LOG_GROUP}:*`,
-        ProcessedItemCount: 0, ProcessedSizeBytes: 0, ImportedItemCount: 0, ErrorCount: 0,
+        ProcessedItemCount: 0,
+        ProcessedSizeBytes: 0,
+        ImportedItemCount: 0,
+        ErrorCount: 0,
       },
     };
     imports.set(arn, record);
     const failure = nextFailure;
     nextFailure = undefined;
     const work = runImport(record, input, failure).catch((error: unknown) => {
-      Object.assign(record.description, { ImportStatus: 'FAILED', FailureCode: 'InternalError', FailureMessage: String(error), EndTime: Date.now() / 1000 });
+      Object.assign(record.description, {
+        ImportStatus: 'FAILED',
+        FailureCode: 'InternalError',
+        FailureMessage: String(error),
+        EndTime: Date.now() / 1000,
+      });
     });
     running.add(work);
     void work.finally(() => running.delete(work));
     return [200, { ImportTableDescription: { ...record.description } }];
   }
 
-  async function runImport(record: ImportRecord, input: Parameters<typeof importTable>[0], failure: { code: string; message: string } | undefined): Promise<void> {
+  async function runImport(
+    record: ImportRecord,
+    input: Parameters<typeof importTable>[0],
+    failure: { code: string; message: string } | undefined,
+  ): Promise<void> {
     const d = record.description;
     const params = input.TableCreationParameters;
     await db.send(new CreateTableCommand(params as ConstructorParameters<typeof CreateTableCommand>[0]));
-    await waitUntilTableExists({ client: db, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { TableName: params.TableName });
+    await waitUntilTableExists(
+      { client: db, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+      { TableName: params.TableName },
+    );
     const hash = params.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName as string;
     const range = params.KeySchema?.find((k) => k.KeyType === 'RANGE')?.AttributeName;
     const types = new Map((params.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]));
@@ -122,22 +159,33 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await options.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await options.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
       keys.push(...(page.Contents ?? []).map((c) => c.Key as string));
       token = page.NextContinuationToken;
     } while (token);
     const lines: { key: string; index: number; text: string }[] = [];
     for (const key of keys) {
       const object = await options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+      const bytes = Buffer.from(
+        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
       const text = (input.InputCompressionType === 'GZIP' ? gunzipSync(bytes) : bytes).toString('utf8');
-      text.split('\n').filter((l) => l !== '').forEach((line, index) => lines.push({ key, index, text: line }));
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .forEach((line, index) => lines.push({ key, index, text: line }));
     }
     const stored = new Set<string>();
     let batch: { key: string; item: Item }[] = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      await db.send(new BatchWriteItemCommand({ RequestItems: { [params.TableName as string]: batch.map((b) => ({ PutRequest: { Item: b.item } })) } }));
+      await db.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [params.TableName as string]: batch.map((b) => ({ PutRequest: { Item: b.item } })) },
+        }),
+      );
       for (const b of batch) stored.add(b.key);
       batch = [];
       d.ImportedItemCount = stored.size;
@@ -147,7 +195,12 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
     for (const [n, line] of lines.entries()) {
       if (failure && n >= lines.length / 2) {
         await flush();
-        Object.assign(d, { ImportStatus: 'FAILED', FailureCode: failure.code, FailureMessage: failure.message, EndTime: Date.now() / 1000 });
+        Object.assign(d, {
+          ImportStatus: 'FAILED',
+          FailureCode: failure.code,
+          FailureMessage: failure.message,
+          EndTime: Date.now() / 1000,
+        });
         return;
       }
       d.ProcessedItemCount = (d.ProcessedItemCount as number) + 1;
@@ -155,7 +208,15 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
       const problem = check(line.text, hash, range, types);
       if (typeof problem === 'string') {
         d.ErrorCount = (d.ErrorCount as number) + 1;
-        logs.push({ logGroupName: IMPORT_LOG_GROUP, timestamp: Date.now(), message: JSON.stringify({ itemS3Pointer: { bucket, key: line.key, itemIndex: line.index }, importArn: d.ImportArn, errorMessages: [problem] }) });
+        logs.push({
+          logGroupName: IMPORT_LOG_GROUP,
+          timestamp: Date.now(),
+          message: JSON.stringify({
+            itemS3Pointer: { bucket, key: line.key, itemIndex: line.index },
+            importArn: d.ImportArn,
+            errorMessages: [problem],
+          }),
+        });
         continue;
       }
       const key = JSON.stringify([problem[hash], range === undefined ? null : problem[range]]);
@@ -168,7 +229,12 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
     Object.assign(d, { ImportStatus: 'COMPLETED', ImportedItemCount: stored.size, EndTime: Date.now() / 1000 });
   }
 
-  function check(text: string, hash: string, range: string | undefined, types: Map<string | undefined, string | undefined>): Item | string {
+  function check(
+    text: string,
+    hash: string,
+    range: string | undefined,
+    types: Map<string | undefined, string | undefined>,
+  ): Item | string {
     let parsed: { Item?: Item };
     try {
       parsed = JSON.parse(text) as { Item?: Item };
@@ -180,14 +246,20 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
     for (const name of range === undefined ? [hash] : [hash, range]) {
       const value = item[name] as Record<string, unknown> | undefined;
       if (value === undefined) return `One or more parameter values were invalid: Missing the key ${name} in the item`;
-      if (!(types.get(name) as string in value)) return `One or more parameter values were invalid: Type mismatch for key ${name}`;
+      if (!((types.get(name) as string) in value))
+        return `One or more parameter values were invalid: Type mismatch for key ${name}`;
     }
     return rule?.(item) ?? item;
   }
 
-  function filterLogEvents(input: { logGroupName: string; filterPattern?: string; nextToken?: string }): [number, unknown] {
+  function filterLogEvents(input: {
+    logGroupName: string;
+    filterPattern?: string;
+    nextToken?: string;
+  }): [number, unknown] {
     calls.filterLogEvents++;
-    if (logsDenied) return [400, fault('AccessDeniedException', 'User is not authorized to perform: logs:FilterLogEvents')];
+    if (logsDenied)
+      return [400, fault('AccessDeniedException', 'User is not authorized to perform: logs:FilterLogEvents')];
     if (logsHidden > 0) {
       logsHidden--;
       return [200, { events: [] }];
@@ -198,17 +270,35 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
     const start = input.nextToken === undefined ? 0 : Number(input.nextToken);
     const page = matching.slice(start, start + 2);
     const next = start + 2 < matching.length ? String(start + 2) : undefined;
-    return [200, { events: page.map((e, i) => ({ logStreamName: 'import', timestamp: e.timestamp, message: e.message, eventId: String(start + i) })), ...(next ? { nextToken: next } : {}) }];
+    return [
+      200,
+      {
+        events: page.map((e, i) => ({
+          logStreamName: 'import',
+          timestamp: e.timestamp,
+          message: e.message,
+          eventId: String(start + i),
+        })),
+        ...(next ? { nextToken: next } : {}),
+      },
+    ];
   }
 
   const server = http.createServer((req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
-    const own = ['DynamoDB_20120810.ImportTable', 'DynamoDB_20120810.DescribeImport', 'Logs_20140328.FilterLogEvents'].includes(target);
+    const own = [
+      'DynamoDB_20120810.ImportTable',
+      'DynamoDB_20120810.DescribeImport',
+      'Logs_20140328.FilterLogEvents',
+    ].includes(target);
     if (!own) {
-      const upstream = http.request({ host: dynalite.hostname, port: dynalite.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = http.request(
+        { host: dynalite.hostname, port: dynalite.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
       return;
@@ -222,15 +312,22 @@ export async function startImportDouble(options: { dynalite: string; s3: S3Clien
         if (target.endsWith('.FilterLogEvents')) return filterLogEvents(input);
         calls.describeImport++;
         const record = imports.get((input as { ImportArn: string }).ImportArn);
-        return record ? [200, { ImportTableDescription: { ...record.description } }] : [400, fault('ImportNotFoundException', 'no such import')];
+        return record
+          ? [200, { ImportTableDescription: { ...record.description } }]
+          : [400, fault('ImportNotFoundException', 'no such import')];
       };
-      answer().then(([status, body]) => {
-        res.writeHead(status, { 'content-type': target.startsWith('Logs') ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify(body));
-      }, (error: unknown) => {
-        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify(fault('InternalServerError', String(error))));
-      });
+      answer().then(
+        ([status, body]) => {
+          res.writeHead(status, {
+            'content-type': target.startsWith('Logs') ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0',
+          });
+          res.end(JSON.stringify(body));
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify(fault('InternalServerError', String(error))));
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

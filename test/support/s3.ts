@@ -40,36 +40,52 @@ export async function startS3(): Promise<LocalS3> {
   const requests: S3Request[] = [];
   let cut: { match: string; bytes: number } | undefined;
   const front = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range, ifMatch: req.headers['if-match'] });
-    const rule = req.method === 'GET' && req.headers.range === undefined && cut !== undefined && (req.url ?? '').includes(cut.match) ? cut : undefined;
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      range: req.headers.range,
+      ifMatch: req.headers['if-match'],
+    });
+    const rule =
+      req.method === 'GET' &&
+      req.headers.range === undefined &&
+      cut !== undefined &&
+      (req.url ?? '').includes(cut.match)
+        ? cut
+        : undefined;
     if (rule) cut = undefined;
-    const upstream = http.request({ host: '127.0.0.1', port: address.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      if (rule === undefined) {
-        answer.pipe(res);
-        return;
-      }
-      let sent = 0;
-      answer.on('data', (chunk: Buffer) => {
-        if (sent >= rule.bytes) return;
-        const part = chunk.subarray(0, rule.bytes - sent);
-        sent += part.length;
-        if (sent < rule.bytes) {
-          res.write(part);
+    const upstream = http.request(
+      { host: '127.0.0.1', port: address.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (rule === undefined) {
+          answer.pipe(res);
           return;
         }
-        // Cut once the part is on the wire, so the client has the headers and some body: mid-object.
-        answer.destroy();
-        res.write(part, () => res.socket?.destroy());
-      });
-    });
+        let sent = 0;
+        answer.on('data', (chunk: Buffer) => {
+          if (sent >= rule.bytes) return;
+          const part = chunk.subarray(0, rule.bytes - sent);
+          sent += part.length;
+          if (sent < rule.bytes) {
+            res.write(part);
+            return;
+          }
+          // Cut once the part is on the wire, so the client has the headers and some body: mid-object.
+          answer.destroy();
+          res.write(part, () => res.socket?.destroy());
+        });
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
   const client = new S3Client({
-    endpoint: `http://127.0.0.1:${address.port}`, region: 'us-east-1', forcePathStyle: true,
+    endpoint: `http://127.0.0.1:${address.port}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
     credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_ACCESS_KEY },
     // The SDK's default checksum mode sends bodies with aws-chunked framing, which s3rver stores as is.
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -1,4 +1,9 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type GetObjectCommandOutput,
+} from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { s3Client } from './s3-client.js';
 import { s3Error } from './s3-errors.js';
@@ -36,14 +41,27 @@ export async function expandS3(arg: string): Promise<string[]> {
   let token: string | undefined;
   do {
     const page = await s3Client()
-      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...delimiter, ...(token ? { ContinuationToken: token } : {}) }))
+      .send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ...delimiter,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      )
       .catch((error: unknown) => {
         throw s3Error(error, bucket, key, 'list');
       });
     for (const object of page.Contents ?? []) {
       if (object.Key === undefined || !matcher.test(object.Key)) continue;
       const url = s3Url(bucket, object.Key);
-      known.set(url, { bucket, key: object.Key, size: object.Size ?? 0, etag: object.ETag ?? '', lastModifiedMs: object.LastModified?.getTime() ?? 0 });
+      known.set(url, {
+        bucket,
+        key: object.Key,
+        size: object.Size ?? 0,
+        etag: object.ETag ?? '',
+        lastModifiedMs: object.LastModified?.getTime() ?? 0,
+      });
       urls.push(url);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -61,10 +79,21 @@ export async function s3ObjectInfo(url: string): Promise<S3ObjectInfo> {
     .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
     .catch(async (error: unknown) => {
       // HEAD answers a bare 404 for a missing bucket and a missing key alike: a listing tells which.
-      const bucketMissing = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 })).then(() => false, (e: unknown) => (e as { name?: string }).name === 'NoSuchBucket');
+      const bucketMissing = await s3Client()
+        .send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }))
+        .then(
+          () => false,
+          (e: unknown) => (e as { name?: string }).name === 'NoSuchBucket',
+        );
       throw s3Error(bucketMissing ? { name: 'NoSuchBucket' } : error, bucket, key, 'head');
     });
-  const info = { bucket, key, size: head.ContentLength ?? 0, etag: head.ETag ?? '', lastModifiedMs: head.LastModified?.getTime() ?? 0 };
+  const info = {
+    bucket,
+    key,
+    size: head.ContentLength ?? 0,
+    etag: head.ETag ?? '',
+    lastModifiedMs: head.LastModified?.getTime() ?? 0,
+  };
   known.set(url, info);
   return info;
 }
@@ -78,10 +107,17 @@ export async function* s3Bytes(url: string, start = 0): AsyncGenerator<Buffer> {
   const { bucket, key } = parseS3Url(url);
   let offset = start;
   let etag: string | undefined;
-  for (let failures = 0; ; ) {
+  for (let failures = 0; ;) {
     let answer: GetObjectCommandOutput;
     try {
-      answer = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}), ...(etag ? { IfMatch: etag } : {}) }));
+      answer = await s3Client().send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}),
+          ...(etag ? { IfMatch: etag } : {}),
+        }),
+      );
     } catch (error) {
       // A resume whose mark is at the very end of the object: nothing is left to read.
       if (offset > 0 && (error as { name?: string }).name === 'InvalidRange') return;

@@ -18,7 +18,11 @@ export function parseS3Url(url: string): S3Location {
   const bucket = slash === -1 ? rest : rest.slice(0, slash);
   const key = slash === -1 ? '' : rest.slice(slash + 1);
   if (bucket === '' || key === '') {
-    throw new DynaloadError('INPUT_INVALID', `Expected an S3 input as s3://bucket/key or s3://bucket/prefix/*.csv, got \`${url}\``, { exitCode: 2, context: { value: url } });
+    throw new DynaloadError(
+      'INPUT_INVALID',
+      `Expected an S3 input as s3://bucket/key or s3://bucket/prefix/*.csv, got \`${url}\``,
+      { exitCode: 2, context: { value: url } },
+    );
   }
   return { bucket, key };
 }
@@ -46,7 +50,12 @@ export function keyMatcher(glob: string): RegExp {
   let source = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;
-    if (c === '*' && glob[i + 1] === '*' && (i === 0 || glob[i - 1] === '/') && (i + 2 === glob.length || glob[i + 2] === '/')) {
+    if (
+      c === '*' &&
+      glob[i + 1] === '*' &&
+      (i === 0 || glob[i - 1] === '/') &&
+      (i + 2 === glob.length || glob[i + 2] === '/')
+    ) {
       // `**/` matches no part or any number of parts; a trailing `**` anything below.
       source += i + 2 === glob.length ? '.*' : '(?:[^/]*/)*';
       i += 2;
@@ -54,7 +63,10 @@ export function keyMatcher(glob: string): RegExp {
     else if (c === '?') source += '[^/]';
     else if (c === '[' && glob.indexOf(']', i + 2) !== -1) {
       const close = glob.indexOf(']', i + 2);
-      source += `[${glob.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      source += `[${glob
+        .slice(i + 1, close)
+        .replace(/^!/, '^')
+        .replace(/\\/g, '\\\\')}]`;
       i = close;
     } else source += c.replace(/[.+^${}()|\\[\]]/g, '\\$&');
   }

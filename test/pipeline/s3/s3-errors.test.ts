@@ -10,10 +10,22 @@ function sdkError(name: string, status?: number): Error {
 describe('s3Error', () => {
   const cases: [string, Error | { name: string }, 'list' | 'head' | 'get', string, RegExp][] = [
     ['NoSuchBucket', sdkError('NoSuchBucket', 404), 'list', 'S3_BUCKET_NOT_FOUND', /bucket `b` to exist/],
-    ['a glob with no match', { name: 'NoMatch' }, 'list', 'S3_NO_MATCH', /s3:\/\/b\/k\/\*\.csv to match at least one object in bucket `b`/],
+    [
+      'a glob with no match',
+      { name: 'NoMatch' },
+      'list',
+      'S3_NO_MATCH',
+      /s3:\/\/b\/k\/\*\.csv to match at least one object in bucket `b`/,
+    ],
     ['NoSuchKey', sdkError('NoSuchKey', 404), 'get', 'S3_NO_MATCH', /bucket `b`, key `k\/\*\.csv`/],
     ['a bare 404 from HeadObject', sdkError('NotFound', 404), 'head', 'S3_NO_MATCH', /found none/],
-    ['AccessDenied on a listing', sdkError('AccessDenied', 403), 'list', 'S3_ACCESS_DENIED', /s3:ListBucket to be allowed.*got AccessDenied/],
+    [
+      'AccessDenied on a listing',
+      sdkError('AccessDenied', 403),
+      'list',
+      'S3_ACCESS_DENIED',
+      /s3:ListBucket to be allowed.*got AccessDenied/,
+    ],
     ['a bare 403 on a read', sdkError('Forbidden', 403), 'get', 'S3_ACCESS_DENIED', /s3:GetObject to be allowed/],
     ['InvalidAccessKeyId', sdkError('InvalidAccessKeyId', 403), 'list', 'S3_ACCESS_DENIED', /InvalidAccessKeyId/],
     ['anything else', sdkError('SlowDown', 503), 'get', 'S3_FAILED', /Could not read s3:\/\/b\/k\/\*\.csv.*SlowDown/],

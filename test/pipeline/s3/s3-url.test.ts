@@ -4,11 +4,18 @@ import { isKeyGlob, keyMatcher, listPrefix, parseS3Url } from '../../../src/pipe
 
 describe('parseS3Url', () => {
   it('splits bucket and key (the key keeps its slashes)', () => {
-    assert.deepEqual(parseS3Url('s3://exports/2026-11/part-1.csv.gz'), { bucket: 'exports', key: '2026-11/part-1.csv.gz' });
+    assert.deepEqual(parseS3Url('s3://exports/2026-11/part-1.csv.gz'), {
+      bucket: 'exports',
+      key: '2026-11/part-1.csv.gz',
+    });
   });
   for (const bad of ['s3://', 's3://bucket', 's3://bucket/', 's3:///key']) {
     it(`refuses \`${bad}\` as a usage error naming it`, () => {
-      assert.throws(() => parseS3Url(bad), (error: { code: string; exitCode: number; message: string }) => error.code === 'INPUT_INVALID' && error.exitCode === 2 && error.message.includes(bad));
+      assert.throws(
+        () => parseS3Url(bad),
+        (error: { code: string; exitCode: number; message: string }) =>
+          error.code === 'INPUT_INVALID' && error.exitCode === 2 && error.message.includes(bad),
+      );
     });
   }
 });
