@@ -22,7 +22,7 @@ import { loadFile, settle, type LoadContext, type RowEntry, type RowRef } from '
 import { parseCsvChunks, type CsvFailure, type CsvRecord } from '../../src/pipeline/parse.js';
 import { Plan } from '../../src/pipeline/plan.js';
 import { BatchWriter } from '../../src/pipeline/write.js';
-import { hostileInput, propertyRuns } from '../support/read-inputs.js';
+import { hostileInput, propertyRuns, propertySeed } from '../support/read-inputs.js';
 
 const RUNS = propertyRuns(40);
 const schema: TableSchema = {
@@ -148,7 +148,7 @@ describe('the read path under hostile input (property)', () => {
             plain.includes(Buffer.from('\uFFFD')) || plain.includes(Buffer.from('\\ufffd')) || encoding === 'utf-16le';
           assert.ok(hadReplacement || !result.replaced, 'no U+FFFD written that the input did not hold');
         }),
-        { numRuns: RUNS },
+        { numRuns: RUNS, ...propertySeed() },
       );
     },
   );
@@ -189,7 +189,7 @@ describe('the read path under hostile input (property)', () => {
             assert.deepEqual(rest, whole.slice(whole.indexOf(at) + 1));
           },
         ),
-        { numRuns: RUNS * 5 },
+        { numRuns: RUNS * 5, ...propertySeed() },
       );
     },
   );

@@ -14,6 +14,17 @@ export function propertyRuns(fallback: number): number {
   return Number.isSafeInteger(runs) && runs > 0 ? runs : fallback;
 }
 
+/**
+ * The seed of a property run: `npm test` replays a fixed one, so the gate fails only when the code
+ * does; a longer run (`DYNALOAD_PROPERTY_RUNS`) explores fresh ones, and `DYNALOAD_PROPERTY_SEED`
+ * replays the seed a failure printed.
+ */
+export function propertySeed(): { seed?: number } {
+  const seed = Number(process.env.DYNALOAD_PROPERTY_SEED);
+  if (process.env.DYNALOAD_PROPERTY_SEED !== undefined && Number.isSafeInteger(seed)) return { seed };
+  return process.env.DYNALOAD_PROPERTY_RUNS === undefined ? { seed: 20_261_202 } : {};
+}
+
 export interface HostileInput {
   readonly bytes: Buffer;
   readonly format: InputFormat;
