@@ -1,5 +1,5 @@
 /**
- * The targets of issue 4, read off the bench's figures: one line per goal the run can judge, with
+ * The performance targets, read off the bench's figures: one line per goal the run can judge, with
  * the measured value, the target, and whether it is met. Goals whose scenarios did not run are left out.
  */
 import { divide, fixed, median, roundRatios, times, type Metrics } from './report.js';

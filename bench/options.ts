@@ -77,7 +77,7 @@ export interface BenchOptions {
   /** The `--max-wcu` value as given, passed through to the CLI. */
   readonly maxWcu: string | undefined;
   readonly warmup: number;
-  /** Length of the rate windows, seconds (10, as issue 4 states the goal; 5 in --quick). */
+  /** Length of the rate windows, seconds (10, as the goal states it; 5 in --quick). */
   readonly windowSeconds: number;
   readonly timeoutMs: number;
   /** Runs per (endpoint, client); the table shows the median one. */

@@ -2,7 +2,7 @@
  * `npm run bench`: generates CSV shards, then for each endpoint (started here, on 127.0.0.1, one
  * process per run) loads them with the baseline (bench/baseline.ts) and with the built CLI, and
  * prints one table row per (endpoint, client). Not part of `npm test`. Options: bench/options.ts.
- * Data on stdout (the table, its notes, the goals of issue 4); progress on stderr. See bench/README.md.
+ * Data on stdout (the table, its notes, the performance goals); progress on stderr. See bench/README.md.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -91,7 +91,7 @@ async function bench(o: BenchOptions): Promise<void> {
   }
   // With --repeat, round after round of every pair rather than n runs of one pair, then the next:
   // the machine's speed drifts by several percent over minutes, and the ratios compare runs made
-  // close together (issue 4: "on the same machine at the same moment").
+  // close together ("on the same machine at the same moment").
   const order = runOrder(pairs);
   for (let round = 0; round < o.repeat; round++) {
     for (const pair of order) {

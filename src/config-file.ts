@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { usageError } from './errors.js';
 
 /**
- * `--config <file>` or `.dynaloadrc.json` (issue 6): any option of the command line, as JSON, so a
+ * `--config <file>` or `.dynaloadrc.json`: any option of the command line, as JSON, so a
  * long invocation can be checked in. Keys are the options' names in camelCase (`maxWcu`) or as on
  * the command line (`max-wcu`); flags the user types win over the file (`mergeOptions`).
  */

@@ -78,7 +78,7 @@ export interface UploadConfig {
 /** Defaults in one place; README and `--help` quote them. */
 export const DEFAULTS = Object.freeze({
   workers: Math.max(1, os.availableParallelism()),
-  // Measured on the 2-core bench machine with the lean transport (issue 4, point 6), median of 3
+  // Measured on the 2-core bench machine with the lean transport, median of 3
   // runs, 1M rows: 4 in flight 100k items/s, 8 111k, 16 121k, 32 115k; with 20% withheld 80k,
   // 85k, 96k, 92k. `auto` starts there and widens with the round-trip time to a remote endpoint.
   concurrency: 'auto' as const,

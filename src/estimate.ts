@@ -1,7 +1,7 @@
 import { formatDuration } from './progress.js';
 
 /**
- * `--dry-run` (issue 6): what a load would cost before paying for it. The rows are read, mapped and
+ * `--dry-run`: what a load would cost before paying for it. The rows are read, mapped and
  * checked as in a real run, but nothing is written; these functions turn the counts into write
  * units, an on-demand price and a duration at `--max-wcu`.
  */

@@ -1,7 +1,7 @@
 import type { Logger } from './log.js';
 
 /**
- * The progress display (issue 6): one status line on stderr, redrawn a few times per second when
+ * The progress display: one status line on stderr, redrawn a few times per second when
  * stderr is a terminal; a pino info line every few seconds otherwise; nothing with `--quiet`.
  * Never writes to stdout, which carries only the result.
  *

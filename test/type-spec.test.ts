@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ATTRIBUTE_TYPES, parseTypeSpec } from '../src/type-spec.js';
 
-// The type spec of issue 2: `user:N,series:N,moddt:S`, types S, N, BOOL, NULL, and JSON for L/M/SS/NS.
+// The type spec: `user:N,series:N,moddt:S`, types S, N, BOOL, NULL, and JSON for L/M/SS/NS.
 const ENTRY =
   'Expected `--types` entries like `column:TYPE` with TYPE one of S, N, B, BOOL, NULL, JSON, L, M, SS, NS, BS, got';
 

@@ -5,7 +5,7 @@
  *
  * Rows above the mark are kept in typed arrays (17 bytes a row), not as objects: one row in a
  * long backoff may hold the mark while hundreds of thousands of later rows settle, and the reader
- * should not have to wait for it (issue 4, point 3), nor the heap grow with objects the GC must
+ * should not have to wait for it, nor the heap grow with objects the GC must
  * trace.
  */
 export interface Mark {

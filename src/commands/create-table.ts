@@ -13,7 +13,7 @@ import { DynaloadError, usageError } from '../errors.js';
 import type { KeyType } from '../type-spec.js';
 
 /**
- * `--create-table` (issue 6): creates the table with CreateTable, then waits with DescribeTable
+ * `--create-table`: creates the table with CreateTable, then waits with DescribeTable
  * until it is ACTIVE. Never called unless asked. A table that already exists with the same key
  * schema is fine (re-running a load must not fail); one with another key schema is an error.
  */

@@ -2,8 +2,8 @@
  * The UnprocessedItems of a BatchWriteItem answer as the JSON texts of its write requests, found by
  * scanning the answer rather than parsing it. The writer sent each request as JSON text it keeps
  * (src/dynamo/wire.ts), so a request sent back unchanged is matched by text, without building its
- * objects: with 20% of the items withheld, parsing the answers cost about 3% of the CPU of a load
- * (issue 4, point 3). A request that comes back changed is matched by key, as before.
+ * objects: with a fifth of the items withheld, parsing the answers cost a noticeable share of a load's
+ * CPU. A request that comes back changed is matched by key, as before.
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html#API_BatchWriteItem_ResponseSyntax
  */
 

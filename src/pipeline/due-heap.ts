@@ -2,7 +2,7 @@
  * Entries waiting out a backoff, ordered by when they are due (then by when they started waiting):
  * a binary min-heap. With 20% of items withheld a few hundred entries wait at any time, and the
  * writer asks "how many are due?" and "when is the next one due?" for every item it queues, so a
- * linear scan of them cost more than the retries themselves (issue 4, point 3).
+ * linear scan of them cost more than the retries themselves.
  */
 export interface Due {
   notBefore: number;

@@ -19,7 +19,7 @@ export interface WriteEntry extends QueueEntry {
   /**
    * The WriteRequest as JSON (`{"PutRequest":{"Item":...}}`, src/dynamo/wire.ts), made once when
    * the row is mapped and sent as is by every attempt. Only the text is kept, not the item's
-   * objects: a write waiting in the queue is one string for the GC to carry (issue 4: peak RSS).
+   * objects: a write waiting in the queue is one string for the GC to carry (peak RSS).
    */
   readonly json: string;
   /** Write capacity units this write costs, as DynamoDB bills it (1 per started KB). */

@@ -21,7 +21,7 @@ import {
 } from './protocol.js';
 
 /**
- * Heap limits per worker (issue 4: peak RSS under 200 MB in all). The old generation's limit is far
+ * Heap limits per worker (the whole process's peak RSS). The old generation's limit is far
  * above what a worker holds (its share of `--memory`, src/pipeline/memory-budget.ts), but at
  * 1 GB or less V8 grows the heap as for a memory-constrained device (a smaller growing factor):
  * measured on 1M rows, peak RSS 225 -> 153 MiB for about 2 s more CPU. Without a limit a worker

@@ -153,7 +153,7 @@ export class RateLimiter {
    * throttled. Both are counted when the answer arrives, so the controller's withheld fraction
    * compares the same requests. Counting `sent` when the request reserved its slot made the
    * fraction lag behind by the limiter's queue: at a small table's rate, seconds of writes, and a
-   * back-off judged on that looked like it had not helped (issue 4, point 5).
+   * back-off judged on that looked like it had not helped.
    */
   answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>, bookedAt?: number): void {
     for (let i = 0; i < this.buckets.length; i++) {

@@ -73,7 +73,7 @@ const client = createClient({
   maxAttempts: 1,
 });
 // BatchWriteItem goes through the lean path (signed with the SDK's own signer and credentials,
-// about a quarter of the SDK's CPU per request: issue 4); the SDK client keeps everything else.
+// about a quarter of the SDK's CPU per request); the SDK client keeps everything else.
 const lean = await createLeanSend(client, { maxSockets: maxInFlight });
 
 function table(name: string): { written: number; rejected: number } {

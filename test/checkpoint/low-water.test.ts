@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { LowWater, startMark, type Outcome } from '../../src/checkpoint/low-water.js';
 import { mulberry32 } from '../support/fault-proxy.js';
 
-// Issue 5: batches complete out of order, so the checkpoint holds a low-water mark: the position
+// Batches complete out of order, so the checkpoint holds a low-water mark: the position
 // below which every row is written, rejected or skipped.
 
 interface Row {

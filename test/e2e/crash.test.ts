@@ -1,5 +1,5 @@
 /**
- * Issue 5: kill -9 at random moments, resume until done, lose nothing. The fault proxy withholds
+ * Kill -9 at random moments, resume until done, lose nothing. The fault proxy withholds
  * items (UnprocessedItems) and resets connections after forwarding, so rows settle out of order
  * and some writes land twice even without a crash.
  */

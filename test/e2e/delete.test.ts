@@ -19,7 +19,7 @@ import {
   type UploadRun,
 } from './helpers.js';
 
-// Issue 3, scope 6: `dynaload delete` removes exactly the listed keys, with the writer's retries.
+// `dynaload delete` removes exactly the listed keys, with the writer's retries.
 
 const db = useDynalite();
 

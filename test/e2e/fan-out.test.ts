@@ -8,7 +8,7 @@ import { startDynalite, testClient } from '../support/dynalite.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { assertExit, assertTable, N, S, scanSorted, upload, type Item, type Summary } from './helpers.js';
 
-// The worked example of issue 3 (examples/watch-history), run as README shows it, through the fault
+// The worked example (examples/watch-history), run as README shows it, through the fault
 // proxy with 30% of the items withheld, so every table sees UnprocessedItems and retries.
 const EXAMPLE = 'examples/watch-history';
 

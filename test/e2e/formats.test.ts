@@ -17,7 +17,7 @@ import {
   type UploadRun,
 } from './helpers.js';
 
-// Issue 3, scope 5: gzip (by magic bytes, files and stdin), NDJSON, DynamoDB JSON (S3 export
+// Gzip (by magic bytes, files and stdin), NDJSON, DynamoDB JSON (S3 export
 // lines), TSV; standard input for each. Expected items derived from the formats' rules.
 
 const db = useDynalite();

@@ -6,7 +6,7 @@ import { tempDir } from '../support/cli.js';
 import { createTable } from '../support/dynalite.js';
 import { assertExit, assertTable, N, S, upload, useDynalite, type Item } from './helpers.js';
 
-// Issue 3, scope 4: `--infer` end to end. A cell becomes N only when DynamoDB gives the same text
+// `--infer` end to end. A cell becomes N only when DynamoDB gives the same text
 // back and BOOL only for `true`/`false`; `--types` and the key schema still decide their columns.
 
 const db = useDynalite();

@@ -6,7 +6,7 @@ import { tempDir } from '../support/cli.js';
 import { createTable, scanAll } from '../support/dynalite.js';
 import { assertExit, assertTable, N, readRejects, S, upload, useDynalite, type Summary } from './helpers.js';
 
-// Issue 3, scope 3: `--map mapping.json`. Expected items derived from the rules in README
+// `--map mapping.json`. Expected items derived from the rules in README
 // ("Mapping files"): only, drop, rename, set (templates and constants), types, empty.
 
 const db = useDynalite();

@@ -1,5 +1,5 @@
 /**
- * Shared by the stop/crash/resume end-to-end tests (issue 5): a CLI run that can be signalled
+ * Shared by the stop/crash/resume end-to-end tests: a CLI run that can be signalled
  * mid-run, shard files whose rows are known by key, and readers for the checkpoint file.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { FAKE_AWS_ENV, scanAll, TEST_REGION } from '../support/dynalite.js';
 import { mulberry32 } from '../support/fault-proxy.js';
 import { parseSummary, type Summary as BaseSummary } from './helpers.js';
 
-/** The `--json` summary with the fields of issue 5. */
+/** The `--json` summary with the fields the stop, crash and resume tests read. */
 export interface Summary extends BaseSummary {
   skipped: number;
   checkpointFile: string | null;

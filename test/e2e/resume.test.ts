@@ -1,5 +1,5 @@
 /**
- * Issue 5: graceful stop (SIGINT, SIGTERM, a second signal), failure honesty when credentials stop
+ * Graceful stop (SIGINT, SIGTERM, a second signal), failure honesty when credentials stop
  * working mid-run, a gzip input resumed, and the refusals of `--resume`.
  */
 import assert from 'node:assert/strict';

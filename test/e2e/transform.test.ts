@@ -17,7 +17,7 @@ import {
   type UploadRun,
 } from './helpers.js';
 
-// Issue 3, scope 1: transform modules. Expected items follow the document client's mapping of
+// Transform modules. Expected items follow the document client's mapping of
 // JavaScript values (README "Transform modules"); every rejection is asserted by code and message.
 
 const db = useDynalite();

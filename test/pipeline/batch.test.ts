@@ -5,7 +5,7 @@ import vm from 'node:vm';
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from '../../src/pipeline/batch.js';
 
 // Rules from https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
-// (25 requests, 16 MB, no two writes to one key per batch) and issue 2 point 8 (last write wins).
+// (25 requests, 16 MB, no two writes to one key per batch) and last write wins.
 
 interface Entry extends QueueEntry {
   readonly id: string;

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { InferTally, inferCell, isCanonicalNumber, mixedColumnMessage } from '../../src/pipeline/infer.js';
 
-// Issue 3, scope 4: a cell becomes N only when DynamoDB gives the same text back, BOOL only for
+// A cell becomes N only when DynamoDB gives the same text back, BOOL only for
 // exactly `true`/`false`; everything else stays S, so inference never changes a value.
 const cases: [cell: string, expected: AttributeValue, why: string][] = [
   ['00123', { S: '00123' }, 'leading zeros would be lost'],

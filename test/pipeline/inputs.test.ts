@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { expandInputs } from '../../src/pipeline/inputs.js';
 
 // Glob rules as a POSIX shell applies them (`*`, `?`, `[ab]`, `[!a]` within one name; hidden names
-// only when the pattern starts with `.`), plus `**` for any depth (issue 2: quoted globs).
+// only when the pattern starts with `.`), plus `**` for any depth (quoted globs).
 let root = '';
 const FILES = [
   'shards/part-a.csv',

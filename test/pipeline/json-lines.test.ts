@@ -4,7 +4,7 @@ import { readJsonLines, type JsonFailure, type JsonRecord } from '../../src/pipe
 import { createHash } from 'node:crypto';
 import { MAX_RECORD_BYTES } from '../../src/pipeline/parse.js';
 
-// Issue 3, scope 5: NDJSON (a JSON object per line) and DynamoDB JSON as the S3 export writes it
+// NDJSON (a JSON object per line) and DynamoDB JSON as the S3 export writes it
 // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html).
 
 type Out = JsonRecord | JsonFailure;

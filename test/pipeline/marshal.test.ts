@@ -5,7 +5,7 @@ import { NumberValue } from '@aws-sdk/lib-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
 import { marshalItem, unmarshalMap, unmarshalValue } from '../../src/pipeline/marshal.js';
 
-// Issue 3, scope 1 and README "Transform modules": JavaScript values become DynamoDB types as the
+// README "Transform modules": JavaScript values become DynamoDB types as the
 // document client makes them, strict where silence would change a value.
 
 /** A NumberValue from another copy of @aws-sdk/lib-dynamodb: same name and shape, another class. */

@@ -10,7 +10,7 @@ import {
   type ParseOptions,
 } from '../../src/pipeline/parse.js';
 
-// `line` is the 1-based line where a record starts (issue 2 point 5); `end` the byte offset just
+// `line` is the 1-based line where a record starts; `end` the byte offset just
 // past the record and its line break in the input bytes (a BOM counts: it is in the file).
 type Expected = { line: number; end?: number; fields: string[] } | { line: number; failure: RegExp };
 

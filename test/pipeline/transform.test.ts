@@ -7,7 +7,7 @@ import type { TypeSpec } from '../../src/type-spec.js';
 
 // Expected values follow DynamoDB's rules (types, 38 digits, 1E-130..9.99E+125, 400 KB items by
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)
-// and issue 2 point 5 (rejections by code, with the column named).
+// and rejections by code, with the column named.
 const SCHEMA: TableSchema = {
   table: 'T',
   hash: { name: 'id', type: 'N' },

@@ -192,7 +192,7 @@ function simulate(
   };
 }
 
-describe('nextRate against simulated tables (issue 4, point 5)', () => {
+describe('nextRate against simulated tables', () => {
   for (const [capacity, max] of [
     [200, 5_000],
     [1_000, 20_000],
