@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { usageError } from './errors.js';
+import { EMPTY_POLICIES, type EmptyPolicy } from './pipeline/empty-policy.js';
 import { parseEncoding, type Encoding } from './pipeline/encoding.js';
 import { parseFormat, type InputFormat } from './pipeline/formats.js';
 import type { ShardSpec } from './pipeline/shard-split.js';
@@ -8,7 +9,6 @@ import type { WriteKind } from './pipeline/item-check.js';
 import type { MappingFile } from './pipeline/mapping-file.js';
 import { parseTypeSpec, type TypeSpec } from './type-spec.js';
 
-export type EmptyPolicy = 'drop' | 'string' | 'null';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 /** Everything a run needs, validated once at the boundary and frozen. Plain data: it is sent to workers. */
@@ -153,7 +153,6 @@ export interface RawUploadOptions {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-const EMPTY_POLICIES: readonly EmptyPolicy[] = ['drop', 'string', 'null'];
 
 /** What the command loaded before resolving: the mapping file's content. */
 export interface LoadedOptions {

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { EmptyPolicy } from '../config.js';
 import { DynaloadError, usageError } from '../errors.js';
 import { ATTRIBUTE_TYPES, type AttributeType } from '../type-spec.js';
+import { EMPTY_POLICIES, type EmptyPolicy } from './empty-policy.js';
 import { inferCell, type InferTally } from './infer.js';
 import type { Item } from './item-check.js';
 import { marshalValue } from './marshal.js';
@@ -92,7 +92,7 @@ export function parseMappingFile(json: unknown, defaultTable: string | undefined
       }
     }
     const empty = rules.empty;
-    if (empty !== undefined && empty !== 'drop' && empty !== 'string' && empty !== 'null')
+    if (empty !== undefined && !EMPTY_POLICIES.includes(empty as EmptyPolicy))
       fail(`Expected \`${at('empty')}\` to be drop, string or null, got \`${String(empty)}\``);
     out[table] = Object.freeze({
       ...(strings('only') ? { only: strings('only') } : {}),

@@ -1,8 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { EmptyPolicy } from '../config.js';
 import { keyTypes, type TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError } from '../errors.js';
 import type { KeyType, TypeSpec } from '../type-spec.js';
+import type { EmptyPolicy } from './empty-policy.js';
 import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
 import { compileRules, type MappingFile, type MappingRow } from './mapping-file.js';
 import { marshalItem, unmarshalMap } from './marshal.js';

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { EmptyPolicy } from '../config.js';
 import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
 import { DynaloadError, isDynaloadError } from '../errors.js';
+import type { EmptyPolicy } from './empty-policy.js';
 import type { AttributeType, TypeSpec } from '../type-spec.js';
 import { jsonToAttributeValue, jsonToSet } from './exact-json.js';
 import { inferCell, type InferTally } from './infer.js';

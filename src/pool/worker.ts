@@ -14,7 +14,6 @@ import { keyOf } from '../pipeline/item-check.js';
 import { LowWater } from '../checkpoint/low-water.js';
 import {
   fieldsBytes,
-  loadFile,
   rowForReject,
   settle,
   type LoadOptions,
@@ -22,6 +21,7 @@ import {
   type RowEntry,
   type RowRef,
 } from '../pipeline/load-file.js';
+import { loadFile } from '../pipeline/load-input.js';
 import { mixedColumnMessage } from '../pipeline/infer.js';
 import { Plan } from '../pipeline/plan.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';

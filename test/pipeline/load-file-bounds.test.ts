@@ -10,7 +10,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { LowWater } from '../../src/checkpoint/low-water.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
-import { loadFile, settle, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
+import { settle, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
+import { loadFile } from '../../src/pipeline/load-input.js';
 import { Plan } from '../../src/pipeline/plan.js';
 import { BatchWriter } from '../../src/pipeline/write.js';
 

@@ -10,13 +10,13 @@ import { describe, test } from 'node:test';
 import { LowWater } from '../../src/checkpoint/low-water.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
 import {
-  loadFile,
   MAX_OPEN_ROWS,
   ORDER_MAX_ROWS,
   settle,
   type LoadContext,
   type RowEntry,
 } from '../../src/pipeline/load-file.js';
+import { loadFile } from '../../src/pipeline/load-input.js';
 import { Plan } from '../../src/pipeline/plan.js';
 import { TransformCalls } from '../../src/pipeline/transform-calls.js';
 import type { LoadedTransform } from '../../src/pipeline/transform-module.js';

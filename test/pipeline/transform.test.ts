@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { EmptyPolicy } from '../../src/config.js';
+import type { EmptyPolicy } from '../../src/pipeline/empty-policy.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
 import { createRowMapper, keyOf, type Item, type MappedItem } from '../../src/pipeline/transform.js';
 import type { TypeSpec } from '../../src/type-spec.js';

@@ -1,4 +1,4 @@
-import type { FileIdentity } from '../../checkpoint/checkpoint.js';
+import type { FileIdentity } from '../../checkpoint/file-identity.js';
 import { s3ObjectInfo } from './s3-input.js';
 
 /**
