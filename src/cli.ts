@@ -37,7 +37,8 @@ Credentials come from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID/..
 Exit codes: 0 every row written (or skipped), 1 the run failed, 2 bad usage, 3 finished but some rows were rejected.
 `;
 
-const PROGRAM_EXAMPLES = `Examples:
+const PROGRAM_EXAMPLES = `
+Examples:
   # try it with no AWS account: generate rows, load them into an embedded server
   $ dynaload demo
 
@@ -54,7 +55,6 @@ DynamoDB APIs used: DescribeTable, BatchWriteItem, CreateTable (only with --crea
 Environment: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_CA_BUNDLE,
 the SDK's credential variables, DYNALOAD_LOG_LEVEL, DYNALOAD_SHARDS_TOTAL, NO_COLOR.
 Run \`dynaload <command> --help\` for every option.
-
 `;
 
 const DELETE_EXAMPLES = `
@@ -76,7 +76,8 @@ export function buildProgram(): Command {
     )
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('beforeAll', PROGRAM_EXAMPLES)
+    // After the options, as git, gh and the AWS CLI do; 'after' (not 'afterAll') keeps it off the commands' help.
+    .addHelpText('after', PROGRAM_EXAMPLES)
     .exitOverride();
 
   addLoadOptions(

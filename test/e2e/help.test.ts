@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../support/cli.js';
-import { assertExit, run } from './helpers.js';
+import { assertExit, assertOrder, run } from './helpers.js';
 
 const GOLDEN = path.join(REPO_ROOT, 'test', 'golden', 'upload-help.txt');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -29,11 +29,17 @@ describe('help and version (end to end)', () => {
     );
   });
 
-  it('`dynaload --help` opens with examples and matches test/golden/help.txt', async (t) => {
+  it('`dynaload --help` reads Usage, description, options, commands, then examples, and matches test/golden/help.txt', async (t) => {
     const golden = path.join(REPO_ROOT, 'test', 'golden', 'help.txt');
     const result = await run(['--help']);
     assertExit(result, 0);
-    assert.match(result.stdout, /^Examples:\n/);
+    assertOrder(result.stdout, [
+      'Usage: dynaload [options] [command]\n\nBulk-load',
+      '\nOptions:\n',
+      '\nCommands:\n',
+      '\nExamples:\n',
+    ]);
+    assert.match(result.stdout, /\$ dynaload demo\n/);
     if (UPDATE) {
       await writeFile(golden, result.stdout);
       t.diagnostic(`updated ${path.relative(REPO_ROOT, golden)}`);
@@ -44,6 +50,14 @@ describe('help and version (end to end)', () => {
       await readFile(golden, 'utf8').catch(() => ''),
       'update with: npm run build && UPDATE_GOLDEN=1 node --import tsx --test test/e2e/help.test.ts',
     );
+  });
+
+  it('`dynaload upload --help` shows its own examples after its options, and not the global ones', async () => {
+    const { stdout } = await run(['upload', '--help']);
+    assertOrder(stdout, ['Usage: dynaload upload [options] [files...]\n\nLoad CSV', '\nOptions:\n', '\nExamples:\n']);
+    assert.match(stdout, /\$ dynaload upload 'shards\/part-\*'/);
+    assert.doesNotMatch(stdout, /\$ dynaload demo\n/);
+    assert.equal(stdout.match(/^Examples:$/gm)?.length, 1, 'one Examples section');
   });
 
   it('the help names the DynamoDB APIs, the exit codes and every documented flag', async () => {

@@ -118,3 +118,14 @@ export async function readRejects(file: string): Promise<RejectLine[]> {
 
 export const S = (value: string): AttributeValue => ({ S: value });
 export const N = (value: string | number): AttributeValue => ({ N: String(value) });
+
+/** Each of `parts` appears in `text`, in this order (the first at the very start). */
+export function assertOrder(text: string, parts: readonly string[]): void {
+  assert.ok(text.startsWith(parts[0] as string), `expected the help to start with ${JSON.stringify(parts[0])}`);
+  let from = 0;
+  for (const part of parts) {
+    const at = text.indexOf(part, from);
+    assert.ok(at >= from, `expected ${JSON.stringify(part)} after position ${from}`);
+    from = at + part.length;
+  }
+}

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../support/cli.js';
-import { assertExit, run } from './helpers.js';
+import { assertExit, assertOrder, run } from './helpers.js';
 
 const GOLDEN = path.join(REPO_ROOT, 'test', 'golden', 'import-help.txt');
 
@@ -12,6 +12,13 @@ describe('import help (end to end)', () => {
     const result = await run(['import', '--help']);
     assertExit(result, 0);
     assert.equal(result.stderr, '', 'nothing on stderr');
+    assertOrder(result.stdout, [
+      'Usage: dynaload import [options] <files...>\n\nLoad a NEW table',
+      '\nOptions:\n',
+      '\nExamples:\n',
+    ]);
+    assert.match(result.stdout, /\$ dynaload import \.\/shards\/\*\.csv/);
+    assert.doesNotMatch(result.stdout, /\$ dynaload demo\n/, 'not the global examples');
     if (process.env.UPDATE_GOLDEN === '1') {
       await writeFile(GOLDEN, result.stdout);
       t.diagnostic(`updated ${path.relative(REPO_ROOT, GOLDEN)}`);
