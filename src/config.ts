@@ -20,6 +20,8 @@ export interface UploadConfig {
   readonly table: string | undefined;
   /** `--transform`: path of the transform module (loaded by each worker). */
   readonly transform: string | undefined;
+  /** SHA-256 of the transform as the main thread loaded it, set for the workers: each refuses other bytes. */
+  readonly transformSha256?: string;
   /** `--map`: the mapping file, read and validated once. */
   readonly mapping: MappingFile | undefined;
   readonly infer: boolean;

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UploadConfig } from '../config.js';
 import { usageError } from '../errors.js';
 import { isS3Url } from '../pipeline/s3/s3-url.js';
 import { shardTag } from '../pipeline/shard-split.js';
+import { transformHash } from '../pipeline/transform-module.js';
 import { CheckpointStore, identify, planResume, readCheckpoint } from './checkpoint.js';
 import { startMark, type Mark } from './low-water.js';
 
@@ -100,9 +99,8 @@ async function runSettings(config: UploadConfig, tables: readonly string[]): Pro
       ? undefined
       : {
           path: path.resolve(config.transform),
-          sha256: createHash('sha256')
-            .update(await readFile(config.transform))
-            .digest('hex'),
+          // The hash of what this thread loaded (to name the tables), not of another read.
+          sha256: await transformHash(config.transform),
         };
   return {
     kind: config.kind,

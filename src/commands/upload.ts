@@ -23,7 +23,7 @@ import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
 import { checkDeclaredKeyTypes, preflight } from '../pipeline/preflight.js';
-import { loadTransform } from '../pipeline/transform-module.js';
+import { loadTransform, transformHash } from '../pipeline/transform-module.js';
 import { checkOutputFiles, type OutputFiles } from '../output-files.js';
 import { startPool } from '../pool/pool.js';
 import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
@@ -109,7 +109,12 @@ async function load(
   const checkpoint = await prepareCheckpoint(config, tables, outputs.checkpoint);
   await checkpoint?.store.init();
   const skip = [...(checkpoint?.done ?? []), ...badFiles];
-  const run = skip.length > 0 ? { ...config, inputs: config.inputs.filter((i) => !skip.includes(i)) } : config;
+  const run = {
+    ...config,
+    ...(skip.length > 0 ? { inputs: config.inputs.filter((i) => !skip.includes(i)) } : {}),
+    // The workers load the transform too: they must run the bytes this thread loaded and the checkpoint hashed.
+    ...(config.transform !== undefined ? { transformSha256: await transformHash(config.transform) } : {}),
+  };
   if (checkpoint?.done.length) log.info({ files: checkpoint.done }, 'finished in an earlier run: skipped');
 
   const rejects = new RejectsFile(outputs.rejects, outputs.rejectsMode);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynaloadError, usageError } from '../errors.js';
@@ -28,14 +30,26 @@ export type LoadedTransform = ReadonlyMap<string, TransformFunction<Readonly<Rec
 
 const TYPESCRIPT = /\.(?:ts|mts|cts)$/;
 
-/**
- * Loads `--transform <file>` (.mjs, .js, .cjs, or .ts through tsx) and checks its default export:
- * a function (items for `table`) or an object of functions by table name. Any other shape is a
- * usage error, found before a row is read.
- */
-export async function loadTransform(file: string, table: string | undefined): Promise<LoadedTransform> {
-  const url = pathToFileURL(path.resolve(file)).href;
+interface LoadedModule {
+  readonly exported: unknown;
+  /** SHA-256 of the file's bytes read right after the import: what the checkpoint records. */
+  readonly sha256: string;
+}
+
+/** This thread's loads by absolute path: a module is read, hashed and evaluated once per thread. */
+const loads = new Map<string, Promise<LoadedModule>>();
+
+function loadModule(file: string): Promise<LoadedModule> {
+  const resolved = path.resolve(file);
+  let load = loads.get(resolved);
+  if (load === undefined) loads.set(resolved, (load = readAndImport(file, resolved)));
+  return load;
+}
+
+async function readAndImport(file: string, resolved: string): Promise<LoadedModule> {
+  const url = pathToFileURL(resolved).href;
   let module: { default?: unknown };
+  let sha256: string;
   try {
     if (TYPESCRIPT.test(file)) {
       const { tsImport } = await import('tsx/esm/api');
@@ -43,6 +57,9 @@ export async function loadTransform(file: string, table: string | undefined): Pr
     } else {
       module = (await import(url)) as { default?: unknown };
     }
+    sha256 = createHash('sha256')
+      .update(await readFile(resolved))
+      .digest('hex');
   } catch (error) {
     throw new DynaloadError(
       'TRANSFORM_LOAD',
@@ -50,8 +67,37 @@ export async function loadTransform(file: string, table: string | undefined): Pr
       { exitCode: 2, context: { file }, cause: error },
     );
   }
+  return { exported: module.default, sha256 };
+}
+
+/**
+ * SHA-256 of the transform module as this thread loaded it (loading it if not yet), for the
+ * checkpoint: a resume with a changed transform is refused.
+ */
+export async function transformHash(file: string): Promise<string> {
+  return (await loadModule(file)).sha256;
+}
+
+/**
+ * Loads `--transform <file>` (.mjs, .js, .cjs, or .ts through tsx) once per thread and checks its
+ * default export: a function (items for `table`) or an object of functions by table name. Any other
+ * shape is a usage error, found before a row is read. With `sha256` (the main thread's hash, in a
+ * worker), a module whose bytes changed since is refused: every thread runs what the checkpoint names.
+ */
+export async function loadTransform(
+  file: string,
+  table: string | undefined,
+  sha256?: string,
+): Promise<LoadedTransform> {
+  const loaded = await loadModule(file);
+  if (sha256 !== undefined && loaded.sha256 !== sha256)
+    throw new DynaloadError(
+      'TRANSFORM_CHANGED',
+      `Expected the transform ${file} to be the one the run started with (SHA-256 ${sha256}), got a file changed since (SHA-256 ${loaded.sha256})`,
+      { context: { file } },
+    );
   // A .ts or .cjs module compiled to CommonJS may wrap its default export once more.
-  let exported = module.default;
+  let exported = loaded.exported;
   if (
     typeof exported === 'object' &&
     exported !== null &&

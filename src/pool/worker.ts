@@ -182,7 +182,10 @@ async function run(): Promise<void> {
   const timer = setInterval(() => post({ type: 'stats', stats: snapshot(), files: fileProgress() }), STATS_INTERVAL_MS);
   try {
     // The transform module is loaded once per worker (its functions run here, next to the rows).
-    const transform = config.transform === undefined ? undefined : await loadTransform(config.transform, config.table);
+    const transform =
+      config.transform === undefined
+        ? undefined
+        : await loadTransform(config.transform, config.table, config.transformSha256);
     const plan = new Plan({
       kind: config.kind,
       schemas,
