@@ -1,11 +1,10 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { glob as tinyglobby, isDynamicPattern, type FileSystemAdapter } from 'tinyglobby';
 import { usageError } from '../errors.js';
 import { expandS3 } from './s3/s3-input.js';
 import { isS3Url } from './s3/s3-url.js';
-
-const MAGIC = /[*?[]/;
 
 /** The file system calls the expansion makes (tests give ones that fail). */
 export interface InputsFs {
@@ -17,7 +16,7 @@ const FS: InputsFs = { readdir: (dir) => readdir(dir, { withFileTypes: true }), 
 
 /**
  * Expands the input arguments: `-` (standard input), plain paths, and globs the shell left quoted
- * (`*`, `?`, `[abc]` within a name, `**` for any depth). A name that exists as written is that file,
+ * (`*`, `?`, `[abc]` within a name, `{a,b}`, `**` for any depth, `\\` to escape). A name that exists as written is that file,
  * even with glob characters in it (`data[1].csv`), as a shell leaves it. Keeps argument order, sorts
  * each glob's matches, drops repeats. A path that does not exist or a glob that matches nothing is a
  * usage error, and so is a folder the glob cannot read (it might have held matches).
@@ -47,7 +46,7 @@ export async function expandInputs(args: readonly string[], fs: InputsFs = FS): 
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
       throw unreadable(arg, error);
     });
-    if (info === undefined && MAGIC.test(arg)) {
+    if (info === undefined && isGlob(arg)) {
       const matches = await glob(arg, fs);
       if (matches.length === 0)
         throw usageError('INPUT_NOT_FOUND', `Expected the glob \`${arg}\` to match at least one file, got none`, {
@@ -71,65 +70,53 @@ function unreadable(place: string, error: NodeJS.ErrnoException): Error {
   });
 }
 
+/**
+ * One glob's matches through tinyglobby (picomatch's rules: `*`, `?`, `[...]`, `{a,b}`, `**`,
+ * `\\` escapes; hidden names only when the pattern names them), spelled from the pattern's literal
+ * folder as before. tinyglobby's crawler (fdir) passes over folders it cannot read; our `readdir`
+ * keeps the first such failure, so an unreadable folder is an error rather than "no match".
+ */
 async function glob(pattern: string, fs: InputsFs): Promise<string[]> {
   const absolute = path.isAbsolute(pattern);
-  const parts = pattern.split(/[\\/]+/).filter((p, i) => p !== '' || i === 0);
-  const firstMagic = parts.findIndex((p) => MAGIC.test(p));
+  // Only `/` separates: a backslash escapes the character after it.
+  const parts = pattern.split(/\/+/).filter((p, i) => p !== '' || i === 0);
+  const firstMagic = parts.findIndex(isGlob);
   const base = parts.slice(0, firstMagic).join('/') || (absolute ? '/' : '.');
-  const results: string[] = [];
-  await walk(base, parts.slice(firstMagic), results, fs);
-  return results.sort();
+  let failure: { dir: string; error: NodeJS.ErrnoException } | undefined;
+  const readdir = (
+    crawled: string,
+    _options: unknown,
+    done: (error: Error | null, entries: Dirent[]) => void,
+  ): void => {
+    // fdir names folders with a trailing `/`.
+    const dir = crawled.length > 1 ? crawled.replace(/\/$/, '') : crawled;
+    fs.readdir(dir).then(
+      (entries) => done(null, entries),
+      (error: NodeJS.ErrnoException) => {
+        // A folder that is not there holds no match; one that cannot be read might.
+        if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') failure ??= { dir, error };
+        done(error, []);
+      },
+    );
+  };
+  const matches = await tinyglobby(parts.slice(firstMagic).join('/'), {
+    cwd: base,
+    onlyFiles: true,
+    expandDirectories: false,
+    fs: { readdir: readdir as unknown as NonNullable<FileSystemAdapter['readdir']> },
+  });
+  if (failure !== undefined) {
+    const inside = path.relative(path.resolve(base), failure.dir);
+    throw unreadable(inside === '' ? base : join(base, inside), failure.error);
+  }
+  return matches.map((match) => join(base, match)).sort();
 }
 
-async function walk(dir: string, rest: string[], results: string[], fs: InputsFs): Promise<void> {
-  const [segment, ...tail] = rest;
-  if (segment === undefined) return;
-  // A folder that is not there holds no match; one that cannot be read might: that is an error.
-  const entries = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
-    throw unreadable(dir, error);
-  });
-  if (segment === '**') {
-    await walk(dir, tail, results, fs);
-    for (const entry of entries)
-      if (entry.isDirectory() && !entry.name.startsWith('.')) await walk(join(dir, entry.name), rest, results, fs);
-    return;
-  }
-  const matcher = toRegExp(segment);
-  for (const entry of entries) {
-    if (!matcher.test(entry.name) || (entry.name.startsWith('.') && !segment.startsWith('.'))) continue;
-    const full = join(dir, entry.name);
-    if (tail.length === 0) {
-      if (entry.isFile() || (entry.isSymbolicLink() && (await fs.stat(full).catch(() => undefined))?.isFile()))
-        results.push(full);
-    } else if (entry.isDirectory()) {
-      await walk(full, tail, results, fs);
-    }
-  }
+/** Glob characters, or escapes (a pattern of escaped characters only names one literal file). */
+function isGlob(text: string): boolean {
+  return isDynamicPattern(text) || text.includes('\\');
 }
 
 function join(dir: string, name: string): string {
   return dir === '.' ? name : dir.endsWith('/') ? dir + name : `${dir}/${name}`;
-}
-
-function toRegExp(segment: string): RegExp {
-  let source = '';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i] as string;
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (c === '[') {
-      const close = segment.indexOf(']', i + 1);
-      if (close === -1) source += '\\[';
-      else {
-        const body = segment
-          .slice(i + 1, close)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        source += `[${body}]`;
-        i = close;
-      }
-    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }

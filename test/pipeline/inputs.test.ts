@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +21,9 @@ const FILES = [
   'one.csv',
   'named/data[1].csv',
   'named/data1.csv',
+  'named/a*b.csv',
+  'named/axb.csv',
+  'named/{x}.csv',
 ];
 
 before(async () => {
@@ -94,6 +97,15 @@ describe('expandInputs', () => {
       () => at('shards/part-[ab].csv', 'shards/part-?.csv'),
       () => at('shards/part-a.csv', 'shards/part-b.csv', 'shards/part-c.csv'),
     ],
+    [
+      '`{a,b}`: sorted whatever the order inside the braces',
+      () => at('shards/part-{c,a}.csv'),
+      () => at('shards/part-a.csv', 'shards/part-c.csv'),
+    ],
+    ['`{a,b}` across folders', () => at('{one,shards/part-b}.csv'), () => at('one.csv', 'shards/part-b.csv')],
+    ['`\\*` is a literal star', () => at('named/a\\*b.csv'), () => at('named/a*b.csv')],
+    ['`\\[`...`\\]` are literal brackets', () => at('named/data\\[1\\].csv'), () => at('named/data[1].csv')],
+    ['`\\{`...`\\}` are literal braces', () => at('named/\\{x\\}.*'), () => at('named/{x}.csv')],
   ];
   for (const [label, args, expected] of ok) {
     test(label, async () => {
@@ -202,4 +214,38 @@ describe('expandInputs', () => {
       },
     );
   });
+
+  test('the folder a glob starts from cannot be read (EACCES): an error naming it, with a code', async () => {
+    const fs = {
+      readdir: async (dir: string) =>
+        dir === `${root}/shards`
+          ? Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))
+          : readdir(dir, { withFileTypes: true }),
+      stat,
+    };
+    await assert.rejects(expandInputs(at('shards/*.csv'), fs), {
+      code: 'INPUT_UNREADABLE',
+      exitCode: 2,
+      message: `Expected to read \`${root}/shards\`, got EACCES`,
+    });
+  });
+
+  test(
+    'a folder without read permission on disk is an error, not "matched nothing"',
+    { skip: process.getuid?.() === 0 ? 'root reads any folder' : false },
+    async () => {
+      const locked = path.join(root, 'locked');
+      await mkdir(path.join(locked, 'inner'), { recursive: true });
+      await writeFile(path.join(locked, 'inner', 'x.csv'), 'id\n1\n');
+      await chmod(path.join(locked, 'inner'), 0o000);
+      try {
+        await assert.rejects(expandInputs([`${locked}/**/*.csv`]), {
+          code: 'INPUT_UNREADABLE',
+          message: `Expected to read \`${locked}/inner\`, got EACCES`,
+        });
+      } finally {
+        await chmod(path.join(locked, 'inner'), 0o755);
+      }
+    },
+  );
 });
