@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { usageError } from './errors.js';
+import { isDynaloadError, usageError } from './errors.js';
+import { jsonToAttributeValue } from './pipeline/exact-json.js';
 
 /**
  * `--config <file>` or `.dynaloadrc.json`: any option of the command line, as JSON, so a
@@ -85,11 +86,12 @@ export function parseConfigFile(
   let json: unknown;
   try {
     json = JSON.parse(source);
-  } catch {
-    const offset = syntaxErrorOffset(source);
+  } catch (error) {
+    const offset = syntaxErrorOffset(source, (error as Error).message);
     const { line, column } = lineAndColumn(source, offset);
-    const reason =
-      offset >= source.length ? 'the text ends too early' : `unexpected ${JSON.stringify(source.charAt(offset))}`;
+    // A word (`tru`, `01`) is named whole, any other character alone.
+    const found = /^[\w.+-]+/.exec(source.slice(offset, offset + 40))?.[0] ?? source.charAt(offset);
+    const reason = offset >= source.length ? 'the text ends too early' : `unexpected ${JSON.stringify(found)}`;
     throw usageError(
       'CONFIG_INVALID',
       `Expected ${file} to be JSON, got a syntax error at line ${line}, column ${column}: ${reason}`,
@@ -205,85 +207,19 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 }
 
 /**
- * The offset of the first JSON syntax error. Node 20's JSON.parse gives no position for some errors
- * ("Unexpected token '}'"), so this small scanner finds it; it runs only after JSON.parse failed.
+ * Where JSON.parse stopped: the position its message gives (Node 20, 22 and 24 give one for most
+ * errors), the end of the text when it ends too early; for "Unexpected token 'x', "..." is not valid
+ * JSON", which has none, the position where the exact JSON reader of cells stops.
  */
-export function syntaxErrorOffset(text: string): number {
-  let i = 0;
-  const space = () => {
-    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i += 1;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const literal = (word: string) => {
-    for (const c of word) {
-      if (text[i] !== c) fail();
-      i += 1;
-    }
-  };
-  const string = () => {
-    i += 1;
-    while (text[i] !== '"') {
-      if (i >= text.length || text.charCodeAt(i) < 0x20) fail();
-      if (text[i] === '\\') {
-        i += 1;
-        if (text[i] === 'u') {
-          for (let k = 0; k < 4; k += 1) if (!/[0-9a-fA-F]/.test(text.charAt(++i))) fail();
-        } else if (!'"\\/bfnrt'.includes(text.charAt(i)) || i >= text.length) fail();
-      }
-      i += 1;
-    }
-    i += 1;
-  };
-  const number = () => {
-    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!match) fail();
-    i += (match as RegExpExecArray)[0].length;
-  };
-  const value = (): void => {
-    space();
-    const c = text[i];
-    if (c === '{') return container('}', true);
-    if (c === '[') return container(']', false);
-    if (c === '"') return string();
-    if (c === 't') return literal('true');
-    if (c === 'f') return literal('false');
-    if (c === 'n') return literal('null');
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
-    fail();
-  };
-  const container = (close: string, object: boolean) => {
-    i += 1;
-    space();
-    if (text[i] === close) {
-      i += 1;
-      return;
-    }
-    for (;;) {
-      if (object) {
-        space();
-        if (text[i] !== '"') fail();
-        string();
-        space();
-        if (text[i] !== ':') fail();
-        i += 1;
-      }
-      value();
-      space();
-      if (text[i] === close) {
-        i += 1;
-        return;
-      }
-      if (text[i] !== ',') fail();
-      i += 1;
-    }
-  };
+export function syntaxErrorOffset(text: string, message: string): number {
+  const position = / at position (\d+)/.exec(message);
+  if (position) return Math.min(Number(position[1]), text.length);
+  if (message.startsWith('Unexpected end of JSON input')) return text.length;
   try {
-    value();
-    space();
-    return i < text.length ? i : text.length;
-  } catch (offset) {
-    return Math.min(offset as number, text.length);
+    jsonToAttributeValue(text);
+  } catch (error) {
+    const at = isDynaloadError(error) ? error.context.position : undefined;
+    if (typeof at === 'number') return Math.min(at, text.length);
   }
+  return 0;
 }

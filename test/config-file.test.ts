@@ -128,8 +128,8 @@ describe('parseConfigFile errors', () => {
       'a syntax error V8 gives no position for',
       '{\n  "table": "t",\n  "json": tru\n}',
       'CONFIG_INVALID',
-      `Expected ${FILE} to be JSON, got a syntax error at line 3, column 14: unexpected "\\n"`,
-      { file: FILE, line: 3, column: 14 },
+      `Expected ${FILE} to be JSON, got a syntax error at line 3, column 11: unexpected "tru"`,
+      { file: FILE, line: 3, column: 11 },
     ],
     [
       'a trailing comma',
@@ -152,24 +152,36 @@ describe('parseConfigFile errors', () => {
 });
 
 describe('syntaxErrorOffset', () => {
+  // Node 20, 22 and 24 give these positions in JSON.parse's message; the first two and the bad
+  // literal have none, so the exact JSON reader of cells finds them.
   const cases: Array<[string, number]> = [
     ['{"a": }', 6],
+    ['{"a": x}', 6],
+    ['{"a": [true, nul]}', 13],
+    ['{\n  "table": "t",\n  "workers": ]\n}', 31],
     ['{"a": 1,}', 8],
     ['{"a" 1}', 5],
     ['[1, 2', 5],
     ['{"a": "x\ny"}', 8],
     ['"\\q"', 2],
     ['[01]', 2],
-    ['{"a": [true, nul]}', 16],
     ['{} x', 3],
     ['  ', 2],
-    ['{"a": -}', 6],
+    ['{"a": -}', 7],
     ['{"a": "\\u12g4"}', 11],
   ];
   for (const [text, offset] of cases) {
     test(JSON.stringify(text), () => {
-      assert.throws(() => JSON.parse(text));
-      assert.equal(syntaxErrorOffset(text), offset);
+      let message = '';
+      assert.throws(() => {
+        try {
+          JSON.parse(text);
+        } catch (error) {
+          message = (error as Error).message;
+          throw error;
+        }
+      });
+      assert.equal(syntaxErrorOffset(text, message), offset);
     });
   }
 });
