@@ -37,6 +37,14 @@ export const MAX_BACKGROUND = 0.5;
 export const BACKGROUND_HALF_LIFE_S = 60;
 /** A back-off with no such sample within this long (or 3 minimum samples' time) is taken as having helped. */
 export const JUDGE_WITHIN_MS = 2_000;
+/**
+ * After a deep back-off (the first one, or one with more than this share withheld beyond the
+ * background), clean for ACCELERATE_AFTER_MS, the probe's step doubles every second, up to
+ * ACCELERATE_MAX times.
+ */
+export const DEEP_BACKOFF = 0.5;
+export const ACCELERATE_AFTER_MS = 2_000;
+export const ACCELERATE_MAX = 8;
 
 export interface BucketPolicy {
   /** `--max-wcu` (or the share of provisioned capacity): never above this. Undefined: no cap. */
@@ -104,6 +112,15 @@ export interface BucketState {
   sent: number;
   throttled: number;
   sinceMs: number;
+  /**
+   * How long the samples since the last back-off withheld no more than the background (within
+   * noise): the longer, the less the table's limit is near, and the faster the probe climbs.
+   */
+  cleanMs: number;
+  /** The last back-off was deep: computed from a sample that may have been distorted, it may have gone far too low. */
+  deepBackoff: boolean;
+  /** The climb since the last back-off was accelerated. */
+  accelerated: boolean;
 }
 
 export function initialState(policy: BucketPolicy): BucketState {
@@ -131,6 +148,9 @@ export function initialState(policy: BucketPolicy): BucketState {
     sent: 0,
     throttled: 0,
     sinceMs: 0,
+    cleanMs: 0,
+    deepBackoff: false,
+    accelerated: false,
   };
 }
 
@@ -220,14 +240,19 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
       state.strikes = 0;
       state.rateBeforeStrikes = state.rate;
     }
+    // Only the part above the background is ours: drop to what would have got through without it.
+    const rate = Math.max(MIN_RATE, Math.min(state.rate, sentRate) * (1 - (fraction - state.background)) * BACKOFF);
     state.lastDecreaseAt = seen.now;
+    state.cleanMs = 0;
+    // An accelerated climb overshoots by design: its back-off is not taken as distorted.
+    state.deepBackoff = !state.probeByPeak || (fraction - state.background > DEEP_BACKOFF && !state.accelerated);
+    state.accelerated = false;
     state.judgePending = true;
     state.fractionAtDecrease = fraction;
     state.rateBeforeDecrease = state.rate;
     state.sentAtDecrease = sentRate;
     state.probeByPeak = true;
-    // Only the part above the background is ours: drop to what would have got through without it.
-    return Math.max(MIN_RATE, Math.min(state.rate, sentRate) * (1 - (fraction - state.background)) * BACKOFF);
+    return rate;
   }
   // The background only falls here, following what is withheld (a moving average); it rises only
   // when a back-off did not help. Raised by every sample within the tolerance, the small overshoots
@@ -246,7 +271,20 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   const scale = state.probeByPeak
     ? Math.min(cap ?? Number.POSITIVE_INFINITY, Math.max(state.peakGoodput, MIN_RATE))
     : (cap ?? state.rate);
-  const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000);
+  // A deep back-off, computed from one sample with most of it withheld, can land far below what the
+  // table takes (on a busy machine, or at the start with a token bucket still empty), and the peak
+  // with it: climbing by a few percent of that took most of a run. After one, once nothing beyond
+  // the background has been withheld for a while, the step doubles every second (slow start). Not
+  // after the usual shallow back-off near the limit: a table's burst credit keeps samples clean
+  // above its capacity, and an accelerated climb there overshot further before the throttling
+  // showed, wasting more writes.
+  const clean = fraction <= state.background + noise;
+  state.cleanMs = clean ? state.cleanMs + sinceMs : 0;
+  const accelerate = state.deepBackoff
+    ? Math.min(ACCELERATE_MAX, 2 ** Math.max(0, (state.cleanMs - ACCELERATE_AFTER_MS) / 1000))
+    : 1;
+  if (accelerate > 1) state.accelerated = true;
+  const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000) * accelerate;
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
 }
 
