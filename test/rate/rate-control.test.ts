@@ -13,9 +13,9 @@ import {
   RateController,
   TICK_MS,
   TOLERANCE,
-} from '../../src/pool/rate-control.js';
+} from '../../src/rate/rate-control.js';
 import { mulberry32 } from '../../src/random.js';
-import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
+import { createRateState, RateLimiter } from '../../src/rate/rate-limit.js';
 
 const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({
   sent,
