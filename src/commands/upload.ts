@@ -27,8 +27,8 @@ import { loadTransform } from '../pipeline/transform-module.js';
 import { checkOutputFiles, type OutputFiles } from '../output-files.js';
 import { startPool } from '../pool/pool.js';
 import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
-import { RateController, type BucketPolicy } from '../rate/rate-control.js';
-import { createRateState, RateLimiter, type BucketSpec, type SharedRateState } from '../rate/rate-limit.js';
+import { RateController, type BucketPolicy } from '../rate/controller.js';
+import { createRateState, RateLimiter, type BucketSpec, type SharedRateState } from '../rate/limiter.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
 import { buildSummary, type Summary, type WriteCap } from '../summary.js';
 

@@ -13,9 +13,9 @@ import {
   RateController,
   TICK_MS,
   TOLERANCE,
-} from '../../src/rate/rate-control.js';
+} from '../../src/rate/controller.js';
 import { mulberry32 } from '../../src/random.js';
-import { createRateState, RateLimiter } from '../../src/rate/rate-limit.js';
+import { createRateState, RateLimiter } from '../../src/rate/limiter.js';
 
 const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({
   sent,
