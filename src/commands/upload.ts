@@ -16,7 +16,7 @@ import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
 import { expandInputs } from '../pipeline/inputs.js';
 import { inputBytes } from '../pipeline/input-size.js';
 import { configureS3 } from '../pipeline/s3/s3-client.js';
-import { shardTag, shareOfRate } from '../pipeline/shard-split.js';
+import { shardTag } from '../pipeline/shard-split.js';
 import { createProgress } from '../progress.js';
 import { takeShare } from './shard-share.js';
 import { createTable, parseKeySpec } from './create-table.js';
@@ -27,10 +27,9 @@ import { loadTransform } from '../pipeline/transform-module.js';
 import { checkOutputFiles, type OutputFiles } from '../output-files.js';
 import { startPool } from '../pool/pool.js';
 import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
-import { RateController, type BucketPolicy } from '../rate/controller.js';
-import { createRateState, RateLimiter, type BucketSpec, type SharedRateState } from '../rate/limiter.js';
+import { startWriteRate } from '../rate/policy.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
-import { buildSummary, type Summary, type WriteCap } from '../summary.js';
+import { buildSummary, type Summary } from '../summary.js';
 
 /**
  * `dynaload upload` (and `delete`): validate options, read every target table's key schema, run
@@ -127,38 +126,12 @@ async function load(
     { inputs: run.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: schemas },
     'starting',
   );
-  // A dry run sends nothing, so nothing is limited (the time at the cap is computed instead).
-  const planned = rateLimits(config, schemas);
-  const caps = capsInForce(config, planned, schemas.length);
-  const limits = config.dryRun ? { state: createRateState([]), policies: [] } : planned;
-  for (const [i, policy] of limits.policies.entries()) {
-    log.info(
-      {
-        bucket: limits.state.buckets[i]?.table,
-        cap: policy.cap ?? null,
-        adaptive: policy.adaptive,
-        start: policy.start ?? null,
-      },
-      'write rate',
-    );
-    if (policy.start !== undefined)
-      log.warn(
-        { maxWcu: policy.cap, provisioned: policy.start },
-        `--max-wcu ${policy.cap} is above the ${policy.start} write units the table${schemas.length > 1 ? 's are' : ' is'} provisioned for: starting at ${policy.start} and probing upward`,
-      );
-  }
-  const controller =
-    limits.policies.length === 0
-      ? undefined
-      : new RateController(new RateLimiter(limits.state), limits.policies, (bucket, rate) =>
-          log.info({ bucket: limits.state.buckets[bucket]?.table, rate: Math.round(rate) }, 'write rate changed'),
-        );
-  controller?.start();
+  const rate = startWriteRate(config, schemas, log);
   checkpoint?.store.start(CHECKPOINT_INTERVAL_MS);
   const pool = startPool(
     run,
     schemas,
-    controller ? limits.state : undefined,
+    rate.shared,
     {
       reject: (r, written) => {
         rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
@@ -173,7 +146,7 @@ async function load(
   const stopped = onStopSignals(pool, config.stopTimeout, log);
   const result = await pool.done.finally(() => progress.done());
   stopped.dispose();
-  controller?.stop();
+  rate.stop();
   if (config.inputs.includes('-')) process.stdin.destroy();
   let error = result.error;
   for (const close of [() => rejects.close(), () => checkpoint?.store.stop()]) {
@@ -201,8 +174,8 @@ async function load(
     dryRun: config.dryRun,
     rejectedByCode,
     pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),
-    maxWcu: caps.maxWcu,
-    writeCaps: caps.caps,
+    maxWcu: rate.caps.maxWcu,
+    writeCaps: rate.caps.caps,
     durationMs: Date.now() - startedAt.getTime(),
     configFile: origin.configFile ?? null,
     endpoint,
@@ -382,74 +355,6 @@ export function parsePrice(text: string): number {
       { option: '--wru-price' },
     );
   return price;
-}
-
-/**
- * The run's write-rate buckets: one for every table (`*`: `--max-wcu n`, adaptive), and with
- * `--max-wcu auto` (the default when a table is provisioned) one per provisioned table at
- * `--capacity-share` of its write capacity.
- */
-export function rateLimits(
-  config: UploadConfig,
-  schemas: readonly TableSchema[],
-): { state: SharedRateState; policies: BucketPolicy[] } {
-  const buckets: BucketSpec[] = [];
-  const policies: BucketPolicy[] = [];
-  const explicit = typeof config.maxWcu === 'number' ? config.maxWcu : undefined;
-  const provisioned = schemas.filter((s) => s.billingMode === 'PROVISIONED' && s.writeCapacityUnits !== undefined);
-  if (explicit !== undefined || config.adaptive) {
-    buckets.push({ table: '*' });
-    // A cap above what every table is provisioned for starts at their capacity, and probes upward
-    // from there: started at the cap, the first second went out at it (measured: on a 200-unit table
-    // under --max-wcu 5000, about 30% of a 10,000-row run's writes withheld, and the table's other
-    // writers throttled meanwhile). An on-demand table has no known capacity: the cap it is.
-    const total =
-      provisioned.length === schemas.length && schemas.length > 0
-        ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0)
-        : undefined;
-    // With --shard, this copy's part of that capacity, as --max-wcu is already its part of the cap.
-    const known = total !== undefined && config.shard ? shareOfRate(total, config.shard) : total;
-    const start =
-      config.adaptive && explicit !== undefined && known !== undefined && known < explicit ? known : undefined;
-    policies.push({ cap: explicit, adaptive: config.adaptive, ...(start === undefined ? {} : { start }) });
-  }
-  if (config.maxWcu === 'auto' || (config.maxWcu === undefined && provisioned.length > 0)) {
-    for (const schema of provisioned) {
-      buckets.push({ table: schema.table });
-      policies.push({
-        cap: Math.max(1, Math.floor((schema.writeCapacityUnits as number) * config.capacityShare)),
-        adaptive: config.adaptive,
-      });
-    }
-  }
-  return { state: createRateState(buckets), policies };
-}
-
-/**
- * The write caps a run holds, for the summary: `--max-wcu n` on every table, or `auto`'s share of
- * each provisioned table's capacity. `maxWcu` is the one figure for the whole run (the time
- * estimate's rate): the explicit cap, else the sum of the tables' automatic caps when every table has one.
- */
-export function capsInForce(
-  config: UploadConfig,
-  limits: { state: SharedRateState; policies: readonly BucketPolicy[] },
-  tables: number,
-): { maxWcu: number | undefined; caps: WriteCap[] } {
-  const caps: WriteCap[] = [];
-  limits.policies.forEach((policy, i) => {
-    const table = limits.state.buckets[i]?.table ?? '*';
-    if (policy.cap === undefined) return;
-    caps.push(
-      table === '*'
-        ? { table, wcu: policy.cap, source: '--max-wcu' }
-        : { table, wcu: policy.cap, source: 'auto', capacityShare: config.capacityShare },
-    );
-  });
-  const explicit = caps.find((c) => c.table === '*');
-  const auto = caps.filter((c) => c.table !== '*');
-  const maxWcu =
-    explicit?.wcu ?? (auto.length > 0 && auto.length >= tables ? auto.reduce((sum, c) => sum + c.wcu, 0) : undefined);
-  return { maxWcu, caps };
 }
 
 function checkKeyTypes(config: UploadConfig, schemas: readonly TableSchema[]): void {
