@@ -245,7 +245,7 @@ describe('nextRate against simulated tables', () => {
     });
   }
 
-  // A cap above a provisioned table's capacity starts at the capacity (src/commands/upload.ts):
+  // A cap above a provisioned table's capacity starts at the capacity (src/rate/policy.ts):
   // started at the cap, the first second went out at it.
   for (const [capacity, cap] of [
     [200, 5_000],
