@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { GlobalSecondaryIndex, TableCreationParameters } from '@aws-sdk/client-dynamodb';
-import { parseKeySpec } from '../commands/create-table.js';
 import { parseInteger } from '../config.js';
 import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
 import { usageError } from '../errors.js';
+import { parseKeySpec } from '../table-options.js';
 
 /** The flags that describe the table an import creates. */
 export interface TableFlags {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, parseKeySpec, type CreateTableOptions } from '../../src/commands/create-table.js';
+import { createTable, type CreateTableOptions } from '../../src/commands/create-table.js';
+import { parseKeySpec } from '../../src/table-options.js';
 import { startDynalite, testClient, type Dynalite } from '../support/dynalite.js';
 
 const tableName = () => `t_${randomBytes(6).toString('hex')}`;
