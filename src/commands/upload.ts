@@ -156,6 +156,7 @@ function exitCodeOf(ran: Ran, badFiles: readonly string[]): number {
   return ran.result.counters.rowsRejected > 0 || badFiles.length > 0 ? EXIT.REJECTED : EXIT.OK;
 }
 
+/** The summary: what was written, rejected and left, the caps, the files, and the exit code. */
 function summarize(
   config: UploadConfig,
   target: Target,
