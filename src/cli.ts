@@ -5,6 +5,7 @@ import { DEFAULTS, parseInteger, type RawUploadOptions } from './config.js';
 import { EXIT, isDynaloadError } from './errors.js';
 import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
 import { SHARDS_TOTAL_ENV } from './shard-option.js';
+import { capacityOptions } from './table-options.js';
 import { formatSummary, type Summary } from './summary.js';
 import type { RawImportOptions } from './commands/import.js';
 import { addImportOptions, IMPORT_EXAMPLES } from './import/cli-options.js';
@@ -155,6 +156,10 @@ export function buildProgram(): Command {
 
 /** The options upload and delete share. */
 function addLoadOptions(command: Command): Command {
+  const [billing, wcu, rcu] = capacityOptions({
+    billing: 'a created table',
+    provisioned: 'a created provisioned table',
+  });
   return command
     .addOption(
       new Option(
@@ -218,13 +223,9 @@ function addLoadOptions(command: Command): Command {
     )
     .addOption(new Option('--key <name:type>', 'partition key for --create-table, e.g. user:N (S, N or B)'))
     .addOption(new Option('--sort-key <name:type>', 'sort key for --create-table, e.g. timestamp:N'))
-    .addOption(
-      new Option('--billing <mode>', 'billing of a created table')
-        .choices(['on-demand', 'provisioned'])
-        .default('on-demand'),
-    )
-    .addOption(new Option('--wcu <n>', 'write capacity of a created provisioned table'))
-    .addOption(new Option('--rcu <n>', 'read capacity of a created provisioned table (default: --wcu)'))
+    .addOption(billing)
+    .addOption(wcu)
+    .addOption(rcu)
     .addOption(
       new Option(
         '--local [dir]',

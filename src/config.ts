@@ -1,10 +1,13 @@
 import os from 'node:os';
+import type { KeyAttribute } from './dynamo/schema.js';
 import { usageError } from './errors.js';
 import { EMPTY_POLICIES, type EmptyPolicy } from './pipeline/empty-policy.js';
+import { DEFAULT_PRICE_PER_MILLION_WRU } from './estimate.js';
 import { parseEncoding, type Encoding } from './pipeline/encoding.js';
 import { parseFormat, type InputFormat } from './pipeline/formats.js';
 import type { ShardSpec } from './pipeline/shard-split.js';
 import { parseShard } from './shard-option.js';
+import { parseKeySpec } from './table-options.js';
 import type { WriteKind } from './pipeline/item-check.js';
 import type { MappingFile } from './pipeline/mapping-file.js';
 import { parseTypeSpec, type TypeSpec } from './type-spec.js';
@@ -75,6 +78,28 @@ export interface UploadConfig {
   readonly s3Endpoint: string | undefined;
   /** `--shard i/n` or `auto`: this copy's share of the inputs and of the write rate. */
   readonly shard: ShardSpec | undefined;
+  /** `--create-table` and the table it creates; undefined without the flag. */
+  readonly createTable: TableToCreate | undefined;
+  /** `--skip-bad-files`: a file whose header cannot give the keys is left unread, not a stop. */
+  readonly skipBadFiles: boolean;
+  /** `--quiet`: nothing but errors (and the `--json` summary). */
+  readonly quiet: boolean;
+  /** False with `--no-progress`. */
+  readonly progress: boolean;
+  /** False with `--no-color`. */
+  readonly color: boolean;
+  /** `--wru-price`: US dollars per million write request units, for the cost estimate. */
+  readonly pricePerMillionWru: number;
+}
+
+/** `--key`, `--sort-key`, `--billing`, `--wcu`, `--rcu` of `--create-table`. */
+export interface TableToCreate {
+  /** Required when the table is created; a dry run against a table that exists does without. */
+  readonly key: KeyAttribute | undefined;
+  readonly sortKey: KeyAttribute | undefined;
+  readonly billing: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  readonly wcu: number | undefined;
+  readonly rcu: number | undefined;
 }
 
 /** Defaults in one place; README and `--help` quote them. */
@@ -239,7 +264,39 @@ export function resolveUploadConfig(
     memory: parseInteger('--memory', raw.memory, DEFAULTS.memory, 16, 65_536),
     s3Endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'),
     shard: parseShard(raw.shard, raw.shardsTotal),
+    createTable: raw.createTable ? tableToCreate(raw) : undefined,
+    skipBadFiles: raw.skipBadFiles ?? false,
+    quiet: raw.quiet ?? false,
+    progress: raw.progress ?? true,
+    color: raw.color ?? true,
+    pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),
   });
+}
+
+function tableToCreate(raw: RawUploadOptions): TableToCreate {
+  return Object.freeze({
+    key: raw.key === undefined ? undefined : parseKeySpec(raw.key),
+    sortKey: raw.sortKey === undefined ? undefined : parseKeySpec(raw.sortKey, '--sort-key'),
+    billing: raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST',
+    wcu: raw.wcu === undefined ? undefined : parseCapacity('--wcu', raw.wcu),
+    rcu: raw.rcu === undefined ? undefined : parseCapacity('--rcu', raw.rcu),
+  });
+}
+
+/** `--wcu`, `--rcu`: capacity units of a table dynaload creates. */
+export function parseCapacity(option: '--wcu' | '--rcu', value: string | number): number {
+  return parseInteger(option, value, 0, 1, 1_000_000);
+}
+
+export function parsePrice(text: string): number {
+  const price = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(price))
+    throw usageError(
+      'OPTION_INVALID',
+      `Expected \`--wru-price\` to be US dollars per million write request units, such as 0.625, got \`${text}\``,
+      { option: '--wru-price' },
+    );
+  return price;
 }
 
 /** `--quiet` prints nothing but errors: it raises a lower log level to `error` (and leaves `fatal` or `silent`). */

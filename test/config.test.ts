@@ -49,6 +49,12 @@ describe('resolveUploadConfig defaults', () => {
       memory: 128,
       s3Endpoint: undefined,
       shard: undefined,
+      createTable: undefined,
+      skipBadFiles: false,
+      quiet: false,
+      progress: true,
+      color: true,
+      pricePerMillionWru: 0.625,
     });
     assert.equal(DEFAULTS.concurrency, 'auto');
     assert.equal(resolve({ concurrency: 'auto' }).concurrency, 'auto');
@@ -111,6 +117,48 @@ describe('resolveUploadConfig values', () => {
     ],
     ['backslash escape', { escape: '\\' }, { escape: '\\' }],
     ['rejects and json', { rejects: 'bad.jsonl', json: true }, { rejectsPath: 'bad.jsonl', json: true }],
+    [
+      'display switches',
+      { quiet: true, progress: false, color: false, skipBadFiles: true },
+      { quiet: true, progress: false, color: false, skipBadFiles: true },
+    ],
+    ['wru-price', { wruPrice: '1.25' }, { pricePerMillionWru: 1.25 }],
+    [
+      'create-table on demand, keys parsed',
+      { createTable: true, key: 'user:n', sortKey: 'at:S' },
+      {
+        createTable: {
+          key: { name: 'user', type: 'N' },
+          sortKey: { name: 'at', type: 'S' },
+          billing: 'PAY_PER_REQUEST',
+          wcu: undefined,
+          rcu: undefined,
+        },
+      },
+    ],
+    [
+      'create-table provisioned',
+      { createTable: true, key: 'id:S', billing: 'provisioned', wcu: '200', rcu: '50' },
+      {
+        createTable: {
+          key: { name: 'id', type: 'S' },
+          sortKey: undefined,
+          billing: 'PROVISIONED',
+          wcu: 200,
+          rcu: 50,
+        },
+      },
+    ],
+    // A dry run against a table that exists needs no --key: its absence is an error only when creating.
+    [
+      'create-table without --key',
+      { createTable: true },
+      {
+        createTable: { key: undefined, sortKey: undefined, billing: 'PAY_PER_REQUEST', wcu: undefined, rcu: undefined },
+      },
+    ],
+    // Without --create-table, the options of the table to create are not read (as before).
+    ['key and wcu without create-table', { key: 'bad', wcu: 'abc' }, { createTable: undefined }],
   ];
   for (const [label, raw, expected] of good) {
     test(label, () => {
@@ -212,6 +260,36 @@ describe('resolveUploadConfig usage errors', () => {
       { escape: '\\\\' },
       'OPTION_INVALID',
       'Expected `--escape` to be one character, such as `"` or `\\`, got `\\\\`',
+    ],
+    [
+      'wru-price abc',
+      { wruPrice: 'abc' },
+      'OPTION_INVALID',
+      'Expected `--wru-price` to be US dollars per million write request units, such as 0.625, got `abc`',
+    ],
+    [
+      'create-table key without type',
+      { createTable: true, key: 'user' },
+      'OPTION_INVALID',
+      'Expected `--key` like `name:S|N|B`, got `user`',
+    ],
+    [
+      'create-table sort key BOOL',
+      { createTable: true, key: 'user:N', sortKey: 'at:BOOL' },
+      'OPTION_INVALID',
+      'Expected `--sort-key` like `name:S|N|B`, got `at:BOOL`',
+    ],
+    [
+      'create-table wcu 0',
+      { createTable: true, key: 'id:S', billing: 'provisioned', wcu: '0' },
+      'OPTION_INVALID',
+      integer('--wcu', 1, 1_000_000, '0'),
+    ],
+    [
+      'create-table rcu abc',
+      { createTable: true, key: 'id:S', billing: 'provisioned', wcu: '5', rcu: 'abc' },
+      'OPTION_INVALID',
+      integer('--rcu', 1, 1_000_000, 'abc'),
     ],
     [
       'bad types',

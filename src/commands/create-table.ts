@@ -41,28 +41,6 @@ export interface CreateTableOptions {
 
 export type CreateTableResult = 'created' | 'exists';
 
-const KEY_TYPES: readonly KeyType[] = ['S', 'N', 'B'];
-
-/** `user:N` -> `{ name: 'user', type: 'N' }`; the type is case-insensitive, the name may hold colons. */
-export function parseKeySpec(text: string, option = '--key'): KeyAttribute {
-  const colon = text.lastIndexOf(':');
-  const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  const type =
-    colon > 0
-      ? text
-          .slice(colon + 1)
-          .trim()
-          .toUpperCase()
-      : '';
-  if (name === '' || !KEY_TYPES.includes(type as KeyType)) {
-    throw usageError('OPTION_INVALID', `Expected \`${option}\` like \`name:S|N|B\`, got \`${text}\``, {
-      option,
-      value: text,
-    });
-  }
-  return { name, type: type as KeyType };
-}
-
 export async function createTable(client: DynamoDBClient, options: CreateTableOptions): Promise<CreateTableResult> {
   const billing = options.billing ?? 'PAY_PER_REQUEST';
   const throughput = capacity(billing, options);

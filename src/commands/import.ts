@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImportTableDescription, TableCreationParameters } from '@aws-sdk/client-dynamodb';
-import { parseEndpoint, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
+import { parseEndpoint, parsePrice, resolveUploadConfig, type RawUploadOptions, type UploadConfig } from '../config.js';
 import { createClient } from '../dynamo/client.js';
 import { DynaloadError, EXIT, usageError } from '../errors.js';
 import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
@@ -25,7 +25,8 @@ import { configureS3 } from '../pipeline/s3/s3-client.js';
 import { isS3Url, s3Url } from '../pipeline/s3/s3-url.js';
 import { createProgress } from '../progress.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
-import { parsePrice, readMapping, targetTables } from './upload.js';
+import { readMapping } from './run-options.js';
+import { targetTables } from './target.js';
 
 /** The options of `dynaload import`: upload's reading and mapping options, and the import's own. */
 export interface RawImportOptions extends RawUploadOptions, TableFlags {

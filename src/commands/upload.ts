@@ -1,42 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CHECKPOINT_INTERVAL_MS, checkpointPath, prepareCheckpoint } from '../checkpoint/prepare.js';
-import {
-  parseEndpoint,
-  parseInteger,
-  resolveUploadConfig,
-  type RawUploadOptions,
-  type UploadConfig,
-} from '../config.js';
-import { createClient } from '../dynamo/client.js';
-import { describeTable, type TableSchema } from '../dynamo/schema.js';
-import { EXIT, usageError, type DynaloadError } from '../errors.js';
+import { CHECKPOINT_INTERVAL_MS, prepareCheckpoint, type PreparedCheckpoint } from '../checkpoint/prepare.js';
+import type { RawUploadOptions, UploadConfig } from '../config.js';
+import { EXIT, type DynaloadError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { DEFAULT_PRICE_PER_MILLION_WRU } from '../estimate.js';
-import { expandInputs } from '../pipeline/inputs.js';
 import { inputBytes } from '../pipeline/input-size.js';
-import { configureS3 } from '../pipeline/s3/s3-client.js';
-import { shardTag, shareOfRate } from '../pipeline/shard-split.js';
-import { createProgress } from '../progress.js';
-import { takeShare } from './shard-share.js';
-import { createTable, parseKeySpec } from './create-table.js';
 import type { WriteKind } from '../pipeline/item-check.js';
-import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
-import { checkDeclaredKeyTypes, preflight } from '../pipeline/preflight.js';
-import { loadTransform, transformHash } from '../pipeline/transform-module.js';
-import { checkOutputFiles, type OutputFiles } from '../output-files.js';
-import { startPool } from '../pool/pool.js';
+import { transformHash } from '../pipeline/transform-module.js';
+import { startPool, type PoolResult } from '../pool/pool.js';
 import { onStopSignals, resumeCommand } from '../pool/stop-signals.js';
-import { RateController, type BucketPolicy } from '../pool/rate-control.js';
-import { createRateState, RateLimiter, type BucketSpec, type SharedRateState } from '../pool/rate-limit.js';
-import { defaultRejectsPath, RejectsFile } from '../rejects.js';
-import { buildSummary, type Summary, type WriteCap } from '../summary.js';
+import { createProgress } from '../progress.js';
+import { startWriteRate, type WriteRate } from '../rate/policy.js';
+import { RejectsFile } from '../rejects.js';
+import { buildSummary, type Summary } from '../summary.js';
+import { resolveRun } from './run-options.js';
+import { prepareTarget, type Target } from './target.js';
 
-/**
- * `dynaload upload` (and `delete`): validate options, read every target table's key schema, run
- * the pool, and account for every row. Returns the summary; the caller prints it and sets the
- * exit code.
- */
 /** Where the options came from: the config file read, and what set the endpoint (for the summary). */
 export interface RunOrigin {
   readonly configFile?: string | undefined;
@@ -44,6 +22,11 @@ export interface RunOrigin {
   readonly endpointSource?: string | undefined;
 }
 
+/**
+ * `dynaload upload` (and `delete`): validate options, read every target table's key schema, run
+ * the pool, and account for every row. Returns the summary; the caller prints it and sets the
+ * exit code.
+ */
 export async function upload(
   args: readonly string[],
   raw: RawUploadOptions,
@@ -75,40 +58,31 @@ async function load(
   origin: RunOrigin,
 ): Promise<Summary> {
   const startedAt = new Date();
-  configureS3({
-    endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'),
-    region: raw.region,
-  });
-  const inputs = await expandInputs(raw.fromRejects === undefined ? args : [...args, raw.fromRejects]);
-  const mapping = raw.map === undefined ? undefined : await readMapping(raw.map, raw.table);
-  const { config, share } = await takeShare(
-    resolveUploadConfig(inputs, raw, { kind, ...(mapping ? { mapping } : {}) }),
-  );
-  if (config.inputs.includes('-') && process.stdin.isTTY) {
-    throw usageError(
-      'STDIN_TTY',
-      'Expected rows on standard input (`-`), but it is a terminal: pipe a file in, e.g. `cat rows.csv | dynaload upload - --table T`',
-    );
-  }
+  const { config, share } = await resolveRun(args, raw, kind);
   const log = createLogger(config.logLevel);
   const endpoint = endpointOf(config, origin);
   log.info({ configFile: origin.configFile ?? null, endpoint }, 'configuration');
-  const tables = await targetTables(config);
-  const outputs = await outputFiles(config, tables, startedAt);
-  if (raw.createTable) await ensureTable(config, raw, tables, log);
-  const schemas = await readSchemas(config, tables, raw);
-  checkKeyTypes(config, schemas);
-  checkDeclaredKeyTypes(config, schemas);
-  const say = config.dryRun && !raw.quiet ? (line: string) => process.stderr.write(line + '\n') : undefined;
-  const badFiles = await preflight(config, schemas, {
-    skipBadFiles: raw.skipBadFiles === true,
-    log,
-    ...(say ? { say } : {}),
+  const target = await prepareTarget(config, startedAt, log);
+  const resumed = await openCheckpoint(config, target, log);
+  const ran = await runPool(config, target, resumed, log);
+  const summary = summarize(config, target, resumed, ran, {
+    startedAt,
+    configFile: origin.configFile ?? null,
+    endpoint,
   });
+  return share ? { ...summary, shard: share } : summary;
+}
 
-  const checkpoint = await prepareCheckpoint(config, tables, outputs.checkpoint);
+/** The checkpoint, and the inputs still to read: those an earlier run finished, and bad files, are left out. */
+interface Resumed {
+  readonly checkpoint: PreparedCheckpoint | undefined;
+  readonly run: UploadConfig;
+}
+
+async function openCheckpoint(config: UploadConfig, target: Target, log: Logger): Promise<Resumed> {
+  const checkpoint = await prepareCheckpoint(config, target.tables, target.outputs.checkpoint);
   await checkpoint?.store.init();
-  const skip = [...(checkpoint?.done ?? []), ...badFiles];
+  const skip = [...(checkpoint?.done ?? []), ...target.badFiles];
   const run = {
     ...config,
     ...(skip.length > 0 ? { inputs: config.inputs.filter((i) => !skip.includes(i)) } : {}),
@@ -116,54 +90,44 @@ async function load(
     ...(config.transform !== undefined ? { transformSha256: await transformHash(config.transform) } : {}),
   };
   if (checkpoint?.done.length) log.info({ files: checkpoint.done }, 'finished in an earlier run: skipped');
+  return { checkpoint, run };
+}
 
-  const rejects = new RejectsFile(outputs.rejects, outputs.rejectsMode);
+/** What the pool's run came to, once the rejects file and the checkpoint are closed. */
+interface Ran {
+  readonly result: PoolResult;
+  readonly rejects: RejectsFile;
+  readonly rejectedByCode: Record<string, number>;
+  readonly caps: WriteRate['caps'];
+  readonly signal: NodeJS.Signals | undefined;
+  /** The run's failure, else the first failure to close the rejects file or the checkpoint. */
+  readonly error: DynaloadError | undefined;
+}
+
+/** The load itself: progress, the write rate, the workers; then the teardown, in order. */
+async function runPool(config: UploadConfig, target: Target, resumed: Resumed, log: Logger): Promise<Ran> {
+  const { checkpoint, run } = resumed;
+  const rejects = new RejectsFile(target.outputs.rejects, target.outputs.rejectsMode);
   const rejectedByCode: Record<string, number> = {};
   const progress = createProgress({
     stream: process.stderr,
     isTTY: process.stderr.isTTY === true,
-    noColor: raw.color === false,
-    quiet: raw.quiet === true || raw.progress === false,
+    noColor: !config.color,
+    quiet: config.quiet || !config.progress,
     // Info level whatever --log-level says: in CI these lines are the progress display.
-    log: log.child({ component: 'progress' }, { level: raw.quiet ? 'silent' : 'info' }),
+    log: log.child({ component: 'progress' }, { level: config.quiet ? 'silent' : 'info' }),
     ...(run.inputs.includes('-') ? {} : { bytesTotal: await totalBytes(run.inputs) }),
   });
   log.info(
-    { inputs: run.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: schemas },
+    { inputs: run.inputs.length, workers: config.workers, concurrency: config.concurrency, tables: target.schemas },
     'starting',
   );
-  // A dry run sends nothing, so nothing is limited (the time at the cap is computed instead).
-  const planned = rateLimits(config, schemas);
-  const caps = capsInForce(config, planned, schemas.length);
-  const limits = config.dryRun ? { state: createRateState([]), policies: [] } : planned;
-  for (const [i, policy] of limits.policies.entries()) {
-    log.info(
-      {
-        bucket: limits.state.buckets[i]?.table,
-        cap: policy.cap ?? null,
-        adaptive: policy.adaptive,
-        start: policy.start ?? null,
-      },
-      'write rate',
-    );
-    if (policy.start !== undefined)
-      log.warn(
-        { maxWcu: policy.cap, provisioned: policy.start },
-        `--max-wcu ${policy.cap} is above the ${policy.start} write units the table${schemas.length > 1 ? 's are' : ' is'} provisioned for: starting at ${policy.start} and probing upward`,
-      );
-  }
-  const controller =
-    limits.policies.length === 0
-      ? undefined
-      : new RateController(new RateLimiter(limits.state), limits.policies, (bucket, rate) =>
-          log.info({ bucket: limits.state.buckets[bucket]?.table, rate: Math.round(rate) }, 'write rate changed'),
-        );
-  controller?.start();
+  const rate = startWriteRate(config, target.schemas, log);
   checkpoint?.store.start(CHECKPOINT_INTERVAL_MS);
   const pool = startPool(
     run,
-    schemas,
-    controller ? limits.state : undefined,
+    target.schemas,
+    rate.shared,
     {
       reject: (r, written) => {
         rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
@@ -178,7 +142,7 @@ async function load(
   const stopped = onStopSignals(pool, config.stopTimeout, log);
   const result = await pool.done.finally(() => progress.done());
   stopped.dispose();
-  controller?.stop();
+  rate.stop();
   if (config.inputs.includes('-')) process.stdin.destroy();
   let error = result.error;
   for (const close of [() => rejects.close(), () => checkpoint?.store.stop()]) {
@@ -188,29 +152,38 @@ async function load(
       error ??= closeError as DynaloadError;
     }
   }
-  const rejected = result.counters.rowsRejected;
-  const signal = stopped.signal();
-  const exitCode = signal
-    ? signal === 'SIGINT'
-      ? EXIT.SIGINT
-      : EXIT.SIGTERM
-    : error
-      ? error.exitCode
-      : rejected > 0 || badFiles.length > 0
-        ? EXIT.REJECTED
-        : EXIT.OK;
+  return { result, rejects, rejectedByCode, caps: rate.caps, signal: stopped.signal(), error };
+}
+
+/** Stopped by a signal, else failed, else rejects (or files left unread), else every row written. */
+function exitCodeOf(ran: Ran, badFiles: readonly string[]): number {
+  if (ran.signal) return ran.signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+  if (ran.error) return ran.error.exitCode;
+  return ran.result.counters.rowsRejected > 0 || badFiles.length > 0 ? EXIT.REJECTED : EXIT.OK;
+}
+
+/** The summary: what was written, rejected and left, the caps, the files, and the exit code. */
+function summarize(
+  config: UploadConfig,
+  target: Target,
+  resumed: Resumed,
+  ran: Ran,
+  run: { startedAt: Date; configFile: string | null; endpoint: Summary['endpoint'] },
+): Summary {
+  const { checkpoint } = resumed;
+  const { result, rejects, signal, error } = ran;
   const unfinished = signal !== undefined || error !== undefined;
-  const summary = buildSummary(result.counters, {
-    kind,
+  return buildSummary(result.counters, {
+    kind: config.kind,
     window: config.dryRun ? null : result.window,
     dryRun: config.dryRun,
-    rejectedByCode,
-    pricePerMillionWru: raw.wruPrice === undefined ? DEFAULT_PRICE_PER_MILLION_WRU : parsePrice(raw.wruPrice),
-    maxWcu: caps.maxWcu,
-    writeCaps: caps.caps,
-    durationMs: Date.now() - startedAt.getTime(),
-    configFile: origin.configFile ?? null,
-    endpoint,
+    rejectedByCode: ran.rejectedByCode,
+    pricePerMillionWru: config.pricePerMillionWru,
+    maxWcu: ran.caps.maxWcu,
+    writeCaps: ran.caps.caps,
+    durationMs: Date.now() - run.startedAt.getTime(),
+    configFile: run.configFile,
+    endpoint: run.endpoint,
     rejectsFile: rejects.toStdout
       ? rejects.count > 0
         ? '-'
@@ -230,11 +203,10 @@ async function load(
         : null,
     stopped: signal ?? null,
     resumeCommand: unfinished && checkpoint ? resumeCommand() : null,
-    unreadFiles: [...badFiles, ...result.unread],
-    exitCode,
+    unreadFiles: [...target.badFiles, ...result.unread],
+    exitCode: exitCodeOf(ran, target.badFiles),
     error,
   });
-  return share ? { ...summary, shard: share } : summary;
 }
 
 /** The endpoint the run uses and what set it, as far as dynaload knows (the SDK resolves the rest). */
@@ -245,237 +217,7 @@ function endpointOf(config: UploadConfig, origin: RunOrigin): { url: string | nu
   return { url: null, source: 'the AWS SDK (region, profile)' };
 }
 
-/** The rejects file and the checkpoint, checked against the inputs before anything is read or written. */
-function outputFiles(config: UploadConfig, tables: readonly string[], startedAt: Date): Promise<OutputFiles> {
-  return checkOutputFiles({
-    inputs: config.inputs,
-    rejects:
-      config.rejectsPath ??
-      defaultRejectsPath(
-        tables.join('+') + (config.shard ? `.${shardTag(config.shard)}` : ''),
-        startedAt,
-        config.dryRun,
-      ),
-    resume: config.resume,
-    force: config.force,
-    checkpoint: checkpointPath(config, tables),
-  });
-}
-
-export async function readMapping(file: string, table: string | undefined): Promise<MappingFile> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw usageError(
-      'MAP_INVALID',
-      `Expected \`--map\` to name a readable JSON file, got ${file}: ${error instanceof Error ? error.message : String(error)}`,
-      { file },
-    );
-  }
-  return parseMappingFile(json, table?.trim() || undefined, file);
-}
-
-/** The tables written: named by the mapping or transform (fan-out), else `--table`. */
-export async function targetTables(config: UploadConfig): Promise<string[]> {
-  let named: string[] | undefined;
-  if (config.mapping) named = Object.keys(config.mapping);
-  if (config.transform) named = [...(await loadTransform(config.transform, config.table)).keys()];
-  if (named === undefined) return [config.table as string];
-  if (config.table !== undefined && !named.includes(config.table)) {
-    throw usageError(
-      'OPTION_CONFLICT',
-      `Expected \`--table ${config.table}\` to be one of the tables the ${config.transform ? 'transform' : 'mapping'} writes (${named.join(', ')})`,
-      { option: '--table' },
-    );
-  }
-  return named;
-}
-
-async function readSchemas(
-  config: UploadConfig,
-  tables: readonly string[],
-  raw: RawUploadOptions,
-): Promise<TableSchema[]> {
-  const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: 4, maxAttempts: 2 });
-  try {
-    const where =
-      config.endpoint ??
-      process.env.AWS_ENDPOINT_URL_DYNAMODB ??
-      process.env.AWS_ENDPOINT_URL ??
-      `DynamoDB in ${config.region ?? process.env.AWS_REGION ?? 'the default region'}`;
-    return await Promise.all(
-      tables.map(async (table) => {
-        try {
-          return await describeTable(client, table, where);
-        } catch (error) {
-          // A dry run with --create-table checks rows against the table it would create.
-          if (config.dryRun && raw.createTable && (error as DynaloadError).code === 'TABLE_NOT_FOUND')
-            return keySpecSchema(table, raw);
-          throw error;
-        }
-      }),
-    );
-  } finally {
-    client.destroy();
-  }
-}
-
-/** `--create-table`: create the table (on demand unless `--billing provisioned`) and wait until ACTIVE. Never without the flag. */
-async function ensureTable(
-  config: UploadConfig,
-  raw: RawUploadOptions,
-  tables: readonly string[],
-  log: Logger,
-): Promise<void> {
-  if (tables.length !== 1 || config.table === undefined) {
-    throw usageError(
-      'OPTION_CONFLICT',
-      `Expected one table with \`--create-table\`, got ${tables.length} (${tables.join(', ')}): create fan-out tables beforehand`,
-      { option: '--create-table' },
-    );
-  }
-  if (config.dryRun) return;
-  const spec = keySpecSchema(config.table, raw);
-  const client = createClient({ region: config.region, endpoint: config.endpoint, maxSockets: 2, maxAttempts: 3 });
-  try {
-    const outcome = await createTable(client, {
-      table: spec.table,
-      key: spec.hash,
-      sortKey: spec.range,
-      billing: raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST',
-      wcu: raw.wcu === undefined ? undefined : parseInteger('--wcu', raw.wcu, 0, 1, 1_000_000),
-      rcu: raw.rcu === undefined ? undefined : parseInteger('--rcu', raw.rcu, 0, 1, 1_000_000),
-    });
-    log.info({ table: spec.table, outcome }, 'create table');
-  } finally {
-    client.destroy();
-  }
-}
-
-function keySpecSchema(table: string, raw: RawUploadOptions): TableSchema {
-  if (raw.key === undefined)
-    throw usageError(
-      'OPTION_REQUIRED',
-      'Expected `--key name:S|N|B` with `--create-table`: the partition key of the table to create',
-      { option: '--key' },
-    );
-  const billing = raw.billing === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST';
-  // A dry run against the table it would create: its capacity sets the cap (and so the time) as it would.
-  const wcu =
-    billing === 'PROVISIONED' && raw.wcu !== undefined ? parseInteger('--wcu', raw.wcu, 0, 1, 1_000_000) : undefined;
-  return {
-    table,
-    hash: parseKeySpec(raw.key),
-    range: raw.sortKey === undefined ? undefined : parseKeySpec(raw.sortKey, '--sort-key'),
-    billingMode: billing,
-    writeCapacityUnits: wcu,
-  };
-}
-
 async function totalBytes(inputs: readonly string[]): Promise<number> {
   const sizes = await Promise.all(inputs.map(inputBytes));
   return sizes.reduce((a, b) => a + b, 0);
-}
-
-export function parsePrice(text: string): number {
-  const price = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(price))
-    throw usageError(
-      'OPTION_INVALID',
-      `Expected \`--wru-price\` to be US dollars per million write request units, such as 0.625, got \`${text}\``,
-      { option: '--wru-price' },
-    );
-  return price;
-}
-
-/**
- * The run's write-rate buckets: one for every table (`*`: `--max-wcu n`, adaptive), and with
- * `--max-wcu auto` (the default when a table is provisioned) one per provisioned table at
- * `--capacity-share` of its write capacity.
- */
-export function rateLimits(
-  config: UploadConfig,
-  schemas: readonly TableSchema[],
-): { state: SharedRateState; policies: BucketPolicy[] } {
-  const buckets: BucketSpec[] = [];
-  const policies: BucketPolicy[] = [];
-  const explicit = typeof config.maxWcu === 'number' ? config.maxWcu : undefined;
-  const provisioned = schemas.filter((s) => s.billingMode === 'PROVISIONED' && s.writeCapacityUnits !== undefined);
-  if (explicit !== undefined || config.adaptive) {
-    buckets.push({ table: '*' });
-    // A cap above what every table is provisioned for starts at their capacity, and probes upward
-    // from there: started at the cap, the first second went out at it (measured: on a 200-unit table
-    // under --max-wcu 5000, about 30% of a 10,000-row run's writes withheld, and the table's other
-    // writers throttled meanwhile). An on-demand table has no known capacity: the cap it is.
-    const total =
-      provisioned.length === schemas.length && schemas.length > 0
-        ? provisioned.reduce((sum, s) => sum + (s.writeCapacityUnits as number), 0)
-        : undefined;
-    // With --shard, this copy's part of that capacity, as --max-wcu is already its part of the cap.
-    const known = total !== undefined && config.shard ? shareOfRate(total, config.shard) : total;
-    const start =
-      config.adaptive && explicit !== undefined && known !== undefined && known < explicit ? known : undefined;
-    policies.push({ cap: explicit, adaptive: config.adaptive, ...(start === undefined ? {} : { start }) });
-  }
-  if (config.maxWcu === 'auto' || (config.maxWcu === undefined && provisioned.length > 0)) {
-    for (const schema of provisioned) {
-      buckets.push({ table: schema.table });
-      policies.push({
-        cap: Math.max(1, Math.floor((schema.writeCapacityUnits as number) * config.capacityShare)),
-        adaptive: config.adaptive,
-      });
-    }
-  }
-  return { state: createRateState(buckets), policies };
-}
-
-/**
- * The write caps a run holds, for the summary: `--max-wcu n` on every table, or `auto`'s share of
- * each provisioned table's capacity. `maxWcu` is the one figure for the whole run (the time
- * estimate's rate): the explicit cap, else the sum of the tables' automatic caps when every table has one.
- */
-export function capsInForce(
-  config: UploadConfig,
-  limits: { state: SharedRateState; policies: readonly BucketPolicy[] },
-  tables: number,
-): { maxWcu: number | undefined; caps: WriteCap[] } {
-  const caps: WriteCap[] = [];
-  limits.policies.forEach((policy, i) => {
-    const table = limits.state.buckets[i]?.table ?? '*';
-    if (policy.cap === undefined) return;
-    caps.push(
-      table === '*'
-        ? { table, wcu: policy.cap, source: '--max-wcu' }
-        : { table, wcu: policy.cap, source: 'auto', capacityShare: config.capacityShare },
-    );
-  });
-  const explicit = caps.find((c) => c.table === '*');
-  const auto = caps.filter((c) => c.table !== '*');
-  const maxWcu =
-    explicit?.wcu ?? (auto.length > 0 && auto.length >= tables ? auto.reduce((sum, c) => sum + c.wcu, 0) : undefined);
-  return { maxWcu, caps };
-}
-
-function checkKeyTypes(config: UploadConfig, schemas: readonly TableSchema[]): void {
-  if (config.mapping || config.transform) return;
-  const [schema] = schemas as [TableSchema];
-  for (const key of [schema.hash, schema.range]) {
-    if (key === undefined) continue;
-    const declared = Object.hasOwn(config.types, key.name) ? config.types[key.name] : undefined;
-    if (declared !== undefined && declared !== key.type) {
-      throw usageError(
-        'TYPES_KEY_MISMATCH',
-        `Expected \`--types\` to give key \`${key.name}\` the table's type ${key.type}, got ${declared}`,
-        { column: key.name },
-      );
-    }
-    if (config.columns && !config.columns.includes(key.name)) {
-      throw usageError(
-        'KEY_MISSING',
-        `Expected \`--columns\` to include key \`${key.name}\` of table \`${schema.table}\`, got ${config.columns.join(',')}`,
-        { column: key.name },
-      );
-    }
-  }
 }

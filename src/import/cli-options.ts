@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config.js';
+import { capacityOptions } from '../table-options.js';
 
 export const IMPORT_EXAMPLES = `
 Examples:
@@ -20,6 +21,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 
 /** The options of `dynaload import`: upload's reading and mapping options, and the new table's. */
 export function addImportOptions(command: Command): Command {
+  const [billing, wcu, rcu] = capacityOptions({ billing: 'the new table', provisioned: 'a provisioned new table' });
   return command
     .addOption(
       new Option(
@@ -41,13 +43,9 @@ export function addImportOptions(command: Command): Command {
         'JSON TableCreationParameters (or an array, one per table of a fan-out): keys, billing, indexes; replaces --key, --sort-key, --gsi, --billing',
       ),
     )
-    .addOption(
-      new Option('--billing <mode>', 'billing of the new table')
-        .choices(['on-demand', 'provisioned'])
-        .default('on-demand'),
-    )
-    .addOption(new Option('--wcu <n>', 'write capacity of a provisioned new table'))
-    .addOption(new Option('--rcu <n>', 'read capacity of a provisioned new table (default: --wcu)'))
+    .addOption(billing)
+    .addOption(wcu)
+    .addOption(rcu)
     .addOption(
       new Option(
         '--stage <s3-url>',

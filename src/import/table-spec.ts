@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { GlobalSecondaryIndex, TableCreationParameters } from '@aws-sdk/client-dynamodb';
-import { parseKeySpec } from '../commands/create-table.js';
-import { parseInteger } from '../config.js';
+import { parseCapacity } from '../config.js';
 import type { KeyAttribute, TableSchema } from '../dynamo/schema.js';
 import { usageError } from '../errors.js';
+import { parseKeySpec } from '../table-options.js';
 
 /** The flags that describe the table an import creates. */
 export interface TableFlags {
@@ -105,10 +105,10 @@ function capacity(flags: TableFlags): { ReadCapacityUnits: number; WriteCapacity
       'Expected `--wcu n` with `--billing provisioned`: the write capacity of the new table',
       { option: '--wcu' },
     );
-  const wcu = parseInteger('--wcu', flags.wcu, 0, 1, 1_000_000);
+  const wcu = parseCapacity('--wcu', flags.wcu);
   return {
     WriteCapacityUnits: wcu,
-    ReadCapacityUnits: flags.rcu === undefined ? wcu : parseInteger('--rcu', flags.rcu, 0, 1, 1_000_000),
+    ReadCapacityUnits: flags.rcu === undefined ? wcu : parseCapacity('--rcu', flags.rcu),
   };
 }
 

@@ -6,6 +6,7 @@ import { DynaloadError } from '../errors.js';
 import { backoffDelay, maxFailingMs, type BackoffOptions } from './backoff.js';
 import { MAX_BATCH_ITEMS, WriteQueue, type QueueEntry } from './batch.js';
 import type { InFlightWindow } from './window.js';
+import { reaskDelay, RESERVE_HORIZON_MS, type WriteLimiter } from '../rate/reservation.js';
 
 export type RequestItems = Record<string, WriteRequest[]>;
 
@@ -30,37 +31,10 @@ export interface WriteEntry extends QueueEntry {
   failingSince?: number | undefined;
 }
 
-/** How far ahead a request may book its time to send (see launch). */
-export const RESERVE_HORIZON_MS = 100;
-/** The longest a request refused by the limiter sleeps before asking again. */
-export const REASK_MAX_MS = 250;
-
 /** What one request came to: items acknowledged, and whether the table pushed back (throttled, or withheld in overdrive). */
 interface Outcome {
   readonly written: number;
   readonly pushback: boolean;
-}
-
-/** The shared write-rate limiter, as the writer sees it (src/pool/rate-limit.ts). */
-export interface WriteLimiter {
-  /**
-   * Reserves capacity for a request and returns the ms to wait before sending it; or, when the
-   * next free slot is more than `horizonMs` away, reserves nothing and returns minus the ms after
-   * which to ask again.
-   */
-  reserve(unitsByTable: ReadonlyMap<string, number>, horizonMs?: number): number;
-  /**
-   * Reports an answered request: units sent, and of those the units withheld or throttled;
-   * `bookedAt`, the request's `mark()` when it was booked.
-   */
-  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>, bookedAt?: number): void;
-  /** A token for the time a request is booked: answers to requests booked before a rate change are told apart. */
-  mark?(): number;
-  /**
-   * How the tables push back, as the rate controller last saw them: `overdrive` (the loader sends
-   * more than they accept: withheld items are the loader's own doing) or `refusing` (they accept nothing).
-   */
-  pushback?(unitsByTable: ReadonlyMap<string, number>): 'overdrive' | 'refusing' | undefined;
 }
 
 export interface WriterStats {
@@ -291,9 +265,7 @@ export class BatchWriter<E extends WriteEntry> {
       return;
     }
     // The request holds its slot while it waits for the rate limiter, so `concurrency` still bounds
-    // it. It books a time to send no more than RESERVE_HORIZON_MS ahead: booked further ahead, a
-    // whole round of requests would go out at the old rate after the controller lowered it (at a
-    // 500-unit table, seconds of them), and the back-off would seem not to have helped.
+    // it. It books a time to send no more than RESERVE_HORIZON_MS ahead (src/rate/reservation.ts).
     let paced = false;
     const reserve = (): void => {
       // An item of a table that accepts nothing gives up after the patience, however slow the rate
@@ -311,19 +283,13 @@ export class BatchWriter<E extends WriteEntry> {
       }
       bookedAt = limiter.mark?.();
       const wait = limiter.reserve(units, RESERVE_HORIZON_MS);
-      // Refused: ask again when the slot is near, but spread over half the horizon (requests refused
-      // together would all wake together, and all but one be refused again), and within REASK_MAX_MS
-      // (so a rate raised meanwhile reaches them). Never later than the slot: the cap stays exact.
+      // Refused: ask again when the slot is near (reaskDelay). Never later than the slot: the cap stays exact.
       // Counted once, when the request goes out or waits: a window wider than the rate needs shows here.
       if (wait !== 0 && !paced) {
         paced = true;
         window?.launched(true);
       } else if (wait === 0 && !paced) window?.launched(false);
-      if (wait < 0)
-        setTimeout(
-          reserve,
-          Math.min(-wait, REASK_MAX_MS) + (this.options.random ?? Math.random)() * (RESERVE_HORIZON_MS / 2),
-        );
+      if (wait < 0) setTimeout(reserve, reaskDelay(wait, (this.options.random ?? Math.random)()));
       else if (wait > 0) setTimeout(() => (this.failure || this.stopped ? reserve() : send()), wait);
       else send();
     };

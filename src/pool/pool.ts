@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import type { UploadConfig } from '../config.js';
 import type { TableSchema } from '../dynamo/schema.js';
-import type { SharedRateState } from './rate-limit.js';
+import type { SharedRateState } from '../rate/limiter.js';
 import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Mark } from '../checkpoint/low-water.js';

@@ -6,7 +6,7 @@ import type { WireError } from '../errors.js';
 import type { MemoryBounds } from '../pipeline/memory-budget.js';
 import type { WindowReport } from '../pipeline/window.js';
 import type { WriterStats } from '../pipeline/write.js';
-import type { SharedRateState } from './rate-limit.js';
+import type { SharedRateState } from '../rate/limiter.js';
 
 export interface WorkerData {
   readonly workerId: number;

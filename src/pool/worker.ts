@@ -29,7 +29,7 @@ import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
 import { InFlightWindow, WINDOW_CEILING } from '../pipeline/window.js';
 import { configureS3, destroyS3Client } from '../pipeline/s3/s3-client.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from '../rate/limiter.js';
 import {
   emptyCounters,
   type FileProgress,

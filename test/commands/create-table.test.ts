@@ -2,41 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, parseKeySpec, type CreateTableOptions } from '../../src/commands/create-table.js';
+import { createTable, type CreateTableOptions } from '../../src/commands/create-table.js';
 import { startDynalite, testClient, type Dynalite } from '../support/dynalite.js';
 
 const tableName = () => `t_${randomBytes(6).toString('hex')}`;
-
-describe('parseKeySpec', () => {
-  const good: Array<[string, { name: string; type: string }]> = [
-    ['user:N', { name: 'user', type: 'N' }],
-    ['sk:S', { name: 'sk', type: 'S' }],
-    ['blob:b', { name: 'blob', type: 'B' }],
-    [' user : n ', { name: 'user', type: 'N' }],
-    ['a:b:S', { name: 'a:b', type: 'S' }],
-  ];
-  for (const [text, expected] of good) test(`\`${text}\``, () => assert.deepEqual(parseKeySpec(text), expected));
-
-  const bad: Array<[text: string, option: string | undefined]> = [
-    ['x', undefined],
-    ['user', undefined],
-    ['user:', undefined],
-    [':N', undefined],
-    ['user:BOOL', undefined],
-    ['user:SS', '--sort-key'],
-    ['', undefined],
-  ];
-  for (const [text, option] of bad) {
-    test(`\`${text}\` is a usage error`, () => {
-      assert.throws(() => parseKeySpec(text, option), {
-        code: 'OPTION_INVALID',
-        exitCode: 2,
-        message: `Expected \`${option ?? '--key'}\` like \`name:S|N|B\`, got \`${text}\``,
-        context: { option: option ?? '--key', value: text },
-      });
-    });
-  }
-});
 
 describe('createTable against dynalite', () => {
   let server: Dynalite;

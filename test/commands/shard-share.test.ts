@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatShare, takeShare } from '../../src/commands/shard-share.js';
-import { rateLimits } from '../../src/commands/upload.js';
+import { rateLimits } from '../../src/rate/policy.js';
 import { resolveUploadConfig, type RawUploadOptions } from '../../src/config.js';
 
 async function files(sizes: number[]): Promise<string[]> {

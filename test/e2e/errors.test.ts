@@ -158,6 +158,18 @@ describe('failures before any row is written (end to end)', () => {
     assert.equal(typeof summary.error?.code, 'string');
   });
 
+  it('refuses a bad --wru-price before writing anything, as every other option', async () => {
+    const { dir, file } = await oneFile();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const result = await upload(db.endpoint, [file, '--table', table, '--wru-price', 'abc'], { cwd: dir });
+    assertExit(result, 2);
+    assert.deepEqual(result.summary.error, {
+      code: 'OPTION_INVALID',
+      message: 'Expected `--wru-price` to be US dollars per million write request units, such as 0.625, got `abc`',
+    });
+    await assertTable(db.endpoint, table, [], 'id');
+  });
+
   it('refuses --types giving a key another type than the table schema', async () => {
     const { dir, file } = await oneFile();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { initialState, nextRate, TICK_MS, type BucketPolicy } from '../../src/pool/rate-control.js';
-import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
+import { initialState, nextRate, TICK_MS, type BucketPolicy } from '../../src/rate/controller.js';
+import { createRateState, RateLimiter } from '../../src/rate/limiter.js';
 import { InFlightWindow, WINDOW_CEILING, WINDOW_START } from '../../src/pipeline/window.js';
 
 /**

@@ -10,14 +10,8 @@ import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
 import type { UnprocessedTexts } from '../../src/dynamo/unprocessed-text.js';
 import { serializeWriteRequest } from '../../src/dynamo/wire.js';
-import {
-  BatchWriter,
-  REASK_MAX_MS,
-  RESERVE_HORIZON_MS,
-  type RequestItems,
-  type WriteEntry,
-  type WriterOptions,
-} from '../../src/pipeline/write.js';
+import { BatchWriter, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
+import { REASK_MAX_MS, RESERVE_HORIZON_MS } from '../../src/rate/reservation.js';
 
 interface Entry extends WriteEntry {
   readonly value: number;

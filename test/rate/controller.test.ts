@@ -13,9 +13,9 @@ import {
   RateController,
   TICK_MS,
   TOLERANCE,
-} from '../../src/pool/rate-control.js';
+} from '../../src/rate/controller.js';
 import { mulberry32 } from '../../src/random.js';
-import { createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
+import { createRateState, RateLimiter } from '../../src/rate/limiter.js';
 
 const seen = (sent: number, throttled: number, now: number, intervalMs = 1000) => ({
   sent,
@@ -245,7 +245,7 @@ describe('nextRate against simulated tables', () => {
     });
   }
 
-  // A cap above a provisioned table's capacity starts at the capacity (src/commands/upload.ts):
+  // A cap above a provisioned table's capacity starts at the capacity (src/rate/policy.ts):
   // started at the cap, the first second went out at it.
   for (const [capacity, cap] of [
     [200, 5_000],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BURST_MS, createRateState, RateLimiter } from '../../src/pool/rate-limit.js';
+import { BURST_MS, createRateState, RateLimiter } from '../../src/rate/limiter.js';
 
 const units = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries));
 

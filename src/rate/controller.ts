@@ -1,4 +1,4 @@
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from './limiter.js';
 
 /**
  * The main thread's side of the shared limiter: every TICK_MS it looks at what the workers sent

@@ -1,7 +1,7 @@
 // The run's write-rate buckets, from the options and the tables DescribeTable found.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { rateLimits } from '../../src/commands/upload.js';
+import { rateLimits } from '../../src/rate/policy.js';
 import { resolveUploadConfig, type RawUploadOptions } from '../../src/config.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
 
