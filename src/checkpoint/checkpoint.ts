@@ -3,10 +3,9 @@ import { constants } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DynaloadError, usageError } from '../errors.js';
-import type { FileProgress } from '../pool/protocol.js';
 import { identifyS3 } from '../pipeline/s3/s3-identity.js';
 import { isS3Url } from '../pipeline/s3/s3-url.js';
-import { startMark, type Mark } from './low-water.js';
+import { startMark, type FileProgress, type Mark } from './low-water.js';
 
 /** What identifies an input file: a changed file must not be resumed from an old mark. */
 export interface FileIdentity {

@@ -7,7 +7,8 @@ import { TransformCalls } from '../pipeline/transform-calls.js';
 import { Plan } from '../pipeline/plan.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { BatchWriter } from '../pipeline/write.js';
-import { emptyCounters, type RejectRecord, type WorkerCounters } from '../pool/protocol.js';
+import { emptyCounters, type WorkerCounters } from '../pipeline/counters.js';
+import type { RejectRecord } from '../rejects.js';
 
 /** One checked item, ready to stage: its table, key identity, `{"Item":...}` text and origin. */
 export interface CheckedItem {

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { LowWater, Outcome } from '../checkpoint/low-water.js';
 import { DynaloadError } from '../errors.js';
-import type { RejectRecord } from '../pool/protocol.js';
+import type { RejectRecord } from '../rejects.js';
 import { csvOptions, openDecoded } from './csv-input.js';
 import type { Encoding } from './encoding.js';
 import { detectFormat, type InputFormat } from './formats.js';

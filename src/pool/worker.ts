@@ -11,7 +11,7 @@ import { DynaloadError, isDynaloadError, toWire } from '../errors.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
 import { keyOf } from '../pipeline/item-check.js';
-import { LowWater } from '../checkpoint/low-water.js';
+import { LowWater, type FileProgress } from '../checkpoint/low-water.js';
 import {
   fieldsBytes,
   loadFile,
@@ -30,14 +30,8 @@ import { BatchWriter } from '../pipeline/write.js';
 import { InFlightWindow, WINDOW_CEILING } from '../pipeline/window.js';
 import { configureS3, destroyS3Client } from '../pipeline/s3/s3-client.js';
 import { RateLimiter } from './rate-limit.js';
-import {
-  emptyCounters,
-  type FileProgress,
-  type FromWorker,
-  type ToWorker,
-  type WorkerCounters,
-  type WorkerData,
-} from './protocol.js';
+import { emptyCounters, type WorkerCounters } from '../pipeline/counters.js';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
 const STATS_INTERVAL_MS = 250;
 
