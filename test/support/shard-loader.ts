@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FileProgress } from '../../src/checkpoint/low-water.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
+import type { WorkerCounters } from '../../src/pipeline/counters.js';
 import type { LoadOptions } from '../../src/pipeline/load-file.js';
 import { Plan, type PlanOptions } from '../../src/pipeline/plan.js';
 import type { RowEntry } from '../../src/pipeline/row.js';
@@ -58,12 +59,15 @@ export interface TestShard {
   /** What `events.reject` received, with the bytes it counted each at. */
   readonly rejects: RejectRecord[];
   readonly rejectBytes: number[];
+  /** What `events.progress` received (at every `reportEvery` tick). */
+  readonly reports: { counters: WorkerCounters; files: readonly FileProgress[] }[];
 }
 
 /** A shard loader for table `T` over `send`: short lingers, four requests in flight, retries enough for any test. */
 export function testShard(send: SendBatch<RowEntry>, config: Partial<ShardConfig> = {}): TestShard {
   const rejects: RejectRecord[] = [];
   const rejectBytes: number[] = [];
+  const reports: TestShard['reports'] = [];
   const shard = new ShardLoader(
     {
       ...CSV_OPTIONS,
@@ -79,10 +83,10 @@ export function testShard(send: SendBatch<RowEntry>, config: Partial<ShardConfig
         rejects.push(reject);
         rejectBytes.push(bytes);
       },
-      progress: () => {},
+      progress: (counters, files) => reports.push({ counters, files }),
     },
   );
-  return { shard, rejects, rejectBytes };
+  return { shard, rejects, rejectBytes, reports };
 }
 
 /** The `id` of the item an entry writes. */
