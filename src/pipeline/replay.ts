@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { Readable } from 'node:stream';
 import { detectFormat } from './formats.js';
 import { readJsonLines } from './json-lines.js';
-import { failure, mapInOrder, parseLine, readHeader, rowOrder, type LoadContext } from './load-file.js';
+import { failure, mapInOrder, parseLine, readHeader, rowOrder, type LoadContext } from './load-context.js';
 import type { RowPlan } from './plan.js';
 import { rowRef, type RowRef } from './row.js';
 

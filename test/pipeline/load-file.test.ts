@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { startMark } from '../../src/checkpoint/low-water.js';
-import { ORDER_MAX_ROWS } from '../../src/pipeline/load-file.js';
+import { ORDER_MAX_ROWS } from '../../src/pipeline/load-context.js';
 import { TransformCalls } from '../../src/pipeline/transform-calls.js';
 import type { LoadedTransform } from '../../src/pipeline/transform-module.js';
 import type { RowEntry } from '../../src/pipeline/row.js';

@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import type { FileProgress } from '../../src/checkpoint/low-water.js';
 import type { TableSchema } from '../../src/dynamo/schema.js';
 import type { WorkerCounters } from '../../src/pipeline/counters.js';
-import type { LoadOptions } from '../../src/pipeline/load-file.js';
+import type { LoadOptions } from '../../src/pipeline/load-context.js';
 import { Plan, type PlanOptions } from '../../src/pipeline/plan.js';
 import type { RowEntry } from '../../src/pipeline/row.js';
 import { ShardLoader, type ShardConfig } from '../../src/pipeline/shard.js';
