@@ -7,19 +7,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-// The pool/ imports from outside commands/ and pool/ that exist today: the records they import
-// (RejectRecord, FileProgress, the counters) are moving to their owners. Entries are
-// `importer -> imported`, relative to src/; they only ever leave this list, and it ends empty.
-// Import cycles have no such list.
-const POOL_ALLOWED = new Set([
-  'checkpoint/checkpoint.ts -> pool/protocol.ts',
-  'import/failed-items.ts -> pool/protocol.ts',
-  'import/read-items.ts -> pool/protocol.ts',
-  'pipeline/load-file.ts -> pool/protocol.ts',
-  'rejects.ts -> pool/protocol.ts',
-  'summary.ts -> pool/protocol.ts',
-]);
-
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
 const files = readdirSync(root, { recursive: true })
   .filter((f) => /\.(?:ts|mts|cts)$/.test(f) && !f.endsWith('.d.ts'))
@@ -38,12 +25,10 @@ for (const file of files) {
 }
 
 const problems = [];
-const allowedSeen = new Set();
 for (const [file, targets] of graph) {
   if (/^(?:commands|pool)\//.test(file)) continue;
   for (const target of targets.filter((t) => t.startsWith('pool/'))) {
-    if (POOL_ALLOWED.has(`${file} -> ${target}`)) allowedSeen.add(`${file} -> ${target}`);
-    else problems.push(`src/${file} imports src/${target}: only src/commands/ and src/pool/ may import src/pool/`);
+    problems.push(`src/${file} imports src/${target}: only src/commands/ and src/pool/ may import src/pool/`);
   }
 }
 
@@ -66,10 +51,8 @@ function visit(file) {
 for (const file of [...graph.keys()].sort()) if (!state.has(file)) visit(file);
 
 for (const problem of problems) console.error(problem);
-for (const gone of [...POOL_ALLOWED].filter((entry) => !allowedSeen.has(entry)))
-  console.error(`check-imports: \`${gone}\` is no longer imported: take it off POOL_ALLOWED`);
 if (problems.length > 0) process.exitCode = 1;
 else
   console.log(
-    `check-imports: ${files.length} files in src/, no import cycle, ${allowedSeen.size} allowed pool/ imports left`,
+    `check-imports: ${files.length} files in src/, no import cycle, no pool/ import outside commands/ and pool/`,
   );

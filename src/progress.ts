@@ -25,7 +25,7 @@ export interface ProgressSnapshot {
   readonly bytesRead?: number;
   /** Sum of the input files' sizes; absent when unknown (standard input). */
   readonly bytesTotal?: number;
-  /** Requests in flight, every worker's together, the round-trip and why the window holds (src/pool/protocol.ts RunWindow). */
+  /** Requests in flight, every worker's together, the round-trip and why the window holds (src/pipeline/counters.ts RunWindow). */
   readonly window?: { readonly size: number; readonly rttMs: number | null; readonly reason: string } | null;
 }
 

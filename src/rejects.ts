@@ -2,7 +2,23 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { DynaloadError } from './errors.js';
 import type { RejectsMode } from './output-files.js';
-import type { RejectRecord } from './pool/protocol.js';
+
+/** One line of the rejects file. */
+export interface RejectRecord {
+  readonly file: string;
+  readonly line: number;
+  readonly code: string;
+  readonly message: string;
+  readonly table?: string;
+  readonly column?: string;
+  /** The row as read: an object by column name, or the raw cells when they could not be named. */
+  readonly row: Record<string, string> | string[] | string | null;
+  /** Byte offset in the input of what broke the rule (ENCODING_INVALID). */
+  readonly offset?: number;
+  /** A record past the cap keeps only its first characters in `row`: its whole length in bytes, and SHA-256. */
+  readonly length?: number;
+  readonly sha256?: string;
+}
 
 /** Rejects hold row data: only the user may read them. */
 const FILE_MODE = 0o600;

@@ -1,7 +1,7 @@
 import { formatShare, type ShareSummary } from './commands/shard-share.js';
 import type { DynaloadError } from './errors.js';
 import { estimate, formatDryRun } from './estimate.js';
-import type { RunWindow, TableCounters, WorkerCounters } from './pool/protocol.js';
+import type { RunWindow, TableCounters, WorkerCounters } from './pipeline/counters.js';
 
 /** A write cap the run held: `--max-wcu` on every table (`*`), or `auto`'s share of a provisioned table's capacity. */
 export interface WriteCap {

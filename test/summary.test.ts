@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { emptyCounters, type WorkerCounters } from '../src/pool/protocol.js';
+import { emptyCounters, type WorkerCounters } from '../src/pipeline/counters.js';
 import { buildSummary, formatSummary } from '../src/summary.js';
 
 const extra = {

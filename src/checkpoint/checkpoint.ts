@@ -4,10 +4,9 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DynaloadError, usageError } from '../errors.js';
 import type { FileIdentity } from './file-identity.js';
-import type { FileProgress } from '../pool/protocol.js';
 import { identifyS3 } from '../pipeline/s3/s3-identity.js';
 import { isS3Url } from '../pipeline/s3/s3-url.js';
-import { startMark, type Mark } from './low-water.js';
+import { startMark, type FileProgress, type Mark } from './low-water.js';
 
 export type { FileIdentity } from './file-identity.js';
 

@@ -20,6 +20,13 @@ export interface Mark {
   skipped: number;
 }
 
+/** Where one input stands: its low-water mark, and whether every row of it has settled. */
+export interface FileProgress {
+  readonly path: string;
+  readonly mark: Mark;
+  readonly complete: boolean;
+}
+
 export type Outcome = 'written' | 'rejected' | 'skipped';
 
 const OUTCOMES: readonly Outcome[] = ['written', 'rejected', 'skipped'];

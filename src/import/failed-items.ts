@@ -1,5 +1,5 @@
 import type { DynamoDBClient, ImportTableDescription } from '@aws-sdk/client-dynamodb';
-import type { RejectRecord } from '../pool/protocol.js';
+import type { RejectRecord } from '../rejects.js';
 import { logGroupName, readImportErrors } from './import-logs.js';
 import { readIndex, type StagedTable, type StageLocation } from './stage.js';
 

@@ -1,14 +1,11 @@
-import { LowWater } from '../checkpoint/low-water.js';
 import type { TableSchema } from '../dynamo/schema.js';
 import type { UploadConfig } from '../config.js';
-import { DEFAULT_BACKOFF } from '../pipeline/backoff.js';
-import { rowForReject, settle, type LoadOptions, type RowEntry, type RowRef } from '../pipeline/load-file.js';
-import { loadFile } from '../pipeline/load-input.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
 import { Plan } from '../pipeline/plan.js';
 import { loadTransform } from '../pipeline/transform-module.js';
-import { BatchWriter } from '../pipeline/write.js';
-import { emptyCounters, type RejectRecord, type WorkerCounters } from '../pool/protocol.js';
+import type { WorkerCounters } from '../pipeline/counters.js';
+import { ShardLoader } from '../pipeline/shard.js';
+import type { RejectRecord } from '../rejects.js';
 
 /** One checked item, ready to stage: its table, key identity, `{"Item":...}` text and origin. */
 export interface CheckedItem {
@@ -30,32 +27,20 @@ export interface ReadHooks {
 const PUT_PREFIX = '{"PutRequest":';
 
 /**
- * Reads, maps and checks every row exactly as `upload` and its dry run do (the same loadFile, Plan
- * and BatchWriter), in this thread, with a writer whose "send" hands each acknowledged item to
- * `hooks.item` instead of DynamoDB. Returns the counters `upload` keeps.
+ * Reads, maps and checks every row exactly as `upload` and its dry run do (the same shard loader
+ * and Plan), in this thread, with a "send" that hands each item to `hooks.item` instead of
+ * DynamoDB. Returns the counters `upload` keeps.
  */
 export async function readItems(
   config: UploadConfig,
   schemas: readonly TableSchema[],
   hooks: ReadHooks,
 ): Promise<WorkerCounters> {
-  const counters = emptyCounters();
-  const table = (name: string): { written: number; rejected: number } =>
-    (counters.tables[name] ??= { written: 0, rejected: 0 });
-  const reject = (
-    row: RowRef,
-    code: string,
-    message: string,
-    extra: { table?: string; column?: string } = {},
-  ): void => {
-    if (extra.table !== undefined) table(extra.table).rejected++;
-    if (row.rejected) return;
-    row.rejected = true;
-    counters.rowsRejected++;
-    hooks.reject({ file: row.file, line: row.line, code, message, ...extra, row: rowForReject(row) });
-  };
-  const writer = new BatchWriter<RowEntry>({
-    send: async (batch) => {
+  const tableSchemas = new Map(schemas.map((s) => [s.table, s]));
+  const shard = new ShardLoader(
+    // One request at a time, never resent: "sending" stages each item, in input order.
+    { ...config, kind: 'put', schemas: tableSchemas, concurrency: 1, maxRetries: 0, lingerMs: 0 },
+    async (batch) => {
       for (const entry of batch) {
         // The write request's text, made once when the row was mapped: `{"PutRequest":{"Item":...}}`.
         const line = entry.json.startsWith(PUT_PREFIX) ? entry.json.slice(PUT_PREFIX.length, -1) : entry.json;
@@ -70,29 +55,12 @@ export async function readItems(
       }
       return undefined;
     },
-    keyOf: () => '',
-    concurrency: 1,
-    maxRetries: 0,
-    backoff: DEFAULT_BACKOFF,
-    lingerMs: 0,
-    written: (entry) => {
-      table(entry.table).written++;
-      counters.itemsWritten++;
-      counters.unitsWritten += entry.units;
-      const { row } = entry;
-      if (--row.pending > 0) return;
-      if (!row.rejected) counters.rowsWritten++;
-      settle(row, row.rejected ? 'rejected' : 'written');
-    },
-    rejected: (entry, error) => {
-      reject(entry.row, error.code, error.message, { table: entry.table });
-      if (--entry.row.pending === 0) settle(entry.row, 'rejected');
-    },
-  });
+    { reject: (reject) => hooks.reject(reject), progress: (counters) => hooks.progress?.(counters) },
+  );
   const transform = config.transform === undefined ? undefined : await loadTransform(config.transform, config.table);
   const plan = new Plan({
     kind: 'put',
-    schemas: new Map(schemas.map((s) => [s.table, s])),
+    schemas: tableSchemas,
     table: config.table,
     types: config.types,
     empty: config.empty,
@@ -102,38 +70,17 @@ export async function readItems(
       ? { transform, calls: new TransformCalls(config.transformConcurrency, config.transformTimeout * 1000) }
       : {}),
   });
-  const options: LoadOptions = {
-    kind: 'put',
-    header: config.header,
-    columns: config.columns,
-    delimiter: config.delimiter,
-    escape: config.escape,
-    encoding: config.encoding,
-    strictQuotes: config.strictQuotes,
-    format: config.format,
-    replay: config.replay,
-  };
-  const timer = hooks.progress ? setInterval(() => hooks.progress?.({ ...counters }), 250) : undefined;
+  // Every file's mark is dropped at the report after it settles, so the reports run with or without a progress hook.
+  const stopReports = shard.reportEvery(250);
   try {
     for (const path of config.inputs) {
-      await loadFile(path, {
-        options,
-        plan,
-        writer,
-        tracker: new LowWater(),
-        stopping: () => false,
-        rowRead: () => counters.rowsRead++,
-        bytesRead: (n) => (counters.bytesRead += n),
-        rowSkipped: () => counters.rowsSkipped++,
-        reject,
-      });
-      counters.filesRead++;
-      if (writer.failure) break;
+      await shard.loadFile(path, plan);
+      if (shard.failure) break;
     }
-    await writer.drain();
-    if (writer.failure) throw writer.failure;
+    await shard.drain();
+    if (shard.failure) throw shard.failure;
   } finally {
-    if (timer) clearInterval(timer);
+    stopReports();
   }
-  return counters;
+  return shard.snapshot();
 }

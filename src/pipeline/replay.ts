@@ -2,17 +2,9 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { Readable } from 'node:stream';
 import { detectFormat } from './formats.js';
 import { readJsonLines } from './json-lines.js';
-import {
-  failure,
-  mapInOrder,
-  parseLine,
-  readHeader,
-  rowOrder,
-  rowRef,
-  type LoadContext,
-  type RowRef,
-} from './load-file.js';
+import { failure, mapInOrder, parseLine, readHeader, rowOrder, type LoadContext } from './load-context.js';
 import type { RowPlan } from './plan.js';
+import { rowRef, type RowRef } from './row.js';
 
 /** Where a rejects line's row came from, and the row exactly as the rejects file keeps it. */
 interface Kept {
@@ -58,7 +50,7 @@ export async function loadRejects(
     order.push(rowRef(kept.origin, kept.at, undefined, kept.row, context.tracker), failure({ code, message }));
 
   for await (const record of readJsonLines(input, 'ndjson', from)) {
-    if (context.stopping() || context.writer.failure) break;
+    if (context.halted()) break;
     if (record.end <= skipBelow) continue;
     context.rowRead();
     const at = { line: record.line, end: record.end, lines: record.lines };

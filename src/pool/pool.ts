@@ -5,20 +5,17 @@ import type { TableSchema } from '../dynamo/schema.js';
 import type { SharedRateState } from '../rate/limiter.js';
 import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Mark } from '../checkpoint/low-water.js';
+import type { FileProgress, Mark } from '../checkpoint/low-water.js';
 import { memoryBounds } from '../pipeline/memory-budget.js';
 import {
   addCounters,
   combineWindows,
   emptyCounters,
-  type FileProgress,
-  type FromWorker,
-  type RejectRecord,
   type RunWindow,
-  type ToWorker,
   type WorkerCounters,
-  type WorkerData,
-} from './protocol.js';
+} from '../pipeline/counters.js';
+import type { RejectRecord } from '../rejects.js';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
 /**
  * Heap limits per worker (the whole process's peak RSS). The old generation's limit is far

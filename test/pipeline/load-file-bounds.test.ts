@@ -1,110 +1,79 @@
 /**
- * The byte budget's bounds as loadFile sees them: rows held open for the checkpoint mark and
- * rejected rows on their way to the rejects file. Reading waits at a bound and goes on, with
- * nothing dropped, once there is room.
+ * The byte budget's bounds as reading sees them: rows held open behind the checkpoint mark (one in
+ * a long backoff holds them all) and rejected rows on their way to the rejects file. Reading waits
+ * at a bound and goes on, with nothing dropped, once there is room.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { LowWater } from '../../src/checkpoint/low-water.js';
-import type { TableSchema } from '../../src/dynamo/schema.js';
-import { settle, type LoadContext, type RowEntry } from '../../src/pipeline/load-file.js';
-import { loadFile } from '../../src/pipeline/load-input.js';
-import { Plan } from '../../src/pipeline/plan.js';
-import { BatchWriter } from '../../src/pipeline/write.js';
+import type { RowEntry } from '../../src/pipeline/row.js';
+import type { UnprocessedTexts } from '../../src/dynamo/unprocessed-text.js';
+import { completed, csvRows, idOf, tablePlan, tempFile, testShard, until } from '../support/shard-loader.js';
 
-const schema: TableSchema = {
-  table: 'T',
-  hash: { name: 'id', type: 'S' },
-  range: undefined,
-  billingMode: 'PAY_PER_REQUEST',
-  writeCapacityUnits: undefined,
-};
 const ROWS = 50;
+const BOUNDS = { writerBytes: 1024 * 1024, orderBytes: 1024 * 1024, openRows: 1_000, rejectBytes: 1024 * 1024 };
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-describe('loadFile within the memory budget', () => {
-  const cases: Array<[name: string, openRows: number, heldOpen: number, rejectsFullAtFirst: boolean]> = [
-    ['the rows held open behind the mark reach their bound', 10, 11, false],
-    ['the rejected rows not yet in the rejects file reach their bound', 1_000, 0, true],
-  ];
-  for (const [name, openRows, heldOpen, rejectsFullAtFirst] of cases) {
-    test(`reading waits while ${name}, and every row is written once there is room`, { timeout: 30_000 }, async (t) => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'dynaload-bounds-'));
-      t.after(() => rm(dir, { recursive: true, force: true }));
-      const file = path.join(dir, 'rows.csv');
-      await writeFile(file, 'id,v\n' + Array.from({ length: ROWS }, (_, i) => `k${i},${i}\n`).join(''));
-      const tracker = new LowWater();
-      // Rows of an earlier part of the file, still open (one in a long backoff holds them all).
-      const held = Array.from({ length: heldOpen }, () => tracker.add(0, 0));
-      let rejectsFull = rejectsFullAtFirst;
-      const sent: string[] = [];
-      const writer = new BatchWriter<RowEntry>({
-        send: (batch) => {
-          for (const entry of batch)
-            sent.push((JSON.parse(entry.json) as { PutRequest: { Item: { id: { S: string } } } }).PutRequest.Item.id.S);
-          return Promise.resolve(undefined);
-        },
-        keyOf: () => '',
-        concurrency: 4,
-        maxRetries: 1,
-        backoff: { baseMs: 1, capMs: 1, factor: 2 },
-        lingerMs: 1,
-        written: (entry) => settle(entry.row, 'written'),
-        rejected: () => assert.fail('nothing is rejected'),
-      });
-      let read = 0;
-      const context: LoadContext = {
-        options: {
-          kind: 'put',
-          header: true,
-          columns: undefined,
-          delimiter: undefined,
-          escape: '"',
-          encoding: 'utf-8',
-          strictQuotes: false,
-          format: undefined,
-          replay: [],
-        },
-        tracker,
-        writer,
-        stopping: () => false,
-        plan: new Plan({
-          kind: 'put',
-          schemas: new Map([['T', schema]]),
-          table: 'T',
-          types: {},
-          empty: 'drop',
-          infer: false,
-        }),
-        rowRead: () => read++,
-        rowSkipped: () => {},
-        reject: () => assert.fail('nothing is rejected'),
-        bounds: { openRows, orderBytes: 1024 * 1024 },
-        rejectsFull: () => rejectsFull,
+describe('reading within the memory budget', () => {
+  test(
+    'a row withheld again and again holds the mark: reading waits once the rows open behind it reach their bound, and the mark never skips it',
+    { timeout: 30_000 },
+    async (t) => {
+      const file = await tempFile(t, 'rows.csv', csvRows(ROWS));
+      let holding = true;
+      const written: string[] = [];
+      const send = (batch: readonly RowEntry[]): Promise<UnprocessedTexts> => {
+        const withheld = batch.filter((entry) => holding && idOf(entry) === 'k0');
+        for (const entry of batch) if (!withheld.includes(entry)) written.push(idOf(entry));
+        return Promise.resolve({ texts: new Map([['T', withheld.map((entry) => entry.json)]]) });
       };
-      const loaded = loadFile(file, context);
-      await until(() => read >= 1);
-      // Give the reader every chance to go on: it must not.
+      const { shard } = testShard(send, { bounds: { ...BOUNDS, openRows: 10 } });
+      const loaded = shard.loadFile(file, tablePlan());
+      const read = (): number => shard.snapshot().rowsRead;
+      // k0 and the rows after it are open while k0 is unwritten: k10 is the eleventh, and waits.
+      await until(() => read() >= 11 && written.length >= 9);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(read, 1, 'reading waits at the bound');
-      assert.equal(sent.length, 0, 'the row read waits too: nothing is sent past the bound');
-      for (const seq of held) tracker.settle(seq, 'written');
-      rejectsFull = false;
+      assert.equal(read(), 11, 'reading waits at the bound');
+      assert.deepEqual(written.sort(), ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9'], 'k10 waits unsent');
+      assert.ok(shard.snapshot().unprocessedRetries >= 1, 'k0 was withheld');
+      assert.deepEqual(shard.fileProgress(), [], 'the mark stays before k0, however far later rows got');
+      holding = false;
       assert.equal(await loaded, true);
-      await writer.drain();
-      assert.equal(read, ROWS);
+      await shard.drain();
       assert.deepEqual(
-        sent.sort(),
+        written.sort(),
         Array.from({ length: ROWS }, (_, i) => `k${i}`).sort(),
         'every row written once, none dropped',
       );
-      assert.equal(tracker.open, 0);
-    });
-  }
+      const { mark } = completed(shard.fileProgress());
+      assert.deepEqual([mark.rows, mark.written], [ROWS, ROWS]);
+    },
+  );
+
+  test(
+    'reading waits while the rejected rows not yet in the rejects file pass their bound, and goes on once they are written',
+    { timeout: 30_000 },
+    async (t) => {
+      // The second row has no key: it is rejected, and its bytes pass a bound of 0.
+      const file = await tempFile(t, 'rows.csv', 'id,v\nfirst,0\n,1\n' + csvRows(ROWS).slice('id,v\n'.length));
+      const written: string[] = [];
+      const { shard, rejects, rejectBytes } = testShard(
+        (batch) => {
+          written.push(...batch.map(idOf));
+          return Promise.resolve(undefined);
+        },
+        { bounds: { ...BOUNDS, rejectBytes: 0 } },
+      );
+      const loaded = shard.loadFile(file, tablePlan());
+      const read = (): number => shard.snapshot().rowsRead;
+      await until(() => rejects.length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(read(), 3, 'reading waits at the bound (the row after the rejected one is read, then waits)');
+      shard.rejectsWritten(rejectBytes[0] as number);
+      assert.equal(await loaded, true);
+      await shard.drain();
+      assert.equal(read(), ROWS + 2);
+      assert.equal(written.length, ROWS + 1, 'every other row written once');
+      const { mark } = completed(shard.fileProgress());
+      assert.deepEqual([mark.rows, mark.written, mark.rejected], [ROWS + 2, ROWS + 1, 1]);
+    },
+  );
 });

@@ -14,25 +14,14 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { LowWater } from '../../src/checkpoint/low-water.js';
-import type { TableSchema } from '../../src/dynamo/schema.js';
+import type { Mark } from '../../src/checkpoint/low-water.js';
 import type { Encoding } from '../../src/pipeline/encoding.js';
 import type { InputFormat } from '../../src/pipeline/formats.js';
-import { settle, type LoadContext, type RowEntry, type RowRef } from '../../src/pipeline/load-file.js';
-import { loadFile } from '../../src/pipeline/load-input.js';
 import { parseCsvChunks, type CsvFailure, type CsvRecord } from '../../src/pipeline/parse.js';
-import { Plan } from '../../src/pipeline/plan.js';
-import { BatchWriter } from '../../src/pipeline/write.js';
 import { hostileInput, propertyRuns, propertySeed } from '../support/read-inputs.js';
+import { tablePlan, testShard } from '../support/shard-loader.js';
 
 const RUNS = propertyRuns(40);
-const schema: TableSchema = {
-  table: 'T',
-  hash: { name: 'id', type: 'S' },
-  range: undefined,
-  billingMode: 'PAY_PER_REQUEST',
-  writeCapacityUnits: undefined,
-};
 
 interface Counts {
   read: number;
@@ -40,70 +29,33 @@ interface Counts {
   rejected: number;
   skipped: number;
   replaced: boolean;
+  mark: Mark;
 }
 
-/** One file through loadFile, as a worker reads it (its counting copied from src/pool/worker.ts). */
-async function load(
-  file: string,
-  format: InputFormat,
-  encoding: Encoding,
-  strictQuotes: boolean,
-): Promise<Counts & { tracker: LowWater }> {
-  const counts: Counts = { read: 0, written: 0, rejected: 0, skipped: 0, replaced: false };
-  const tracker = new LowWater();
-  const reject = (row: RowRef): void => {
-    if (row.rejected) return;
-    row.rejected = true;
-    counts.rejected++;
+/** One file through the shard loader, as a worker reads it; every item acknowledged. */
+async function load(file: string, format: InputFormat, encoding: Encoding, strictQuotes: boolean): Promise<Counts> {
+  let replaced = false;
+  const { shard } = testShard(
+    (batch) => {
+      for (const entry of batch) if (entry.json.includes('\uFFFD') || entry.json.includes('\\ufffd')) replaced = true;
+      return Promise.resolve(undefined);
+    },
+    { encoding, strictQuotes, format, maxRetries: 3 },
+  );
+  assert.equal(await shard.loadFile(file, tablePlan()), true, 'read to its end');
+  await shard.drain();
+  const { rowsRead, rowsWritten, rowsRejected, rowsSkipped } = shard.snapshot();
+  // Read to its end and drained: the file is complete, its mark past every row.
+  const [progress] = shard.fileProgress();
+  assert.ok(progress?.complete, 'every row settled');
+  return {
+    read: rowsRead,
+    written: rowsWritten,
+    rejected: rowsRejected,
+    skipped: rowsSkipped,
+    replaced,
+    mark: progress.mark,
   };
-  const writer = new BatchWriter<RowEntry>({
-    send: () => Promise.resolve(undefined),
-    keyOf: () => '',
-    concurrency: 4,
-    maxRetries: 3,
-    backoff: { baseMs: 1, capMs: 1, factor: 2 },
-    lingerMs: 1,
-    written: (entry) => {
-      if (entry.json.includes('\uFFFD') || entry.json.includes('\\ufffd')) counts.replaced = true;
-      if (--entry.row.pending > 0) return;
-      if (!entry.row.rejected) counts.written++;
-      settle(entry.row, entry.row.rejected ? 'rejected' : 'written');
-    },
-    rejected: (entry) => {
-      reject(entry.row);
-      if (--entry.row.pending === 0) settle(entry.row, 'rejected');
-    },
-  });
-  const context: LoadContext = {
-    options: {
-      kind: 'put',
-      header: true,
-      columns: undefined,
-      delimiter: undefined,
-      escape: '"',
-      encoding,
-      strictQuotes,
-      format,
-      replay: [],
-    },
-    tracker,
-    writer,
-    stopping: () => false,
-    plan: new Plan({
-      kind: 'put',
-      schemas: new Map([['T', schema]]),
-      table: 'T',
-      types: {},
-      empty: 'drop',
-      infer: false,
-    }),
-    rowRead: () => counts.read++,
-    rowSkipped: () => counts.skipped++,
-    reject,
-  };
-  assert.equal(await loadFile(file, context), true, 'read to its end');
-  await writer.drain();
-  return { ...counts, tracker };
 }
 
 describe('the read path under hostile input (property)', () => {
@@ -136,11 +88,10 @@ describe('the read path under hostile input (property)', () => {
           } finally {
             await rm(file, { force: true });
           }
-          const { read, written, rejected, skipped, tracker } = result;
+          const { read, written, rejected, skipped, mark } = result;
           assert.equal(written + rejected + skipped, read, 'each row read is written, rejected or skipped');
-          assert.equal(tracker.open, 0, 'every row settled');
           assert.deepEqual(
-            [tracker.mark.rows, tracker.mark.written, tracker.mark.rejected, tracker.mark.skipped],
+            [mark.rows, mark.written, mark.rejected, mark.skipped],
             [read, written, rejected, skipped],
             'the checkpoint mark agrees',
           );
