@@ -78,8 +78,10 @@ export interface Answer {
   readonly sentAt: number;
   readonly now: number;
   readonly items: number;
-  /** Some of its items were withheld or throttled. */
+  /** Some of its items were withheld or throttled, and the rate controller says the loader sends too much. */
   readonly pushback: boolean;
+  /** Some of its items were withheld or throttled, whatever the rate controller says (it may not have said yet). */
+  readonly withheld?: boolean;
   /** Requests in flight (this one included) when it was answered. */
   readonly inFlight: number;
 }
@@ -98,6 +100,7 @@ export class InFlightWindow {
   private answers = 0;
   private full = 0;
   private pushbacks = 0;
+  private withheld = 0;
   private launches = 0;
   private paced = 0;
   private rttSum = 0;
@@ -142,9 +145,13 @@ export class InFlightWindow {
     this.rttSum += rtt;
     this.inFlightSum += answer.inFlight;
     if (answer.pushback) this.pushbacks++;
+    if (answer.withheld === true) this.withheld++;
     if (answer.inFlight >= this.size) this.full++;
     const elapsed = answer.now - this.measureFrom;
-    if (elapsed >= Math.max(MIN_ROUND_MS, this.srtt ?? 0) && this.answers >= this.size) this.decide(answer.now);
+    // A round with items coming back lasts two round-trips: the rate controller speaks first.
+    const trips = this.withheld > 0 ? 2 : 1;
+    if (elapsed >= Math.max(MIN_ROUND_MS, trips * (this.srtt ?? 0)) && this.answers >= this.size)
+      this.decide(answer.now);
   }
 
   private decide(now: number): void {
@@ -177,7 +184,11 @@ export class InFlightWindow {
     else {
       this.previousRate = rate;
       this.previousSize = this.size;
-      const fast = this.minRtt !== undefined && rtt <= this.minRtt * FAST_FACTOR + LATENCY_SLACK_MS;
+      // Not while items come back: the table may be near its capacity and the rate controller may
+      // not have said so yet; doubling before its first verdict sent a burst that a slow table's
+      // lagging answers turned into a back-off to a few dozen items/s.
+      const fast =
+        this.withheld === 0 && this.minRtt !== undefined && rtt <= this.minRtt * FAST_FACTOR + LATENCY_SLACK_MS;
       this.size = Math.min(this.ceiling, Math.ceil(this.size * (fast ? 2 : 1.5)));
       reason = 'probing';
     }
@@ -192,6 +203,7 @@ export class InFlightWindow {
       this.answers =
       this.full =
       this.pushbacks =
+      this.withheld =
       this.launches =
       this.paced =
       this.rttSum =

@@ -75,7 +75,7 @@ function simulate(sim: Sim): SimResult {
       (slots[slot] as { withheld: number }).withheld += BATCH - ok;
       limiter?.answered(units, ok < BATCH ? new Map([['t', BATCH - ok]]) : undefined);
       const pushback = ok < BATCH && limiter?.pushback(units) !== undefined;
-      window.answered({ sentAt, now, items: ok, pushback, inFlight });
+      window.answered({ sentAt, now, items: ok, pushback, withheld: ok < BATCH, inFlight });
       inFlight--;
       fill();
     });
