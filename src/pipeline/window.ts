@@ -11,7 +11,14 @@
  *   window does not move while it does (no shrink, no growth): the limiter's reservations pace
  *   what the window lets out, so a wide window never becomes a burst.
  * - `input`: the window is not full (reading and mapping, the CPU, cannot feed it).
- * - `no-gain`: the last step brought under MIN_GAIN more items/s; it is undone.
+ * - `no-gain`: the last step brought under MIN_GAIN more items/s; it is undone. The items/s of a
+ *   round are read by Little's law (requests in flight / round-trip), not by counting answers over
+ *   the round's clock: on a busy machine a round of a few dozen answers counted over a few hundred ms
+ *   varied by half from one round to the next, so most steps looked as if they had not paid, and the
+ *   window stayed near its start far from the table. The round-trip, averaged over every answer of
+ *   the round, varies much less, and it is what rises when a wider window only queues.
+ * - (none of these, answers about as fast as the fastest): the window doubles, as TCP's slow start;
+ *   once answers slow down it grows by half, so it reaches what 100 ms needs in a few round-trips.
  * - `latency`: answers got much slower than the fastest (queueing at the endpoint or this CPU).
  * - `memory`: the writer holds as many request bytes as it may (its byte bound).
  * - `ceiling`: WINDOW_CEILING.
@@ -34,10 +41,16 @@ export const MIN_GAIN = 0.1;
 /** Answers slower than this many times the fastest round-trip (plus LATENCY_SLACK_MS) are queueing. */
 export const LATENCY_FACTOR = 2;
 export const LATENCY_SLACK_MS = 10;
-/** A measuring round lasts at least this long and two round-trips, and sees a window's worth of answers. */
+/** A measuring round lasts at least this long and a round-trip, and sees a window's worth of answers. */
 export const MIN_ROUND_MS = 100;
-/** After a step that did not pay, or a hold for latency or input, wait this long before probing again. */
-export const PROBE_AGAIN_MS = 5_000;
+/** Answers within this factor of the fastest round-trip (plus LATENCY_SLACK_MS) are not queueing at all: the window doubles. */
+export const FAST_FACTOR = 1.25;
+/**
+ * After a step that did not pay, wait this long before probing again: a probe costs one round at a
+ * wider window, while a long hold kept a window that one noisy round had sent back narrow for a
+ * whole short run.
+ */
+export const PROBE_AGAIN_MS = 1_000;
 /** Over this share of a round's requests waiting for the rate limiter, the rate is the limit. */
 export const PACED_SHARE = 0.25;
 
@@ -65,8 +78,10 @@ export interface Answer {
   readonly sentAt: number;
   readonly now: number;
   readonly items: number;
-  /** Some of its items were withheld or throttled. */
+  /** Some of its items were withheld or throttled, and the rate controller says the loader sends too much. */
   readonly pushback: boolean;
+  /** Some of its items were withheld or throttled, whatever the rate controller says (it may not have said yet). */
+  readonly withheld?: boolean;
   /** Requests in flight (this one included) when it was answered. */
   readonly inFlight: number;
 }
@@ -85,9 +100,11 @@ export class InFlightWindow {
   private answers = 0;
   private full = 0;
   private pushbacks = 0;
+  private withheld = 0;
   private launches = 0;
   private paced = 0;
   private rttSum = 0;
+  private inFlightSum = 0;
   /** Items/s of the last round at the size before the current step, and that size. */
   private previousRate: number | undefined;
   private previousSize: number | undefined;
@@ -126,17 +143,23 @@ export class InFlightWindow {
     this.answers++;
     this.items += answer.items;
     this.rttSum += rtt;
+    this.inFlightSum += answer.inFlight;
     if (answer.pushback) this.pushbacks++;
+    if (answer.withheld === true) this.withheld++;
     if (answer.inFlight >= this.size) this.full++;
     const elapsed = answer.now - this.measureFrom;
-    if (elapsed >= Math.max(MIN_ROUND_MS, 2 * (this.srtt ?? 0)) && this.answers >= this.size)
-      this.decide(answer.now, (this.items * 1000) / elapsed);
+    // A round with items coming back lasts two round-trips: the rate controller speaks first.
+    const trips = this.withheld > 0 ? 2 : 1;
+    if (elapsed >= Math.max(MIN_ROUND_MS, trips * (this.srtt ?? 0)) && this.answers >= this.size)
+      this.decide(answer.now);
   }
 
-  private decide(now: number, rate: number): void {
+  private decide(now: number): void {
     const pacedShare = this.launches === 0 ? 0 : this.paced / this.launches;
     const fullShare = this.full / this.answers;
     const rtt = this.rttSum / this.answers;
+    // Little's law: items per answer x requests in flight / round-trip (a local endpoint may answer within the clock's 1 ms).
+    const rate = (((this.items / this.answers) * (this.inFlightSum / this.answers)) / Math.max(0.1, rtt)) * 1000;
     const previousRate = this.previousRate;
     const previousSize = this.previousSize;
     this.previousRate = undefined;
@@ -161,7 +184,12 @@ export class InFlightWindow {
     else {
       this.previousRate = rate;
       this.previousSize = this.size;
-      this.size = Math.min(this.ceiling, Math.ceil(this.size * 1.5));
+      // Not while items come back: the table may be near its capacity and the rate controller may
+      // not have said so yet; doubling before its first verdict sent a burst that a slow table's
+      // lagging answers turned into a back-off to a few dozen items/s.
+      const fast =
+        this.withheld === 0 && this.minRtt !== undefined && rtt <= this.minRtt * FAST_FACTOR + LATENCY_SLACK_MS;
+      this.size = Math.min(this.ceiling, Math.ceil(this.size * (fast ? 2 : 1.5)));
       reason = 'probing';
     }
     this.reason = reason;
@@ -171,7 +199,16 @@ export class InFlightWindow {
   private startRound(now: number): void {
     this.roundStart = now;
     this.measureFrom = undefined;
-    this.items = this.answers = this.full = this.pushbacks = this.launches = this.paced = this.rttSum = 0;
+    this.items =
+      this.answers =
+      this.full =
+      this.pushbacks =
+      this.withheld =
+      this.launches =
+      this.paced =
+      this.rttSum =
+      this.inFlightSum =
+        0;
   }
 }
 

@@ -35,6 +35,8 @@ export interface WriteEntry extends QueueEntry {
 interface Outcome {
   readonly written: number;
   readonly pushback: boolean;
+  /** Some items came back (withheld or throttled), whatever the rate controller makes of it. */
+  readonly withheld?: boolean;
 }
 
 export interface WriterStats {
@@ -248,6 +250,7 @@ export class BatchWriter<E extends WriteEntry> {
               now: this.now(),
               items: outcome.written,
               pushback: outcome.pushback,
+              withheld: outcome.withheld === true,
               inFlight: this.requests,
             });
           },
@@ -325,7 +328,8 @@ export class BatchWriter<E extends WriteEntry> {
       }
     }
     // Only the rate controller's verdict counts as pushback: a background withheld at random says nothing of the window.
-    return { written: batch.length - (withheld?.size ?? 0), pushback: pushback !== undefined };
+    const back = (withheld?.size ?? 0) > 0;
+    return { written: batch.length - (withheld?.size ?? 0), pushback: pushback !== undefined, withheld: back };
   }
 
   private withheld(batch: E[], unprocessed: RequestItems | UnprocessedTexts | undefined): Set<E> | undefined {
@@ -394,7 +398,8 @@ export class BatchWriter<E extends WriteEntry> {
         // One half after the other, within the refused request's slot: never over `concurrency`.
         const first = await this.sendBatch(batch.slice(0, half));
         const second = await this.sendBatch(batch.slice(half));
-        return { written: first.written + second.written, pushback: first.pushback || second.pushback };
+        const withheld = first.withheld === true || second.withheld === true;
+        return { written: first.written + second.written, pushback: first.pushback || second.pushback, withheld };
       }
       const entry = batch[0] as E;
       this.queue.done(entry);
@@ -422,7 +427,7 @@ export class BatchWriter<E extends WriteEntry> {
     } else if (kind === 'server') this.stats.serverErrors++;
     else this.stats.networkErrors++;
     for (const entry of batch) this.retry(entry, error, pushback);
-    return { written: 0, pushback: kind === 'throttled' };
+    return { written: 0, pushback: kind === 'throttled', withheld: kind === 'throttled' };
   }
 
   /**

@@ -25,8 +25,8 @@ interface SimResult {
   readonly window: InFlightWindow;
   readonly written: number;
   readonly withheld: number;
-  /** Items sent per 100 ms slot, and the limiter's rate (items/s) at that slot's start. */
-  readonly slots: { sent: number; rate: number }[];
+  /** Items sent per 100 ms slot, of them withheld, and the limiter's rate (items/s) at that slot's start. */
+  readonly slots: { sent: number; withheld: number; rate: number }[];
   /** Window sizes and limiter rates per controller tick. */
   readonly ticks: { at: number; size: number; rate: number; reason: string }[];
 }
@@ -46,7 +46,7 @@ function simulate(sim: Sim): SimResult {
   let bucketAt = 0;
   let written = 0;
   let withheld = 0;
-  const slots: { sent: number; rate: number }[] = [];
+  const slots: { sent: number; withheld: number; rate: number }[] = [];
   const ticks: { at: number; size: number; rate: number; reason: string }[] = [];
   const limiter = sim.limiter?.limiter;
   const state = sim.limiter ? initialState(sim.limiter.policy) : undefined;
@@ -57,7 +57,8 @@ function simulate(sim: Sim): SimResult {
     window.launched(paced);
     const sentAt = now;
     const slot = Math.floor(now / 100);
-    while (slots.length <= slot) slots.push({ sent: 0, rate: limiter ? limiter.rate(0) : Number.POSITIVE_INFINITY });
+    while (slots.length <= slot)
+      slots.push({ sent: 0, withheld: 0, rate: limiter ? limiter.rate(0) : Number.POSITIVE_INFINITY });
     (slots[slot] as { sent: number }).sent += BATCH;
     const served = Math.max(now + sim.rttMs / 2, serverFree) + (BATCH * 1000) / sim.itemsPerSecond;
     serverFree = served;
@@ -71,9 +72,10 @@ function simulate(sim: Sim): SimResult {
       }
       written += ok;
       withheld += BATCH - ok;
+      (slots[slot] as { withheld: number }).withheld += BATCH - ok;
       limiter?.answered(units, ok < BATCH ? new Map([['t', BATCH - ok]]) : undefined);
       const pushback = ok < BATCH && limiter?.pushback(units) !== undefined;
-      window.answered({ sentAt, now, items: ok, pushback, inFlight });
+      window.answered({ sentAt, now, items: ok, pushback, withheld: ok < BATCH, inFlight });
       inFlight--;
       fill();
     });
@@ -226,6 +228,67 @@ describe('InFlightWindow', () => {
     // And the table is used: the adaptive rate found its capacity.
     const lastTen = result.written / 30;
     assert.ok(lastTen >= 0.8 * capacity, `${lastTen} items/s of ${capacity}`);
-    assert.ok(result.withheld < 0.1 * result.written, `${result.withheld} withheld of ${result.written}`);
+    // Once the rate found the table, under a tenth is withheld. Before that (the window's first steps
+    // and the controller's first back-off, about 1.5 s), at most twice the table's capacity for that
+    // long and one window at the ceiling: a one-time overshoot, not a steady waste.
+    const steady = limited.reduce(
+      (sum, slot) => ({ sent: sum.sent + slot.sent, withheld: sum.withheld + slot.withheld }),
+      {
+        sent: 0,
+        withheld: 0,
+      },
+    );
+    assert.ok(steady.withheld < 0.1 * steady.sent, `${steady.withheld} withheld of ${steady.sent} sent`);
+    assert.ok(
+      result.withheld - steady.withheld < 2 * capacity * 1.5 + WINDOW_CEILING * BATCH,
+      `${result.withheld - steady.withheld} withheld before the rate settled`,
+    );
+    assert.ok(result.withheld < 0.12 * result.written, `${result.withheld} withheld of ${result.written}`);
   });
+});
+
+describe('InFlightWindow on a busy machine', () => {
+  /**
+   * 100 ms away, on a machine shared with other work: now and then the event loop is held up for
+   * 20-150 ms, and the answers that arrived meanwhile are seen together when it ends. The CPU is no
+   * limit. Counting answers over each round's clock, rounds differed by half and most steps looked
+   * as if they had not paid.
+   */
+  function noisy(durationMs: number, seed: number): InFlightWindow {
+    const window = new InFlightWindow();
+    let state = seed;
+    const random = (): number => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    const stalls: { from: number; to: number }[] = [];
+    for (let at = 0; at < durationMs;) {
+      const from = at + 100 + random() * 300;
+      stalls.push({ from, to: from + 20 + random() * 130 });
+      at = (stalls.at(-1) as { to: number }).to;
+    }
+    const seen = (at: number): number => stalls.find((s) => at >= s.from && at < s.to)?.to ?? at;
+    const answers: { at: number; sentAt: number }[] = [];
+    let inFlight = 0;
+    const fill = (now: number): void => {
+      for (; inFlight < window.size; inFlight++) answers.push({ at: seen(now + 100), sentAt: now });
+    };
+    fill(0);
+    while (answers.length > 0) {
+      answers.sort((a, b) => a.at - b.at);
+      const next = answers.shift() as { at: number; sentAt: number };
+      if (next.at > durationMs) break;
+      window.answered({ sentAt: next.sentAt, now: next.at, items: BATCH, pushback: false, inFlight });
+      inFlight--;
+      fill(next.at);
+    }
+    return window;
+  }
+
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    test(`jittered answers 100 ms away (seed ${seed}): the window reaches 80 in flight within 3 s`, () => {
+      const window = noisy(3_000, seed);
+      assert.ok(window.size >= 80, `window ${window.size} (${window.reason})`);
+    });
+  }
 });
