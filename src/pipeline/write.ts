@@ -315,6 +315,7 @@ export class BatchWriter<E extends WriteEntry> {
       weighed,
       withheld && withheld.size > 0 ? unitsByTable(withheld) : undefined,
       bookedAt,
+      itemsByTable(batch),
     );
     const pushback = withheld && withheld.size > 0 ? this.options.limiter?.pushback?.(weighed) : undefined;
     for (const entry of batch) {
@@ -422,7 +423,7 @@ export class BatchWriter<E extends WriteEntry> {
     if (kind === 'throttled') {
       this.stats.throttledRequests++;
       const units = unitsByTable(batch);
-      this.options.limiter?.answered(units, units, bookedAt);
+      this.options.limiter?.answered(units, units, bookedAt, itemsByTable(batch));
       pushback = this.options.limiter?.pushback?.(units);
     } else if (kind === 'server') this.stats.serverErrors++;
     else this.stats.networkErrors++;
@@ -493,6 +494,15 @@ function unitsByTable(entries: Iterable<WriteEntry>): Map<string, number> {
   const units = new Map<string, number>();
   for (const entry of entries) units.set(entry.table, (units.get(entry.table) ?? 0) + entry.units);
   return units;
+}
+
+function itemsByTable(entries: readonly WriteEntry[]): Map<string, number> {
+  const first = entries[0]?.table;
+  // A batch is usually one table's.
+  if (entries.every((entry) => entry.table === first)) return new Map([[first as string, entries.length]]);
+  const items = new Map<string, number>();
+  for (const entry of entries) items.set(entry.table, (items.get(entry.table) ?? 0) + 1);
+  return items;
 }
 
 function fatalError(error: unknown, table: string | undefined): DynaloadError {

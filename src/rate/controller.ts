@@ -25,8 +25,9 @@ export const INCREASE_PER_SECOND = 0.04;
 export const TOLERANCE = 0.05;
 /** After a back-off, answers in the first 1.5x this long are to requests sent before it: left out. */
 export const COOLDOWN_MS = 250;
-/** Below this many units, or this much time, the fraction is noise: decide nothing yet. */
+/** Below this many units (or, when the items are told, this many items), or this much time, the fraction is noise: decide nothing yet. */
 export const MIN_SAMPLE = 200;
+export const MIN_SAMPLE_ITEMS = 100;
 export const MIN_SAMPLE_MS = 250;
 export const MIN_RATE = 1;
 /** The recent peak goodput halves in about 20 s. */
@@ -64,6 +65,9 @@ export interface Observation {
   /** Of the answers, those to requests booked before the last rate change (not counted in sent/throttled). */
   readonly staleSent?: number;
   readonly staleThrottled?: number;
+  /** How many items the units were (absent or 0: not told, each unit taken as one item). */
+  readonly items?: number;
+  readonly staleItems?: number;
   readonly intervalMs: number;
   readonly now: number;
 }
@@ -112,6 +116,10 @@ export interface BucketState {
   sent: number;
   throttled: number;
   sinceMs: number;
+  /** Items those units were, when told. */
+  items: number;
+  /** Units per item in the last sample that told its items (1 until one does). */
+  unitsPerItem: number;
   /**
    * How long the samples since the last back-off withheld no more than the background (within
    * noise): the longer, the less the table's limit is near, and the faster the probe climbs.
@@ -148,6 +156,8 @@ export function initialState(policy: BucketPolicy): BucketState {
     sent: 0,
     throttled: 0,
     sinceMs: 0,
+    items: 0,
+    unitsPerItem: 1,
     cleanMs: 0,
     deepBackoff: false,
     accelerated: false,
@@ -167,28 +177,31 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     // a busy machine) say nothing about the new rate: a back-off is judged on the others only.
     // Judged on lagging answers, capacity throttling was learned as background and the rate ran
     // away (simulated: answers one to three intervals late, the rate held far above capacity).
-    const patience = Math.max(JUDGE_WITHIN_MS, (3 * MIN_SAMPLE * 1000) / Math.max(state.rate, MIN_RATE));
+    const sampleUnits = Math.max(MIN_SAMPLE, MIN_SAMPLE_ITEMS * state.unitsPerItem);
+    const patience = Math.max(JUDGE_WITHIN_MS, (3 * sampleUnits * 1000) / Math.max(state.rate, MIN_RATE));
     if (seen.now - state.lastDecreaseAt > patience) {
       // Never judged: taken as having helped (the safe side), and the rate climbs from here.
       state.judgePending = false;
       state.strikes = 0;
     } else if (seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5) {
-      state.sent = state.throttled = state.sinceMs = 0;
+      state.sent = state.throttled = state.sinceMs = state.items = 0;
       return state.rate;
     }
   }
+  state.items += (seen.items ?? 0) + (state.judgePending ? 0 : (seen.staleItems ?? 0));
   const sent = seen.sent + (state.judgePending ? 0 : (seen.staleSent ?? 0));
   const lastRate = (sent * 1000) / Math.max(1, seen.intervalMs);
   state.sent += sent;
   state.throttled += seen.throttled + (state.judgePending ? 0 : (seen.staleThrottled ?? 0));
   state.sinceMs += seen.intervalMs;
-  if (state.sent < MIN_SAMPLE || state.sinceMs < MIN_SAMPLE_MS) return state.rate;
+  if (state.sent < MIN_SAMPLE || state.sinceMs < MIN_SAMPLE_MS || (state.items > 0 && state.items < MIN_SAMPLE_ITEMS))
+    return state.rate;
   // Where the answers' booking time is not known, a sample answered nearer the old rate than the
   // new one is taken as lagging. The sample as a whole, not each interval: at a few hundred units
   // per second an interval holds one batch or three, and judged interval by interval no sample was
   // ever complete.
   if (state.judgePending && (state.sent * 1000) / state.sinceMs > judgeableRate(state)) {
-    state.sent = state.throttled = state.sinceMs = 0;
+    state.sent = state.throttled = state.sinceMs = state.items = 0;
     return state.rate;
   }
   const fraction = Math.min(1, state.throttled / state.sent);
@@ -196,20 +209,25 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // a back-off from the pooled average would undercut what the table took a moment ago.
   const sentRate = Math.max((state.sent * 1000) / state.sinceMs, lastRate);
   const pooledRate = (state.sent * 1000) / state.sinceMs;
-  const pooledSent = state.sent;
+  // Items are withheld one by one: a sample holds as many draws as items, not units. Counted in
+  // units, a sample of 100 KB items (a hundred units each) looked a hundred times surer than it was,
+  // random withholding looked like throttling every other sample, and the rate sank to a few items
+  // per second.
+  const draws = state.items > 0 ? state.items : state.sent;
+  if (state.items > 0) state.unitsPerItem = state.sent / state.items;
   const sinceMs = state.sinceMs;
   const goodput = ((state.sent - state.throttled) * 1000) / sinceMs;
   state.peakGoodput = Math.max(goodput, state.peakGoodput * PEAK_DECAY_PER_SECOND ** (sinceMs / 1000));
-  state.sent = state.throttled = state.sinceMs = 0;
+  state.sent = state.throttled = state.sinceMs = state.items = 0;
   // The first full sample after a back-off judges it, however long that sample took to gather (at
   // a few hundred units per second, several intervals): judged by a time window instead, a slow
   // sample missed it, and 20% withheld at random drove the rate down to single digits.
   const judging = state.judgePending;
   state.judgePending = false;
-  // A sample of a few hundred units withholds a background of 20% give or take 3%: the tolerance
+  // A sample of a few hundred items withholds a background of 20% give or take 3%: the tolerance
   // widens by two of those standard deviations, or random withholding at a small table's rate
   // looked like throttling every other sample.
-  const noise = 2 * Math.sqrt((Math.max(state.background, 0.01) * (1 - state.background)) / Math.max(1, pooledSent));
+  const noise = 2 * Math.sqrt((Math.max(state.background, 0.01) * (1 - state.background)) / Math.max(1, draws));
   const over = fraction > state.background + TOLERANCE + noise;
   state.overdrive = over && goodput > 0;
   state.refusing = goodput <= 0;
@@ -219,8 +237,12 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     // the goodput stays flat as the rate falls, and a share above MAX_BACKGROUND is throttling
     // whatever it looks like: the rate keeps falling.
     const before = Math.min(state.rateBeforeDecrease, state.sentAtDecrease);
+    // A fall in the fraction counts when it is more than the two samples' noise: with a few dozen
+    // large items in each, 20% withheld at random reads anywhere from 10% to 30%.
+    const mean = (fraction + state.fractionAtDecrease) / 2;
+    const fell = state.fractionAtDecrease - fraction > 2 * Math.sqrt((2 * mean * (1 - mean)) / Math.max(1, draws));
     const helped =
-      fraction < state.fractionAtDecrease * 0.7 ||
+      (fraction < state.fractionAtDecrease * 0.7 && fell) ||
       fraction > MAX_BACKGROUND ||
       goodput > ((1 - state.fractionAtDecrease) * (before + pooledRate)) / 2;
     // Two back-offs in a row learn a background; one earns again a background that faded, at up

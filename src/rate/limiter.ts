@@ -17,7 +17,9 @@ const PUSHBACK = 4; // what the controller last saw: 0 nothing, 1 overdrive, 2 r
 const CHANGED_AT = 5; // when the rate was last set, microseconds (the clock of TAT)
 const STALE_SENT = 6; // like SENT and THROTTLED, for requests booked before CHANGED_AT
 const STALE_THROTTLED = 7;
-const SLOTS = 8;
+const ITEMS = 8; // the items those units were, fresh and stale: how many independent draws a sample holds
+const STALE_ITEMS = 9;
+const SLOTS = 10;
 
 /** Idle time a bucket may bank, so a paused writer does not come back with a burst. */
 export const BURST_MS = 100;
@@ -155,24 +157,43 @@ export class RateLimiter {
    * fraction lag behind by the limiter's queue: at a small table's rate, seconds of writes, and a
    * back-off judged on that looked like it had not helped.
    */
-  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>, bookedAt?: number): void {
+  answered(
+    sent: ReadonlyMap<string, number>,
+    throttled?: ReadonlyMap<string, number>,
+    bookedAt?: number,
+    items?: ReadonlyMap<string, number>,
+  ): void {
     for (let i = 0; i < this.buckets.length; i++) {
       const units = this.unitsIn(i, sent);
+      const count = items === undefined ? 0 : this.unitsIn(i, items);
       const withheld = this.unitsIn(i, throttled);
       // Booked before the last rate change: it went out at the old rate, and says nothing of the new one.
       const stale = bookedAt !== undefined && bookedAt < Number(Atomics.load(this.slots, i * SLOTS + CHANGED_AT));
       if (units > 0) Atomics.add(this.slots, i * SLOTS + (stale ? STALE_SENT : SENT), BigInt(units));
       if (withheld > 0) Atomics.add(this.slots, i * SLOTS + (stale ? STALE_THROTTLED : THROTTLED), BigInt(withheld));
+      if (count > 0) Atomics.add(this.slots, i * SLOTS + (stale ? STALE_ITEMS : ITEMS), BigInt(count));
     }
   }
 
-  /** Reads and resets the units sent and throttled in bucket `i` since the last call (`stale*`: booked before the last rate change). */
-  drainCounters(i: number): { sent: number; throttled: number; staleSent: number; staleThrottled: number } {
+  /**
+   * Reads and resets the units sent and throttled in bucket `i` since the last call (`stale*`:
+   * booked before the last rate change), and the items they were (0 when not told).
+   */
+  drainCounters(i: number): {
+    sent: number;
+    throttled: number;
+    staleSent: number;
+    staleThrottled: number;
+    items: number;
+    staleItems: number;
+  } {
     return {
       sent: Number(Atomics.exchange(this.slots, i * SLOTS + SENT, 0n)),
       throttled: Number(Atomics.exchange(this.slots, i * SLOTS + THROTTLED, 0n)),
       staleSent: Number(Atomics.exchange(this.slots, i * SLOTS + STALE_SENT, 0n)),
       staleThrottled: Number(Atomics.exchange(this.slots, i * SLOTS + STALE_THROTTLED, 0n)),
+      items: Number(Atomics.exchange(this.slots, i * SLOTS + ITEMS, 0n)),
+      staleItems: Number(Atomics.exchange(this.slots, i * SLOTS + STALE_ITEMS, 0n)),
     };
   }
 }

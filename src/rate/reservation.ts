@@ -22,9 +22,14 @@ export interface WriteLimiter {
   reserve(unitsByTable: ReadonlyMap<string, number>, horizonMs?: number): number;
   /**
    * Reports an answered request: units sent, and of those the units withheld or throttled;
-   * `bookedAt`, the request's `mark()` when it was booked.
+   * `bookedAt`, the request's `mark()` when it was booked; `items`, how many items the units were.
    */
-  answered(sent: ReadonlyMap<string, number>, throttled?: ReadonlyMap<string, number>, bookedAt?: number): void;
+  answered(
+    sent: ReadonlyMap<string, number>,
+    throttled?: ReadonlyMap<string, number>,
+    bookedAt?: number,
+    items?: ReadonlyMap<string, number>,
+  ): void;
   /** A token for the time a request is booked: answers to requests booked before a rate change are told apart. */
   mark?(): number;
   /**

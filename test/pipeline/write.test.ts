@@ -188,6 +188,28 @@ describe('BatchWriter', () => {
   }
 
   test(
+    'the rate limiter is told of each answer its units and its items (how many draws the units were)',
+    T,
+    async () => {
+      const told: Array<{ units: number | undefined; items: number | undefined }> = [];
+      const limiter = {
+        reserve: (): number => 0,
+        answered(sent: ReadonlyMap<string, number>, _t?: unknown, _at?: number, items?: ReadonlyMap<string, number>) {
+          told.push({ units: sent.get(TABLE), items: items?.get(TABLE) });
+        },
+      };
+      const entries = range(30).map((e, i) => ({ ...e, units: i < 25 ? 3 : 1 }));
+      const { w, written } = writer(async () => undefined, { limiter });
+      await load(w, entries);
+      assert.equal(written.length, 30);
+      assert.deepEqual(told, [
+        { units: 75, items: 25 },
+        { units: 5, items: 5 },
+      ]);
+    },
+  );
+
+  test(
     'a request the rate limiter will not book yet asks again after the time it says, and only then is sent',
     T,
     async () => {

@@ -442,6 +442,36 @@ describe('nextRate with answers one to three intervals late (a table whose capac
     });
   }
 
+  // Items of 100 KB weigh about a hundred units each, and are withheld one by one: a request of 25
+  // such items is 2,450 units but only 25 draws. Judged as 2,450 draws, 20% withheld at random
+  // looked like throttling in every other sample and the rate sank to a few items per second.
+  for (const seed of [1, 2, 3, 4, 5]) {
+    test(`20% of 100 KB items withheld at random (seed ${seed}), answers in requests of 25 items: the rate is not dragged down`, () => {
+      const policy = { cap: undefined, adaptive: true };
+      const state = initialState(policy);
+      const random = mulberry32(seed);
+      const weight = 98;
+      const maxUnits = 60 * weight;
+      let owed = 0;
+      let sentTotal = 0;
+      for (let tick = 0; tick < 480; tick++) {
+        owed += Math.min(state.rate, maxUnits) * 0.25;
+        let sent = 0;
+        let throttled = 0;
+        let items = 0;
+        while (owed >= 25 * weight) {
+          owed -= 25 * weight;
+          sent += 25 * weight;
+          items += 25;
+          for (let item = 0; item < 25; item++) if (random() < 0.2) throttled += weight;
+        }
+        if (tick >= 240) sentTotal += sent;
+        state.rate = nextRate(policy, state, { sent, throttled, items, intervalMs: 250, now: 250 * (tick + 1) });
+      }
+      assert.ok(sentTotal / 60 > maxUnits * 0.7, `sent ${Math.round(sentTotal / 60 / weight)} items/s of 60`);
+    });
+  }
+
   test('a learned background is bounded and fades unless earned again', () => {
     const policy = { cap: undefined, adaptive: true };
     const state = { ...initialState(policy), rate: 10_000 };

@@ -70,22 +70,65 @@ describe('RateLimiter (GCRA, shared)', () => {
     assert.equal(limiter.reserve(units({ slow: 1 })), 100 - BURST_MS);
     assert.deepEqual(
       limiter.drainCounters(0),
-      { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0 },
+      { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0, items: 0, staleItems: 0 },
       'a reservation is not counted: answers are',
     );
     limiter.answered(units({ fast: 50 }));
     limiter.answered(units({ slow: 2 }), units({ slow: 1 }));
-    assert.deepEqual(limiter.drainCounters(0), { sent: 52, throttled: 1, staleSent: 0, staleThrottled: 0 });
-    assert.deepEqual(limiter.drainCounters(1), { sent: 2, throttled: 1, staleSent: 0, staleThrottled: 0 });
-    assert.deepEqual(limiter.drainCounters(1), { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0 });
+    assert.deepEqual(limiter.drainCounters(0), {
+      sent: 52,
+      throttled: 1,
+      staleSent: 0,
+      staleThrottled: 0,
+      items: 0,
+      staleItems: 0,
+    });
+    assert.deepEqual(limiter.drainCounters(1), {
+      sent: 2,
+      throttled: 1,
+      staleSent: 0,
+      staleThrottled: 0,
+      items: 0,
+      staleItems: 0,
+    });
+    assert.deepEqual(limiter.drainCounters(1), {
+      sent: 0,
+      throttled: 0,
+      staleSent: 0,
+      staleThrottled: 0,
+      items: 0,
+      staleItems: 0,
+    });
   });
 
   test('answered and throttled units are counted per bucket and drained once', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }, { table: 'a' }]), () => 0);
-    limiter.answered(units({ a: 5, b: 6 }), units({ a: 3, b: 4 }));
-    assert.deepEqual(limiter.drainCounters(0), { sent: 11, throttled: 7, staleSent: 0, staleThrottled: 0 });
-    assert.deepEqual(limiter.drainCounters(1), { sent: 5, throttled: 3, staleSent: 0, staleThrottled: 0 });
-    assert.deepEqual(limiter.drainCounters(0), { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0 });
+    // Items, when told: how many draws the units were (a 100 KB item is a hundred units but one draw).
+    limiter.answered(units({ a: 5, b: 6 }), units({ a: 3, b: 4 }), undefined, units({ a: 1, b: 3 }));
+    assert.deepEqual(limiter.drainCounters(0), {
+      sent: 11,
+      throttled: 7,
+      staleSent: 0,
+      staleThrottled: 0,
+      items: 4,
+      staleItems: 0,
+    });
+    assert.deepEqual(limiter.drainCounters(1), {
+      sent: 5,
+      throttled: 3,
+      staleSent: 0,
+      staleThrottled: 0,
+      items: 1,
+      staleItems: 0,
+    });
+    assert.deepEqual(limiter.drainCounters(0), {
+      sent: 0,
+      throttled: 0,
+      staleSent: 0,
+      staleThrottled: 0,
+      items: 0,
+      staleItems: 0,
+    });
   });
 
   test('answers to requests booked before the last rate change are counted apart (stale), so a back-off is judged without them', () => {
@@ -97,10 +140,17 @@ describe('RateLimiter (GCRA, shared)', () => {
     limiter.setRate(0, 500);
     now += 10;
     const after = limiter.mark();
-    limiter.answered(units({ t: 25 }), units({ t: 5 }), before);
-    limiter.answered(units({ t: 25 }), units({ t: 1 }), after);
+    limiter.answered(units({ t: 25 }), units({ t: 5 }), before, units({ t: 5 }));
+    limiter.answered(units({ t: 25 }), units({ t: 1 }), after, units({ t: 25 }));
     limiter.answered(units({ t: 3 }));
-    assert.deepEqual(limiter.drainCounters(0), { sent: 28, throttled: 1, staleSent: 25, staleThrottled: 5 });
+    assert.deepEqual(limiter.drainCounters(0), {
+      sent: 28,
+      throttled: 1,
+      staleSent: 25,
+      staleThrottled: 5,
+      items: 25,
+      staleItems: 5,
+    });
   });
 
   test('pushback: the worst of the buckets covering the tables', () => {
