@@ -6,7 +6,6 @@
  * nothing was withheld), rejects with SDK-shaped errors.
  */
 import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
-import type { AwsCredentialIdentity } from '@smithy/types';
 import { resolveBatchWriteTarget, type ResolvedTarget } from './endpoint.js';
 import {
   caBundleOptions,
@@ -83,13 +82,14 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
   // when within 5 minutes of expiring, so calling it per signature is cheap and keeps keys fresh.
   const signer = createSigner({ credentials: config.credentials, region: config.region, service: 'dynamodb' });
   // Endpoints differ only by the table set (ARNs) and the account id; cache per pair.
-  const targets = new Map<string, Promise<Prepared>>();
+  const targets = new Map<string, Promise<ResolvedTarget>>();
 
-  const targetFor = (identity: AwsCredentialIdentity, tables: string[]): Promise<Prepared> => {
+  const targetFor = async (tables: string[]): Promise<ResolvedTarget> => {
+    const identity = await config.credentials();
     const key = `${identity.accountId ?? ''}\n${tables.join('\n')}`;
     let target = targets.get(key);
     if (target === undefined) {
-      target = resolveBatchWriteTarget(client, tables).then(prepare);
+      target = resolveBatchWriteTarget(client, tables);
       target.catch(() => targets.delete(key));
       targets.set(key, target);
     }
@@ -97,16 +97,14 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
   };
 
   const post = async ({ tables, body }: SerializedBatch): Promise<HttpAnswer> => {
-    // Resolved once per request, for the endpoint's cache key and the signature alike.
-    const identity = await config.credentials();
-    const { target, protocol, hostname, path } = await targetFor(identity, tables);
+    const target = await targetFor(tables);
     const offset = skew.systemClockOffset ?? 0;
     const signed = await signer.sign(
       {
         method: 'POST',
-        protocol,
-        hostname,
-        path,
+        protocol: target.url.protocol,
+        hostname: target.url.hostname,
+        path: target.url.pathname,
         query: {},
         headers: {
           ...target.headers,
@@ -121,7 +119,6 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
         signingDate: noSkewCorrection ? new Date() : new Date(Date.now() + offset),
         signingRegion: target.signingRegion,
         signingService: target.signingService,
-        credentials: identity,
       },
     );
     const sentAt = Date.now();
@@ -136,18 +133,6 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
   const sendSerialized = async (batch: SerializedBatch): Promise<Record<string, WriteRequest[]> | UnprocessedTexts> =>
     readAnswerTexts(await post(batch));
   return { send, sendSerialized, destroy: () => transport.destroy() };
-}
-
-/** A target with the parts of its URL the signer reads: a URL builds each of them on every read. */
-interface Prepared {
-  target: ResolvedTarget;
-  protocol: string;
-  hostname: string;
-  path: string;
-}
-
-function prepare(target: ResolvedTarget): Prepared {
-  return { target, protocol: target.url.protocol, hostname: target.url.hostname, path: target.url.pathname };
 }
 
 /**

@@ -54,8 +54,6 @@ export interface SignOptions {
   signingDate?: Date;
   signingRegion?: string;
   signingService?: string;
-  /** This request's credentials, when the caller has resolved them already (else the signer's provider is called). */
-  credentials?: AwsCredentialIdentity;
 }
 
 export interface RequestSigner {
@@ -109,7 +107,6 @@ interface SigningKey {
  */
 export function createSigner(options: SignerOptions): RequestSigner {
   const keys: SigningKey[] = [];
-  const plan: CanonicalPlan = { names: [], entries: [], signedHeaders: '' };
   let sdkSigner: SignatureV4 | undefined;
   // Many requests share a second; toISOString and its two replaces then run once per second.
   let dateSecond = Number.NaN;
@@ -135,7 +132,7 @@ export function createSigner(options: SignerOptions): RequestSigner {
 
   const sign = async (
     request: HttpRequest,
-    { signingDate = new Date(), signingRegion, signingService, credentials: given }: SignOptions = {},
+    { signingDate = new Date(), signingRegion, signingService }: SignOptions = {},
   ): Promise<HttpRequest> => {
     if (
       (request.query !== undefined && Object.keys(request.query).length > 0) ||
@@ -144,8 +141,7 @@ export function createSigner(options: SignerOptions): RequestSigner {
       sdkSigner ??= new SignatureV4({ ...options, sha256: NodeSha256, uriEscapePath: true, applyChecksum: true });
       return sdkSigner.sign(request, { signingDate, signingRegion, signingService });
     }
-    const credentials =
-      given ?? (typeof options.credentials === 'function' ? await options.credentials() : options.credentials);
+    const credentials = typeof options.credentials === 'function' ? await options.credentials() : options.credentials;
     if (
       typeof credentials !== 'object' ||
       typeof credentials.accessKeyId !== 'string' ||
@@ -182,7 +178,7 @@ export function createSigner(options: SignerOptions): RequestSigner {
     if (givenHashHeader === undefined) headers[SHA256_HEADER] = hashPayload(request.body);
     const payloadHash = headers[givenHashHeader ?? SHA256_HEADER];
 
-    const { signedHeaders, canonicalHeaders } = canonicalise(headers, plan);
+    const { signedHeaders, canonicalHeaders } = canonicalise(headers);
     // Step 1, the canonical request (query empty). The SDK signs a clone made by new HttpRequest(),
     // which defaults an empty method to GET.
     const canonicalRequest = `${request.method || 'GET'}\n${canonicalPath(request.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
@@ -197,69 +193,31 @@ export function createSigner(options: SignerOptions): RequestSigner {
 }
 
 /**
- * Which headers are signed, in which order, for one list of header names. A writer's requests all
- * carry the same names in the same order, so the sorting is done once and reused while they match.
- */
-interface CanonicalPlan {
-  names: string[];
-  /** [lower-case name, the name as given], sorted by lower-case name. */
-  entries: [string, string][];
-  signedHeaders: string;
-}
-
-/**
  * Step 1's canonical headers as getCanonicalHeaders builds them: the SDK walks the names sorted as given,
  * lowercases them (a later name that lowercases the same wins), skips unsignable ones, trims values,
  * then sorts the lowercased names. `canonicalHeaders` ends with its newline.
  */
-function canonicalise(
-  headers: Record<string, string>,
-  plan: CanonicalPlan,
-): { signedHeaders: string; canonicalHeaders: string } {
-  const names = Object.keys(headers);
-  if (!sameNames(names, plan.names)) replan(names, plan);
-  let canonicalHeaders = '';
-  for (const [lower, name] of plan.entries) {
+function canonicalise(headers: Record<string, string>): { signedHeaders: string; canonicalHeaders: string } {
+  const canonical = new Map<string, string>();
+  for (const name of Object.keys(headers).sort()) {
     const value = headers[name];
-    // Not ours (our values are strings), but the SDK skips it: so does the slow path.
-    if (value == null) return canonicaliseOnce(headers);
-    canonicalHeaders += `${lower}:${trimValue(value)}\n`;
-  }
-  return { signedHeaders: plan.signedHeaders, canonicalHeaders };
-}
-
-function sameNames(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function replan(names: string[], plan: CanonicalPlan): void {
-  const chosen = new Map<string, string>();
-  for (const name of [...names].sort()) {
+    if (value == null) continue;
     const lower = name.toLowerCase();
     if (UNSIGNABLE_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) continue;
-    chosen.set(lower, name);
+    canonical.set(
+      lower,
+      NEEDS_TRIMMING.test(value)
+        ? value
+            .replace(/[\r\n]/g, ' ')
+            .replace(/[ \t]+/g, ' ')
+            .replace(/^ | $/g, '')
+        : value,
+    );
   }
-  plan.names = names;
-  plan.entries = [...chosen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  plan.signedHeaders = plan.entries.map(([lower]) => lower).join(';');
-}
-
-/** canonicalise without a plan, skipping null values as the SDK does. */
-function canonicaliseOnce(headers: Record<string, string>): { signedHeaders: string; canonicalHeaders: string } {
-  const present: Record<string, string> = {};
-  for (const name of Object.keys(headers)) if (headers[name] != null) present[name] = headers[name];
-  return canonicalise(present, { names: [], entries: [], signedHeaders: '' });
-}
-
-function trimValue(value: string): string {
-  return NEEDS_TRIMMING.test(value)
-    ? value
-        .replace(/[\r\n]/g, ' ')
-        .replace(/[ \t]+/g, ' ')
-        .replace(/^ | $/g, '')
-    : value;
+  const names = [...canonical.keys()].sort();
+  let canonicalHeaders = '';
+  for (const name of names) canonicalHeaders += `${name}:${canonical.get(name)}\n`;
+  return { signedHeaders: names.join(';'), canonicalHeaders };
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {

@@ -297,41 +297,6 @@ describe('createSigner against the SDK SignatureV4', () => {
   });
 });
 
-describe('createSigner on a run of requests', () => {
-  it('signs as the SDK when the header names stay, change, and come back, with new values each time', async () => {
-    const reference = sdkSigner(credentials);
-    const ours = createSigner({ credentials, region: 'eu-west-1', service: 'dynamodb' });
-    const signingDate = new Date('2024-03-01T00:00:00Z');
-    const sets: Record<string, string>[] = [
-      { ...host, 'content-type': 'application/x-amz-json-1.0', 'content-length': '2' },
-      { ...host, 'content-type': 'application/x-amz-json-1.1', 'content-length': '3' },
-      { ...host, 'content-type': 'application/x-amz-json-1.1', 'content-length': '3', 'x-extra': 'signed too' },
-      { ...host, 'X-Amz-Target': 'DynamoDB_20120810.BatchWriteItem', 'content-length': '2', 'x-amz-target': 'lower' },
-      { ...host, 'content-type': '  two  spaces ', 'content-length': '2' },
-      { 'content-length': '2', ...host, 'content-type': 'application/x-amz-json-1.0' },
-    ];
-    for (const headers of sets) {
-      const expected = await reference.sign(request('/', headers, Buffer.from('{}')), { signingDate });
-      const actual = await ours.sign(request('/', headers, Buffer.from('{}')), { signingDate });
-      assert.equal(actual.headers.authorization, expected.headers.authorization, JSON.stringify(headers));
-    }
-  });
-
-  it('signs with the credentials a caller resolved for this request, without calling the provider', async () => {
-    let calls = 0;
-    const provider = (): Promise<AwsCredentialIdentity> => {
-      calls++;
-      return Promise.resolve({ accessKeyId: 'AKIDPROVIDER', secretAccessKey: 'other' });
-    };
-    const ours = createSigner({ credentials: provider, region: 'eu-west-1', service: 'dynamodb' });
-    const signingDate = new Date('2024-03-01T00:00:00Z');
-    const expected = await sdkSigner(credentials).sign(request('/', host, Buffer.from('{}')), { signingDate });
-    const actual = await ours.sign(request('/', host, Buffer.from('{}')), { signingDate, credentials });
-    assert.equal(actual.headers.authorization, expected.headers.authorization);
-    assert.equal(calls, 0);
-  });
-});
-
 describe('createSigner signing service', () => {
   it('signs for a signingService override and back for the default, as the SDK does', async () => {
     const reference = sdkSigner(credentials);
