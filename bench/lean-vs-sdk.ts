@@ -1,7 +1,10 @@
 /**
  * CPU per BatchWriteItem of 25 items: `DynamoDBClient.send` versus the lean path
- * (src/dynamo/lean-writer.ts), against a null endpoint that answers `{"UnprocessedItems":{}}` at once. The endpoint runs in
- * a child process so its CPU is not counted; process.cpuUsage() covers this process only.
+ * (src/dynamo/lean-writer.ts) on undici, and the same lean path on the hand-written HTTP/1.1 client
+ * undici replaced (bench/old-transport/, a fixture kept only for this comparison), all against a null
+ * endpoint that answers `{"UnprocessedItems":{}}` at once. The endpoint runs in a child process so its
+ * CPU is not counted; process.cpuUsage() covers this process only. Rounds alternate the clients, in
+ * a rotating order, so a busy moment on a shared machine hits them alike.
  *
  *   node --import tsx bench/lean-vs-sdk.ts [requests=6000] [inFlight=8]
  */
@@ -9,10 +12,11 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { createLeanSend } from '../src/dynamo/lean-writer.js';
+import { createTransport as createOldTransport } from './old-transport/http-transport.js';
 
 const REQUESTS = Number(process.argv[2] ?? 6000);
 const IN_FLIGHT = Number(process.argv[3] ?? 8);
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 // The null endpoint: reads the body, answers `{}` with DynamoDB's headers (crc32 of "{}").
 const SERVER = `
@@ -90,24 +94,36 @@ function client(endpoint: string): DynamoDBClient {
 const server = await startNullServer();
 const sdk = client(server.endpoint);
 const lean = await createLeanSend(client(server.endpoint), { maxSockets: IN_FLIGHT });
+const old = await createLeanSend(client(server.endpoint), {
+  maxSockets: IN_FLIGHT,
+  createTransport: createOldTransport,
+});
 const paths: [string, Send][] = [
   ['sdk', (items) => sdk.send(new BatchWriteItemCommand({ RequestItems: items }))],
+  ['old', (items) => old.send(items)],
   ['lean', (items) => lean.send(items)],
 ];
 try {
   for (const [, send] of paths) await measure(send, 2000); // warm-up: JIT, sockets, credentials
   const results = new Map<string, number[]>(paths.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, send] of paths) results.get(name)?.push((await measure(send, REQUESTS)).cpuUs);
+    for (let i = 0; i < paths.length; i++) {
+      const [name, send] = paths[(round + i) % paths.length] as [string, Send];
+      results.get(name)?.push((await measure(send, REQUESTS)).cpuUs);
+    }
   }
   const best = (name: string): number => Math.min(...(results.get(name) ?? [Number.NaN]));
-  const [sdkUs, leanUs] = [best('sdk'), best('lean')];
+  const median = (name: string): number => {
+    const sorted = [...(results.get(name) ?? [])].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  };
+  const [sdkUs, oldUs, leanUs] = [best('sdk'), best('old'), best('lean')];
   process.stdout.write(
     `BatchWriteItem x25 items, ${REQUESTS} requests x ${ROUNDS} rounds, ${IN_FLIGHT} in flight, node ${process.version}\n`,
   );
   for (const [name] of paths)
     process.stdout.write(
-      `${name.padEnd(5)} CPU/request: best ${best(name).toFixed(0)} us  (rounds: ${results
+      `${name.padEnd(5)} CPU/request: best ${best(name).toFixed(0)} us, median ${median(name).toFixed(0)} us  (rounds: ${results
         .get(name)
         ?.map((v) => v.toFixed(0))
         .join(', ')})\n`,
@@ -115,8 +131,13 @@ try {
   process.stdout.write(
     `lean/sdk CPU: ${(leanUs / sdkUs).toFixed(2)}  (${(leanUs / 25).toFixed(1)} vs ${(sdkUs / 25).toFixed(1)} us per item)\n`,
   );
+  const change = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+  process.stdout.write(
+    `lean (undici) vs old (hand-written): best ${change(leanUs / oldUs - 1)}, median ${change(median('lean') / median('old') - 1)}\n`,
+  );
 } finally {
   lean.destroy();
+  old.destroy();
   sdk.destroy();
   server.stop();
 }

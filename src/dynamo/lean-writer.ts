@@ -7,7 +7,13 @@
  */
 import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { resolveBatchWriteTarget, type ResolvedTarget } from './endpoint.js';
-import { caBundleOptions, createTransport, type HttpAnswer } from './http-transport.js';
+import {
+  caBundleOptions,
+  createTransport,
+  type HttpAnswer,
+  type Transport,
+  type TransportOptions,
+} from './http-transport.js';
 import { answerError, crcError, deserializationError } from './lean-errors.js';
 import { CLOCK_SKEW_THRESHOLD_MS, createSigner, updatedClockOffset } from './sign.js';
 import { scanUnprocessed, type UnprocessedTexts } from './unprocessed-text.js';
@@ -32,6 +38,8 @@ export interface LeanSendOptions {
   requestTimeoutMs?: number;
   /** The whole answer's deadline; default DYNALOAD_ANSWER_TIMEOUT_MS, else 90 s. */
   answerTimeoutMs?: number;
+  /** Another HTTP client with the same contract: bench/lean-vs-sdk.ts measures the old one beside undici. */
+  createTransport?: (options: TransportOptions) => Transport;
 }
 
 const DEFAULT_ANSWER_TIMEOUT_MS = 90_000;
@@ -63,7 +71,7 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
   // Read once: the SDK reads its settings when the client is built, too.
   const noSkewCorrection = (await skew.disableClockSkewCorrection?.()) === true;
   const ca = caBundleOptions()?.ca;
-  const transport = createTransport({
+  const transport = (options.createTransport ?? createTransport)({
     maxSockets: options.maxSockets,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
