@@ -1,5 +1,7 @@
 /**
  * MEASUREMENT FIXTURE (see http-transport.ts here): the old client's response parser, as at 8ba8da2.
+ * One change: an answer also carries the body's crc32 and a header() lookup, the two things the lean
+ * sender now takes from the transport; the old sender computed the same crc32 and read the same record.
  *
  * A synchronous HTTP/1.1 response parser for the old lean transport: bytes in, one answer
  * out. It reads what a DynamoDB endpoint, a proxy or a local server may send: a status line,
@@ -7,11 +9,15 @@
  * connection; 1xx interim answers are skipped. RFC 9112 sections 4-7.
  * Errors carry llhttp's codes (HPE_*), as node:http's parser errors do.
  */
+import zlib from 'node:zlib';
+
 export interface HttpAnswer {
   status: number;
   /** Lower-case names; a repeated header's values joined with ", " (RFC 9110 5.3). */
   headers: Record<string, string>;
   body: Buffer;
+  crc32: number;
+  header(name: string): string | undefined;
 }
 
 // Node's default --max-http-header-size.
@@ -172,7 +178,8 @@ export class ResponseParser {
     if (!onlyLineEnds(rest)) this.trailing = true;
     this.mode = 'done';
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    return { status: this.status, headers: this.headers, body };
+    const headers = this.headers;
+    return { status: this.status, headers, body, crc32: zlib.crc32(body), header: (name) => headers[name] };
   }
 
   private readHead(head: string): void {

@@ -12,13 +12,18 @@
  */
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 
 export interface HttpAnswer {
   status: number;
   /** Lower-case names; a repeated header's values joined with ", " (RFC 9110 5.3). */
-  headers: Record<string, string>;
+  readonly headers: Record<string, string>;
   body: Buffer;
+  /** The CRC32 of `body`, computed as its parts arrived (DynamoDB sends it in x-amz-crc32). */
+  crc32: number;
+  /** One header, as `headers[name]` would give it (`name` in lower case), without building them all. */
+  header(name: string): string | undefined;
 }
 
 export interface TransportOptions {
@@ -132,9 +137,12 @@ export function createTransport(options: TransportOptions): Transport {
   if (!Number.isInteger(options.maxSockets) || options.maxSockets < 1)
     throw new RangeError(`Expected maxSockets to be an integer of at least 1, got ${options.maxSockets}`);
   const dispatcher = createDispatcher(options);
-  const answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
+  const deadlines = new Deadlines(options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS);
   const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
-  const pending = new Set<Exchange>();
+  // The writer posts to one URL object per endpoint: its origin and path are strings built on each read.
+  let lastUrl: URL | undefined;
+  let origin = '';
+  let path = '';
   let destroyed = false;
 
   const post = (url: URL, headers: Record<string, string>, body: Buffer): Promise<HttpAnswer> =>
@@ -143,14 +151,15 @@ export function createTransport(options: TransportOptions): Transport {
         reject(destroyedError());
         return;
       }
-      const exchange = new Exchange(resolve, reject, maxAnswerBytes, () => pending.delete(exchange));
-      pending.add(exchange);
-      exchange.deadline(answerTimeoutMs);
+      if (url !== lastUrl) {
+        origin = url.origin;
+        path = url.pathname;
+        lastUrl = url;
+      }
+      const exchange = new Exchange(resolve, reject, maxAnswerBytes, deadlines);
+      deadlines.add(exchange);
       try {
-        dispatcher.dispatch(
-          { origin: url.origin, path: url.pathname, method: 'POST', headers, body },
-          exchange as Dispatcher.DispatchHandler,
-        );
+        dispatcher.dispatch({ origin, path, method: 'POST', headers, body }, exchange as Dispatcher.DispatchHandler);
       } catch (error) {
         // Invalid headers are refused before anything is sent.
         exchange.fail(error as Error);
@@ -162,24 +171,75 @@ export function createTransport(options: TransportOptions): Transport {
     destroy() {
       destroyed = true;
       // Requests in flight fail with this code: not a network error, which would be retried.
-      for (const exchange of pending) exchange.abort(destroyedError());
+      deadlines.abortAll(destroyedError());
       void dispatcher.destroy().catch(() => undefined);
     },
   };
 }
 
 /**
+ * The requests in flight and their whole-answer deadline. Every request gets the same time, so the
+ * Set (in insertion order) is in deadline order, and one timer, armed for the oldest, serves them
+ * all, instead of a timer set and cleared for each request.
+ */
+class Deadlines {
+  private readonly pending = new Set<Exchange>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {}
+
+  add(exchange: Exchange): void {
+    this.pending.add(exchange);
+    if (this.ms <= 0) return;
+    exchange.due = Date.now() + this.ms;
+    if (this.timer === undefined) this.arm(this.ms);
+  }
+
+  delete(exchange: Exchange): void {
+    this.pending.delete(exchange);
+  }
+
+  abortAll(error: Error): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const exchange of this.pending) exchange.abort(error);
+  }
+
+  private arm(delay: number): void {
+    // Unreferenced: a request in flight holds its socket, which keeps the process alive.
+    this.timer = setTimeout(() => this.expire(), delay).unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const exchange of this.pending) {
+      if (exchange.due > now) {
+        this.arm(exchange.due - now);
+        return;
+      }
+      exchange.abort(
+        Object.assign(timeoutError(`the answer was not complete within ${this.ms} ms`), { code: 'ETIMEDOUT' }),
+      );
+    }
+  }
+}
+
+/**
  * One request's answer, gathered by undici's dispatch handler. The handler uses the callbacks that
  * take the raw header list (onHeaders ...): the newer controller API wraps each request in another
  * object and parses every header into one, which cost measurably more CPU per request (bench/lean-vs-sdk.ts).
+ * The raw list is kept as it came, and read by name when asked (see Answer).
  */
 class Exchange {
+  due = 0;
   private abortRequest: ((error: Error) => void) | undefined;
   private status = 0;
-  private headers: Record<string, string> = {};
-  private readonly chunks: Buffer[] = [];
+  private rawHeaders: Buffer[] = [];
+  private body: Buffer | undefined;
+  private chunks: Buffer[] | undefined;
   private size = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private crc = 0;
   private settled = false;
   private reason: Error | undefined;
 
@@ -187,17 +247,8 @@ class Exchange {
     private readonly resolve: (answer: HttpAnswer) => void,
     private readonly reject: (error: Error) => void,
     private readonly maxBytes: number,
-    private readonly done: () => void,
+    private readonly deadlines: Deadlines,
   ) {}
-
-  deadline(ms: number): void {
-    if (ms <= 0) return;
-    this.timer = setTimeout(
-      () =>
-        this.abort(Object.assign(timeoutError(`the answer was not complete within ${ms} ms`), { code: 'ETIMEDOUT' })),
-      ms,
-    );
-  }
 
   /** Ends the exchange with `error`, and the request with it if it is on a connection. */
   abort(error: Error): void {
@@ -214,15 +265,8 @@ class Exchange {
   onHeaders(statusCode: number, raw: Buffer[]): boolean {
     // 1xx answers come before the real one; only the last head counts.
     this.status = statusCode;
-    const headers: Record<string, string> = {};
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
-      const value = (raw[i + 1] as Buffer).toString('latin1');
-      const previous = headers[name];
-      headers[name] = previous === undefined ? value : `${previous}, ${value}`;
-    }
-    this.headers = headers;
-    const declared = Number(headers['content-length']);
+    this.rawHeaders = raw;
+    const declared = Number(rawHeader(raw, 'content-length'));
     if (declared > this.maxBytes) this.abort(tooLargeError(this.maxBytes, `declares ${declared} bytes`));
     return true;
   }
@@ -233,15 +277,18 @@ class Exchange {
       this.abort(tooLargeError(this.maxBytes, 'went past it'));
       return false;
     }
-    this.chunks.push(chunk);
+    this.crc = zlib.crc32(chunk, this.crc);
+    // Most answers come in one part, which is then the body as it is.
+    if (this.body === undefined) this.body = chunk;
+    else (this.chunks ??= [this.body]).push(chunk);
     return true;
   }
 
   onComplete(): void {
     if (this.settled) return;
     this.finish();
-    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
-    this.resolve({ status: this.status, headers: this.headers, body });
+    const body = this.chunks !== undefined ? Buffer.concat(this.chunks, this.size) : (this.body ?? Buffer.alloc(0));
+    this.resolve(new Answer(this.status, this.rawHeaders, body, this.crc));
   }
 
   onError(error: Error): void {
@@ -251,15 +298,57 @@ class Exchange {
   fail(error: Error): void {
     if (this.settled) return;
     this.finish();
-    this.chunks.length = 0;
+    this.body = undefined;
+    this.chunks = undefined;
     this.reject(error);
   }
 
   private finish(): void {
     this.settled = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.done();
+    this.deadlines.delete(this);
   }
+}
+
+/** An answer whose headers stay undici's raw list until one is asked for: most are never read. */
+class Answer implements HttpAnswer {
+  private record: Record<string, string> | undefined;
+
+  constructor(
+    readonly status: number,
+    private readonly raw: Buffer[],
+    readonly body: Buffer,
+    readonly crc32: number,
+  ) {}
+
+  get headers(): Record<string, string> {
+    if (this.record === undefined) {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i + 1 < this.raw.length; i += 2) {
+        const name = (this.raw[i] as Buffer).toString('latin1').toLowerCase();
+        const value = (this.raw[i + 1] as Buffer).toString('latin1');
+        const previous = headers[name];
+        headers[name] = previous === undefined ? value : `${previous}, ${value}`;
+      }
+      this.record = headers;
+    }
+    return this.record;
+  }
+
+  header(name: string): string | undefined {
+    return this.record === undefined ? rawHeader(this.raw, name) : this.record[name];
+  }
+}
+
+/** `name`'s value in undici's raw header list (values of a repeated name joined), comparing only names of its length. */
+function rawHeader(raw: Buffer[], name: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const candidate = raw[i] as Buffer;
+    if (candidate.length !== name.length || candidate.toString('latin1').toLowerCase() !== name) continue;
+    const value = (raw[i + 1] as Buffer).toString('latin1');
+    found = found === undefined ? value : `${found}, ${value}`;
+  }
+  return found;
 }
 
 /**

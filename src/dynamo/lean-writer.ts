@@ -17,7 +17,7 @@ import {
 import { answerError, crcError, deserializationError } from './lean-errors.js';
 import { CLOCK_SKEW_THRESHOLD_MS, createSigner, updatedClockOffset } from './sign.js';
 import { scanUnprocessed, type UnprocessedTexts } from './unprocessed-text.js';
-import { crc32, parseBatchWriteOutput, serializeBatchWrite, type SerializedBatch } from './wire.js';
+import { parseBatchWriteOutput, serializeBatchWrite, type SerializedBatch } from './wire.js';
 
 export interface LeanSend {
   send(items: Record<string, WriteRequest[]>): Promise<Record<string, WriteRequest[]>>;
@@ -143,15 +143,15 @@ export async function createLeanSend(client: DynamoDBClient, options: LeanSendOp
  */
 function sampleClock(config: SkewConfig, answer: HttpAnswer, offsetUsed: number, sentAt: number): boolean {
   const previous = config.systemClockOffset ?? 0;
-  const next = updatedClockOffset(header(answer, 'date'), header(answer, 'age'), previous, sentAt);
+  const next = updatedClockOffset(answer.header('date'), answer.header('age'), previous, sentAt);
   config.systemClockOffset = next;
   return Math.abs(next) >= CLOCK_SKEW_THRESHOLD_MS && next !== offsetUsed;
 }
 
 function checkAnswer(answer: HttpAnswer, skewCorrected: boolean): void {
   // A body that does not match its checksum was damaged on the way: check before trusting any of it.
-  const expected = header(answer, 'x-amz-crc32');
-  if (expected !== undefined && Number(expected) !== crc32(answer.body)) throw crcError(answer, Number(expected));
+  const expected = answer.header('x-amz-crc32');
+  if (expected !== undefined && Number(expected) !== answer.crc32) throw crcError(answer, Number(expected));
   if (answer.status < 200 || answer.status >= 300) throw answerError(answer, skewCorrected);
 }
 
@@ -170,9 +170,4 @@ function readAnswer(answer: HttpAnswer): Record<string, WriteRequest[]> {
 function readAnswerTexts(answer: HttpAnswer): Record<string, WriteRequest[]> | UnprocessedTexts {
   const texts = scanUnprocessed(answer.body.toString('utf8'));
   return texts === null || texts === undefined ? readAnswer(answer) : { texts };
-}
-
-function header(answer: HttpAnswer, name: string): string | undefined {
-  const value = answer.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
