@@ -3,7 +3,7 @@
  * and retries; each table's items), and how the main thread adds every worker's counts together.
  */
 import type { WindowReport } from './window.js';
-import type { WriterStats } from './write.js';
+import { emptyWriterStats, type WriterStats } from './write.js';
 
 export interface TableCounters {
   written: number;
@@ -60,13 +60,7 @@ export function emptyCounters(): WorkerCounters {
     bytesRead: 0,
     filesRead: 0,
     tables: {},
-    requests: 0,
-    itemsWritten: 0,
-    unprocessedRetries: 0,
-    throttledRequests: 0,
-    serverErrors: 0,
-    networkErrors: 0,
-    validationSplits: 0,
+    ...emptyWriterStats(),
   };
 }
 

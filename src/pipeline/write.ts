@@ -52,6 +52,18 @@ export interface WriterStats {
   validationSplits: number;
 }
 
+export function emptyWriterStats(): WriterStats {
+  return {
+    requests: 0,
+    itemsWritten: 0,
+    unprocessedRetries: 0,
+    throttledRequests: 0,
+    serverErrors: 0,
+    networkErrors: 0,
+    validationSplits: 0,
+  };
+}
+
 export interface WriterOptions<E extends WriteEntry> {
   readonly send: SendBatch<E>;
   /** Key identity of a request DynamoDB handed back, to find its entry (same form as QueueEntry.key). */
@@ -91,15 +103,7 @@ export const WRITER_HIGH_WATER_BYTES = 64 * 1024 * 1024;
  * entry has failed `maxRetries` times in a row or DynamoDB answers a non-retryable error.
  */
 export class BatchWriter<E extends WriteEntry> {
-  readonly stats: WriterStats = {
-    requests: 0,
-    itemsWritten: 0,
-    unprocessedRetries: 0,
-    throttledRequests: 0,
-    serverErrors: 0,
-    networkErrors: 0,
-    validationSplits: 0,
-  };
+  readonly stats: WriterStats = emptyWriterStats();
   failure: DynaloadError | undefined;
 
   private readonly queue = new WriteQueue<E>();

@@ -4,6 +4,23 @@ import { BURST_MS, createRateState, RateLimiter } from '../../src/rate/limiter.j
 
 const units = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries));
 
+/** What drainCounters returns: units sent and throttled, the same for stale answers, and the items. */
+const drained = (
+  sent: number,
+  throttled: number,
+  staleSent: number,
+  staleThrottled: number,
+  items: number,
+  staleItems: number,
+) => ({
+  sent,
+  throttled,
+  staleSent,
+  staleThrottled,
+  items,
+  staleItems,
+});
+
 describe('RateLimiter (GCRA, shared)', () => {
   test('unlimited buckets never make a request wait', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
@@ -68,67 +85,21 @@ describe('RateLimiter (GCRA, shared)', () => {
     assert.equal(limiter.reserve(units({ fast: 50 })), 0);
     assert.equal(limiter.reserve(units({ slow: 1 })), 0);
     assert.equal(limiter.reserve(units({ slow: 1 })), 100 - BURST_MS);
-    assert.deepEqual(
-      limiter.drainCounters(0),
-      { sent: 0, throttled: 0, staleSent: 0, staleThrottled: 0, items: 0, staleItems: 0 },
-      'a reservation is not counted: answers are',
-    );
+    assert.deepEqual(limiter.drainCounters(0), drained(0, 0, 0, 0, 0, 0), 'a reservation is not counted: answers are');
     limiter.answered(units({ fast: 50 }));
     limiter.answered(units({ slow: 2 }), units({ slow: 1 }));
-    assert.deepEqual(limiter.drainCounters(0), {
-      sent: 52,
-      throttled: 1,
-      staleSent: 0,
-      staleThrottled: 0,
-      items: 0,
-      staleItems: 0,
-    });
-    assert.deepEqual(limiter.drainCounters(1), {
-      sent: 2,
-      throttled: 1,
-      staleSent: 0,
-      staleThrottled: 0,
-      items: 0,
-      staleItems: 0,
-    });
-    assert.deepEqual(limiter.drainCounters(1), {
-      sent: 0,
-      throttled: 0,
-      staleSent: 0,
-      staleThrottled: 0,
-      items: 0,
-      staleItems: 0,
-    });
+    assert.deepEqual(limiter.drainCounters(0), drained(52, 1, 0, 0, 0, 0));
+    assert.deepEqual(limiter.drainCounters(1), drained(2, 1, 0, 0, 0, 0));
+    assert.deepEqual(limiter.drainCounters(1), drained(0, 0, 0, 0, 0, 0));
   });
 
   test('answered and throttled units are counted per bucket and drained once', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }, { table: 'a' }]), () => 0);
     // Items, when told: how many draws the units were (a 100 KB item is a hundred units but one draw).
     limiter.answered(units({ a: 5, b: 6 }), units({ a: 3, b: 4 }), undefined, units({ a: 1, b: 3 }));
-    assert.deepEqual(limiter.drainCounters(0), {
-      sent: 11,
-      throttled: 7,
-      staleSent: 0,
-      staleThrottled: 0,
-      items: 4,
-      staleItems: 0,
-    });
-    assert.deepEqual(limiter.drainCounters(1), {
-      sent: 5,
-      throttled: 3,
-      staleSent: 0,
-      staleThrottled: 0,
-      items: 1,
-      staleItems: 0,
-    });
-    assert.deepEqual(limiter.drainCounters(0), {
-      sent: 0,
-      throttled: 0,
-      staleSent: 0,
-      staleThrottled: 0,
-      items: 0,
-      staleItems: 0,
-    });
+    assert.deepEqual(limiter.drainCounters(0), drained(11, 7, 0, 0, 4, 0));
+    assert.deepEqual(limiter.drainCounters(1), drained(5, 3, 0, 0, 1, 0));
+    assert.deepEqual(limiter.drainCounters(0), drained(0, 0, 0, 0, 0, 0));
   });
 
   test('answers to requests booked before the last rate change are counted apart (stale), so a back-off is judged without them', () => {
@@ -143,14 +114,7 @@ describe('RateLimiter (GCRA, shared)', () => {
     limiter.answered(units({ t: 25 }), units({ t: 5 }), before, units({ t: 5 }));
     limiter.answered(units({ t: 25 }), units({ t: 1 }), after, units({ t: 25 }));
     limiter.answered(units({ t: 3 }));
-    assert.deepEqual(limiter.drainCounters(0), {
-      sent: 28,
-      throttled: 1,
-      staleSent: 25,
-      staleThrottled: 5,
-      items: 25,
-      staleItems: 5,
-    });
+    assert.deepEqual(limiter.drainCounters(0), drained(28, 1, 25, 5, 25, 5));
   });
 
   test('pushback: the worst of the buckets covering the tables', () => {
