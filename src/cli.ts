@@ -6,6 +6,7 @@ import { EXIT, isDynaloadError } from './errors.js';
 import { knownOptions, loadConfigFile, mergeOptions, type OptionSource } from './config-file.js';
 import { SHARDS_TOTAL_ENV } from './shard-option.js';
 import { capacityOptions } from './table-options.js';
+import { csvOptions } from './csv-options.js';
 import { formatSummary, type Summary } from './summary.js';
 import type { RawImportOptions } from './commands/import.js';
 import { addImportOptions, IMPORT_EXAMPLES } from './import/cli-options.js';
@@ -156,6 +157,7 @@ export function buildProgram(): Command {
 
 /** The options upload and delete share. */
 function addLoadOptions(command: Command): Command {
+  const [noHeader, columns, delimiter, escape] = csvOptions();
   const [billing, wcu, rcu] = capacityOptions({
     billing: 'a created table',
     provisioned: 'a created provisioned table',
@@ -281,18 +283,10 @@ function addLoadOptions(command: Command): Command {
         'rows and items all workers together may hold, shared among them; reading waits when it is reached (16-65536)',
       ).default(DEFAULTS.memory),
     )
-    .addOption(new Option('--no-header', 'CSV files have no header line (requires --columns)'))
-    .addOption(
-      new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'),
-    )
-    .addOption(
-      new Option('-d, --delimiter <char>', 'CSV field delimiter; \\t for tab (default: "," or a tab for .tsv files)'),
-    )
-    .addOption(
-      new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(
-        DEFAULTS.escape,
-      ),
-    )
+    .addOption(noHeader)
+    .addOption(columns)
+    .addOption(delimiter)
+    .addOption(escape)
     .addOption(
       new Option(
         '--encoding <name>',

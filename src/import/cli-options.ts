@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config.js';
 import { capacityOptions } from '../table-options.js';
+import { csvOptions } from '../csv-options.js';
 
 export const IMPORT_EXAMPLES = `
 Examples:
@@ -22,6 +23,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 /** The options of `dynaload import`: upload's reading and mapping options, and the new table's. */
 export function addImportOptions(command: Command): Command {
   const [billing, wcu, rcu] = capacityOptions({ billing: 'the new table', provisioned: 'a provisioned new table' });
+  const [noHeader, columns, delimiter, escape] = csvOptions();
   return command
     .addOption(
       new Option(
@@ -119,18 +121,10 @@ export function addImportOptions(command: Command): Command {
     .addOption(
       new Option('--logs-endpoint <url>', 'CloudWatch Logs endpoint URL').env('AWS_ENDPOINT_URL_CLOUDWATCH_LOGS'),
     )
-    .addOption(new Option('--no-header', 'CSV files have no header line (requires --columns)'))
-    .addOption(
-      new Option('--columns <names>', 'column names, comma-separated (replaces the header line when files have one)'),
-    )
-    .addOption(
-      new Option('-d, --delimiter <char>', 'CSV field delimiter; \\t for tab (default: "," or a tab for .tsv files)'),
-    )
-    .addOption(
-      new Option('--escape <char>', 'escape for a quote inside a quoted field; \\ for mysqldump-style \\"').default(
-        DEFAULTS.escape,
-      ),
-    )
+    .addOption(noHeader)
+    .addOption(columns)
+    .addOption(delimiter)
+    .addOption(escape)
     .addOption(
       new Option('--empty <policy>', 'empty non-key cells: drop the attribute, keep an empty string, or store NULL')
         .choices(['drop', 'string', 'null'])
