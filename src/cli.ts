@@ -274,7 +274,7 @@ function addLoadOptions(command: Command): Command {
     .addOption(
       new Option(
         '-c, --concurrency <n|auto>',
-        'BatchWriteItem requests in flight per worker: auto follows the round-trip time (16 up to 128), or a fixed 1-50',
+        'BatchWriteItem requests in flight per worker: auto follows the round-trip time (from 16, up to 512 for the whole run and 256 per worker), or a fixed 1-50',
       ).default(DEFAULTS.concurrency),
     )
     .addOption(

@@ -20,8 +20,13 @@
  * - (none of these, answers about as fast as the fastest): the window doubles, as TCP's slow start;
  *   once answers slow down it grows by half, so it reaches what 100 ms needs in a few round-trips.
  * - `latency`: answers got much slower than the fastest (queueing at the endpoint or this CPU).
+ * - `enough`: the window already holds ENOUGH_FACTOR times what the best items/s of the last rounds
+ *   needs at the fastest round-trip (the bandwidth-delay product, as BBR keeps its congestion window
+ *   at twice it). Past that, more in flight only waits: far away on a busy machine the CPU, not the
+ *   window, is the limit, and a window several times wider than needed held hundreds of requests,
+ *   their sockets and their rows, and cost a third more CPU per item. A step never goes past it.
  * - `memory`: the writer holds as many request bytes as it may (its byte bound).
- * - `ceiling`: WINDOW_CEILING.
+ * - `ceiling`: this worker's share of the run's requests in flight (windowCeiling).
  *
  * Pure and clocked by its caller, so it is tested with a simulated endpoint in simulated time.
  */
@@ -29,13 +34,24 @@
 /** Where the window starts: the old fixed default, enough for an endpoint a few ms away. */
 export const WINDOW_START = 16;
 /**
- * The most requests in flight per worker. undici keeps one connection per request in flight
- * (pipelining 1), so this is also the sockets per worker: 2 workers x 128 stay well under the
- * usual 1,024 open files, and a worker's 128 requests of 25 small items hold well under a MB (large
- * items are bounded by the writer's byte bound first). 128 x 25 items at 100 ms is 32,000 items/s
- * per worker, more than a core can map and sign.
+ * The most requests in flight for the whole run, shared by the workers. undici keeps one connection
+ * per request in flight (pipelining 1), so this is also the run's sockets: half the usual 1,024
+ * open files, whatever the number of workers. Far away, answers also arrive later than the distance
+ * alone says (the CPU that reads, maps and signs is busy): 512 requests of 25 items at a 160 ms
+ * round-trip still carry 80,000 items/s, more than two cores map and sign.
  */
-export const WINDOW_CEILING = 128;
+export const RUN_IN_FLIGHT_BUDGET = 512;
+/**
+ * A worker's share of RUN_IN_FLIGHT_BUDGET never goes past this: a worker's requests and the rows
+ * read ahead for them live in its own heap, and one worker's CPU cannot use more.
+ */
+export const WINDOW_CEILING = 256;
+
+/** The most requests in flight one of `workers` workers may reach by itself (never below WINDOW_START). */
+export function windowCeiling(workers: number): number {
+  return Math.max(WINDOW_START, Math.min(WINDOW_CEILING, Math.floor(RUN_IN_FLIGHT_BUDGET / Math.max(1, workers))));
+}
+
 /** A step must bring this much more items/s to be kept (or half its own width, for a last small step to the ceiling). */
 export const MIN_GAIN = 0.1;
 /** Answers slower than this many times the fastest round-trip (plus LATENCY_SLACK_MS) are queueing. */
@@ -53,9 +69,13 @@ export const FAST_FACTOR = 1.25;
 export const PROBE_AGAIN_MS = 1_000;
 /** Over this share of a round's requests waiting for the rate limiter, the rate is the limit. */
 export const PACED_SHARE = 0.25;
+/** The window holds at most this many times the bandwidth-delay product (BBR's congestion window gain). */
+export const ENOUGH_FACTOR = 2;
+/** The bandwidth-delay product uses the best items/s of this many last rounds. */
+export const RATE_ROUNDS = 8;
 
 export type WindowReason =
-  'fixed' | 'probing' | 'rate' | 'throttled' | 'input' | 'no-gain' | 'latency' | 'memory' | 'ceiling';
+  'fixed' | 'probing' | 'rate' | 'throttled' | 'input' | 'no-gain' | 'latency' | 'memory' | 'enough' | 'ceiling';
 
 export interface WindowOptions {
   /** `--concurrency n`: a fixed window (reported as `fixed`). */
@@ -110,6 +130,8 @@ export class InFlightWindow {
   private previousSize: number | undefined;
   private holdUntil = Number.NEGATIVE_INFINITY;
   private memoryFull = false;
+  /** Items/s of the last RATE_ROUNDS rounds. */
+  private readonly rates: number[] = [];
 
   constructor(options: WindowOptions = {}) {
     this.adaptive = options.fixed === undefined;
@@ -160,6 +182,12 @@ export class InFlightWindow {
     const rtt = this.rttSum / this.answers;
     // Little's law: items per answer x requests in flight / round-trip (a local endpoint may answer within the clock's 1 ms).
     const rate = (((this.items / this.answers) * (this.inFlightSum / this.answers)) / Math.max(0.1, rtt)) * 1000;
+    this.rates.push(rate);
+    if (this.rates.length > RATE_ROUNDS) this.rates.shift();
+    // Requests the best recent items/s needs in flight at the fastest round-trip, twice over.
+    const enough = Math.ceil(
+      (ENOUGH_FACTOR * Math.max(...this.rates) * (this.minRtt ?? 0)) / 1000 / Math.max(1, this.items / this.answers),
+    );
     const previousRate = this.previousRate;
     const previousSize = this.previousSize;
     this.previousRate = undefined;
@@ -180,6 +208,7 @@ export class InFlightWindow {
     else if (fullShare < 0.5) reason = 'input';
     else if (this.memoryFull) reason = 'memory';
     else if (this.size >= this.ceiling) reason = 'ceiling';
+    else if (this.size >= enough) reason = 'enough';
     else if (now < this.holdUntil) reason = this.reason;
     else {
       this.previousRate = rate;
@@ -189,7 +218,7 @@ export class InFlightWindow {
       // lagging answers turned into a back-off to a few dozen items/s.
       const fast =
         this.withheld === 0 && this.minRtt !== undefined && rtt <= this.minRtt * FAST_FACTOR + LATENCY_SLACK_MS;
-      this.size = Math.min(this.ceiling, Math.ceil(this.size * (fast ? 2 : 1.5)));
+      this.size = Math.min(this.ceiling, enough, Math.ceil(this.size * (fast ? 2 : 1.5)));
       reason = 'probing';
     }
     this.reason = reason;

@@ -7,6 +7,7 @@ import { DynaloadError, fromWire, type WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { FileProgress, Mark } from '../checkpoint/low-water.js';
 import { memoryBounds } from '../pipeline/memory-budget.js';
+import { windowCeiling } from '../pipeline/window.js';
 import {
   addCounters,
   combineWindows,
@@ -93,7 +94,14 @@ export function startPool(
     const takesStdin = workerId === 0 && files.includes('-');
     if (takesStdin) files.splice(files.indexOf('-'), 1);
     let first = takesStdin ? '-' : undefined;
-    const data: WorkerData = { workerId, config, schemas, rate, bounds: memoryBounds(config.memory, count) };
+    const data: WorkerData = {
+      workerId,
+      config,
+      schemas,
+      rate,
+      bounds: memoryBounds(config.memory, count),
+      windowCeiling: windowCeiling(count),
+    };
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
       workerData: data,
       stdin: takesStdin,

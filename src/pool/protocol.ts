@@ -16,6 +16,8 @@ export interface WorkerData {
   readonly rate: SharedRateState | undefined;
   /** This worker's share of `--memory`. */
   readonly bounds: MemoryBounds;
+  /** This worker's share of the run's requests in flight, when the window adapts (`--concurrency auto`). */
+  readonly windowCeiling: number;
 }
 
 export type ToWorker =

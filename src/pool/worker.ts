@@ -15,7 +15,7 @@ import { Plan } from '../pipeline/plan.js';
 import { ShardLoader } from '../pipeline/shard.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
 import { loadTransform } from '../pipeline/transform-module.js';
-import { InFlightWindow, WINDOW_CEILING } from '../pipeline/window.js';
+import { InFlightWindow } from '../pipeline/window.js';
 import { configureS3, destroyS3Client } from '../pipeline/s3/s3-client.js';
 import { RateLimiter } from '../rate/limiter.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
@@ -33,8 +33,10 @@ const post = (message: FromWorker): void => port.postMessage(message);
 
 // The window's most requests in flight: the lean path's pool may open as many connections (undici
 // opens them only as requests need them, so they follow the window and idle ones close).
-const window = new InFlightWindow(config.concurrency === 'auto' ? {} : { fixed: config.concurrency });
-const maxInFlight = config.concurrency === 'auto' ? WINDOW_CEILING : config.concurrency;
+const window = new InFlightWindow(
+  config.concurrency === 'auto' ? { ceiling: data.windowCeiling } : { fixed: config.concurrency },
+);
+const maxInFlight = config.concurrency === 'auto' ? data.windowCeiling : config.concurrency;
 const client = createClient({
   region: config.region,
   endpoint: config.endpoint,

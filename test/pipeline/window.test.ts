@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { initialState, nextRate, TICK_MS, type BucketPolicy } from '../../src/rate/controller.js';
 import { createRateState, RateLimiter } from '../../src/rate/limiter.js';
-import { InFlightWindow, WINDOW_CEILING, WINDOW_START } from '../../src/pipeline/window.js';
+import {
+  ENOUGH_FACTOR,
+  InFlightWindow,
+  RUN_IN_FLIGHT_BUDGET,
+  WINDOW_CEILING,
+  WINDOW_START,
+  windowCeiling,
+} from '../../src/pipeline/window.js';
 
 /**
  * A simulated endpoint in simulated time (ms): requests of 25 items answered `rttMs` after they are
@@ -19,6 +26,8 @@ interface Sim {
   readonly limiter?: { readonly limiter: RateLimiter; readonly policy: BucketPolicy };
   /** Told of every step of the simulated clock (the limiter's clock follows it). */
   readonly onTime?: (ms: number) => void;
+  /** The window's ceiling (default: WINDOW_CEILING). */
+  readonly ceiling?: number;
 }
 
 interface SimResult {
@@ -34,7 +43,7 @@ interface SimResult {
 const BATCH = 25;
 
 function simulate(sim: Sim): SimResult {
-  const window = new InFlightWindow();
+  const window = new InFlightWindow(sim.ceiling === undefined ? {} : { ceiling: sim.ceiling });
   let now = 0;
   const events: { at: number; run: () => void }[] = [];
   const at = (time: number, run: () => void): void => {
@@ -143,6 +152,9 @@ describe('InFlightWindow', () => {
         `window ${far.window.size}, needed ${needed}`,
       );
       assert.ok(far.written >= 0.8 * near.written, `far ${far.written} items, near ${near.written}`);
+      // And no wider than twice what the CPU's items/s needs at the distance (BBR's gain of 2, and
+      // a round-trip of the simulated server's service time on top): more would only wait.
+      assert.ok(far.window.size <= ENOUGH_FACTOR * needed * 1.1 + 2, `window ${far.window.size}, needed ${needed}`);
       assert.notEqual(far.window.reason, 'probing');
       assert.ok((far.window.report().minRttMs ?? 0) >= rttMs);
       // Next to the endpoint the old default is plenty: the window does not widen for nothing.
@@ -153,6 +165,29 @@ describe('InFlightWindow', () => {
   test('at the ceiling it stops, and says why', () => {
     const far = simulate({ rttMs: 200, itemsPerSecond: 1_000_000, durationMs: 20_000 });
     assert.deepEqual({ size: far.window.size, reason: far.window.reason }, { size: WINDOW_CEILING, reason: 'ceiling' });
+  });
+
+  test("the workers share the run's requests in flight: never more than the budget, never below the start", () => {
+    for (let workers = 1; workers <= 64; workers++) {
+      const ceiling = windowCeiling(workers);
+      assert.ok(ceiling >= WINDOW_START && ceiling <= WINDOW_CEILING, `${workers} workers: ${ceiling}`);
+      // The start is the floor: past budget / start workers, each keeps the old fixed default.
+      if (workers * WINDOW_START <= RUN_IN_FLIGHT_BUDGET)
+        assert.ok(workers * ceiling <= RUN_IN_FLIGHT_BUDGET, `${workers} x ${ceiling} in flight`);
+      else assert.equal(ceiling, WINDOW_START);
+      // Fewer workers get no less each: one worker far away may use what two would.
+      if (workers > 1) assert.ok(ceiling <= windowCeiling(workers - 1));
+    }
+    // Two workers (two cores) reach the whole budget between them.
+    assert.equal(2 * windowCeiling(2), RUN_IN_FLIGHT_BUDGET);
+  });
+
+  test('a window given a smaller ceiling stops there', () => {
+    const far = simulate({ rttMs: 200, itemsPerSecond: 1_000_000, durationMs: 20_000, ceiling: windowCeiling(8) });
+    assert.deepEqual(
+      { size: far.window.size, reason: far.window.reason },
+      { size: windowCeiling(8), reason: 'ceiling' },
+    );
   });
 
   test('a step that brings no more items/s is undone', () => {
@@ -283,6 +318,60 @@ describe('InFlightWindow on a busy machine', () => {
       fill(next.at);
     }
     return window;
+  }
+
+  /**
+   * 50 ms away, a worker whose CPU sends 20,000 items/s (each request takes its turn on the CPU,
+   * so a wider window only queues) and whose event loop stalls now and then: how wide the window
+   * ends after `durationMs`, and the items it wrote.
+   */
+  function busyFar(durationMs: number, seed: number): { window: InFlightWindow; written: number } {
+    const window = new InFlightWindow();
+    let state = seed;
+    const random = (): number => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    const serviceMs = (BATCH / 20_000) * 1000;
+    let cpuFree = 0;
+    let stallUntil = 0;
+    let nextStall = 100 + random() * 300;
+    const answers: { at: number; sentAt: number }[] = [];
+    let inFlight = 0;
+    let written = 0;
+    const fill = (now: number): void => {
+      for (; inFlight < window.size; inFlight++) {
+        cpuFree = Math.max(cpuFree, now) + serviceMs;
+        answers.push({ at: cpuFree + 50, sentAt: now });
+      }
+    };
+    fill(0);
+    while (answers.length > 0) {
+      answers.sort((a, b) => a.at - b.at);
+      const next = answers.shift() as { at: number; sentAt: number };
+      if (next.at >= nextStall) {
+        stallUntil = nextStall + 20 + random() * 130;
+        nextStall = stallUntil + 100 + random() * 300;
+      }
+      const at = Math.max(next.at, next.at < stallUntil ? stallUntil : next.at);
+      if (at > durationMs) break;
+      written += BATCH;
+      window.answered({ sentAt: next.sentAt, now: at, items: BATCH, pushback: false, inFlight });
+      inFlight--;
+      fill(at);
+    }
+    return { window, written };
+  }
+
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    test(`50 ms away with the CPU the limit and a stalling event loop (seed ${seed}): the window stays near twice what it needs`, () => {
+      const { window, written } = busyFar(20_000, seed);
+      // Little's law at the distance alone: 20,000 items/s x 50 ms / 25 items a request.
+      const needed = (20_000 * 0.05) / BATCH;
+      assert.ok(window.size <= 2 * needed * 1.25, `window ${window.size} (${window.reason}), needed ${needed}`);
+      // And the pipe stays full: at least 80% of what the CPU can send.
+      assert.ok(written >= 0.8 * 20 * 20_000, `${written} items in 20 s`);
+    });
   }
 
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
