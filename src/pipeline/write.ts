@@ -93,6 +93,11 @@ export interface WriterOptions<E extends WriteEntry> {
   readonly limiter?: WriteLimiter;
 }
 
+/** Batches held ready beyond the window: about what the reader parses from one chunk of a file, and then some. */
+export const READ_AHEAD_BATCHES = 32;
+/** Batches held at least, however narrow the window (as many as the fixed default's window held before). */
+export const MIN_HELD_BATCHES = 64;
+
 /** Request bytes a writer holds before the reader waits: bounds a worker's heap whatever the item size. */
 export const WRITER_HIGH_WATER_BYTES = 64 * 1024 * 1024;
 
@@ -136,14 +141,13 @@ export class BatchWriter<E extends WriteEntry> {
   }
 
   /**
-   * Entries held before the reader waits: four windows' worth, and two once the window is wide (the
-   * reader keeps a wide window fed with less; four windows of 128 held 50 MB more per worker).
+   * Entries held before the reader waits: the window's batches plus READ_AHEAD_BATCHES ready to go
+   * as answers come back (at least MIN_HELD_BATCHES). A second window's worth read ahead, as it
+   * was, held thousands of rows a wide window never needed: the reader refills a few dozen batches
+   * between answers, and every row held costs heap for as long as it waits.
    */
   private get highWater(): number {
-    return (
-      this.fixedHighWater ??
-      Math.max(200, Math.min(this.inFlightLimit * 4, Math.max(64, this.inFlightLimit * 2)) * MAX_BATCH_ITEMS)
-    );
+    return this.fixedHighWater ?? Math.max(MIN_HELD_BATCHES, this.inFlightLimit + READ_AHEAD_BATCHES) * MAX_BATCH_ITEMS;
   }
 
   /** Entries not yet written or rejected. */

@@ -10,7 +10,16 @@ import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynaloadError } from '../../src/errors.js';
 import type { UnprocessedTexts } from '../../src/dynamo/unprocessed-text.js';
 import { serializeWriteRequest } from '../../src/dynamo/wire.js';
-import { BatchWriter, type RequestItems, type WriteEntry, type WriterOptions } from '../../src/pipeline/write.js';
+import { MAX_BATCH_ITEMS } from '../../src/pipeline/batch.js';
+import {
+  BatchWriter,
+  MIN_HELD_BATCHES,
+  READ_AHEAD_BATCHES,
+  type RequestItems,
+  type WriteEntry,
+  type WriterOptions,
+} from '../../src/pipeline/write.js';
+import { InFlightWindow } from '../../src/pipeline/window.js';
 import { REASK_MAX_MS, RESERVE_HORIZON_MS } from '../../src/rate/reservation.js';
 
 interface Entry extends WriteEntry {
@@ -536,6 +545,30 @@ describe('BatchWriter', () => {
     await drained;
     assert.equal(w.pending, 0);
   });
+
+  for (const size of [16, 128, 256]) {
+    test(
+      `backpressure with a window of ${size}: the reader waits once the window and READ_AHEAD_BATCHES more are held`,
+      T,
+      async () => {
+        // Nothing is ever answered: every request stays in flight, so what the writer holds is what
+        // it sends plus what it reads ahead. Two windows' worth read ahead held rows no wide window used.
+        const send = (): Promise<RequestItems> => new Promise<RequestItems>(() => undefined);
+        const window = new InFlightWindow({ fixed: size });
+        const { w } = writer(send, { concurrency: size, window });
+        const held = Math.max(MIN_HELD_BATCHES, size + READ_AHEAD_BATCHES) * MAX_BATCH_ITEMS;
+        const entries = range(held + 1);
+        let waitedAt: number | undefined;
+        for (const [i, e] of entries.entries()) {
+          if (w.add(e) instanceof Promise) {
+            waitedAt = i + 1;
+            break;
+          }
+        }
+        assert.equal(waitedAt, held, `the reader waits at ${held} entries held`);
+      },
+    );
+  }
 
   test('backpressure: `add` returns a promise at highWater, resolved once sends complete', T, async () => {
     const gates: Array<() => void> = [];
