@@ -19,14 +19,14 @@ import type { RejectRecord } from '../rejects.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
 /**
- * Heap limits per worker (the whole process's peak RSS). The old generation's limit is far
- * above what a worker holds (its share of `--memory`, src/pipeline/memory-budget.ts), but at
- * 1 GB or less V8 grows the heap as for a memory-constrained device (a smaller growing factor):
- * measured on 1M rows, peak RSS 225 -> 153 MiB for about 2 s more CPU. Without a limit a worker
- * inherits the process's (about 4 GB here) and lets garbage pile up to ~50 MB before collecting it.
- * A young generation of 12 MB, against V8's 32 MB, keeps the resident set small as well.
+ * Heap limits per worker (the whole process's peak RSS). The old generation's limit is far above
+ * what a worker holds (its share of `--memory`, src/pipeline/memory-budget.ts); how far the heap
+ * grows past what it keeps is set for every thread at once by the launcher (bin/dynaload.js). A
+ * worker's rows and requests live for a round-trip or more, past a young collection or two, so a
+ * young generation much larger than V8's smallest only adds resident memory (V8's default is 32 MB;
+ * at 6 the bench tells no CPU apart from 12, and the peak RSS falls; the commit has the figures).
  */
-export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 1024 } as const;
+export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 6, maxOldGenerationSizeMb: 1024 } as const;
 
 /** How long a worker that reported may take to exit by itself (closing its connections, its log). */
 const WORKER_EXIT_GRACE_MS = 2000;
