@@ -2,9 +2,9 @@
 import { setFlagsFromString } from 'node:v8';
 
 // The main thread only coordinates (the workers read, map and send), yet V8 grows its young
-// generation while the modules load and keeps it for the whole run: a tenth of the peak RSS for
-// nothing. V8 reads this factor each time it would grow the young generation, so the main thread
-// keeps its first, small one; the workers size theirs with resourceLimits (src/pool/pool.ts).
+// generation while the modules load and keeps it for the whole run, resident for nothing. V8
+// reads this factor each time it would grow a young generation, so the main thread keeps its
+// first, small one; the workers size theirs with resourceLimits (src/pool/pool.ts).
 setFlagsFromString('--semi-space-growth-factor=1');
 // Each heap (the main thread's and each worker's) grows to 1.3 times what it kept at its last full
 // collection, rather than up to 4 times (V8's default for a machine with memory to spare): the

@@ -23,8 +23,8 @@
  * - `enough`: the window already holds ENOUGH_FACTOR times what the best items/s of the last rounds
  *   needs at the fastest round-trip (the bandwidth-delay product, as BBR keeps its congestion window
  *   at twice it). Past that, more in flight only waits: far away on a busy machine the CPU, not the
- *   window, is the limit, and a window several times wider than needed held hundreds of requests,
- *   their sockets and their rows, and cost a third more CPU per item. A step never goes past it.
+ *   window, is the limit, and a window grown until the answers slowed down held several times the
+ *   requests it needed, with their sockets and their rows. A step never goes past it.
  * - `memory`: the writer holds as many request bytes as it may (its byte bound).
  * - `ceiling`: this worker's share of the run's requests in flight (windowCeiling).
  *
