@@ -7,6 +7,7 @@ import { createClient } from '../dynamo/client.js';
 import { startLocalServer } from '../local/server.js';
 import { mulberry32 } from '../random.js';
 import { formatSummary, type Summary } from '../summary.js';
+import { mainThreadWorks } from '../main-thread-heap.js';
 import { upload } from './upload.js';
 
 export const DEMO_TABLE = 'watch_history';
@@ -17,6 +18,7 @@ export const DEMO_TABLE = 'watch_history';
  * same pool as `upload`, and shows a few stored items.
  */
 export async function demo(options: { rows: number; shards: number; out: (text: string) => void }): Promise<Summary> {
+  mainThreadWorks();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dynaload-demo-'));
   const server = await startLocalServer();
   // The embedded server accepts any credentials; these never leave this process.

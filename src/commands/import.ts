@@ -27,6 +27,7 @@ import { createProgress } from '../progress.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';
 import { readMapping } from './run-options.js';
 import { targetTables } from './target.js';
+import { mainThreadWorks } from '../main-thread-heap.js';
 
 /** The options of `dynaload import`: upload's reading and mapping options, and the import's own. */
 export interface RawImportOptions extends RawUploadOptions, TableFlags {
@@ -54,6 +55,7 @@ const LOG_READS = 6;
  * could not import mapped back to their input lines. Returns the summary; the CLI prints it.
  */
 export async function importTables(args: readonly string[], raw: RawImportOptions): Promise<ImportSummary> {
+  mainThreadWorks();
   const startedAt = new Date();
   configureS3({
     endpoint: raw.s3Endpoint === undefined ? undefined : parseEndpoint(raw.s3Endpoint, '--s3-endpoint'),
