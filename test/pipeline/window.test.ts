@@ -42,6 +42,15 @@ interface SimResult {
 
 const BATCH = 25;
 
+/** A small seeded generator (a linear congruential one), so the noisy simulations replay exactly. */
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
 function simulate(sim: Sim): SimResult {
   const window = new InFlightWindow(sim.ceiling === undefined ? {} : { ceiling: sim.ceiling });
   let now = 0;
@@ -291,11 +300,7 @@ describe('InFlightWindow on a busy machine', () => {
    */
   function noisy(durationMs: number, seed: number): InFlightWindow {
     const window = new InFlightWindow();
-    let state = seed;
-    const random = (): number => {
-      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-      return state / 2 ** 31;
-    };
+    const random = lcg(seed);
     const stalls: { from: number; to: number }[] = [];
     for (let at = 0; at < durationMs;) {
       const from = at + 100 + random() * 300;
@@ -327,11 +332,7 @@ describe('InFlightWindow on a busy machine', () => {
    */
   function busyFar(durationMs: number, seed: number): { window: InFlightWindow; written: number } {
     const window = new InFlightWindow();
-    let state = seed;
-    const random = (): number => {
-      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-      return state / 2 ** 31;
-    };
+    const random = lcg(seed);
     const serviceMs = (BATCH / 20_000) * 1000;
     let cpuFree = 0;
     let stallUntil = 0;
