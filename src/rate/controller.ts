@@ -236,15 +236,10 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     // goodput fell with the rate: a fixed share is withheld whatever our rate. At a capacity limit
     // the goodput stays flat as the rate falls, and a share above MAX_BACKGROUND is throttling
     // whatever it looks like: the rate keeps falling.
-    const before = Math.min(state.rateBeforeDecrease, state.sentAtDecrease);
-    // A fall in the fraction counts when it is more than the two samples' noise: with a few dozen
-    // large items in each, 20% withheld at random reads anywhere from 10% to 30%.
-    const mean = (fraction + state.fractionAtDecrease) / 2;
-    const fell = state.fractionAtDecrease - fraction > 2 * Math.sqrt((2 * mean * (1 - mean)) / Math.max(1, draws));
     const helped =
-      (fraction < state.fractionAtDecrease * 0.7 && fell) ||
+      (fraction < state.fractionAtDecrease * 0.7 && fellSince(state, fraction, draws)) ||
       fraction > MAX_BACKGROUND ||
-      goodput > ((1 - state.fractionAtDecrease) * (before + pooledRate)) / 2;
+      goodputHeld(state, goodput, pooledRate);
     // Two back-offs in a row learn a background; one earns again a background that faded, at up
     // to what was learned before (re-earned at two back-offs each time, it cost the slow climb
     // after them every half minute).
@@ -282,6 +277,24 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // four times a 5,000-unit table's capacity, the rate crept to 9,650 with 24% of the writes
   // withheld (simulated, 60 s).
   state.strikes = 0;
+  // A back-off judged by a sample just inside the band it left, with the fraction no lower and the
+  // goodput fallen with the rate: slowing down did not help, the background has only faded to the
+  // edge of what is withheld. That earns it again, as a back-off judged over the band does, and the
+  // back-off is undone. Taken as having helped, every other sample backed off once more while the
+  // fade kept the band at the fraction, and the rate ratcheted down (simulated, 30% withheld at
+  // random: to a third of what the client sent within 10 s).
+  if (
+    judging &&
+    fraction > state.background &&
+    fraction <= state.learned + TOLERANCE &&
+    !fellSince(state, fraction, draws) &&
+    !goodputHeld(state, goodput, pooledRate)
+  ) {
+    state.background = fraction;
+    state.learned = Math.max(state.learned, fraction);
+    state.lastDecreaseAt = Number.NEGATIVE_INFINITY;
+    return state.rateBeforeStrikes;
+  }
   // Only a fraction clearly below it pulls it down: pulled by every sample below it and by none
   // above, noise alone wore a true background away.
   if (fraction < state.background - noise) state.background = Math.max(0, state.background * 0.9 + fraction * 0.1);
@@ -308,6 +321,24 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   if (accelerate > 1) state.accelerated = true;
   const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000) * accelerate;
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
+}
+
+/**
+ * The withheld fraction fell since the last back-off by more than the two samples' noise: with a
+ * few dozen large items in each, 20% withheld at random reads anywhere from 10% to 30%.
+ */
+function fellSince(state: BucketState, fraction: number, draws: number): boolean {
+  const mean = (fraction + state.fractionAtDecrease) / 2;
+  return state.fractionAtDecrease - fraction > 2 * Math.sqrt((2 * mean * (1 - mean)) / Math.max(1, draws));
+}
+
+/**
+ * The goodput did not fall with the rate after the last back-off (above the middle of what got
+ * through before it and what the lowered rate lets through): the mark of a capacity limit.
+ */
+function goodputHeld(state: BucketState, goodput: number, pooledRate: number): boolean {
+  const before = Math.min(state.rateBeforeDecrease, state.sentAtDecrease);
+  return goodput > ((1 - state.fractionAtDecrease) * (before + pooledRate)) / 2;
 }
 
 /** The highest rate a sample may have been answered at to judge the last back-off: nearer the new rate than the old. */

@@ -503,6 +503,45 @@ describe('nextRate with answers one to three intervals late (a table whose capac
     nextRate(policy, fine, seen(10_000, 100, 10_000));
     assert.equal(fine.overdrive, false);
   });
+
+  // A run limited by its own CPU sends what the machine lets it, not what the rate allows; 30% of
+  // its items withheld at random. Once the learned background faded to the edge of that fraction,
+  // every other sample backed off and the sample after it, just inside the band, counted the
+  // back-off as having helped: the rate ratcheted down to a third of what the client sent.
+  for (const noise of [0, 0.5]) {
+    test(`30% withheld at random from a client able to send about 3,000 items/s (varying by ${noise * 100}% per tick, 8 seeds): at least 90% of what it could send goes out`, () => {
+      const shares: number[] = [];
+      for (let seed = 1; seed <= 8; seed++) {
+        const random = mulberry32(seed);
+        const policy = { cap: undefined, adaptive: true };
+        const state = initialState(policy);
+        let sentTotal = 0;
+        let could = 0;
+        for (let tick = 0; tick < 240; tick++) {
+          const able = 3_000 * (1 + noise * (random() * 2 - 1));
+          const sent = Math.round(Math.min(state.rate, able) * 0.25);
+          let throttled = 0;
+          for (let item = 0; item < sent; item++) if (random() < 0.3) throttled++;
+          if (tick >= 40) {
+            sentTotal += sent;
+            could += able * 0.25;
+          }
+          state.rate = nextRate(policy, state, {
+            sent,
+            throttled,
+            items: sent,
+            intervalMs: 250,
+            now: 250 * (tick + 1),
+          });
+        }
+        shares.push(sentTotal / could);
+      }
+      assert.ok(
+        shares.every((share) => share >= 0.9),
+        `sent of what it could, by seed: ${shares.map((s) => s.toFixed(2)).join(' ')}`,
+      );
+    });
+  }
 });
 
 describe('RateController', () => {
