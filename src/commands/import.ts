@@ -21,7 +21,7 @@ import {
 import { schemaOf, tableParameters, type TableFlags } from '../import/table-spec.js';
 import { createLogger, type Logger } from '../log.js';
 import { expandInputs } from '../pipeline/inputs.js';
-import { configureS3 } from '../pipeline/s3/s3-client.js';
+import { configureS3 } from '../pipeline/s3/s3-settings.js';
 import { isS3Url, s3Url } from '../pipeline/s3/s3-url.js';
 import { createProgress } from '../progress.js';
 import { defaultRejectsPath, RejectsFile } from '../rejects.js';

@@ -4,7 +4,7 @@ import { usageError } from '../errors.js';
 import { expandInputs } from '../pipeline/inputs.js';
 import type { WriteKind } from '../pipeline/item-check.js';
 import { parseMappingFile, type MappingFile } from '../pipeline/mapping-file.js';
-import { configureS3 } from '../pipeline/s3/s3-client.js';
+import { configureS3 } from '../pipeline/s3/s3-settings.js';
 import { takeShare, type ShareSummary } from './shard-share.js';
 
 /**

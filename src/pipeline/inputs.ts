@@ -3,7 +3,6 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob as tinyglobby, isDynamicPattern, type FileSystemAdapter } from 'tinyglobby';
 import { usageError } from '../errors.js';
-import { expandS3 } from './s3/s3-input.js';
 import { isS3Url } from './s3/s3-url.js';
 
 /** The file system calls the expansion makes (tests give ones that fail). */
@@ -39,6 +38,7 @@ export async function expandInputs(args: readonly string[], fs: InputsFs = FS): 
       continue;
     }
     if (isS3Url(arg)) {
+      const { expandS3 } = await import('./s3/s3-input.js');
       (await expandS3(arg)).forEach(push);
       continue;
     }

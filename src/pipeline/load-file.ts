@@ -9,7 +9,6 @@ import { parseCsvChunks } from './parse.js';
 import type { RowPlan } from './plan.js';
 import { loadRejects } from './replay.js';
 import { rowRef } from './row.js';
-import { s3IsGzip } from './s3/s3-input.js';
 import { isS3Url } from './s3/s3-url.js';
 
 /**
@@ -42,7 +41,7 @@ export async function loadFile(path: string, context: LoadContext): Promise<bool
 
 async function isGzip(path: string): Promise<boolean> {
   if (path === '-') return false;
-  if (isS3Url(path)) return s3IsGzip(path);
+  if (isS3Url(path)) return (await import('./s3/s3-input.js')).s3IsGzip(path);
   const handle = await open(path, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { s3Bytes } from './s3/s3-input.js';
 import { isS3Url } from './s3/s3-url.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -16,7 +15,7 @@ export async function openInput(path: string, start = 0, onBytes?: (n: number) =
     path === '-'
       ? process.stdin
       : isS3Url(path)
-        ? s3Bytes(path, start)
+        ? (await import('./s3/s3-input.js')).s3Bytes(path, start)
         : createReadStream(path, { highWaterMark: 256 * 1024, start });
   // Peek through the async iterator rather than read()/unshift(): a short input may already have
   // ended by then, and an unshifted chunk after 'end' is lost.

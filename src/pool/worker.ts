@@ -16,7 +16,7 @@ import { ShardLoader } from '../pipeline/shard.js';
 import { TransformCalls } from '../pipeline/transform-calls.js';
 import { loadTransform } from '../pipeline/transform-module.js';
 import { InFlightWindow } from '../pipeline/window.js';
-import { configureS3, destroyS3Client } from '../pipeline/s3/s3-client.js';
+import { configureS3, destroyS3Client } from '../pipeline/s3/s3-settings.js';
 import { RateLimiter } from '../rate/limiter.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
