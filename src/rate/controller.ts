@@ -129,6 +129,8 @@ export interface BucketState {
   deepBackoff: boolean;
   /** The climb since the last back-off was accelerated. */
   accelerated: boolean;
+  /** The last sample was over the band while a background was known, and was not acted on yet. */
+  suspect: boolean;
 }
 
 export function initialState(policy: BucketPolicy): BucketState {
@@ -161,6 +163,7 @@ export function initialState(policy: BucketPolicy): BucketState {
     cleanMs: 0,
     deepBackoff: false,
     accelerated: false,
+    suspect: false,
   };
 }
 
@@ -231,6 +234,17 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   const over = fraction > state.background + TOLERANCE + noise;
   state.overdrive = over && goodput > 0;
   state.refusing = goodput <= 0;
+  // Once a background is known, one sample over the band is not enough to back off: items
+  // throttled a request at a time (ThrottlingException) come in clumps of 25, and a sample of a few
+  // hundred items reads several points over the background one time in ten. Each such back-off
+  // was then judged by the next sample, back near the mean, as having helped, and kept: 30%
+  // withheld and 5% of requests throttled ratcheted the rate down to a few hundred items per
+  // second. A second sample over the band in a row backs off. A back-off being judged is not held.
+  if (over && !judging && state.learned > 0 && !state.suspect) {
+    state.suspect = true;
+    return state.rate;
+  }
+  state.suspect = false;
   if (over) {
     // Slowing down did not help when this much is still withheld at the lower rate and the
     // goodput fell with the rate: a fixed share is withheld whatever our rate. At a capacity limit
