@@ -504,41 +504,54 @@ describe('nextRate with answers one to three intervals late (a table whose capac
     assert.equal(fine.overdrive, false);
   });
 
+  /**
+   * A client limited by its own CPU: each 250 ms tick it can send about `mean` items/s (varying by
+   * `noise` either way), and sends what the rate allows of that; `answer` draws what is withheld
+   * of the items sent. Returns, for the last 50 s, what went out as a share of what the client could send.
+   */
+  function cpuBoundShare(
+    seed: number,
+    mean: number,
+    noise: number,
+    answer: (allowed: number, random: () => number) => { sent: number; throttled: number },
+  ): number {
+    const random = mulberry32(seed);
+    const policy = { cap: undefined, adaptive: true };
+    const state = initialState(policy);
+    let sentTotal = 0;
+    let could = 0;
+    for (let tick = 0; tick < 240; tick++) {
+      const able = mean * (1 + noise * (random() * 2 - 1));
+      const { sent, throttled } = answer(Math.min(state.rate, able) * 0.25, random);
+      if (tick >= 40) {
+        sentTotal += sent;
+        could += able * 0.25;
+      }
+      state.rate = nextRate(policy, state, { sent, throttled, items: sent, intervalMs: 250, now: 250 * (tick + 1) });
+    }
+    return sentTotal / could;
+  }
+
+  const bySeed = (shares: number[]): string =>
+    `sent of what it could, by seed: ${shares.map((s) => s.toFixed(2)).join(' ')}`;
+
   // A run limited by its own CPU sends what the machine lets it, not what the rate allows; 30% of
   // its items withheld at random. Once the learned background faded to the edge of that fraction,
   // every other sample backed off and the sample after it, just inside the band, counted the
   // back-off as having helped: the rate ratcheted down to a third of what the client sent.
   for (const noise of [0, 0.5]) {
     test(`30% withheld at random from a client able to send about 3,000 items/s (varying by ${noise * 100}% per tick, 8 seeds): at least 90% of what it could send goes out`, () => {
-      const shares: number[] = [];
-      for (let seed = 1; seed <= 8; seed++) {
-        const random = mulberry32(seed);
-        const policy = { cap: undefined, adaptive: true };
-        const state = initialState(policy);
-        let sentTotal = 0;
-        let could = 0;
-        for (let tick = 0; tick < 240; tick++) {
-          const able = 3_000 * (1 + noise * (random() * 2 - 1));
-          const sent = Math.round(Math.min(state.rate, able) * 0.25);
+      const shares = Array.from({ length: 8 }, (_, i) =>
+        cpuBoundShare(i + 1, 3_000, noise, (allowed, random) => {
+          const sent = Math.round(allowed);
           let throttled = 0;
           for (let item = 0; item < sent; item++) if (random() < 0.3) throttled++;
-          if (tick >= 40) {
-            sentTotal += sent;
-            could += able * 0.25;
-          }
-          state.rate = nextRate(policy, state, {
-            sent,
-            throttled,
-            items: sent,
-            intervalMs: 250,
-            now: 250 * (tick + 1),
-          });
-        }
-        shares.push(sentTotal / could);
-      }
+          return { sent, throttled };
+        }),
+      );
       assert.ok(
         shares.every((share) => share >= 0.9),
-        `sent of what it could, by seed: ${shares.map((s) => s.toFixed(2)).join(' ')}`,
+        bySeed(shares),
       );
     });
   }
@@ -547,34 +560,21 @@ describe('nextRate with answers one to three intervals late (a table whose capac
   // throttled whole (ThrottlingException). The whole requests make the fraction of a sample swing
   // far more than item-by-item draws would, and each high sample backed off once more.
   test('30% of items withheld and 5% of requests throttled whole, a client able to send about 2,000 items/s varying by half (16 seeds): the median seed sends at least 85% of what it could', () => {
-    const shares: number[] = [];
-    for (let seed = 1; seed <= 16; seed++) {
-      const random = mulberry32(seed);
-      const policy = { cap: undefined, adaptive: true };
-      const state = initialState(policy);
-      let sentTotal = 0;
-      let could = 0;
-      for (let tick = 0; tick < 240; tick++) {
-        const able = 2_000 * (1 + 0.5 * (random() * 2 - 1));
-        const requests = Math.round((Math.min(state.rate, able) * 0.25) / 25);
+    const shares = Array.from({ length: 16 }, (_, i) =>
+      cpuBoundShare(i + 1, 2_000, 0.5, (allowed, random) => {
+        const requests = Math.round(allowed / 25);
         let throttled = 0;
         for (let request = 0; request < requests; request++) {
           if (random() < 0.05) throttled += 25;
           else for (let item = 0; item < 25; item++) if (random() < 0.3) throttled++;
         }
-        const sent = requests * 25;
-        if (tick >= 40) {
-          sentTotal += sent;
-          could += able * 0.25;
-        }
-        state.rate = nextRate(policy, state, { sent, throttled, items: sent, intervalMs: 250, now: 250 * (tick + 1) });
-      }
-      shares.push(sentTotal / could);
-    }
+        return { sent: requests * 25, throttled };
+      }),
+    );
     // The worst seeds still lose up to half (a run of high samples at a low rate, where a few
     // throttled requests are most of a sample); the old controller lost about 60% at the median.
     const median = [...shares].sort((a, b) => a - b)[shares.length / 2] as number;
-    assert.ok(median >= 0.85, `sent of what it could, by seed: ${shares.map((s) => s.toFixed(2)).join(' ')}`);
+    assert.ok(median >= 0.85, bySeed(shares));
   });
 });
 
