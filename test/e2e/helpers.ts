@@ -3,7 +3,8 @@
  * and comparisons of what a Scan finds.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before } from 'node:test';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { runCli, type RunOptions, type RunResult } from '../support/cli.js';
@@ -59,6 +60,21 @@ export interface UploadRun extends RunResult {
 export async function upload(endpoint: string, args: string[], opts: RunOptions = {}): Promise<UploadRun> {
   const result = await run(['upload', ...args, '--endpoint', endpoint, '--region', TEST_REGION, '--json'], opts);
   return { ...result, summary: parseSummary(result) };
+}
+
+/**
+ * `upload` with `probe` (an ES module's source) preloaded in every thread through NODE_OPTIONS: it
+ * runs before the launcher, so it sees the process as the launcher leaves it. Written to `dir`.
+ */
+export async function uploadWithProbe(
+  endpoint: string,
+  dir: string,
+  probe: string,
+  args: string[],
+): Promise<UploadRun> {
+  const file = path.join(dir, 'probe.mjs');
+  await writeFile(file, probe);
+  return upload(endpoint, args, { cwd: dir, env: { NODE_OPTIONS: `--import ${JSON.stringify(file)}` } });
 }
 
 export function parseSummary(result: RunResult): Summary {

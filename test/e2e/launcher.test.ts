@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../support/cli.js';
 import { createTable } from '../support/dynalite.js';
-import { assertExit, upload, useDynalite } from './helpers.js';
+import { assertExit, uploadWithProbe, useDynalite } from './helpers.js';
 
 const db = useDynalite();
 
@@ -28,17 +28,12 @@ if (isMainThread)
 describe('the launcher', () => {
   it("keeps the main thread's young generation at its first size through a run", async () => {
     const dir = await tempDir();
-    const probe = path.join(dir, 'probe.mjs');
-    await writeFile(probe, PROBE);
     const table = await createTable(db.endpoint, { hash: ['id', 'N'] });
     const lines = ['id,name'];
     for (let i = 0; i < 5_000; i++) lines.push(`${i},row ${i}`);
     const file = path.join(dir, 'rows.csv');
     await writeFile(file, lines.join('\n') + '\n');
-    const run = await upload(db.endpoint, [file, '--table', table], {
-      cwd: dir,
-      env: { NODE_OPTIONS: `--import ${JSON.stringify(probe)}` },
-    });
+    const run = await uploadWithProbe(db.endpoint, dir, PROBE, [file, '--table', table]);
     assertExit(run, 0);
     assert.equal(run.summary.written, 5_000);
     const reported = /young generation: (\d+)/.exec(run.stderr);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../support/cli.js';
 import { createTable } from '../support/dynalite.js';
-import { assertExit, upload, useDynalite } from './helpers.js';
+import { assertExit, uploadWithProbe, useDynalite } from './helpers.js';
 
 const db = useDynalite();
 
@@ -30,8 +30,6 @@ process.on('exit', () => {
 describe('what a run loads', () => {
   it('a run of local files loads the DynamoDB client and no S3 client, in any thread', async () => {
     const dir = await tempDir();
-    const probe = path.join(dir, 'probe.mjs');
-    await writeFile(probe, PROBE);
     const table = await createTable(db.endpoint, { hash: ['id', 'N'] });
     const files: string[] = [];
     for (let f = 0; f < 2; f++) {
@@ -39,10 +37,7 @@ describe('what a run loads', () => {
       await writeFile(file, `id,name\n${f * 2},a\n${f * 2 + 1},b\n`);
       files.push(file);
     }
-    const run = await upload(db.endpoint, [...files, '--table', table, '--workers', '2'], {
-      cwd: dir,
-      env: { NODE_OPTIONS: `--import ${JSON.stringify(probe)}` },
-    });
+    const run = await uploadWithProbe(db.endpoint, dir, PROBE, [...files, '--table', table, '--workers', '2']);
     assertExit(run, 0);
     assert.equal(run.summary.written, 4);
     const threads = [...run.stderr.matchAll(/thread (\S+): client-dynamodb (\w+), client-s3 (\w+)/g)];
