@@ -259,12 +259,9 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     // after them every half minute).
     if (judging && !helped && (state.strikes >= 1 || fraction <= state.learned + TOLERANCE)) {
       // Learn it, and undo the back-offs, which only cost throughput.
-      state.background = fraction;
-      state.learned = fraction;
       state.overdrive = false;
       state.strikes = 0;
-      state.lastDecreaseAt = Number.NEGATIVE_INFINITY;
-      return state.rateBeforeStrikes;
+      return learnBackground(state, fraction, fraction);
     }
     if (judging && !helped) state.strikes++;
     else {
@@ -304,10 +301,7 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
     !fellSince(state, fraction, draws) &&
     !goodputHeld(state, goodput, pooledRate)
   ) {
-    state.background = fraction;
-    state.learned = Math.max(state.learned, fraction);
-    state.lastDecreaseAt = Number.NEGATIVE_INFINITY;
-    return state.rateBeforeStrikes;
+    return learnBackground(state, fraction, Math.max(state.learned, fraction));
   }
   // Only a fraction clearly below it pulls it down: pulled by every sample below it and by none
   // above, noise alone wore a true background away.
@@ -335,6 +329,14 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   if (accelerate > 1) state.accelerated = true;
   const step = INCREASE_PER_SECOND * scale * (sinceMs / 1000) * accelerate;
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
+}
+
+/** Takes `fraction` as the background (what was learned becomes `learned`) and undoes the back-offs: returns the rate before them. */
+function learnBackground(state: BucketState, fraction: number, learned: number): number {
+  state.background = fraction;
+  state.learned = learned;
+  state.lastDecreaseAt = Number.NEGATIVE_INFINITY;
+  return state.rateBeforeStrikes;
 }
 
 /**
