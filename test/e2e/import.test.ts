@@ -12,20 +12,22 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import type { ImportSummary } from '../../src/import/summary.js';
-import { createTable, scanAll, TEST_REGION } from '../support/dynalite.js';
+import { createTable, scanAll, startDynalite, TEST_REGION, type Dynalite } from '../support/dynalite.js';
 import { startImportDouble, type ImportDouble } from '../support/import-double.js';
 import type { RunResult } from '../support/cli.js';
 import { startS3, type LocalS3 } from '../support/s3.js';
-import { assertExit, parseSummary, readRejects, run, useDynalite } from './helpers.js';
+import { assertExit, parseSummary, readRejects, run } from './helpers.js';
 
-const db = useDynalite();
+let db: Dynalite;
 let s3: LocalS3;
 let double: ImportDouble;
 const BUCKET = 'staging';
 /** 100,000 in the issue; DYNALOAD_IMPORT_ROWS=100000 runs that by hand. Fewer here: the machine is shared. */
 const ROWS = Number(process.env.DYNALOAD_IMPORT_ROWS ?? 6_000);
 
+// One hook starts all three in order: node:test does not wait for one root-level hook before the next.
 before(async () => {
+  db = await startDynalite();
   s3 = await startS3();
   await s3.createBucket(BUCKET);
   double = await startImportDouble({ dynalite: db.endpoint, s3: s3.client });
@@ -33,6 +35,7 @@ before(async () => {
 after(async () => {
   await double?.close();
   await s3?.close();
+  await db?.close();
 });
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dynaload-import-e2e-'));
