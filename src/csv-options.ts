@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Option } from './packages/commander.js';
 import { DEFAULTS } from './config.js';
 
 /** How CSV files are split into records and fields: declared once for `upload` and `import`. */

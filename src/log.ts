@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type Logger } from './packages/pino.js';
 
 /**
  * pino to fd 2, synchronously: logs never share stdout with the result, and nothing buffered is

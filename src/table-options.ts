@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Option } from './packages/commander.js';
 import type { KeyAttribute } from './dynamo/schema.js';
 import { usageError } from './errors.js';
 import type { KeyType } from './type-spec.js';

@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  type AttributeDefinition,
-  type DynamoDBClient,
-  type KeySchemaElement,
-  type TableDescription,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeDefinition, DynamoDBClient, KeySchemaElement, TableDescription } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '../packages/dynamodb.js';
 import { errorMessage, errorName } from '../dynamo/classify.js';
 import type { KeyAttribute } from '../dynamo/schema.js';
 import { DynaloadError, usageError } from '../errors.js';

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand } from '../packages/dynamodb.js';
+import { DynamoDBDocumentClient, ScanCommand } from '../packages/document-client.js';
 import { createClient } from '../dynamo/client.js';
 import { startLocalServer } from '../local/server.js';
 import { mulberry32 } from '../random.js';

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '../packages/dynamodb.js';
 import { caBundleOptions, createDispatcher } from './http-transport.js';
 import { createSdkHttpHandler } from './sdk-http-handler.js';
 

@@ -6,8 +6,9 @@
  * credentials carry an account id.
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
  */
-import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { getEndpointFromInstructions } from '@smithy/core/endpoints';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand } from '../packages/dynamodb.js';
+import { getEndpointFromInstructions } from '../packages/smithy.js';
 
 export interface ResolvedTarget {
   url: URL;

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from '../packages/undici.js';
 
 export interface HttpAnswer {
   status: number;

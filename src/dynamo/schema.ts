@@ -1,4 +1,5 @@
-import { DescribeTableCommand, type DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '../packages/dynamodb.js';
 import { DynaloadError } from '../errors.js';
 import type { KeyType } from '../type-spec.js';
 import { classifyError, errorMessage, errorName } from './classify.js';

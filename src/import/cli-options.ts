@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../packages/commander.js';
 import { DEFAULTS } from '../config.js';
 import { capacityOptions } from '../table-options.js';
 import { csvOptions } from '../csv-options.js';

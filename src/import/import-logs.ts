@@ -1,4 +1,4 @@
-import { SignatureV4 } from '@smithy/signature-v4';
+import { SignatureV4 } from '../packages/smithy.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeSha256 } from '../dynamo/sign.js';
 

@@ -1,10 +1,5 @@
-import {
-  DescribeImportCommand,
-  ImportTableCommand,
-  type DynamoDBClient,
-  type ImportTableDescription,
-  type TableCreationParameters,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, ImportTableDescription, TableCreationParameters } from '@aws-sdk/client-dynamodb';
+import { DescribeImportCommand, ImportTableCommand } from '../packages/dynamodb.js';
 import { errorMessage, errorName } from '../dynamo/classify.js';
 import { DynaloadError } from '../errors.js';
 import type { StagedTable, StageLocation } from './stage.js';

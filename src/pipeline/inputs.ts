@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob as tinyglobby, isDynamicPattern, type FileSystemAdapter } from 'tinyglobby';
+import type * as Tinyglobby from 'tinyglobby';
 import { usageError } from '../errors.js';
 import { isS3Url } from './s3/s3-url.js';
 
@@ -46,8 +46,11 @@ export async function expandInputs(args: readonly string[], fs: InputsFs = FS): 
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
       throw unreadable(arg, error);
     });
-    if (info === undefined && isGlob(arg)) {
-      const matches = await glob(arg, fs);
+    // tinyglobby loads only for an input that names no file: it brings picomatch, a CommonJS
+    // package, through the ESM loader (see src/packages/commonjs.ts).
+    const globs = info === undefined ? await import('tinyglobby') : undefined;
+    if (globs !== undefined && isGlob(globs, arg)) {
+      const matches = await glob(globs, arg, fs);
       if (matches.length === 0)
         throw usageError('INPUT_NOT_FOUND', `Expected the glob \`${arg}\` to match at least one file, got none`, {
           value: arg,
@@ -76,11 +79,11 @@ function unreadable(place: string, error: NodeJS.ErrnoException): Error {
  * folder as before. tinyglobby's crawler (fdir) passes over folders it cannot read; our `readdir`
  * keeps the first such failure, so an unreadable folder is an error rather than "no match".
  */
-async function glob(pattern: string, fs: InputsFs): Promise<string[]> {
+async function glob(globs: typeof Tinyglobby, pattern: string, fs: InputsFs): Promise<string[]> {
   const absolute = path.isAbsolute(pattern);
   // Only `/` separates: a backslash escapes the character after it.
   const parts = pattern.split(/\/+/).filter((p, i) => p !== '' || i === 0);
-  const firstMagic = parts.findIndex(isGlob);
+  const firstMagic = parts.findIndex((part) => isGlob(globs, part));
   const base = parts.slice(0, firstMagic).join('/') || (absolute ? '/' : '.');
   let failure: { dir: string; error: NodeJS.ErrnoException } | undefined;
   const readdir = (
@@ -99,11 +102,11 @@ async function glob(pattern: string, fs: InputsFs): Promise<string[]> {
       },
     );
   };
-  const matches = await tinyglobby(parts.slice(firstMagic).join('/'), {
+  const matches = await globs.glob(parts.slice(firstMagic).join('/'), {
     cwd: base,
     onlyFiles: true,
     expandDirectories: false,
-    fs: { readdir: readdir as unknown as NonNullable<FileSystemAdapter['readdir']> },
+    fs: { readdir: readdir as unknown as NonNullable<Tinyglobby.FileSystemAdapter['readdir']> },
   });
   if (failure !== undefined) {
     const inside = path.relative(path.resolve(base), failure.dir);
@@ -113,8 +116,8 @@ async function glob(pattern: string, fs: InputsFs): Promise<string[]> {
 }
 
 /** Glob characters, or escapes (a pattern of escaped characters only names one literal file). */
-function isGlob(text: string): boolean {
-  return isDynamicPattern(text) || text.includes('\\');
+function isGlob(globs: typeof Tinyglobby, text: string): boolean {
+  return globs.isDynamicPattern(text) || text.includes('\\');
 }
 
 function join(dir: string, name: string): string {

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { NumberValue } from '../packages/document-client.js';
 import { DynaloadError } from '../errors.js';
 import { parseDynamoNumber } from './number.js';
 
