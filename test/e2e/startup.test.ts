@@ -1,11 +1,12 @@
 /**
- * What a run loads: every thread (the main one and each worker) configures S3, but a run of local
- * files never loads the S3 client, a fifth of the SDK code a thread would otherwise compile at start.
- * And no thread sends a CommonJS package through the ESM loader, whose lexer for named exports each
- * thread sets up again (src/packages/commonjs.ts). A module preloaded with NODE_OPTIONS (it runs
- * before the launcher, in every thread) reports, as each thread exits, which SDK clients it loaded
- * and whether Node loaded that lexer. Node 24 lexes in C++, set up at start whatever loads, so
- * there the probe sees no lexer in either case (and the run costs the same either way).
+ * What a run loads, in every thread (the main one and each worker):
+ * - the S3 client only for an input in S3: a fifth of the SDK code a thread would compile at start;
+ * - of undici, the dispatchers it uses, not its fetch, WebSocket and the rest of its entry;
+ * - no CommonJS package through the ESM loader, whose lexer for named exports each thread sets up
+ *   again (src/packages/commonjs.ts). Node 24 lexes in C++, set up at start whatever loads, so there
+ *   the probe sees no lexer in either case (and the run costs the same either way).
+ * A module preloaded with NODE_OPTIONS (it runs before the launcher, in every thread) reports what
+ * its thread loaded as the thread exits.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -26,13 +27,19 @@ const require = createRequire(import.meta.url);
 process.on('exit', () => {
   const loaded = Object.keys(require.cache);
   const has = (pkg) => loaded.some((file) => file.includes('/node_modules/' + pkg + '/'));
-  const lexer = process.moduleLoadList.some((m) => m.includes('cjs-module-lexer'));
-  writeSync(2, 'thread ' + (isMainThread ? 'main' : threadId) + ': client-dynamodb ' + has('@aws-sdk/client-dynamodb') + ', client-s3 ' + has('@aws-sdk/client-s3') + ', lexer ' + lexer + '\\n');
+  const report = {
+    main: isMainThread,
+    dynamodb: has('@aws-sdk/client-dynamodb'),
+    s3: has('@aws-sdk/client-s3'),
+    undiciFetch: has('undici/lib/web'),
+    lexer: process.moduleLoadList.some((m) => m.includes('cjs-module-lexer')),
+  };
+  writeSync(2, 'loaded by thread ' + threadId + ': ' + JSON.stringify(report) + '\\n');
 });
 `;
 
 describe('what a run loads', () => {
-  it('a run of local files loads the DynamoDB client, no S3 client and no CommonJS lexer, in any thread', async () => {
+  it('a run of local files loads the DynamoDB client; no S3 client, undici fetch or CommonJS lexer, in any thread', async () => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'N'] });
     const files: string[] = [];
@@ -44,15 +51,16 @@ describe('what a run loads', () => {
     const run = await uploadWithProbe(db.endpoint, dir, PROBE, [...files, '--table', table, '--workers', '2']);
     assertExit(run, 0);
     assert.equal(run.summary.written, 4);
-    const threads = [...run.stderr.matchAll(/thread (\S+): client-dynamodb (\w+), client-s3 (\w+), lexer (\w+)/g)];
+    const threads = [...run.stderr.matchAll(/^loaded by thread \d+: (.*)$/gm)].map(
+      ([, json]) => JSON.parse(json as string) as { main: boolean },
+    );
+    const expected = { dynamodb: true, s3: false, undiciFetch: false, lexer: false };
     assert.deepEqual(
-      threads
-        .map(([, thread, dynamodb, s3, lexer]) => ({ main: thread === 'main', dynamodb, s3, lexer }))
-        .sort((a, b) => Number(b.main) - Number(a.main)),
+      threads.sort((a, b) => Number(b.main) - Number(a.main)),
       [
-        { main: true, dynamodb: 'true', s3: 'false', lexer: 'false' },
-        { main: false, dynamodb: 'true', s3: 'false', lexer: 'false' },
-        { main: false, dynamodb: 'true', s3: 'false', lexer: 'false' },
+        { main: true, ...expected },
+        { main: false, ...expected },
+        { main: false, ...expected },
       ],
       run.stderr.slice(0, 1_000),
     );
