@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import {
+  KeptBytes,
   MAX_RECORD_BYTES,
   parseCsv,
   type CsvFailure,
@@ -430,4 +432,37 @@ describe('parseCsv records past the cap', () => {
       );
     });
   }
+});
+
+describe('KeptBytes (the bytes from the last record on, and a new read)', () => {
+  test('gives what concatenation gives, and never changes a view it gave before', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 40 })), { maxLength: 60 }), (steps) => {
+        const kept = new KeptBytes();
+        let view = Buffer.alloc(0);
+        let expected = Buffer.alloc(0);
+        const earlier: [Buffer, Buffer][] = [];
+        for (const [drop, bytes] of steps) {
+          const chunk = Buffer.from(bytes);
+          const keepFrom = drop % (view.length + 1);
+          view = kept.append(view, keepFrom, chunk);
+          expected = Buffer.concat([expected.subarray(keepFrom), chunk]);
+          assert.deepEqual(view, expected);
+          earlier.push([view, Buffer.from(view)]);
+        }
+        for (const [given, copy] of earlier) assert.deepEqual(given, copy);
+      }),
+    );
+  });
+
+  test('a record as long as 256 reads is copied a few times over, not once per read', () => {
+    const kept = new KeptBytes();
+    const read = Buffer.alloc(16 * 1024, 'x');
+    let view = Buffer.from('id,v\n');
+    // Each read ends inside the record: everything from its start is kept.
+    for (let n = 0; n < 256; n++) view = kept.append(view, n === 0 ? 5 : 0, read);
+    assert.equal(view.length, 256 * read.length);
+    // A concatenation per read copies about 128 times the record's length.
+    assert.ok(kept.copied < 3 * view.length, `copied ${kept.copied} bytes for a record of ${view.length}`);
+  });
 });
