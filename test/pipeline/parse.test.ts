@@ -439,7 +439,7 @@ describe('KeptBytes (the bytes from the last record on, and a new read)', () => 
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 40 })), { maxLength: 60 }), (steps) => {
         const kept = new KeptBytes();
-        let view = Buffer.alloc(0);
+        let view: Buffer = Buffer.alloc(0);
         let expected = Buffer.alloc(0);
         const earlier: [Buffer, Buffer][] = [];
         for (const [drop, bytes] of steps) {
@@ -458,7 +458,7 @@ describe('KeptBytes (the bytes from the last record on, and a new read)', () => 
   test('a record as long as 256 reads is copied a few times over, not once per read', () => {
     const kept = new KeptBytes();
     const read = Buffer.alloc(16 * 1024, 'x');
-    let view = Buffer.from('id,v\n');
+    let view: Buffer = Buffer.from('id,v\n');
     // Each read ends inside the record: everything from its start is kept.
     for (let n = 0; n < 256; n++) view = kept.append(view, n === 0 ? 5 : 0, read);
     assert.equal(view.length, 256 * read.length);
