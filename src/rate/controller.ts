@@ -23,7 +23,10 @@ export const BACKOFF = 0.95;
 export const INCREASE_PER_SECOND = 0.04;
 /** Withheld fraction above the background that counts as throttling caused by our rate. */
 export const TOLERANCE = 0.05;
-/** After a back-off, answers in the first 1.5x this long are to requests sent before it: left out. */
+/**
+ * After a back-off, answers in the first 1.5x this long are to requests sent before it: left out,
+ * where the answers' booking time is not told (with it, those answers are told apart exactly).
+ */
 export const COOLDOWN_MS = 250;
 /** Below this many units (or, when the items are told, this many items), or this much time, the fraction is noise: decide nothing yet. */
 export const MIN_SAMPLE = 200;
@@ -62,7 +65,10 @@ export interface BucketPolicy {
 export interface Observation {
   readonly sent: number;
   readonly throttled: number;
-  /** Of the answers, those to requests booked before the last rate change (not counted in sent/throttled). */
+  /**
+   * Of the answers, those to requests booked before the last rate change (not counted in
+   * sent/throttled). Given (even as 0), the answers' booking time is known.
+   */
   readonly staleSent?: number;
   readonly staleThrottled?: number;
   /** How many items the units were (absent or 0: not told, each unit taken as one item). */
@@ -186,7 +192,11 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
       // Never judged: taken as having helped (the safe side), and the rate climbs from here.
       state.judgePending = false;
       state.strikes = 0;
-    } else if (seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5) {
+    } else if (seen.staleSent === undefined && seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5) {
+      // Without booking times, the first answers after a back-off are taken as booked before it.
+      // With them, the answers booked after it are judged from the first tick: waiting out the
+      // cooldown as well kept a run far away, with a fifth withheld at random, at its start's low
+      // rate a tick longer for each of the two back-offs that learn the background.
       state.sent = state.throttled = state.sinceMs = state.items = 0;
       return state.rate;
     }

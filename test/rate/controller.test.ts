@@ -118,6 +118,31 @@ describe('nextRate (AIMD with a learned background)', () => {
     assert.equal(third, Infinity, 'the background no longer counts as throttling');
   });
 
+  test('with booking times told, a back-off is judged from the next tick, on the answers booked after it', () => {
+    const policy = { cap: undefined, adaptive: true };
+    const state = initialState(policy);
+    const told = (sent: number, throttled: number, staleSent: number, staleThrottled: number, now: number) => ({
+      sent,
+      throttled,
+      staleSent,
+      staleThrottled,
+      intervalMs: TICK_MS,
+      now,
+    });
+    const first = nextRate(policy, state, told(2_500, 500, 0, 0, 10_000));
+    assert.equal(first, 10_000 * 0.8 * BACKOFF);
+    state.rate = first;
+    // The tick right after: answers booked before the back-off (half withheld) are left out; those
+    // booked after it still have a fifth withheld at the lower rate, so it did not help.
+    const sent = (first * TICK_MS) / 1000;
+    const again = nextRate(policy, state, told(sent, sent * 0.2, 2_000, 1_000, 10_000 + TICK_MS));
+    assert.equal(again, first * 0.8 * BACKOFF, 'judged, and backed off once more');
+    // Without booking times, the same tick is left out (COOLDOWN_MS).
+    const blind = initialState(policy);
+    blind.rate = nextRate(policy, blind, seen(2_500, 500, 10_000, TICK_MS));
+    assert.equal(nextRate(policy, blind, seen(sent, sent * 0.2, 10_000 + TICK_MS, TICK_MS)), blind.rate);
+  });
+
   test('capacity-limited: after the drop little is withheld, and the next overshoot drops it again', () => {
     const policy = { cap: undefined, adaptive: true };
     const state = initialState(policy);
