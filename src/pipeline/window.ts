@@ -100,7 +100,10 @@ export interface Answer {
   readonly items: number;
   /** Some of its items were withheld or throttled, and the rate controller says the loader sends too much. */
   readonly pushback: boolean;
-  /** Some of its items were withheld or throttled, whatever the rate controller says (it may not have said yet). */
+  /**
+   * Some of its items were withheld or throttled, whatever the rate controller says (it may not have
+   * said yet); not when the controller has learned them as the table's background (withheld whatever the rate).
+   */
   readonly withheld?: boolean;
   /** Requests in flight (this one included) when it was answered. */
   readonly inFlight: number;

@@ -35,7 +35,7 @@ export interface WriteEntry extends QueueEntry {
 interface Outcome {
   readonly written: number;
   readonly pushback: boolean;
-  /** Some items came back (withheld or throttled), whatever the rate controller makes of it. */
+  /** Some items came back (withheld or throttled), more than the background the rate controller learned. */
   readonly withheld?: boolean;
 }
 
@@ -336,8 +336,10 @@ export class BatchWriter<E extends WriteEntry> {
         this.options.written(entry);
       }
     }
-    // Only the rate controller's verdict counts as pushback: a background withheld at random says nothing of the window.
-    const back = (withheld?.size ?? 0) > 0;
+    // Only the rate controller's verdict counts as pushback: a background withheld at random says
+    // nothing of the window. Until the controller has learned that background, items coming back
+    // keep the window's steps small; once it has, they are not the loader's doing.
+    const back = (withheld?.size ?? 0) > 0 && this.options.limiter?.backgroundOnly?.(weighed) !== true;
     return { written: batch.length - (withheld?.size ?? 0), pushback: pushback !== undefined, withheld: back };
   }
 

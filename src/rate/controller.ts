@@ -341,6 +341,15 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   return Math.min(cap ?? Number.POSITIVE_INFINITY, state.rate + Math.max(step, MIN_RATE / 10));
 }
 
+/**
+ * What the table withholds is the background learned, and nothing more: one is known, the last full
+ * sample stayed within it, and no back-off is being judged or held in suspicion. Items coming back
+ * then are not the loader's doing, and the in-flight window may grow as if none did.
+ */
+export function backgroundOnly(state: BucketState): boolean {
+  return state.background > 0 && !state.overdrive && !state.refusing && !state.suspect && !state.judgePending;
+}
+
 /** Takes `fraction` as the background (what was learned becomes `learned`) and undoes the back-offs: returns the rate before them. */
 function learnBackground(state: BucketState, fraction: number, learned: number): number {
   state.background = fraction;
@@ -420,6 +429,7 @@ export class RateController {
       const rate = nextRate(policy, state, { ...counters, intervalMs, now });
       state.rate = rate;
       this.limiter.setPushback(i, state.refusing ? 'refusing' : state.overdrive ? 'overdrive' : undefined);
+      this.limiter.setBackground(i, backgroundOnly(state));
       if (rate !== before) {
         this.limiter.setRate(i, rate);
         this.onChange?.(i, rate);

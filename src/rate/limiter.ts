@@ -19,7 +19,8 @@ const STALE_SENT = 6; // like SENT and THROTTLED, for requests booked before CHA
 const STALE_THROTTLED = 7;
 const ITEMS = 8; // the items those units were, fresh and stale: how many independent draws a sample holds
 const STALE_ITEMS = 9;
-const SLOTS = 10;
+const BACKGROUND = 10; // 1: what the table withholds is the background the controller learned (see backgroundOnly)
+const SLOTS = 11;
 
 /** Idle time a bucket may bank, so a paused writer does not come back with a burst. */
 export const BURST_MS = 100;
@@ -84,6 +85,26 @@ export class RateLimiter {
   /** Set by the controller from its last full sample of bucket `i` (BucketState.overdrive, .refusing). */
   setPushback(i: number, pushback: Pushback | undefined): void {
     Atomics.store(this.slots, i * SLOTS + PUSHBACK, pushback === 'refusing' ? 2n : pushback === 'overdrive' ? 1n : 0n);
+  }
+
+  /** Set by the controller: what bucket `i` withholds is the background it learned, not the loader's doing (backgroundOnly). */
+  setBackground(i: number, backgroundOnly: boolean): void {
+    Atomics.store(this.slots, i * SLOTS + BACKGROUND, backgroundOnly ? 1n : 0n);
+  }
+
+  /**
+   * Every bucket covering these units withholds only the background its controller learned (a
+   * share withheld whatever the rate, as a proxy withholding at random): items coming back there
+   * say nothing of how near the table's capacity the loader is.
+   */
+  backgroundOnly(unitsByTable: ReadonlyMap<string, number>): boolean {
+    let covered = false;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (this.unitsIn(i, unitsByTable) === 0) continue;
+      if (Atomics.load(this.slots, i * SLOTS + BACKGROUND) !== 1n) return false;
+      covered = true;
+    }
+    return covered;
   }
 
   /**

@@ -37,6 +37,8 @@ export interface WriteLimiter {
    * more than they accept: withheld items are the loader's own doing) or `refusing` (they accept nothing).
    */
   pushback?(unitsByTable: ReadonlyMap<string, number>): 'overdrive' | 'refusing' | undefined;
+  /** What the tables of these units withhold is only the background the rate controller learned. */
+  backgroundOnly?(unitsByTable: ReadonlyMap<string, number>): boolean;
 }
 
 /**

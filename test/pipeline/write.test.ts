@@ -454,6 +454,39 @@ describe('BatchWriter', () => {
   );
 
   test(
+    'items withheld as the background the rate controller learned do not count as items coming back for the window; before that they do',
+    T,
+    async () => {
+      for (const background of [false, true]) {
+        // Every fifth item is withheld on its first attempt, as a proxy withholding at random does.
+        const { send } = fakeServer((requests, call) => ({
+          withhold: (r) => call < 4 && Number(r.PutRequest?.Item?.v?.N) % 5 === 0,
+        }));
+        const limiter = {
+          reserve: (): number => 0,
+          answered: () => undefined,
+          pushback: () => undefined,
+          backgroundOnly: () => background,
+        };
+        const seen: { withheld: boolean | undefined; items: number }[] = [];
+        const window = new InFlightWindow({ fixed: 1 });
+        const answered = window.answered.bind(window);
+        window.answered = (answer) => {
+          seen.push({ withheld: answer.withheld, items: answer.items });
+          answered(answer);
+        };
+        const { w, written } = writer(send, { limiter, window });
+        await load(w, range(100));
+        assert.equal(written.length, 100);
+        // The first four calls withheld a fifth of their items: told to the window as such only
+        // while the controller has not learned them as the background.
+        const told = seen.filter((answer) => answer.withheld === true).length;
+        assert.equal(told, background ? 0 : 4, `background ${String(background)}: ${JSON.stringify(seen)}`);
+      }
+    },
+  );
+
+  test(
     'while the table accepts nothing, an item gives up after patienceMs of failing, however many retries are left',
     T,
     async () => {

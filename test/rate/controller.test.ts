@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   BACKGROUND_HALF_LIFE_S,
   BACKOFF,
+  backgroundOnly,
   COOLDOWN_MS,
   INCREASE_PER_SECOND,
   initialState,
@@ -110,12 +111,18 @@ describe('nextRate (AIMD with a learned background)', () => {
       again,
       'the interval right after it is left out',
     );
+    assert.equal(backgroundOnly(state), false, 'while a back-off is judged, items coming back may be ours');
     const second = nextRate(policy, state, seen(again, again * 0.2, 10_000 + 5 * COOLDOWN_MS));
     assert.equal(second, Infinity, 'both back-offs are undone: they did not help');
     assert.equal(state.background, 0.2);
+    assert.equal(backgroundOnly(state), true, 'what comes back now is the background');
     state.rate = second;
     const third = nextRate(policy, state, seen(10_000, 2_000, 10_000 + 6 * COOLDOWN_MS));
     assert.equal(third, Infinity, 'the background no longer counts as throttling');
+    assert.equal(backgroundOnly(state), true);
+    // More than the background comes back: the loader may be sending more than the table takes.
+    nextRate(policy, state, seen(10_000, 5_000, 10_000 + 7 * COOLDOWN_MS));
+    assert.equal(backgroundOnly(state), false);
   });
 
   test('with booking times told, a back-off is judged from the next tick, on the answers booked after it', () => {
@@ -639,5 +646,29 @@ describe('RateController', () => {
     assert.equal(changes.length, 1);
     assert.ok((changes[0] as number) < 1000);
     assert.equal(limiter.rate(0), Math.max(1, Math.round((changes[0] as number) * 1000)) / 1000);
+  });
+
+  test('tells the workers once what comes back is only the background it learned, and not before', () => {
+    const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
+    const controller = new RateController(limiter, [{ cap: undefined, adaptive: true }]);
+    const units = new Map([['t', 1]]);
+    let now = performance.now();
+    const told: boolean[] = [];
+    // A client able to send 10,000 units/s; 20% withheld whatever the rate.
+    for (let tick = 0; tick < 40; tick++) {
+      const sent = Math.round((Math.min(limiter.rate(0), 10_000) * TICK_MS) / 1000);
+      limiter.answered(new Map([['t', sent]]), new Map([['t', Math.round(sent * 0.2)]]));
+      now += TICK_MS;
+      controller.tick(now);
+      told.push(limiter.backgroundOnly(units));
+    }
+    const first = told.indexOf(true);
+    assert.ok(first > 0, `told at tick ${first}`);
+    // From then on, it stays so: the rate is back where it was, nothing more is withheld.
+    assert.ok(
+      told.slice(first).every((t) => t),
+      told.map((t) => (t ? 1 : 0)).join(''),
+    );
+    assert.equal(limiter.rate(0), Infinity);
   });
 });

@@ -129,4 +129,22 @@ describe('RateLimiter (GCRA, shared)', () => {
     limiter.setPushback(1, undefined);
     assert.equal(limiter.pushback(units({ a: 1 })), undefined);
   });
+
+  test('background only: every bucket covering the tables says its withholding is the background it learned', () => {
+    const limiter = new RateLimiter(createRateState([{ table: '*' }, { table: 'a' }]), () => 0);
+    assert.equal(limiter.backgroundOnly(units({ b: 1 })), false);
+    limiter.setBackground(0, true);
+    assert.equal(limiter.backgroundOnly(units({ b: 1 })), true);
+    // Table a is also covered by its own bucket, which has learned nothing.
+    assert.equal(limiter.backgroundOnly(units({ a: 1 })), false);
+    assert.equal(limiter.backgroundOnly(units({ a: 1, b: 1 })), false);
+    limiter.setBackground(1, true);
+    assert.equal(limiter.backgroundOnly(units({ a: 1, b: 1 })), true);
+    limiter.setBackground(0, false);
+    assert.equal(limiter.backgroundOnly(units({ a: 1 })), false);
+    // Units no bucket covers say nothing either way.
+    const single = new RateLimiter(createRateState([{ table: 'a' }]), () => 0);
+    single.setBackground(0, true);
+    assert.equal(single.backgroundOnly(units({ b: 1 })), false);
+  });
 });
