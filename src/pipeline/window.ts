@@ -62,11 +62,15 @@ export const MIN_ROUND_MS = 100;
 /** Answers within this factor of the fastest round-trip (plus LATENCY_SLACK_MS) are not queueing at all: the window doubles. */
 export const FAST_FACTOR = 1.25;
 /**
- * After a step that did not pay, wait this long before probing again: a probe costs one round at a
- * wider window, while a long hold kept a window that one noisy round had sent back narrow for a
- * whole short run.
+ * After a step that did not pay, wait this long before probing again, twice as long after each
+ * further step in a row that did not pay, up to PROBE_AGAIN_MAX_MS. Early in a run the machine is
+ * slower (code not yet optimised, heap still growing): a step that did not pay then may pay a
+ * moment later, and a fixed 1 s hold after each such step kept a window far from the table below
+ * what it needed for the first seconds while the CPU had time to spare. Once steps keep not paying
+ * (the CPU is the limit), a probe costs one round at a wider window every second at most.
  */
-export const PROBE_AGAIN_MS = 1_000;
+export const PROBE_AGAIN_MS = 250;
+export const PROBE_AGAIN_MAX_MS = 1_000;
 /** Over this share of a round's requests waiting for the rate limiter, the rate is the limit. */
 export const PACED_SHARE = 0.25;
 /** The window holds at most this many times the bandwidth-delay product (BBR's congestion window gain). */
@@ -132,6 +136,8 @@ export class InFlightWindow {
   private previousRate: number | undefined;
   private previousSize: number | undefined;
   private holdUntil = Number.NEGATIVE_INFINITY;
+  /** Steps in a row that did not pay. */
+  private misses = 0;
   private memoryFull = false;
   /** Items/s of the last RATE_ROUNDS rounds. */
   private readonly rates: number[] = [];
@@ -195,17 +201,19 @@ export class InFlightWindow {
     const previousSize = this.previousSize;
     this.previousRate = undefined;
     this.previousSize = undefined;
+    const missed =
+      previousRate !== undefined &&
+      previousSize !== undefined &&
+      rate < previousRate * (1 + Math.min(MIN_GAIN, (this.size / previousSize - 1) / 2));
+    if (previousRate !== undefined && !missed) this.misses = 0;
     let reason: WindowReason;
     if (this.pushbacks > 0) reason = 'throttled';
     else if (pacedShare > PACED_SHARE) reason = 'rate';
-    else if (
-      previousRate !== undefined &&
-      previousSize !== undefined &&
-      rate < previousRate * (1 + Math.min(MIN_GAIN, (this.size / previousSize - 1) / 2))
-    ) {
+    else if (missed && previousSize !== undefined) {
       // The step did not pay: back to the size before it, and no new probe for a while.
       this.size = previousSize;
-      this.holdUntil = now + PROBE_AGAIN_MS;
+      this.holdUntil = now + Math.min(PROBE_AGAIN_MAX_MS, PROBE_AGAIN_MS * 2 ** this.misses);
+      this.misses++;
       reason = 'no-gain';
     } else if (this.minRtt !== undefined && rtt > this.minRtt * LATENCY_FACTOR + LATENCY_SLACK_MS) reason = 'latency';
     else if (fullShare < 0.5) reason = 'input';

@@ -5,6 +5,8 @@ import { createRateState, RateLimiter } from '../../src/rate/limiter.js';
 import {
   ENOUGH_FACTOR,
   InFlightWindow,
+  PROBE_AGAIN_MAX_MS,
+  PROBE_AGAIN_MS,
   RUN_IN_FLIGHT_BUDGET,
   WINDOW_CEILING,
   WINDOW_START,
@@ -217,6 +219,67 @@ describe('InFlightWindow', () => {
     }
     assert.equal(window.size, 16);
     assert.equal(window.reason, 'no-gain');
+  });
+
+  test('a step that does not pay is tried again after PROBE_AGAIN_MS, twice as long after each further miss, up to PROBE_AGAIN_MAX_MS', () => {
+    const window = new InFlightWindow({ start: 16 });
+    let now = 0;
+    const probes: number[] = [];
+    // 400 items in every 100 ms whatever the window, as above, for 6 s.
+    while (now < 6_000) {
+      const size = Math.max(16, window.size);
+      for (let i = 0; i < size; i++) {
+        now += 100 / size;
+        const before = window.size;
+        window.answered({
+          sentAt: now - 50,
+          now,
+          items: ((400 * 100) / 1000 / size) * 10,
+          pushback: false,
+          inFlight: window.size,
+        });
+        if (window.size > before) probes.push(now);
+      }
+    }
+    // The gaps between probes: a round at the wider size, then the hold, then a round to start the next probe.
+    const gaps = probes.slice(1).map((at, i) => at - (probes[i] as number));
+    assert.ok(gaps.length >= 5, `probes at ${probes.join(', ')}`);
+    const holds = [PROBE_AGAIN_MS, 2 * PROBE_AGAIN_MS, PROBE_AGAIN_MAX_MS, PROBE_AGAIN_MAX_MS];
+    for (const [i, hold] of holds.entries()) {
+      const gap = gaps[i] as number;
+      // The hold, plus at most three rounds of 100 ms around it.
+      assert.ok(gap >= hold && gap <= hold + 300, `gap ${i}: ${gap} ms, hold ${hold} (probes at ${probes.join(', ')})`);
+    }
+    assert.equal(PROBE_AGAIN_MAX_MS, 4 * PROBE_AGAIN_MS);
+  });
+
+  test('a step that pays starts the holds again from PROBE_AGAIN_MS', () => {
+    const window = new InFlightWindow({ start: 16 });
+    let now = 0;
+    // Items/s the endpoint takes whatever the window, 50 ms away: 4,000 (16 in flight carry 8,000),
+    // then from 3 s on 20,000, so that the steps after it pay until about 40 in flight.
+    let capacity = 4_000;
+    const noGains: number[] = [];
+    while (now < 6_000) {
+      if (now >= 3_000) capacity = 20_000;
+      const size = window.size;
+      const items = Math.min(BATCH, (capacity * 0.05) / size);
+      for (let i = 0; i < size; i++) {
+        now += 50 / size;
+        const reason = window.reason;
+        window.answered({ sentAt: now - 50, now, items, pushback: false, inFlight: size });
+        if (window.reason === 'no-gain' && reason !== 'no-gain') noGains.push(now);
+      }
+    }
+    assert.ok(window.size >= 40, `window ${window.size}`);
+    // Holds before 3 s had grown to PROBE_AGAIN_MAX_MS; once a step paid, the next miss waits PROBE_AGAIN_MS again.
+    const before = noGains.filter((at) => at < 3_000);
+    const after = noGains.filter((at) => at > 3_000);
+    assert.ok(before.length >= 4 && after.length >= 2, `no-gain at ${noGains.map(Math.round).join(', ')}`);
+    const gapBefore = (before.at(-1) as number) - (before.at(-2) as number);
+    const gapAfter = (after[1] as number) - (after[0] as number);
+    assert.ok(gapBefore >= PROBE_AGAIN_MAX_MS, `${gapBefore} ms between the last two misses before the gain`);
+    assert.ok(gapAfter < PROBE_AGAIN_MAX_MS, `${gapAfter} ms between the first two misses after the gain`);
   });
 
   test('under a write cap the window does not widen: the requests wait for the limiter, and the reason is the rate', () => {
