@@ -150,6 +150,37 @@ describe('nextRate (AIMD with a learned background)', () => {
     assert.equal(nextRate(policy, blind, seen(sent, sent * 0.2, 10_000 + TICK_MS, TICK_MS)), blind.rate);
   });
 
+  test('with booking times told, a sample above the new rate right after a back-off is judged, not left out as lagging', () => {
+    const policy = { cap: undefined, adaptive: true };
+    const told = (sent: number, throttled: number, now: number) => ({
+      sent,
+      throttled,
+      staleSent: 0,
+      staleThrottled: 0,
+      intervalMs: TICK_MS,
+      now,
+    });
+    const state = initialState(policy);
+    const first = nextRate(policy, state, told(2_500, 500, 10_000));
+    assert.equal(first, 10_000 * 0.8 * BACKOFF);
+    state.rate = first;
+    // The limiter lets a burst through right after the change: 9,000 units/s booked after it, above
+    // the middle of the old and new rates, with a fifth still withheld.
+    const burst = (9_000 * TICK_MS) / 1000;
+    assert.ok((burst * 1000) / TICK_MS > (first + 10_000) / 2);
+    const second = nextRate(policy, state, told(burst, burst * 0.2, 10_000 + TICK_MS));
+    assert.equal(second, first * 0.8 * BACKOFF, 'judged (did not help), and backed off once more');
+    state.rate = second;
+    const sent = (second * TICK_MS) / 1000;
+    assert.equal(nextRate(policy, state, told(sent, sent * 0.2, 10_000 + 2 * TICK_MS)), Infinity);
+    assert.ok(Math.abs(state.background - 0.2) < 1e-9, `learned the fifth as background: ${state.background}`);
+    // Without booking times, the same sample past the cooldown is taken as lagging and left out.
+    const blind = initialState(policy);
+    blind.rate = nextRate(policy, blind, seen(2_500, 500, 10_000, TICK_MS));
+    assert.equal(nextRate(policy, blind, seen(burst, burst * 0.2, 10_000 + 2 * TICK_MS, TICK_MS)), blind.rate);
+    assert.equal(blind.judgePending, true);
+  });
+
   test('capacity-limited: after the drop little is withheld, and the next overshoot drops it again', () => {
     const policy = { cap: undefined, adaptive: true };
     const state = initialState(policy);
