@@ -177,6 +177,8 @@ export function initialState(policy: BucketPolicy): BucketState {
 export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observation): number {
   const { cap } = policy;
   if (!policy.adaptive) return cap ?? Number.POSITIVE_INFINITY;
+  // The answers say when their requests were booked: those booked before the last change are told apart exactly.
+  const bookingTold = seen.staleSent !== undefined;
   // Learned background must be earned again: it fades, so a fraction learned by mistake (or one
   // that is gone) stops shielding the rate, and a true one is learned again by the back-offs that
   // follow (small ones: only what faded is taken for throttling).
@@ -192,7 +194,7 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
       // Never judged: taken as having helped (the safe side), and the rate climbs from here.
       state.judgePending = false;
       state.strikes = 0;
-    } else if (seen.staleSent === undefined && seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5) {
+    } else if (!bookingTold && seen.now - state.lastDecreaseAt < COOLDOWN_MS * 1.5) {
       // Without booking times, the first answers after a back-off are taken as booked before it.
       // With them, the answers booked after it are judged from the first tick: waiting out the
       // cooldown as well kept a run far away, with a fifth withheld at random, at its start's low
@@ -216,11 +218,7 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // above the new rate is the limiter's burst right after the change, not lag, and judging it errs
   // only towards "helped" (the goodput looks held). Left out as lagging, it kept a run far away with
   // a fifth withheld at its start's low rate for one or two more ticks.
-  if (
-    state.judgePending &&
-    seen.staleSent === undefined &&
-    (state.sent * 1000) / state.sinceMs > judgeableRate(state)
-  ) {
+  if (state.judgePending && !bookingTold && (state.sent * 1000) / state.sinceMs > judgeableRate(state)) {
     state.sent = state.throttled = state.sinceMs = state.items = 0;
     return state.rate;
   }
