@@ -702,4 +702,36 @@ describe('RateController', () => {
     );
     assert.equal(limiter.rate(0), Infinity);
   });
+
+  test('a tick measured a little under TICK_MS is a full sample: the background is learned as soon as with exact ticks', () => {
+    // setInterval's ticks, read on performance.now(), come a fraction of a millisecond early or late.
+    const ticksToLearn = (intervals: (tick: number) => number): number => {
+      const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => 0);
+      const controller = new RateController(limiter, [{ cap: undefined, adaptive: true }]);
+      const units = new Map([['t', 1]]);
+      let now = performance.now();
+      for (let tick = 0; tick < 40; tick++) {
+        const intervalMs = intervals(tick);
+        // A client able to send 10,000 units/s; 20% withheld whatever the rate.
+        const sent = Math.round((Math.min(limiter.rate(0), 10_000) * intervalMs) / 1000);
+        limiter.answered(new Map([['t', sent]]), new Map([['t', Math.round(sent * 0.2)]]), 0);
+        now += intervalMs;
+        controller.tick(now);
+        if (limiter.backgroundOnly(units)) return tick;
+      }
+      return Number.POSITIVE_INFINITY;
+    };
+    const exact = ticksToLearn(() => TICK_MS);
+    assert.ok(Number.isFinite(exact), 'learned with exact ticks');
+    assert.equal(
+      ticksToLearn((tick) => TICK_MS + (tick % 2 === 0 ? 0.4 : -0.4)),
+      exact,
+      'every other tick early',
+    );
+    assert.equal(
+      ticksToLearn(() => TICK_MS - 0.4),
+      exact,
+      'every tick early',
+    );
+  });
 });
