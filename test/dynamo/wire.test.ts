@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import {
   batchBody,
@@ -104,6 +105,55 @@ describe('batchBody', () => {
       'a "quoted"': [{ DeleteRequest: { Key: { id: { N: '2' } } } }],
     };
     assert.equal(body.toString('utf8'), serializeBatchWrite(items).toString('utf8'));
+  });
+
+  // The body as one string, as it was built before texts were written straight into it.
+  const joined = (requests: { table: string; json: string }[]): string => {
+    const byTable = new Map<string, string[]>();
+    for (const { table, json } of requests) byTable.set(table, [...(byTable.get(table) ?? []), json]);
+    return JSON.stringify({
+      RequestItems: Object.fromEntries([...byTable].map(([t, list]) => [t, list.map((j) => JSON.parse(j) as unknown)])),
+    });
+  };
+  const requestsArb = fc.array(
+    fc.record({
+      table: fc.constantFrom('t', 'tåble', 'tab"le', '表'),
+      // Any text, escapes, accents, emoji, lone surrogates (escaped by JSON.stringify) included.
+      json: fc
+        .string({ unit: 'binary', maxLength: 40 })
+        .map((s) => serializeWriteRequest({ PutRequest: { Item: { s: { S: s } } } })),
+    }),
+    { minLength: 1, maxLength: 25 },
+  );
+
+  it("writes the same bytes as the joined string, with each request's bytes told (wire) or not", () => {
+    fc.assert(
+      fc.property(requestsArb, (requests) => {
+        const told = requests.map((r) => ({ ...r, wire: Buffer.byteLength(r.json, 'utf8') + 1 }));
+        const expected = joined(requests);
+        assert.equal(batchBody(told).body.toString('utf8'), expected);
+        assert.equal(batchBody(requests).body.toString('utf8'), expected);
+      }),
+    );
+  });
+
+  it('a wire that does not add up (too small, too large) still gives the whole body, never one cut short', () => {
+    fc.assert(
+      fc.property(
+        requestsArb,
+        fc.integer({ min: -8, max: 8 }).filter((d) => d !== 0),
+        fc.nat(),
+        (requests, off, which) => {
+          const told = requests.map((r, i) => ({
+            ...r,
+            wire: Buffer.byteLength(r.json, 'utf8') + 1 + (i === which % requests.length ? off : 0),
+          }));
+          const { body } = batchBody(told);
+          assert.equal(body.toString('utf8'), joined(requests));
+          assert.equal(body.length, Buffer.byteLength(joined(requests), 'utf8'));
+        },
+      ),
+    );
   });
 });
 
