@@ -41,7 +41,11 @@ export function batchBody(
     const list = byTable.get(table);
     if (list === undefined) byTable.set(table, [json]);
     else list.push(json);
-    bytes += wire ?? Buffer.byteLength(json, 'utf8') + 1;
+    // A UTF-16 unit takes one to three bytes in UTF-8: a `wire` outside that is not trusted.
+    bytes +=
+      wire !== undefined && wire >= json.length + 1 && wire <= 3 * json.length + 1
+        ? wire
+        : Buffer.byteLength(json, 'utf8') + 1;
   }
   const names: string[] = [];
   for (const table of byTable.keys()) {
@@ -52,10 +56,10 @@ export function batchBody(
   // Every request was counted with a comma after it; between n requests there are n - 1.
   const counted = byTable.size === 0 ? bytes : bytes - 1;
   const tables = [...byTable.keys()];
-  if (!Number.isSafeInteger(counted) || counted < PREFIX.length + SUFFIX.length)
-    return { tables, body: joinedBody(byTable) };
+  if (!Number.isSafeInteger(counted) || counted > MAX_IN_PLACE_BYTES) return { tables, body: joinedBody(byTable) };
   // Room for one more character past what was counted: a text written with less than that left
-  // may have been cut short (a write stops before a character that does not fit).
+  // may have been cut short (a write stops before a character that does not fit, "partially encoded
+  // characters will not be written": https://nodejs.org/api/buffer.html#bufwritestring-offset-length-encoding).
   const body = Buffer.allocUnsafe(counted + SPARE);
   let at = body.write(PREFIX, 0, 'latin1');
   let t = 0;
@@ -80,6 +84,8 @@ const PREFIX = '{"RequestItems":{';
 const SUFFIX = '}}';
 /** The most bytes one character takes in UTF-8. */
 const SPARE = 4;
+/** Far above DynamoDB's 16 MB request, far below the 2 GiB past which a Buffer's write misreports. */
+const MAX_IN_PLACE_BYTES = 256 * 1024 * 1024;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_BRACKET = 0x5b;

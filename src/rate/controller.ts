@@ -32,12 +32,11 @@ export const COOLDOWN_MS = 250;
 export const MIN_SAMPLE = 200;
 export const MIN_SAMPLE_ITEMS = 100;
 /**
- * One tick, give or take: setInterval's ticks, read on performance.now(), come a fraction of a
+ * One tick, less a margin: setInterval's ticks, read on performance.now(), come a fraction of a
  * millisecond early about as often as late. At exactly TICK_MS, an early tick was not a full sample
- * and its decision waited for the next: a back-off's verdict came a tick late, and far away with a
- * fifth withheld at random, learning that background at the start's low rate took up to twice as long.
+ * and its decision waited for the next tick: a back-off's verdict came a tick late.
  */
-export const MIN_SAMPLE_MS = TICK_MS * 0.8;
+export const MIN_SAMPLE_MS = TICK_MS - 10;
 export const MIN_RATE = 1;
 /** The recent peak goodput halves in about 20 s. */
 export const PEAK_DECAY_PER_SECOND = 0.966;
