@@ -73,8 +73,18 @@ export class RateLimiter {
 
   setRate(i: number, unitsPerSecond: number): void {
     const milli = Number.isFinite(unitsPerSecond) ? Math.max(1, Math.round(unitsPerSecond * 1000)) : 0;
-    Atomics.store(this.slots, i * SLOTS + RATE, BigInt(milli));
-    Atomics.store(this.slots, i * SLOTS + CHANGED_AT, BigInt(this.now()));
+    const before = Atomics.exchange(this.slots, i * SLOTS + RATE, BigInt(milli));
+    const now = this.now();
+    // A lower rate starts now: idle time banked before it (up to BURST_MS, or any while unlimited)
+    // is not spent at it. Spent, the answers right after a back-off came at about the rate it
+    // backed off from, and the controller took the goodput that held for a capacity limit.
+    if (milli !== 0 && (before === 0n || BigInt(milli) < before)) {
+      for (;;) {
+        const tat = Atomics.load(this.slots, i * SLOTS + TAT);
+        if (tat >= BigInt(now) || Atomics.compareExchange(this.slots, i * SLOTS + TAT, tat, BigInt(now)) === tat) break;
+      }
+    }
+    Atomics.store(this.slots, i * SLOTS + CHANGED_AT, BigInt(now));
   }
 
   /** The time a request is booked, to pass to `answered`: answers to requests booked before a rate change are told apart. */

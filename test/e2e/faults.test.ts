@@ -79,6 +79,32 @@ describe('faults between dynaload and DynamoDB (end to end, through the fault pr
     await assertTable(db.endpoint, table, items, 'id');
   });
 
+  it('a fifth withheld at random next to the table: the rate backs off, learns it as background, and is unlimited again', async (t) => {
+    const dir = await tempDir();
+    const table = await createTable(db.endpoint, { hash: ['id', 'S'] });
+    const { files } = await writeShards(dir, 40_000, 4);
+    const proxy = await proxyFor(t, { withhold: 0.2, seed: 5 });
+    const run = await upload(
+      proxy.endpoint,
+      [...files, '--table', table, '--types', 'n:N', '--workers', '2', '--log-level', 'info'],
+      { cwd: dir, timeoutMs: 240_000 },
+    );
+    assertExit(run, 0);
+    assertAllWritten(run.summary, 40_000, table);
+    // pino writes an unlimited rate (Infinity) as null.
+    const rates = run.stderr
+      .split('\n')
+      .filter((line) => line.includes('"write rate changed"'))
+      .map((line) => (JSON.parse(line) as { rate: number | null }).rate);
+    const trace = rates.map((rate) => rate ?? 'unlimited').join(' ');
+    t.diagnostic(`write rates: ${trace}`);
+    const firstBackOff = rates.findIndex((rate) => rate !== null);
+    assert.ok(firstBackOff >= 0, `backed off: ${trace}`);
+    // Back to where it was before the back-offs, not left to climb from one of them (slowly: a few
+    // percent of what the table took per second).
+    assert.ok(rates.slice(firstBackOff).includes(null), `unlimited again after learning the background: ${trace}`);
+  });
+
   it('5xx answers and connection resets before and after forwarding: every row arrives once', async (t) => {
     const dir = await tempDir();
     const table = await createTable(db.endpoint, { hash: ['id', 'S'] });

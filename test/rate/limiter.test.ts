@@ -34,8 +34,8 @@ describe('RateLimiter (GCRA, shared)', () => {
     const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => now);
     limiter.setRate(0, 100);
     const waits = Array.from({ length: 5 }, () => limiter.reserve(units({ t: 25 })));
-    // All reserved at the same instant: each starts 250 ms after the previous one (the first may use the burst).
-    assert.deepEqual(waits, [0, 250 - BURST_MS, 500 - BURST_MS, 750 - BURST_MS, 1000 - BURST_MS]);
+    // All reserved at the same instant: each starts 250 ms after the previous one (a rate just set has banked nothing).
+    assert.deepEqual(waits, [0, 250, 500, 750, 1000]);
     now += 10_000_000; // 10 s idle: at most BURST_MS of credit is banked
     assert.equal(limiter.reserve(units({ t: 25 })), 0);
     assert.equal(limiter.reserve(units({ t: 25 })), 250 - BURST_MS);
@@ -45,6 +45,7 @@ describe('RateLimiter (GCRA, shared)', () => {
     let now = 10_000_000; // microseconds
     const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => now);
     limiter.setRate(0, 100);
+    now += 1_000_000; // idle: BURST_MS of credit banked
     // 25 units at 100/s: 250 ms per request. The first uses the burst, the second waits 150 ms.
     assert.equal(limiter.reserve(units({ t: 25 }), 200), 0);
     assert.equal(limiter.reserve(units({ t: 25 }), 200), 250 - BURST_MS);
@@ -56,6 +57,30 @@ describe('RateLimiter (GCRA, shared)', () => {
     now += 200_000;
     assert.equal(limiter.reserve(units({ t: 25 }), 200), 200);
     assert.equal(limiter.reserve(units({ t: 25 }), 200), -500, 'now 500 ms apart');
+  });
+
+  test('a lower rate starts now: idle credit banked before it is not spent at it; a higher rate keeps it', () => {
+    let now = 10_000_000; // microseconds
+    const limiter = new RateLimiter(createRateState([{ table: '*' }]), () => now);
+    limiter.setRate(0, 100);
+    now += 10_000_000; // 10 s idle: BURST_MS of credit banked
+    limiter.setRate(0, 200);
+    assert.equal(limiter.reserve(units({ t: 25 })), 0);
+    assert.equal(limiter.reserve(units({ t: 25 })), 125 - BURST_MS, 'raised: the credit is spent');
+    now += 10_000_000;
+    limiter.setRate(0, 100);
+    assert.equal(limiter.reserve(units({ t: 25 })), 0);
+    assert.equal(limiter.reserve(units({ t: 25 })), 250, 'lowered: no credit');
+    // From unlimited (where nothing was booked), as a back-off from an unlimited start is.
+    limiter.setRate(0, Number.POSITIVE_INFINITY);
+    now += 10_000_000;
+    assert.equal(limiter.reserve(units({ t: 25 })), 0);
+    limiter.setRate(0, 100);
+    assert.equal(limiter.reserve(units({ t: 25 })), 0);
+    assert.equal(limiter.reserve(units({ t: 25 })), 250, 'from unlimited: no credit');
+    // Lowered while requests are booked ahead: those keep their slots, the next comes after them.
+    limiter.setRate(0, 50);
+    assert.equal(limiter.reserve(units({ t: 25 })), 500);
   });
 
   test('with a horizon, an unlimited bucket or one the request does not touch never refuses', () => {
@@ -74,7 +99,7 @@ describe('RateLimiter (GCRA, shared)', () => {
     const b = new RateLimiter(state, () => now);
     a.setRate(0, 1000);
     const waits = [a.reserve(units({ t: 100 })), b.reserve(units({ t: 100 })), a.reserve(units({ t: 100 }))];
-    assert.deepEqual(waits, [0, 100 - BURST_MS, 200 - BURST_MS]);
+    assert.deepEqual(waits, [0, 100, 200]);
   });
 
   test('a per-table bucket counts only its table; `*` counts all', () => {
@@ -84,7 +109,7 @@ describe('RateLimiter (GCRA, shared)', () => {
     limiter.setRate(1, 10);
     assert.equal(limiter.reserve(units({ fast: 50 })), 0);
     assert.equal(limiter.reserve(units({ slow: 1 })), 0);
-    assert.equal(limiter.reserve(units({ slow: 1 })), 100 - BURST_MS);
+    assert.equal(limiter.reserve(units({ slow: 1 })), 100);
     assert.deepEqual(limiter.drainCounters(0), drained(0, 0, 0, 0, 0, 0), 'a reservation is not counted: answers are');
     limiter.answered(units({ fast: 50 }));
     limiter.answered(units({ slow: 2 }), units({ slow: 1 }));
