@@ -219,10 +219,10 @@ export function nextRate(policy: BucketPolicy, state: BucketState, seen: Observa
   // Where the answers' booking time is not known, a sample answered nearer the old rate than the
   // new one is taken as lagging. The sample as a whole, not each interval: at a few hundred units
   // per second an interval holds one batch or three, and judged interval by interval no sample was
-  // ever complete. Where it is known, every answer counted was booked after the back-off: a sample
-  // above the new rate is the limiter's burst right after the change, not lag, and judging it errs
-  // only towards "helped" (the goodput looks held). Left out as lagging, it kept a run far away with
-  // a fifth withheld at its start's low rate for one or two more ticks.
+  // ever complete. Where it is known, every answer counted was booked after the back-off, at the
+  // new rate (a lowered rate spends no idle credit banked before it, src/rate/limiter.ts): it is
+  // never lag, and is judged. Left out as lagging, a sample a little above the new rate (ticks are
+  // not exact) kept a run far away with a fifth withheld at its start's low rate a tick or two longer.
   if (state.judgePending && !bookingTold && (state.sent * 1000) / state.sinceMs > judgeableRate(state)) {
     state.sent = state.throttled = state.sinceMs = state.items = 0;
     return state.rate;

@@ -75,9 +75,10 @@ export class RateLimiter {
     const milli = Number.isFinite(unitsPerSecond) ? Math.max(1, Math.round(unitsPerSecond * 1000)) : 0;
     const before = Atomics.exchange(this.slots, i * SLOTS + RATE, BigInt(milli));
     const now = this.now();
-    // A lower rate starts now: idle time banked before it (up to BURST_MS, or any while unlimited)
-    // is not spent at it. Spent, the answers right after a back-off came at about the rate it
-    // backed off from, and the controller took the goodput that held for a capacity limit.
+    // A lower rate starts now: idle time banked before it (up to BURST_MS; all of it after an
+    // unlimited spell, when nothing was booked) is not spent at it. Spent, the answers right after
+    // a back-off came at about the rate it backed off from, and the controller took the goodput
+    // that held for a capacity limit.
     if (milli !== 0 && (before === 0n || BigInt(milli) < before)) {
       for (;;) {
         const tat = Atomics.load(this.slots, i * SLOTS + TAT);
