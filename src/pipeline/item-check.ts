@@ -3,7 +3,7 @@ import type { IndexKeyAttribute, KeyAttribute, TableSchema } from '../dynamo/sch
 import { DynaloadError } from '../errors.js';
 import { serializeWriteRequest } from '../dynamo/wire.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
-import { parseDynamoNumber } from './number.js';
+import { isCanonicalInteger, parseDynamoNumber } from './number.js';
 
 export type Item = Record<string, AttributeValue>;
 export type WriteKind = 'put' | 'delete';
@@ -61,52 +61,69 @@ export function checkItem(schema: TableSchema, item: Item, kind: WriteKind = 'pu
 
 function checkKey(schema: TableSchema, key: KeyAttribute, item: Item, max: number): void {
   const value = item[key.name];
-  const where = `Attribute \`${key.name}\` (${key === schema.hash ? 'partition' : 'sort'} key of table \`${schema.table}\`)`;
-  const context = { column: key.name, table: schema.table };
-  if (value === undefined) throw new DynaloadError('KEY_MISSING', `${where}: Expected a value, got none`, { context });
+  if (value === undefined) throw keyError(schema, key, 'KEY_MISSING', 'Expected a value, got none');
   const type = typeOf(value);
-  if (type !== key.type)
-    throw new DynaloadError('KEY_TYPE', `${where}: Expected type ${key.type}, got ${type}`, { context });
+  if (type !== key.type) throw keyError(schema, key, 'KEY_TYPE', `Expected type ${key.type}, got ${type}`);
   const bytes = keyBytes(value);
   if (bytes === 0)
-    throw new DynaloadError(
+    throw keyError(
+      schema,
+      key,
       'KEY_EMPTY',
-      `${where}: Expected a non-empty value, got an empty ${type === 'S' ? 'string' : 'binary'}`,
-      { context },
+      `Expected a non-empty value, got an empty ${type === 'S' ? 'string' : 'binary'}`,
     );
   if (bytes > max)
-    throw new DynaloadError('KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, {
-      context: { ...context, bytes },
-    });
+    throw keyError(schema, key, 'KEY_TOO_LONG', `Expected at most ${max} bytes, got ${bytes} bytes`, bytes);
+}
+
+// Built only for a row that breaks a rule: the checks run for every key of every row.
+function keyError(schema: TableSchema, key: KeyAttribute, code: string, rule: string, bytes?: number): DynaloadError {
+  const where = `Attribute \`${key.name}\` (${key === schema.hash ? 'partition' : 'sort'} key of table \`${schema.table}\`)`;
+  const context = { column: key.name, table: schema.table };
+  return new DynaloadError(code, `${where}: ${rule}`, {
+    context: bytes === undefined ? context : { ...context, bytes },
+  });
 }
 
 function checkIndexKey(schema: TableSchema, key: IndexKeyAttribute, item: Item): void {
   const value = item[key.name];
   if (value === undefined) return;
-  const plural = key.indexes.length > 1 ? 'es' : '';
-  const where = `Attribute \`${key.name}\` (${key.role} key of index${plural} ${key.indexes.map((i) => `\`${i}\``).join(', ')} of table \`${schema.table}\`)`;
-  const context = { column: key.name, table: schema.table, index: key.indexes.join(',') };
   const type = typeOf(value);
   if (type !== key.type)
-    throw new DynaloadError('INDEX_KEY_TYPE', `${where}: Expected type ${key.type} or no value, got ${type}`, {
-      context,
-    });
+    throw indexKeyError(schema, key, 'INDEX_KEY_TYPE', `Expected type ${key.type} or no value, got ${type}`);
   const bytes = keyBytes(value);
   if (bytes === 0)
-    throw new DynaloadError(
+    throw indexKeyError(
+      schema,
+      key,
       'INDEX_KEY_EMPTY',
-      `${where}: Expected a non-empty value or none, got an empty ${type === 'S' ? 'string' : 'binary'}`,
-      { context },
+      `Expected a non-empty value or none, got an empty ${type === 'S' ? 'string' : 'binary'}`,
     );
   const max = key.role === 'sort' ? MAX_SORT_KEY_BYTES : MAX_PARTITION_KEY_BYTES;
   if (bytes > max)
-    throw new DynaloadError('INDEX_KEY_TOO_LONG', `${where}: Expected at most ${max} bytes, got ${bytes} bytes`, {
-      context: { ...context, bytes },
-    });
+    throw indexKeyError(schema, key, 'INDEX_KEY_TOO_LONG', `Expected at most ${max} bytes, got ${bytes} bytes`, bytes);
 }
 
+function indexKeyError(
+  schema: TableSchema,
+  key: IndexKeyAttribute,
+  code: string,
+  rule: string,
+  bytes?: number,
+): DynaloadError {
+  const plural = key.indexes.length > 1 ? 'es' : '';
+  const where = `Attribute \`${key.name}\` (${key.role} key of index${plural} ${key.indexes.map((i) => `\`${i}\``).join(', ')} of table \`${schema.table}\`)`;
+  const context = { column: key.name, table: schema.table, index: key.indexes.join(',') };
+  return new DynaloadError(code, `${where}: ${rule}`, {
+    context: bytes === undefined ? context : { ...context, bytes },
+  });
+}
+
+/** The member set in an AttributeValue (without the array `Object.keys` would make per key per row). */
 function typeOf(value: AttributeValue): string {
-  return Object.keys(value).find((t) => (value as unknown as Record<string, unknown>)[t] !== undefined) ?? '?';
+  const members = value as unknown as Record<string, unknown>;
+  for (const type in members) if (Object.hasOwn(members, type) && members[type] !== undefined) return type;
+  return '?';
 }
 
 function keyBytes(value: AttributeValue): number {
@@ -128,7 +145,8 @@ export function keyOf(schema: TableSchema, item: Item): string {
 
 function keyPart(attribute: KeyAttribute, item: Item): string {
   const value = item[attribute.name];
-  if (attribute.type === 'N' && value?.N !== undefined) return parseDynamoNumber(value.N).canonical;
+  if (attribute.type === 'N' && value?.N !== undefined)
+    return isCanonicalInteger(value.N) ? value.N : parseDynamoNumber(value.N).canonical;
   if (attribute.type === 'S' && value?.S !== undefined) return value.S;
   if (attribute.type === 'B' && value?.B !== undefined) return Buffer.from(value.B).toString('base64');
   return '';

@@ -36,6 +36,25 @@ export function parseDynamoNumber(text: string): DynamoNumber {
   return parsePlainInteger(text) ?? parseGeneral(text);
 }
 
+/**
+ * `text` is an integer written as DynamoDB's canonical form writes it (digits, an optional `-`, no
+ * leading zero, at most MAX_DIGITS, not `-0`): valid, and its own canonical string. Told without
+ * building a DynamoNumber: most numeric cells are such, and each is checked once per row (and
+ * again as a key).
+ */
+export function isCanonicalInteger(text: string): boolean {
+  const start = text.charCodeAt(0) === 0x2d ? 1 : 0;
+  const length = text.length - start;
+  if (length < 1 || length > MAX_DIGITS) return false;
+  const first = text.charCodeAt(start);
+  if (first === ZERO) return length === 1 && start === 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE) return false;
+  }
+  return true;
+}
+
 /** Storage size by the documented rule: 1 byte per two significant digits (rounded up) + 1 byte.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html */
 export function numberSize(n: DynamoNumber): number {

@@ -6,7 +6,7 @@ import type { AttributeType, TypeSpec } from '../type-spec.js';
 import { jsonToAttributeValue, jsonToSet } from './exact-json.js';
 import { inferCell, type InferTally } from './infer.js';
 import { checkItem, type Item, type MappedItem, type WriteKind } from './item-check.js';
-import { parseDynamoNumber } from './number.js';
+import { isCanonicalInteger, parseDynamoNumber } from './number.js';
 
 export { keyOf, type Item, type MappedItem } from './item-check.js';
 
@@ -123,7 +123,7 @@ function converter(type: AttributeType): Convert {
       return (cell) => ({ S: cell });
     case 'N':
       // Keep the text as written: DynamoDB normalises it itself, and the text is exact.
-      return (cell) => ({ N: parseDynamoNumber(cell).text });
+      return (cell) => ({ N: isCanonicalInteger(cell) ? cell : parseDynamoNumber(cell).text });
     case 'B':
       return (cell) => {
         if (!BASE64.test(cell))

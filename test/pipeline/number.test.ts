@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { countSignificantDigits, numberSize, parseDynamoNumber } from '../../src/pipeline/number.js';
+import fc from 'fast-check';
+import {
+  countSignificantDigits,
+  isCanonicalInteger,
+  numberSize,
+  parseDynamoNumber,
+} from '../../src/pipeline/number.js';
 
 // Expected values are worked out by hand from DynamoDB's rules: significant digits exclude leading
 // and trailing zeros; canonical is plain decimal notation without redundant zeros or sign.
@@ -162,5 +168,33 @@ describe('numberSize', () => {
   ];
   for (const [text, size] of sizes) {
     test(`${text} takes ${size} bytes`, () => assert.equal(numberSize(parseDynamoNumber(text)), size));
+  }
+});
+
+describe('isCanonicalInteger', () => {
+  // Told without parsing: it must never say yes where parseDynamoNumber would refuse the text or
+  // write it another way, or a cell would be sent, or a key compared, unchecked.
+  const integerish = fc.string({ unit: fc.constantFrom('-', '+', '0', '1', '9', '.', 'e', ' '), maxLength: 42 });
+  test('yes only for a valid number that is its own canonical form', () => {
+    fc.assert(
+      fc.property(fc.oneof(integerish, fc.string()), (text) => {
+        if (!isCanonicalInteger(text)) return;
+        const parsed = parseDynamoNumber(text);
+        assert.equal(parsed.canonical, text);
+        assert.equal(parsed.text, text);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  test('yes for every integer of up to 38 digits as String() writes it', () => {
+    const max = 10n ** 38n - 1n;
+    fc.assert(fc.property(fc.bigInt(-max, max), (n) => assert.equal(isCanonicalInteger(String(n)), true)));
+  });
+
+  const refused = ['', '-', '-0', '00', '007', '+5', '1.0', '1e3', ' 1', '1 ', '9'.repeat(39), '-' + '9'.repeat(39)];
+  for (const text of refused) {
+    test(`no for \`${text.slice(0, 12)}\`${text.length > 12 ? '...' : ''}`, () =>
+      assert.equal(isCanonicalInteger(text), false));
   }
 });
