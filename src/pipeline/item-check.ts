@@ -119,7 +119,7 @@ function indexKeyError(
   });
 }
 
-/** The member set in an AttributeValue (without the array `Object.keys` would make per key per row). */
+/** The member set in an AttributeValue: its own members only, as `Object.keys` gave, without the array that made per key per row; `?` when none is. */
 function typeOf(value: AttributeValue): string {
   const members = value as unknown as Record<string, unknown>;
   for (const type in members) if (Object.hasOwn(members, type) && members[type] !== undefined) return type;

@@ -177,7 +177,7 @@ describe('isCanonicalInteger', () => {
   const integerish = fc.string({ unit: fc.constantFrom('-', '+', '0', '1', '9', '.', 'e', ' '), maxLength: 42 });
   test('yes only for a valid number that is its own canonical form', () => {
     fc.assert(
-      fc.property(fc.oneof(integerish, fc.string()), (text) => {
+      fc.property(fc.oneof(integerish, fc.string(), fc.string({ unit: 'binary' })), (text) => {
         if (!isCanonicalInteger(text)) return;
         const parsed = parseDynamoNumber(text);
         assert.equal(parsed.canonical, text);
@@ -192,7 +192,22 @@ describe('isCanonicalInteger', () => {
     fc.assert(fc.property(fc.bigInt(-max, max), (n) => assert.equal(isCanonicalInteger(String(n)), true)));
   });
 
-  const refused = ['', '-', '-0', '00', '007', '+5', '1.0', '1e3', ' 1', '1 ', '9'.repeat(39), '-' + '9'.repeat(39)];
+  const refused = [
+    '',
+    '-',
+    '-0',
+    '00',
+    '007',
+    '+5',
+    '1.0',
+    '1e3',
+    ' 1',
+    '1 ',
+    '\u22125',
+    '\u0663',
+    '9'.repeat(39),
+    '-' + '9'.repeat(39),
+  ];
   for (const text of refused) {
     test(`no for \`${text.slice(0, 12)}\`${text.length > 12 ? '...' : ''}`, () =>
       assert.equal(isCanonicalInteger(text), false));
