@@ -84,19 +84,8 @@ export function countSignificantDigits(text: string): number {
 
 /** Fast path for the common cell: an optional '-' and at most 38 digits with no leading zero. */
 function parsePlainInteger(text: string): DynamoNumber | undefined {
-  const start = text.charCodeAt(0) === 0x2d ? 1 : 0;
-  const length = text.length - start;
-  if (length < 1 || length > MAX_DIGITS) return undefined;
-  let trailingZeros = 0;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < ZERO || c > NINE) return undefined;
-    trailingZeros = c === ZERO ? trailingZeros + 1 : 0;
-  }
-  if (text.charCodeAt(start) === ZERO) {
-    return length === 1 ? { text, canonical: '0', digits: 1 } : undefined;
-  }
-  return { text, canonical: text, digits: length - trailingZeros };
+  if (isCanonicalInteger(text)) return { text, canonical: text, digits: countSignificantDigits(text) };
+  return text === '-0' ? { text, canonical: '0', digits: 1 } : undefined;
 }
 
 function parseGeneral(text: string): DynamoNumber {
