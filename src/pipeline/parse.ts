@@ -351,14 +351,45 @@ function trimBreak(bytes: Buffer): Buffer {
 interface CsvCore {
   parse(data: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): Error | undefined;
   readonly info: { readonly bytes: number };
+  readonly state: { readonly field: FieldBuffer };
+}
+
+/** csv-parse's ResizeableBuffer: the bytes of the field being read, `buf[0, length)`. */
+interface FieldBuffer {
+  readonly buf: Buffer;
+  readonly length: number;
+  toString(encoding?: BufferEncoding | null): string | Uint8Array;
 }
 
 function csvCore(stream: Parser): CsvCore {
   const core = (stream as unknown as { api?: CsvCore }).api;
   // Should an upgrade of the pinned version move it, this fails loudly (and every parse test with it).
-  if (typeof core?.parse !== 'function' || typeof core.info.bytes !== 'number')
-    throw new Error('csv-parse: expected its parser to expose `api.parse` and `api.info`');
+  const field = core?.state?.field;
+  if (
+    typeof core?.parse !== 'function' ||
+    typeof core.info.bytes !== 'number' ||
+    !Buffer.isBuffer(field?.buf) ||
+    typeof field.length !== 'number' ||
+    typeof field.toString !== 'function'
+  )
+    throw new Error('csv-parse: expected its parser to expose `api.parse`, `api.info` and `api.state.field`');
+  decodeWithoutView(field);
   return core;
+}
+
+/**
+ * csv-parse decodes every field as `buf.slice(0, length).toString(encoding)`: a Buffer view made
+ * and dropped per field, a large share of what a worker allocates per row, and so of its young
+ * collections. `buf.toString(encoding, 0, length)` decodes the
+ * same bytes to the same text without the view. Set on this parser's buffer only, not on
+ * csv-parse's prototype; without an encoding (a Uint8Array copy, used to find a byte order mark)
+ * csv-parse's own method runs.
+ */
+function decodeWithoutView(field: FieldBuffer): void {
+  const own = field.toString;
+  field.toString = function (this: FieldBuffer, encoding?: BufferEncoding | null): string | Uint8Array {
+    return encoding ? this.buf.toString(encoding, 0, this.length) : own.call(this, encoding);
+  };
 }
 
 function ignore(): void {}

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import { parse as parseSync } from 'csv-parse/sync';
 import {
   KeptBytes,
   MAX_RECORD_BYTES,
@@ -464,5 +465,62 @@ describe('KeptBytes (the bytes from the last record on, and a new read)', () => 
     assert.equal(view.length, 256 * read.length);
     // A concatenation per read copies about 128 times the record's length.
     assert.ok(kept.copied < 3 * view.length, `copied ${kept.copied} bytes for a record of ${view.length}`);
+  });
+});
+
+describe('fields as csv-parse decodes them', () => {
+  // parseCsv decodes each field from csv-parse's own buffer without a Buffer view per field; the
+  // text must stay exactly what csv-parse's decoding gives (its sync API, a parser of its own).
+  const cell = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }));
+  const quoted = (text: string): string => `"${text.replaceAll('"', '""')}"`;
+
+  test('every field is the text csv-parse gives, whatever the characters and where the reads cut them', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        async (rows, cuts) => {
+          const input = Buffer.from(`${rows.map((row) => row.map(quoted).join(',')).join('\n')}\n`, 'utf8');
+          const expected = parseSync(input, {
+            relax_column_count: true,
+            relax_quotes: true,
+            skip_empty_lines: true,
+            record_delimiter: ['\r\n', '\n', '\r'],
+          }) as string[][];
+          const results = await parseAll(
+            input,
+            cuts.map((n) => n % (input.length + 1)).sort((a, b) => a - b),
+          );
+          assert.deepEqual(
+            results.map((r) => (r.kind === 'record' ? r.fields : r.message)),
+            expected,
+          );
+          assert.deepEqual(
+            expected,
+            rows.map((row) => row.map((text) => Buffer.from(text, 'utf8').toString('utf8'))),
+          );
+        },
+      ),
+    );
+  });
+
+  test('no Buffer view is made per field', async () => {
+    const rows = 500;
+    const input = Buffer.from(Array.from({ length: rows }, (_, i) => `${i},name ${i},"x, ${i}",é${i}\n`).join(''));
+    const slice = Buffer.prototype.slice;
+    let views = 0;
+    Buffer.prototype.slice = function (this: Buffer, ...args: Parameters<Buffer['slice']>): Buffer {
+      views++;
+      return slice.apply(this, args);
+    };
+    try {
+      const results = await parseAll(input, [4096, 8192]);
+      assert.equal(results.length, rows);
+      assert.deepEqual((results[7] as CsvRecord).fields, ['7', 'name 7', 'x, 7', 'é7']);
+    } finally {
+      Buffer.prototype.slice = slice;
+    }
+    // csv-parse's own decoding made one per field: four per row here.
+    assert.ok(views < rows, `${views} Buffer views for ${rows * 4} fields`);
   });
 });
