@@ -370,7 +370,7 @@ function csvCore(stream: Parser): CsvCore {
     typeof core.info.bytes !== 'number' ||
     !Buffer.isBuffer(field?.buf) ||
     typeof field.length !== 'number' ||
-    typeof field.toString !== 'function'
+    !Object.hasOwn(Object.getPrototypeOf(field) as object, 'toString')
   )
     throw new Error('csv-parse: expected its parser to expose `api.parse`, `api.info` and `api.state.field`');
   decodeWithoutView(field);
