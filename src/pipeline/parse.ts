@@ -380,10 +380,9 @@ function csvCore(stream: Parser): CsvCore {
 /**
  * csv-parse decodes every field as `buf.slice(0, length).toString(encoding)`: a Buffer view made
  * and dropped per field, a large share of what a worker allocates per row, and so of its young
- * collections. `buf.toString(encoding, 0, length)` decodes the
- * same bytes to the same text without the view. Set on this parser's buffer only, not on
- * csv-parse's prototype; without an encoding (a Uint8Array copy, used to find a byte order mark)
- * csv-parse's own method runs.
+ * collections. `buf.toString(encoding, 0, length)` decodes the same bytes to the same text without
+ * the view. Set on this parser's buffer only, not on csv-parse's prototype; without an encoding (a
+ * Uint8Array copy, used to find a byte order mark) csv-parse's own method runs.
  */
 function decodeWithoutView(field: FieldBuffer): void {
   const own = field.toString;
