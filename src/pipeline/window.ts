@@ -28,6 +28,19 @@
  * - `memory`: the writer holds as many request bytes as it may (its byte bound).
  * - `ceiling`: this worker's share of the run's requests in flight (windowCeiling).
  *
+ * A run starts in `startup`, as BBR does: the window doubles every round that brought STARTUP_GROWTH
+ * more items/s than any before it (by half while items come back), up to STARTUP_FACTOR times the
+ * bandwidth-delay product, and no single round undoes a step. Startup ends after STARTUP_FLAT_ROUNDS
+ * rounds in a row that did not, or whose window the reader could not fill (BBR's "full pipe"); the
+ * window then goes back to the size that carried the best items/s, and from there the steps above
+ * apply. Judged one round against the
+ * one before from the start, a step far away was undone whenever its round read slow, and early in
+ * a run (code still cold, heap still growing, the event loop held up now and then) most did:
+ * each undone step was held for up to a second, and 50 ms away a window took four to six seconds to
+ * reach what it needed. The cap is STARTUP_FACTOR, not ENOUGH_FACTOR: a round-trip is the distance
+ * plus the time an answer waits for a busy event loop, often half as much again, and with `enough`
+ * computed at the fastest round-trip the window grew by a fifth a round.
+ *
  * Pure and clocked by its caller, so it is tested with a simulated endpoint in simulated time.
  */
 
@@ -77,9 +90,25 @@ export const PACED_SHARE = 0.25;
 export const ENOUGH_FACTOR = 2;
 /** The bandwidth-delay product uses the best items/s of this many last rounds. */
 export const RATE_ROUNDS = 8;
+/** During startup the window holds at most this many times the bandwidth-delay product (BBR's startup gain, 2/ln 2). */
+export const STARTUP_FACTOR = 2.89;
+/** Startup ends when the best items/s has not grown by this factor... */
+export const STARTUP_GROWTH = 1.25;
+/** ...for this many rounds in a row (BBR's full-pipe test). */
+export const STARTUP_FLAT_ROUNDS = 3;
 
 export type WindowReason =
-  'fixed' | 'probing' | 'rate' | 'throttled' | 'input' | 'no-gain' | 'latency' | 'memory' | 'enough' | 'ceiling';
+  | 'fixed'
+  | 'startup'
+  | 'probing'
+  | 'rate'
+  | 'throttled'
+  | 'input'
+  | 'no-gain'
+  | 'latency'
+  | 'memory'
+  | 'enough'
+  | 'ceiling';
 
 export interface WindowOptions {
   /** `--concurrency n`: a fixed window (reported as `fixed`). */
@@ -141,12 +170,21 @@ export class InFlightWindow {
   private memoryFull = false;
   /** Items/s of the last RATE_ROUNDS rounds. */
   private readonly rates: number[] = [];
+  /** In startup: the best items/s of a round so far, the size that carried it, and the rounds since it grew by STARTUP_GROWTH. */
+  private startup: boolean;
+  private readonly start: number;
+  private startupBest = 0;
+  private startupBestSize: number;
+  private flatRounds = 0;
 
   constructor(options: WindowOptions = {}) {
     this.adaptive = options.fixed === undefined;
     this.ceiling = options.fixed ?? options.ceiling ?? WINDOW_CEILING;
     this.size = options.fixed ?? Math.min(this.ceiling, options.start ?? WINDOW_START);
-    this.reason = this.adaptive ? 'probing' : 'fixed';
+    this.reason = this.adaptive ? 'startup' : 'fixed';
+    this.startup = this.adaptive;
+    this.start = this.size;
+    this.startupBestSize = this.size;
   }
 
   report(): WindowReport {
@@ -197,6 +235,11 @@ export class InFlightWindow {
     const enough = Math.ceil(
       (ENOUGH_FACTOR * Math.max(...this.rates) * (this.minRtt ?? 0)) / 1000 / Math.max(1, this.items / this.answers),
     );
+    if (this.startup) {
+      this.reason = this.startupStep(rate, enough, pacedShare, fullShare);
+      this.startRound(now);
+      return;
+    }
     const previousRate = this.previousRate;
     const previousSize = this.previousSize;
     this.previousRate = undefined;
@@ -236,6 +279,42 @@ export class InFlightWindow {
     this.startRound(now);
   }
 
+  /**
+   * One round of startup. Rounds that cannot tell what a wider window brings (items withheld, or
+   * requests waiting for the rate limiter) neither step nor count toward the full pipe.
+   */
+  private startupStep(rate: number, enough: number, pacedShare: number, fullShare: number): WindowReason {
+    if (this.pushbacks > 0) return 'throttled';
+    if (pacedShare > PACED_SHARE) return 'rate';
+    // A window the reader cannot fill is not the limit: such a round counts as one that did not grow.
+    const input = fullShare < 0.5;
+    if (input || rate < this.startupBest * STARTUP_GROWTH) {
+      // No step after a round that did not grow: the rounds that end startup are all at one size.
+      if (++this.flatRounds < STARTUP_FLAT_ROUNDS) return input ? 'input' : 'startup';
+      // Back to the size that carried the best items/s, and no more than twice what the flat
+      // rounds' items/s needs (their median: a round that ends on a stall reads high). Rounds of a
+      // window growing into a queue read high (their answers were sent when the queue was shorter):
+      // `enough` starts afresh from here.
+      const flat = median(this.rates.slice(-STARTUP_FLAT_ROUNDS));
+      const perAnswer = Math.max(1, this.items / this.answers);
+      const needed = Math.ceil((ENOUGH_FACTOR * flat * (this.minRtt ?? 0)) / 1000 / perAnswer);
+      this.startup = false;
+      this.size = Math.max(Math.min(this.start, this.size), Math.min(this.size, this.startupBestSize, needed));
+      this.rates.length = 0;
+      return 'no-gain';
+    }
+    this.startupBest = rate;
+    this.startupBestSize = this.size;
+    this.flatRounds = 0;
+    if (this.memoryFull) return 'memory';
+    if (this.size >= this.ceiling) return 'ceiling';
+    const bound = Math.ceil((enough * STARTUP_FACTOR) / ENOUGH_FACTOR);
+    if (this.size >= bound) return 'enough';
+    // By half while items come back: the table may be near its capacity before the rate controller says so.
+    this.size = Math.min(this.ceiling, bound, Math.ceil(this.size * (this.withheld === 0 ? 2 : 1.5)));
+    return 'startup';
+  }
+
   private startRound(now: number): void {
     this.roundStart = now;
     this.measureFrom = undefined;
@@ -250,6 +329,11 @@ export class InFlightWindow {
       this.inFlightSum =
         0;
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 function round1(value: number | undefined): number | null {

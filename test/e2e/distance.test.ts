@@ -9,7 +9,18 @@ import { windowCeiling } from '../../src/pipeline/window.js';
 import { assertExit, assertTable, N, S, upload, useDynalite, type Item } from './helpers.js';
 
 const db = useDynalite();
-const REASONS = ['probing', 'rate', 'throttled', 'input', 'no-gain', 'latency', 'memory', 'enough', 'ceiling'];
+const REASONS = [
+  'startup',
+  'probing',
+  'rate',
+  'throttled',
+  'input',
+  'no-gain',
+  'latency',
+  'memory',
+  'enough',
+  'ceiling',
+];
 
 async function rows(dir: string, count: number): Promise<{ file: string; items: Item[] }> {
   const lines = ['id,n'];
