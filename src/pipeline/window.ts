@@ -24,22 +24,24 @@
  *   needs at the fastest round-trip (the bandwidth-delay product, as BBR keeps its congestion window
  *   at twice it). Past that, more in flight only waits: far away on a busy machine the CPU, not the
  *   window, is the limit, and a window grown until the answers slowed down held several times the
- *   requests it needed, with their sockets and their rows. A step never goes past it.
+ *   requests it needed, with their sockets and their rows. After startup, no step goes past it.
  * - `memory`: the writer holds as many request bytes as it may (its byte bound).
  * - `ceiling`: this worker's share of the run's requests in flight (windowCeiling).
  *
  * A run starts in `startup`, as BBR does: the window doubles every round that brought STARTUP_GROWTH
  * more items/s than any before it (by half while items come back), up to STARTUP_FACTOR times the
  * bandwidth-delay product, and no single round undoes a step. Startup ends after STARTUP_FLAT_ROUNDS
- * rounds in a row that did not, or whose window the reader could not fill (BBR's "full pipe"); the
- * window then goes back to the size that carried the best items/s, and from there the steps above
- * apply. Judged one round against the
- * one before from the start, a step far away was undone whenever its round read slow, and early in
- * a run (code still cold, heap still growing, the event loop held up now and then) most did:
- * each undone step was held for up to a second, and 50 ms away a window took four to six seconds to
- * reach what it needed. The cap is STARTUP_FACTOR, not ENOUGH_FACTOR: a round-trip is the distance
- * plus the time an answer waits for a busy event loop, often half as much again, and with `enough`
- * computed at the fastest round-trip the window grew by a fifth a round.
+ * rounds in a row that did not (BBR's "full pipe"), and the window goes back to the size of the
+ * last round that grew; or after STARTUP_IDLE_ROUNDS rounds in a row that could not tell (the table
+ * pushing back, the rate limiter or the reader the limit), where it stands (where the reader was
+ * the limit, at most twice what it kept in flight). The steps above follow.
+ * Judged one round against the one before from the start, a step far away was undone whenever its
+ * round read slow, and early in a run (code still cold, heap still growing, the event loop held up
+ * now and then) most did: each undone step was held for up to a second, and 50 ms away a window
+ * took four to six seconds to reach what it needed. The cap is STARTUP_FACTOR, not ENOUGH_FACTOR: a
+ * round-trip is the distance plus the time an answer waits for a busy event loop, often half as
+ * much again, and with `enough` computed at the fastest round-trip the window grew by a fifth a
+ * round.
  *
  * Pure and clocked by its caller, so it is tested with a simulated endpoint in simulated time.
  */
@@ -96,6 +98,11 @@ export const STARTUP_FACTOR = 2.89;
 export const STARTUP_GROWTH = 1.25;
 /** ...for this many rounds in a row (BBR's full-pipe test). */
 export const STARTUP_FLAT_ROUNDS = 3;
+/**
+ * Startup also ends after this many rounds in a row that cannot tell what a wider window brings:
+ * enough for a table far away to have its usual share of withheld items learned as background.
+ */
+export const STARTUP_IDLE_ROUNDS = 8;
 
 export type WindowReason =
   | 'fixed'
@@ -122,7 +129,7 @@ export interface WindowReport {
   /** Smoothed round-trip of BatchWriteItem (send to answer, not counting the limiter's wait), ms. */
   readonly rttMs: number | null;
   readonly minRttMs: number | null;
-  /** Why the window is not growing (`probing`: it still is). */
+  /** Why the window is not growing (`startup`, `probing`: it still is). */
   readonly reason: WindowReason;
 }
 
@@ -170,12 +177,16 @@ export class InFlightWindow {
   private memoryFull = false;
   /** Items/s of the last RATE_ROUNDS rounds. */
   private readonly rates: number[] = [];
-  /** In startup: the best items/s of a round so far, the size that carried it, and the rounds since it grew by STARTUP_GROWTH. */
+  /** In startup: the best items/s of a round so far, and the size that carried it. */
   private startup: boolean;
   private readonly start: number;
   private startupBest = 0;
   private startupBestSize: number;
-  private flatRounds = 0;
+  /** Items/s of the rounds since the best, none of which grew by STARTUP_GROWTH. */
+  private readonly flatRates: number[] = [];
+  /** Rounds in a row that could not tell what a wider window brings. */
+  private idleRounds = 0;
+  private readonly inputInFlight: number[] = [];
 
   constructor(options: WindowOptions = {}) {
     this.adaptive = options.fixed === undefined;
@@ -280,39 +291,65 @@ export class InFlightWindow {
   }
 
   /**
-   * One round of startup. Rounds that cannot tell what a wider window brings (items withheld, or
-   * requests waiting for the rate limiter) neither step nor count toward the full pipe.
+   * One round of startup. A round that cannot tell what a wider window brings (the table pushed
+   * back, requests waited for the rate limiter, or the reader could not fill the window) neither
+   * steps nor counts toward the full pipe, as BBR leaves out rounds its sender could not fill; after
+   * STARTUP_IDLE_ROUNDS of them in a row, the steps after startup take over where the window stands.
    */
   private startupStep(rate: number, enough: number, pacedShare: number, fullShare: number): WindowReason {
-    if (this.pushbacks > 0) return 'throttled';
-    if (pacedShare > PACED_SHARE) return 'rate';
-    // A window the reader cannot fill is not the limit: such a round counts as one that did not grow.
-    const input = fullShare < 0.5;
-    if (input || rate < this.startupBest * STARTUP_GROWTH) {
-      // No step after a round that did not grow: the rounds that end startup are all at one size.
-      if (++this.flatRounds < STARTUP_FLAT_ROUNDS) return input ? 'input' : 'startup';
-      // Back to the size that carried the best items/s, and no more than twice what the flat
-      // rounds' items/s needs (their median: a round that ends on a stall reads high). Rounds of a
-      // window growing into a queue read high (their answers were sent when the queue was shorter):
-      // `enough` starts afresh from here.
-      const flat = median(this.rates.slice(-STARTUP_FLAT_ROUNDS));
-      const perAnswer = Math.max(1, this.items / this.answers);
-      const needed = Math.ceil((ENOUGH_FACTOR * flat * (this.minRtt ?? 0)) / 1000 / perAnswer);
-      this.startup = false;
-      this.size = Math.max(Math.min(this.start, this.size), Math.min(this.size, this.startupBestSize, needed));
-      this.rates.length = 0;
-      return 'no-gain';
+    const idle: WindowReason | undefined =
+      this.pushbacks > 0 ? 'throttled' : pacedShare > PACED_SHARE ? 'rate' : fullShare < 0.5 ? 'input' : undefined;
+    if (idle !== undefined) {
+      // The requests the reader kept in flight in each round it could not fill the window.
+      if (idle === 'input') this.inputInFlight.push(this.inFlightSum / this.answers);
+      else this.inputInFlight.length = 0;
+      if (++this.idleRounds < STARTUP_IDLE_ROUNDS) return idle;
+      // Where the reader is the limit, twice what it kept in flight (the median round) is room
+      // enough: startup may have grown the window while the code warmed up, and next to the table a
+      // wide window only holds sockets and rows. A window the table or the rate limiter holds stays.
+      if (this.inputInFlight.length > 0) {
+        const kept = Math.ceil(ENOUGH_FACTOR * median(this.inputInFlight));
+        this.size = Math.max(Math.min(this.start, this.size), Math.min(this.size, kept));
+      }
+      this.endStartup();
+      return idle;
     }
-    this.startupBest = rate;
-    this.startupBestSize = this.size;
-    this.flatRounds = 0;
+    this.idleRounds = 0;
+    this.inputInFlight.length = 0;
+    if (rate >= this.startupBest * STARTUP_GROWTH) {
+      this.startupBest = rate;
+      this.startupBestSize = this.size;
+      this.flatRates.length = 0;
+    } else {
+      this.flatRates.push(rate);
+      if (this.flatRates.length >= STARTUP_FLAT_ROUNDS) {
+        // Back to the size of the last round that grew, and no more than twice what the flat
+        // rounds' items/s needs at the fastest round-trip (their median: one round's items/s is noisy).
+        const perAnswer = Math.max(1, this.items / this.answers);
+        const needed = Math.ceil((ENOUGH_FACTOR * median(this.flatRates) * (this.minRtt ?? 0)) / 1000 / perAnswer);
+        this.size = Math.max(Math.min(this.start, this.size), Math.min(this.size, this.startupBestSize, needed));
+        this.endStartup();
+        return this.size >= this.ceiling ? 'ceiling' : 'no-gain';
+      }
+    }
     if (this.memoryFull) return 'memory';
     if (this.size >= this.ceiling) return 'ceiling';
     const bound = Math.ceil((enough * STARTUP_FACTOR) / ENOUGH_FACTOR);
     if (this.size >= bound) return 'enough';
+    // No step after a round that did not grow: the rounds that end startup are all at one size.
+    if (this.flatRates.length > 0) return 'startup';
     // By half while items come back: the table may be near its capacity before the rate controller says so.
     this.size = Math.min(this.ceiling, bound, Math.ceil(this.size * (this.withheld === 0 ? 2 : 1.5)));
     return 'startup';
+  }
+
+  /**
+   * Rounds of a window growing into a queue read high (their answers were sent when the queue was
+   * shorter): after startup, `enough` starts afresh.
+   */
+  private endStartup(): void {
+    this.startup = false;
+    this.rates.length = 0;
   }
 
   private startRound(now: number): void {
