@@ -243,9 +243,7 @@ export class InFlightWindow {
     this.rates.push(rate);
     if (this.rates.length > RATE_ROUNDS) this.rates.shift();
     // Requests the best recent items/s needs in flight at the fastest round-trip, twice over.
-    const enough = Math.ceil(
-      (ENOUGH_FACTOR * Math.max(...this.rates) * (this.minRtt ?? 0)) / 1000 / Math.max(1, this.items / this.answers),
-    );
+    const enough = this.requestsFor(Math.max(...this.rates));
     if (this.startup) {
       this.reason = this.startupStep(rate, enough, pacedShare, fullShare);
       this.startRound(now);
@@ -308,8 +306,7 @@ export class InFlightWindow {
       // enough: startup may have grown the window while the code warmed up, and next to the table a
       // wide window only holds sockets and rows. A window the table or the rate limiter holds stays.
       if (this.inputInFlight.length > 0) {
-        const kept = Math.ceil(ENOUGH_FACTOR * median(this.inputInFlight));
-        this.size = Math.max(Math.min(this.start, this.size), Math.min(this.size, kept));
+        this.narrowTo(Math.ceil(ENOUGH_FACTOR * median(this.inputInFlight)));
       }
       this.endStartup();
       return idle;
@@ -325,9 +322,7 @@ export class InFlightWindow {
       if (this.flatRates.length >= STARTUP_FLAT_ROUNDS) {
         // Back to the size of the last round that grew, and no more than twice what the flat
         // rounds' items/s needs at the fastest round-trip (their median: one round's items/s is noisy).
-        const perAnswer = Math.max(1, this.items / this.answers);
-        const needed = Math.ceil((ENOUGH_FACTOR * median(this.flatRates) * (this.minRtt ?? 0)) / 1000 / perAnswer);
-        this.size = Math.max(Math.min(this.start, this.size), Math.min(this.size, this.startupBestSize, needed));
+        this.narrowTo(Math.min(this.startupBestSize, this.requestsFor(median(this.flatRates))));
         this.endStartup();
         return this.size >= this.ceiling ? 'ceiling' : 'no-gain';
       }
@@ -341,6 +336,16 @@ export class InFlightWindow {
     // By half while items come back: the table may be near its capacity before the rate controller says so.
     this.size = Math.min(this.ceiling, bound, Math.ceil(this.size * (this.withheld === 0 ? 2 : 1.5)));
     return 'startup';
+  }
+
+  /** Requests in flight that ENOUGH_FACTOR times `rate` items/s needs at the fastest round-trip, with this round's items per answer. */
+  private requestsFor(rate: number): number {
+    return Math.ceil((ENOUGH_FACTOR * rate * (this.minRtt ?? 0)) / 1000 / Math.max(1, this.items / this.answers));
+  }
+
+  /** Narrows the window to `limit`, never below where it started (nor wider than it is). */
+  private narrowTo(limit: number): void {
+    this.size = Math.max(Math.min(this.start, this.size), Math.min(this.size, limit));
   }
 
   /**
