@@ -1,4 +1,4 @@
-// Checks of the bench's own parts (not part of `npm test`): node --import tsx --test bench/bench.test.ts
+// Checks of the bench's own parts, run by `npm test`: the goals' verdicts are what the bench is read for.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -6,7 +6,7 @@ import { itemUnits, PerSecond, TokenBucket, worstWindow } from './capacity.js';
 import { startNullEndpoint } from './null-endpoint.js';
 import { parseBenchOptions, type Scenario } from './options.js';
 import { goalLines, goalSection, perRunLines } from './goals.js';
-import { computeMetrics, median, medianRun, roundRatios, runOrder, type RunResult } from './report.js';
+import { computeMetrics, median, medianRun, roundRatios, runOrder, times, type RunResult } from './report.js';
 
 describe('capacity', () => {
   it('admits at most rate units per second from the first take, never more than the bucket', () => {
@@ -147,10 +147,25 @@ describe('--repeat', () => {
       /0\.75x .*the median of 2 rounds \(0\.80x, 0\.70x; 1 failed\).*: NOT met$/,
     );
     assert.match(goal3([undefined, undefined], [85, 80]) ?? '', /n\/a/);
+    // Just under the line reads as under it, not as "0.80x ... NOT met".
+    assert.match(
+      goal3([10_000], [7_997]) ?? '',
+      /0\.7997x its fault-free figure, the median of 1 rounds \(0\.7997x; the two median runs: 0\.7997x\).*: NOT met$/,
+    );
     assert.equal(median([0.9, 0.8, 0.85]), 0.85);
     assert.ok(Math.abs(median([0.8, 0.9]) - 0.85) < 1e-12);
     assert.ok(Number.isNaN(median([])));
     assert.deepEqual(roundRatios(undefined, [1]), []);
+  });
+
+  it('shows a ratio on the side of its goal line that it is on', () => {
+    assert.equal(times(0.7997), '0.80x');
+    assert.equal(times(0.7997, 0.8), '0.7997x');
+    assert.equal(times(0.8, 0.8), '0.80x');
+    assert.equal(times(0.5004, 0.5), '0.5004x');
+    assert.equal(times(0.6951, 0.7), '0.695x');
+    assert.equal(times(0.83, 0.8), '0.83x');
+    assert.equal(times(undefined, 0.8), '');
   });
 
   it('takes 1 to 20 rounds, 1 by default', () => {

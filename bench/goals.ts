@@ -27,7 +27,7 @@ export function goalLines(metrics: readonly Metrics[], windowSeconds: number, ma
   const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'met' : 'NOT met');
   const lines: string[] = [];
   const goal3 = (ratio: number | undefined, detail: string): string =>
-    `Goal 3 (20% withheld): dynaload items/s ${times(ratio)} its fault-free figure${detail} (want >= 0.8x): ${verdict(ratio === undefined ? undefined : ratio >= 0.8)}`;
+    `Goal 3 (20% withheld): dynaload items/s ${times(ratio, 0.8)} its fault-free figure${detail} (want >= 0.8x): ${verdict(ratio === undefined ? undefined : ratio >= 0.8)}`;
 
   const fast = find('null', 'dynaload');
   if (fast && find('null', 'baseline')) {
@@ -36,7 +36,7 @@ export function goalLines(metrics: readonly Metrics[], windowSeconds: number, ma
         ? fast.speedRatio >= 2 && fast.cpuRatio <= 0.5 && fast.peakRssMb < 200
         : undefined;
     lines.push(
-      `Goal 2 (null endpoint, ${fast.written} items): items/s ${times(fast.speedRatio)} baseline (want >= 2x), CPU per item ${times(fast.cpuRatio)} (want <= 0.5x), peak RSS ${fixed(fast.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`,
+      `Goal 2 (null endpoint, ${fast.written} items): items/s ${times(fast.speedRatio, 2)} baseline (want >= 2x), CPU per item ${times(fast.cpuRatio, 0.5)} (want <= 0.5x), peak RSS ${fixed(fast.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`,
     );
   }
   const withheld = find('withhold20', 'dynaload');
@@ -49,7 +49,7 @@ export function goalLines(metrics: readonly Metrics[], windowSeconds: number, ma
     // runs, which may come from different rounds and so carry the machine's drift between them.
     const rounds = roundRatios(withheldRuns, fastRuns);
     const failed = withheldRuns.length - rounds.length;
-    const detail = `, the median of ${rounds.length} rounds (${rounds.map(times).join(', ')}${failed > 0 ? `; ${failed} failed` : ''}${medians === undefined ? '' : `; the two median runs: ${times(medians)}`})`;
+    const detail = `, the median of ${rounds.length} rounds (${rounds.map((r) => times(r, 0.8)).join(', ')}${failed > 0 ? `; ${failed} failed` : ''}${medians === undefined ? '' : `; the two median runs: ${times(medians, 0.8)}`})`;
     lines.push(goal3(rounds.length === 0 ? undefined : median(rounds), detail));
   } else if (fast && withheld) {
     lines.push(goal3(medians, ''));
@@ -104,7 +104,7 @@ function distanceLines(
     const rssOk = far.peakRssMb === undefined ? undefined : far.peakRssMb < 200;
     const ok = ratio === undefined || rssOk === undefined ? undefined : ratio >= want && rssOk;
     lines.push(
-      `Distance (${key}): items/s ${times(ratio)} the no-delay run (want >= ${want}x), peak RSS ${fixed(far.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`,
+      `Distance (${key}): items/s ${times(ratio, want)} the no-delay run (want >= ${want}x), peak RSS ${fixed(far.peakRssMb, 0)} MiB (want < 200): ${verdict(ok)}`,
     );
   }
   const capped = find('capacity50', 'dynaload');

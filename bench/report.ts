@@ -217,6 +217,18 @@ export function fixed(value: number | undefined, digits: number): string {
   return value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
 }
 
-export function times(ratio: number | undefined): string {
-  return ratio === undefined ? '' : `${ratio.toFixed(2)}x`;
+/**
+ * `ratio` to two decimals; with `line` (a goal's), with as many more as it takes to keep the figure
+ * on the side of the line it is on: a median of 0.7997 against 0.8 read "0.80x ... NOT met".
+ */
+export function times(ratio: number | undefined, line?: number): string {
+  if (ratio === undefined) return '';
+  let digits = 2;
+  while (
+    line !== undefined &&
+    digits < 6 &&
+    Math.sign(Number(ratio.toFixed(digits)) - line) !== Math.sign(ratio - line)
+  )
+    digits++;
+  return `${ratio.toFixed(digits)}x`;
 }
